@@ -1,0 +1,170 @@
+"""The ``dsr`` command: thin click adapters over the domain functions."""
+
+from __future__ import annotations
+
+import sqlite3
+import sys
+from enum import IntEnum
+from pathlib import Path
+
+import click
+
+from . import config
+from .db import open_db
+from .errors import DsrError
+
+
+class ExitCode(IntEnum):
+    """Exit statuses of every ``dsr`` command (contract section 1)."""
+
+    OK = 0
+    CHECK_FAILED = 1
+    BAD_INPUT = 2
+
+
+class BadInputError(click.ClickException):
+    """Bad usage or bad input: one line on stderr, exit 2."""
+
+    exit_code = ExitCode.BAD_INPUT
+
+
+class DsrGroup(click.Group):
+    """A click group that turns domain errors into one-line messages, not tracebacks."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except DsrError as exc:
+            raise BadInputError(exc.message) from exc
+        except sqlite3.DatabaseError as exc:
+            # A locked, read-only or corrupt store: say so in one line.
+            raise click.ClickException(f"database error: {exc}") from exc
+        except OSError as exc:
+            raise BadInputError(f"{exc.filename or ''}: {exc.strerror or exc}") from exc
+
+
+def db_option(func):
+    """``--db PATH`` (env ``DSR_DB``, default ``./instance/dsr.sqlite3``)."""
+    return click.option(
+        "--db",
+        "db_path",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=None,
+        help="SQLite database (default: $DSR_DB, else ./instance/dsr.sqlite3).",
+    )(func)
+
+
+def _open(db_path: Path | None):
+    return open_db(config.resolve_db_path(db_path))
+
+
+@click.group(cls=DsrGroup)
+@click.version_option(package_name="dsr_app")
+def cli() -> None:
+    """dsr_app: GDPR access, objection and erasure requests for AI training data."""
+
+
+@cli.command()
+@db_option
+@click.option("--demo", is_flag=True, help="Load the demo fixtures first (idempotent).")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
+@click.option("--port", default=8000, show_default=True, type=int, help="Port.")
+@click.option("--threads", default=8, show_default=True, type=int, help="Workers.")
+def serve(db_path: Path | None, demo: bool, host: str, port: int, threads: int) -> None:
+    """Run the web app on a production WSGI server (waitress)."""
+    import waitress
+
+    from . import create_app
+    from .demo import load_demo
+
+    path = config.resolve_db_path(db_path)
+    if demo:
+        db = open_db(path)
+        report = load_demo(db, echo=lambda line: click.echo(line, err=True))
+        db.close()
+        click.echo(report.summary(), err=True)
+    app = create_app({"DB": str(path)})
+    click.echo(f"Serving dsr_app on http://{host}:{port}/ (database: {path})")
+    if demo:
+        for login in report.staff:
+            click.echo(f"  demo login: {login}")
+    sys.stdout.flush()
+    waitress.serve(app, host=host, port=port, threads=threads, ident="dsr_app")
+
+
+@cli.command(name="ingest")
+@db_option
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--dataset", help="Dataset name for records that carry none.")
+@click.option("--version", "version", help="Dataset version (default: 1).")
+@click.option(
+    "--skip-invalid",
+    is_flag=True,
+    help="Store the good lines; write bad ones to <file>.rejects.jsonl.",
+)
+@click.option("--workers", type=int, help="Worker processes (default: all cores).")
+def ingest_command(
+    db_path: Path | None,
+    paths: tuple[Path, ...],
+    dataset: str | None,
+    version: str | None,
+    skip_invalid: bool,
+    workers: int | None,
+) -> None:
+    """Index manifest files (.jsonl, .jsonl.gz, .parquet, or directories of them)."""
+    from .ingest import ingest, limits_from_settings
+
+    db = _open(db_path)
+    with _progress("records") as progress:
+        report = ingest(
+            db,
+            paths,
+            dataset,
+            version,
+            skip_invalid,
+            limits_from_settings(config.settings()),
+            workers,
+            progress=progress,
+        )
+    for item in report.files:
+        if item.rejects:
+            click.echo(
+                f"{item.path}: {item.rejects:,} rejected line(s) written to "
+                f"{item.path.name}.rejects.jsonl",
+                err=True,
+            )
+    click.echo(report.summary())
+
+
+@cli.group()
+def accounts() -> None:
+    """The platform account registry."""
+
+
+@accounts.command(name="import")
+@db_option
+@click.argument("path", type=click.Path(path_type=Path))
+def accounts_import(db_path: Path | None, path: Path) -> None:
+    """Load or update accounts from a JSON Lines registry file (upsert by id)."""
+    from .accounts import import_accounts
+
+    click.echo(import_accounts(_open(db_path), path).summary())
+
+
+class _progress:
+    """A records/s progress bar on a terminal (stderr); silent otherwise."""
+
+    def __init__(self, unit: str):
+        self.unit, self.bar = unit, None
+
+    def __enter__(self):
+        if not sys.stderr.isatty():
+            return None
+        from tqdm import tqdm
+
+        self.bar = tqdm(unit=f" {self.unit}", unit_scale=True, file=sys.stderr)
+        return self.bar.update
+
+    def __exit__(self, *exc) -> None:
+        if self.bar is not None:
+            self.bar.close()

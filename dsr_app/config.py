@@ -1,0 +1,105 @@
+"""Configuration in one place: defaults, ``DSR_*`` environment, database path."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from .errors import BadInput
+
+DEFAULT_DB = Path("instance") / "dsr.sqlite3"
+
+#: Every setting the app reads; ``DSR_<NAME>`` in the environment overrides each one.
+#: README.md documents them all (tests/test_docs.py keeps the two in step).
+DEFAULTS: dict[str, object] = {
+    # Path of the SQLite store; `--db` and DSR_DB override it.
+    "DB": None,
+    # Folder for instance secrets (signing keys); default: the database's folder.
+    "INSTANCE_DIR": None,
+    # Flask's signing key for sessions; generated per instance when unset.
+    "SECRET_KEY": None,
+    # Where messages go: "outbox" (stored in the database) or "smtp".
+    "MAIL_BACKEND": "outbox",
+    # Controller's country for public holidays in GDPR deadlines (legal.md section 2).
+    "CONTROLLER_COUNTRY": "IE",
+    # Largest manifest line accepted, in bytes (a longer line refuses the file).
+    "MAX_LINE_BYTES": 8 * 1024 * 1024,
+    # Largest nesting depth of a JSON value in a manifest line.
+    "MAX_JSON_DEPTH": 64,
+    # A .gz whose output outgrows its input by more than this ratio is a gzip bomb...
+    "MAX_GZIP_RATIO": 200,
+    # ...once it has produced more than this many bytes (small files may ratio higher).
+    "GZIP_RATIO_FLOOR_BYTES": 64 * 1024 * 1024,
+}
+
+
+def package_resource(name: str) -> Path:
+    """Path of a resource folder shipped with the package (``templates``, ``fixtures``).
+
+    A wheel carries them inside ``dsr_app/``; a source checkout or an editable
+    install keeps them at the top level of the repository.
+    """
+    inside = Path(__file__).resolve().parent / name
+    if inside.is_dir():
+        return inside
+    return Path(__file__).resolve().parent.parent / name
+
+
+def instance_dir(db_path: Path, configured: object = None) -> Path:
+    """Folder for instance secrets: ``DSR_INSTANCE_DIR``, else the database's folder."""
+    return Path(str(configured)) if configured else Path(db_path).resolve().parent
+
+
+def instance_secret(folder: Path, name: str, nbytes: int = 32) -> bytes:
+    """A random secret kept in ``folder/name`` (mode 0600), created on first use."""
+    path = folder / name
+    if not path.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        # O_EXCL: two processes starting at once cannot both write the file.
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass
+        else:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(secrets.token_bytes(nbytes))
+    return path.read_bytes()
+
+
+def resolve_db_path(option: str | os.PathLike | None = None) -> Path:
+    """The database path: ``--db``, else ``DSR_DB``, else ``./instance/dsr.sqlite3``."""
+    if option:
+        return Path(option)
+    env = os.environ.get("DSR_DB")
+    if env:
+        return Path(env)
+    return DEFAULT_DB
+
+
+def env_settings(environ: dict[str, str] | None = None) -> dict[str, object]:
+    """The ``DSR_*`` overrides for known settings, typed like their defaults."""
+    environ = os.environ if environ is None else environ
+    out: dict[str, object] = {}
+    for key, default in DEFAULTS.items():
+        raw = environ.get(f"DSR_{key}")
+        if raw is None:
+            continue
+        if isinstance(default, int):
+            try:
+                out[key] = int(raw)
+            except ValueError:
+                raise BadInput(
+                    f"DSR_{key}", f"must be a whole number, not {raw!r}"
+                ) from None
+        else:
+            out[key] = raw
+    return out
+
+
+def settings(overrides: dict[str, object] | None = None) -> dict[str, object]:
+    """Defaults, then ``DSR_*`` environment, then ``overrides`` (for CLI commands)."""
+    merged = dict(DEFAULTS)
+    merged.update(env_settings())
+    merged.update({k: v for k, v in (overrides or {}).items() if v is not None})
+    return merged

@@ -1,0 +1,69 @@
+"""The SQLite store: open (WAL, foreign keys, migrations); a connection per request."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import sqlite_utils
+
+from .migrations import migrations
+
+
+def open_db(path: str | Path) -> sqlite_utils.Database:
+    """Open (creating if needed) the store at ``path`` and apply pending migrations."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    db = sqlite_utils.Database(path, strict=True, execute_plugins=False)
+    conn = db.conn
+    # Readers and the writer work side by side (web app + CLI ingest); a second writer
+    # waits up to 30 s for the lock instead of failing at once.
+    conn.execute("PRAGMA busy_timeout = 30000")
+    conn.execute("PRAGMA journal_mode = WAL")
+    # NORMAL is durable in WAL mode except for the last commits on power loss; it
+    # never corrupts the file.
+    conn.execute("PRAGMA synchronous = NORMAL")
+    conn.execute("PRAGMA foreign_keys = ON")
+    migrations.apply(db)
+    return db
+
+
+def get_db() -> sqlite_utils.Database:
+    """The request's connection, opened on first use (flaskr's pattern)."""
+    from flask import current_app, g
+
+    if "db" not in g:
+        g.db = open_db(current_app.config["DB"])
+    return g.db
+
+
+def close_db(_exc: BaseException | None = None) -> None:
+    """Close the request's connection, if one was opened."""
+    from flask import g
+
+    db = g.pop("db", None)
+    if db is not None:
+        db.close()
+
+
+def init_app(app) -> None:
+    """Register the per-request teardown and create the schema at start-up."""
+    app.teardown_appcontext(close_db)
+    open_db(app.config["DB"]).close()
+
+
+@contextmanager
+def write_transaction(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
+    """One writing transaction that takes the write lock at once (BEGIN IMMEDIATE).
+
+    Reads inside it (such as the next free id) stay valid until it commits; on any
+    exception everything since BEGIN is rolled back.
+    """
+    db.conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        db.conn.execute("ROLLBACK")
+        raise
+    db.conn.execute("COMMIT")

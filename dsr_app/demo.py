@@ -1,0 +1,60 @@
+"""Load the demo world in ``fixtures/`` (idempotent) for ``dsr serve --demo``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import orjson
+import sqlite_utils
+
+from .accounts import import_accounts
+from .config import package_resource
+from .ingest import ingest
+from .staff import add_staff, staff_exists
+
+
+@dataclass
+class DemoReport:
+    """What loading the demo did."""
+
+    records: int = 0
+    unchanged_files: int = 0
+    accounts: str = ""
+    staff: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        """One line for the console."""
+        return (
+            f"demo loaded: {self.records:,} new records "
+            f"({self.unchanged_files} manifest files unchanged); {self.accounts}"
+        )
+
+
+def load_demo(
+    db: sqlite_utils.Database,
+    fixtures: Path | None = None,
+    echo: Callable[[str], None] = lambda line: None,
+) -> DemoReport:
+    """Ingest the demo manifests and registry and create the demo staff users.
+
+    Safe to run on every start: unchanged files are skipped by their hash and staff
+    users that exist are left alone.
+    """
+    fixtures = fixtures or package_resource("fixtures")
+    report = DemoReport()
+    for entry in orjson.loads((fixtures / "manifests.json").read_bytes()):
+        result = ingest(
+            db, [fixtures / entry["path"]], entry["dataset"], entry["version"]
+        )
+        report.records += result.records
+        report.unchanged_files += sum(f.status == "unchanged" for f in result.files)
+        echo(f"  {entry['path']}: {result.summary()}")
+    report.accounts = import_accounts(db, fixtures / "accounts.jsonl").summary()
+    for line in (fixtures / "staff.jsonl").read_bytes().splitlines():
+        user = orjson.loads(line)
+        if not staff_exists(db, user["email"]):
+            add_staff(db, user["email"], user["role"], user["password"])
+        report.staff.append(f"{user['email']} / {user['password']} ({user['role']})")
+    return report

@@ -1,0 +1,175 @@
+"""Canonical forms of identifiers and their extraction from free text.
+
+One place for the rules, shared by ingest (the index), the per-request search and the
+batch sweep, so that all of them see the same identifiers in the same text.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+
+import phonenumbers
+from unidecode import unidecode
+
+# Key prefixes in the text_identifiers table (see migrations.m001).
+EMAIL, HANDLE, PHONE, NATIONAL = "e:", "h:", "p:", "n:"
+
+_EMAIL_RE = re.compile(
+    r"(?<![\w.%+-])[\w.%+-]+@[^\W_](?:[\w-]*[^\W_])?(?:\.[^\W_](?:[\w-]*[^\W_])?)+"
+)
+_HANDLE_RE = re.compile(r"(?<![\w@.])@([A-Za-z0-9._]{1,64})")
+# A run of digits with the separators people type inside phone numbers. A digit run is
+# never split: a number inside a longer run is not that number.
+_PHONE_GROUP_RE = re.compile(r"(?<![\w+])\+?\(?\d[\d()./ \-]*\d(?!\w)")
+_CHUNK_RE = re.compile(r"\S+")
+_MIN_PHONE_DIGITS, _MAX_PHONE_DIGITS = 6, 15
+_MAX_CHUNKS = 6
+
+
+@lru_cache(maxsize=65536)
+def _transliterate(run: str) -> str:
+    return unidecode(run)
+
+
+def _fold_errors(exc: UnicodeEncodeError) -> tuple[str, int]:
+    """Codec error handler: a run of non-ASCII characters, transliterated."""
+    return _transliterate(exc.object[exc.start : exc.end]), exc.end
+
+
+codecs.register_error("dsr_fold", _fold_errors)
+
+
+def fold(text: str) -> str:
+    """Fold for search: ``Zoë Müller-Łukasik`` → ``zoe muller-lukasik``.
+
+    The ASCII codec does the work in C and calls back only for non-ASCII runs, which
+    unidecode transliterates (``Σωκράτης`` → ``sokrates``).
+    """
+    if text.isascii():
+        return text.lower()
+    return text.lower().encode("ascii", "dsr_fold").decode("ascii").lower()
+
+
+def email_key(address: str) -> str:
+    """E-mail compared case-insensitively, as in the text index (``e:`` keys)."""
+    return address.strip().lower()
+
+
+def canonical_email(address: str) -> str:
+    """Canonical e-mail for ownership: local part kept, domain lower-cased.
+
+    No dot, plus or homoglyph folding: ``z.oe+x@…`` is another address (issue 3).
+    """
+    local, _, domain = address.strip().rpartition("@")
+    return f"{local}@{domain.lower()}"
+
+
+def normalise_handle(handle: str) -> str:
+    """Handle without ``@``, lower-cased."""
+    return handle.strip().lstrip("@").lower()
+
+
+def parse_phone(raw: str, region: str | None = None) -> str | None:
+    """E.164 form of ``raw`` if it is a possible phone number, else ``None``.
+
+    ``region`` (ISO 3166-1 alpha-2) interprets national spellings like ``0151/…``.
+    A ``00`` international prefix is read as ``+``.
+    """
+    raw = raw.strip()
+    if raw.startswith("00"):
+        raw = "+" + raw[2:]
+    try:
+        number = phonenumbers.parse(raw, region.upper() if region else None)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_possible_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def national_digits(e164: str) -> str:
+    """Digits of a number as dialled within its own country (``+4915…`` → ``015…``)."""
+    number = phonenumbers.parse(e164, None)
+    national = phonenumbers.format_number(
+        number, phonenumbers.PhoneNumberFormat.NATIONAL
+    )
+    return re.sub(r"\D", "", national)
+
+
+@dataclass(frozen=True, slots=True)
+class PhoneCandidate:
+    """A stretch of text that may be a phone number, as written."""
+
+    start: int
+    end: int
+    raw: str
+    international: bool
+
+    @property
+    def digits(self) -> str:
+        """Only the digits, without an international ``00``/``+`` prefix marker."""
+        return re.sub(r"\D", "", self.raw)
+
+    def key(self) -> str | None:
+        """Index key: ``p:`` + E.164 if international, else ``n:`` + the digits."""
+        if self.international:
+            e164 = parse_phone(self.raw)
+            return PHONE + e164 if e164 else None
+        return NATIONAL + self.digits
+
+
+def phone_candidates(text: str) -> Iterator[PhoneCandidate]:
+    """Every stretch of ``text`` that could be a phone number.
+
+    Within a group of digits separated by spaces, each span of whole chunks counts
+    (``Room 12 0151 23456789`` holds ``0151 23456789``), but a chunk is never cut.
+    """
+    if sum(map(text.count, "0123456789")) < _MIN_PHONE_DIGITS:
+        return  # cheap test first: most texts hold too few digits for a number
+    for group in _PHONE_GROUP_RE.finditer(text):
+        chunks = [(m.start(), m.end()) for m in _CHUNK_RE.finditer(group.group())]
+        base = group.start()
+        for i in range(len(chunks)):
+            first = text[base + chunks[i][0]]
+            if i and first not in "+(0":
+                continue  # a span starts at the group's start or at a prefix
+            for j in range(i, min(len(chunks), i + _MAX_CHUNKS)):
+                start, end = base + chunks[i][0], base + chunks[j][1]
+                raw = text[start:end].rstrip(".-/")
+                digits = sum(c.isdigit() for c in raw)
+                if digits > _MAX_PHONE_DIGITS:
+                    break
+                if digits < _MIN_PHONE_DIGITS or raw.endswith("("):
+                    continue
+                international = raw.startswith("+") or raw.startswith("00")
+                yield PhoneCandidate(start, start + len(raw), raw, international)
+
+
+def emails_in(text: str) -> Iterator[re.Match]:
+    """E-mail addresses standing alone in ``text``."""
+    return _EMAIL_RE.finditer(text)
+
+
+def handles_in(text: str) -> Iterator[tuple[int, int, str]]:
+    """``@handles`` in ``text`` as (start, end, handle without @ and trailing dots)."""
+    for m in _HANDLE_RE.finditer(text):
+        handle = m.group(1).rstrip(".")
+        if handle:
+            yield m.start(), m.start() + 1 + len(handle), handle
+
+
+def text_identifier_keys(text: str) -> set[str]:
+    """Index keys of every e-mail, @handle and phone number written in ``text``."""
+    keys: set[str] = set()
+    if "@" in text:
+        keys.update(EMAIL + m.group().lower() for m in emails_in(text))
+        keys.update(HANDLE + h.lower() for _, _, h in handles_in(text))
+    for candidate in phone_candidates(text):
+        key = candidate.key()
+        if key:
+            keys.add(key)
+    return keys

@@ -1,0 +1,362 @@
+"""Index manifest files into the store: records, identifier keys and full-text.
+
+Each file is one transaction: it is stored whole or not at all (unless
+``skip_invalid``, where its good lines are stored and the bad ones set aside).
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from itertools import islice
+from pathlib import Path
+
+import sqlite_utils
+
+from .db import write_transaction
+from .errors import BadInput
+from .manifests import (
+    REJECTS_SUFFIX,
+    Limits,
+    file_sha256,
+    jsonl_lines,
+    manifest_files,
+    manifest_format,
+    parquet_rows,
+    row_as_line,
+)
+from .records import Prepared, Rejected, prepare, prepare_jsonl
+
+DEFAULT_VERSION = "1"
+# Files smaller than this are prepared in-process: starting workers costs more.
+_PARALLEL_MIN_BYTES = 4 * 1024 * 1024
+
+_INSERT_RECORD = """
+    INSERT INTO records (id, manifest_id, dataset, dataset_version, record_id, text,
+        content_sha256, source, kind, author_id, author_handle, created_at, visibility,
+        author_is_minor, lang, url, extra, policy_flags)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+"""
+_INSERT_KEY = "INSERT OR IGNORE INTO text_identifiers (value, record) VALUES (?, ?)"
+_INSERT_FTS = "INSERT INTO records_fts (rowid, folded) VALUES (?, ?)"
+
+
+class ManifestLineError(BadInput):
+    """A bad line in strict mode: ``file:line: field: reason``."""
+
+    def __init__(self, path: Path, line_no: int, field: str, reason: str):
+        super().__init__(f"{path}:{line_no}", f"{field}: {reason}" if field else reason)
+        self.path, self.line_no = path, line_no
+
+
+@dataclass(frozen=True)
+class FileReport:
+    """What happened to one file."""
+
+    path: Path
+    status: str  # "ingested" or "unchanged"
+    records: int = 0
+    rejects: int = 0
+    duplicates: int = 0
+    violations: int = 0
+    manifest_id: int | None = None
+
+
+@dataclass(frozen=True)
+class IngestReport:
+    """What happened to every file of one ``dsr ingest`` run."""
+
+    files: list[FileReport] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def records(self) -> int:
+        return sum(f.records for f in self.files)
+
+    @property
+    def rejects(self) -> int:
+        return sum(f.rejects for f in self.files)
+
+    @property
+    def violations(self) -> int:
+        return sum(f.violations for f in self.files)
+
+    @property
+    def new_manifest_ids(self) -> list[int]:
+        return [f.manifest_id for f in self.files if f.manifest_id is not None]
+
+    def summary(self) -> str:
+        """The one summary line ``dsr ingest`` always ends with."""
+        unchanged = sum(f.status == "unchanged" for f in self.files)
+        return (
+            f"{len(self.files)} file(s) ({unchanged} unchanged), "
+            f"{self.records:,} records, {self.rejects:,} rejects, "
+            f"{self.violations:,} policy violations, {self.seconds:.1f} s"
+        )
+
+
+@dataclass
+class _Batch:
+    """Rows of one batch that made it in, counted."""
+
+    records: int = 0
+    duplicates: int = 0
+    violations: int = 0
+
+
+def ingest(
+    db: sqlite_utils.Database,
+    paths: Iterable[str | Path],
+    dataset: str | None = None,
+    version: str | None = None,
+    skip_invalid: bool = False,
+    limits: Limits | None = None,
+    workers: int | None = None,
+    batch_size: int = 2000,
+    progress: Callable[[int], None] | None = None,
+) -> IngestReport:
+    """Ingest every manifest file in ``paths`` (directories are searched).
+
+    :raises BadInput: a path or file that cannot be ingested; files before it stay in.
+    """
+    started = time.monotonic()
+    files = manifest_files(paths)
+    reports = []
+    for path in files:
+        reports.append(
+            ingest_file(
+                db,
+                path,
+                dataset,
+                version or DEFAULT_VERSION,
+                skip_invalid,
+                limits or Limits(),
+                workers,
+                batch_size,
+                progress,
+            )
+        )
+    return IngestReport(reports, time.monotonic() - started)
+
+
+def ingest_file(
+    db: sqlite_utils.Database,
+    path: Path,
+    dataset: str | None,
+    version: str,
+    skip_invalid: bool,
+    limits: Limits,
+    workers: int | None,
+    batch_size: int,
+    progress: Callable[[int], None] | None,
+) -> FileReport:
+    """Ingest one file in one transaction; the same file again is ``unchanged``."""
+    fmt = manifest_format(path)
+    digest = file_sha256(path)
+    known = db.execute(
+        "SELECT id FROM manifests WHERE file_sha256 = ? AND dataset_option = ?"
+        " AND dataset_version = ?",
+        [digest, dataset or "", version],
+    ).fetchone()
+    if known:
+        return FileReport(path, "unchanged")
+    rejects_path = path.with_name(path.name + REJECTS_SUFFIX)
+    pending_rejects = rejects_path.with_name(rejects_path.name + ".part")
+    rejects_file = None
+    totals = _Batch()
+    rejected = 0
+    # A larger page cache keeps the index B-trees in memory during bulk inserts.
+    db.conn.execute(f"PRAGMA cache_size = -{64 * 1024}")
+    try:
+        with write_transaction(db):
+            manifest_id = db.execute(
+                "INSERT INTO manifests (file_name, file_sha256, format, dataset_option,"
+                " dataset_version, records, rejects, violations, ingested_at)"
+                " VALUES (?, ?, ?, ?, ?, 0, 0, 0, ?)",
+                [path.name, digest, fmt, dataset or "", version, _now()],
+            ).lastrowid
+            next_id = db.execute(
+                "SELECT coalesce(max(id), 0) + 1 FROM records"
+            ).fetchone()[0]
+            for batch in _prepared_batches(
+                path, fmt, dataset, version, limits, workers, batch_size
+            ):
+                good = []
+                for item in batch:
+                    if isinstance(item, Rejected):
+                        if not skip_invalid:
+                            raise ManifestLineError(
+                                path, item.line_no, item.field, item.reason
+                            )
+                        if rejects_file is None:
+                            rejects_file = open(pending_rejects, "wb")
+                        rejects_file.write(
+                            item.raw if item.raw.endswith(b"\n") else item.raw + b"\n"
+                        )
+                        rejected += 1
+                    else:
+                        good.append(item)
+                counted = _write_batch(db, path, manifest_id, next_id, good)
+                next_id += len(good)
+                totals.records += counted.records
+                totals.duplicates += counted.duplicates
+                totals.violations += counted.violations
+                if progress:
+                    progress(len(batch))
+            db.execute(
+                "UPDATE manifests SET records = ?, rejects = ?, violations = ?"
+                " WHERE id = ?",
+                [totals.records, rejected, totals.violations, manifest_id],
+            )
+            if rejects_file is not None:
+                rejects_file.close()
+                os.replace(pending_rejects, rejects_path)
+    finally:
+        if rejects_file is not None and not rejects_file.closed:
+            rejects_file.close()
+        if pending_rejects.exists():
+            pending_rejects.unlink()
+    return FileReport(
+        path,
+        "ingested",
+        totals.records,
+        rejected,
+        totals.duplicates,
+        totals.violations,
+        manifest_id,
+    )
+
+
+def _write_batch(
+    db: sqlite_utils.Database,
+    path: Path,
+    manifest_id: int,
+    first_id: int,
+    items: list[Prepared],
+) -> _Batch:
+    """Insert one batch; on a clash of record ids, fall back to one row at a time."""
+    conn = db.conn
+    rows = [(first_id + i, manifest_id, *p.row) for i, p in enumerate(items)]
+    conn.execute("SAVEPOINT batch")
+    try:
+        # executemany on the raw connection: sqlite-utils' insert_all is several
+        # times slower here, and the transaction is ours (write_transaction).
+        conn.executemany(_INSERT_RECORD, rows)
+    except sqlite3.IntegrityError:
+        conn.execute("ROLLBACK TO SAVEPOINT batch")
+        conn.execute("RELEASE SAVEPOINT batch")
+        return _write_rows_one_by_one(db, path, rows, items)
+    conn.execute("RELEASE SAVEPOINT batch")
+    _write_indexes(
+        conn, [(row[0], item) for row, item in zip(rows, items, strict=True)]
+    )
+    return _Batch(len(rows), 0, sum(1 for p in items if p.flags))
+
+
+def _write_rows_one_by_one(db, path, rows, items) -> _Batch:
+    """Insert rows singly: an identical record already stored is skipped as a
+    duplicate; a different record under the same id is a bad line."""
+    conn = db.conn
+    counted = _Batch()
+    written = []
+    for row, item in zip(rows, items, strict=True):
+        dataset, version, record_id, digest = row[2], row[3], row[4], row[6]
+        existing = conn.execute(
+            "SELECT content_sha256 FROM records WHERE dataset = ?"
+            " AND dataset_version = ? AND record_id = ?",
+            [dataset, version, record_id],
+        ).fetchone()
+        if existing is None:
+            conn.execute(_INSERT_RECORD, row)
+            written.append((row[0], item))
+            counted.records += 1
+            counted.violations += 1 if item.flags else 0
+        elif existing[0] == digest:
+            counted.duplicates += 1
+        else:
+            raise ManifestLineError(
+                path,
+                item.line_no,
+                "record_id",
+                f"{record_id!r} is already in dataset {dataset!r} version {version!r}"
+                " with other content; give the new content a new --version",
+            )
+    _write_indexes(conn, written)
+    return counted
+
+
+def _write_indexes(
+    conn: sqlite3.Connection, written: list[tuple[int, Prepared]]
+) -> None:
+    """Identifier keys and full-text entries for freshly inserted records."""
+    conn.executemany(_INSERT_KEY, ((k, rid) for rid, p in written for k in p.keys))
+    conn.executemany(_INSERT_FTS, ((rid, p.folded) for rid, p in written))
+
+
+def _prepared_batches(
+    path: Path,
+    fmt: str,
+    dataset: str | None,
+    version: str,
+    limits: Limits,
+    workers: int | None,
+    batch_size: int,
+) -> Iterator[list[Prepared | Rejected]]:
+    """Prepared batches in file order; big files are prepared by worker processes."""
+    if fmt == "parquet":
+        source = _chunks(parquet_rows(path, batch_size), batch_size)
+        task = _prepare_rows
+    else:
+        source = _chunks(jsonl_lines(path, limits), batch_size)
+        task = prepare_jsonl
+    args = (dataset, version, limits.max_json_depth)
+    workers = os.cpu_count() or 1 if workers is None else workers
+    if workers <= 1 or path.stat().st_size < _PARALLEL_MIN_BYTES:
+        for chunk in source:
+            yield task(chunk, *args)
+        return
+    # A bounded window of batches in flight keeps memory flat whatever the file size
+    # (Executor.map would read the whole input ahead).
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        window: deque[Future] = deque()
+        for chunk in source:
+            window.append(pool.submit(task, chunk, *args))
+            if len(window) >= workers * 2:
+                yield window.popleft().result()
+        while window:
+            yield window.popleft().result()
+
+
+def _prepare_rows(
+    rows: list[tuple[int, dict]], dataset: str | None, version: str, max_depth: int
+) -> list[Prepared | Rejected]:
+    """Prepare a batch of Parquet rows (raw line = the row as JSON, for rejects)."""
+    return [
+        prepare(row, n, row_as_line(row), dataset, version, max_depth)
+        for n, row in rows
+    ]
+
+
+def _chunks(items: Iterator, size: int) -> Iterator[list]:
+    while chunk := list(islice(items, size)):
+        yield chunk
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def limits_from_settings(settings: dict) -> Limits:
+    """Reader limits from the app settings (``DSR_MAX_LINE_BYTES`` and friends)."""
+    return Limits(
+        max_line_bytes=int(settings["MAX_LINE_BYTES"]),
+        max_gzip_ratio=int(settings["MAX_GZIP_RATIO"]),
+        gzip_ratio_floor=int(settings["GZIP_RATIO_FLOOR_BYTES"]),
+        max_json_depth=int(settings["MAX_JSON_DEPTH"]),
+    )

@@ -1,0 +1,182 @@
+"""Read manifest files (.jsonl, .jsonl.gz, .parquet) as numbered lines, with limits.
+
+A reader never trusts the file: a missing path, a gzip bomb, an endless line or a
+corrupt Parquet footer ends in a ``ManifestRefused`` naming the file and the reason,
+never in a crash or an unbounded allocation.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import zlib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+import orjson
+
+from .errors import BadInput
+
+FORMATS = {".jsonl": "jsonl", ".jsonl.gz": "jsonl.gz", ".parquet": "parquet"}
+REJECTS_SUFFIX = ".rejects.jsonl"
+
+
+class ManifestRefused(BadInput):
+    """A whole file cannot be read: ``field`` is the file (and line, if known)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """Bounds that keep a hostile file from exhausting memory."""
+
+    max_line_bytes: int = 8 * 1024 * 1024
+    max_gzip_ratio: int = 200
+    gzip_ratio_floor: int = 64 * 1024 * 1024
+    max_json_depth: int = 64
+
+
+def manifest_format(path: Path) -> str | None:
+    """``jsonl``, ``jsonl.gz`` or ``parquet`` from the file name, else ``None``."""
+    name = path.name.lower()
+    if name.endswith(REJECTS_SUFFIX):
+        return None  # our own rejects files are never manifests
+    for suffix, fmt in sorted(FORMATS.items(), key=lambda kv: -len(kv[0])):
+        if name.endswith(suffix):
+            return fmt
+    return None
+
+
+def manifest_files(paths: Iterable[str | Path]) -> list[Path]:
+    """Expand the arguments of ``dsr ingest``: files as given, directories' manifests.
+
+    :raises BadInput: a path that does not exist, a file of no known format, or a
+        directory without any manifest file.
+    """
+    found: list[Path] = []
+    for arg in paths:
+        path = Path(arg)
+        if path.is_dir():
+            inside = sorted(
+                p for p in path.rglob("*") if p.is_file() and manifest_format(p)
+            )
+            if not inside:
+                raise BadInput(
+                    str(path), "no manifest files (.jsonl, .jsonl.gz, .parquet) in it"
+                )
+            found.extend(inside)
+        elif path.is_file():
+            if not manifest_format(path):
+                raise BadInput(
+                    str(path), "not a manifest (expected .jsonl, .jsonl.gz or .parquet)"
+                )
+            found.append(path)
+        elif path.exists():
+            raise BadInput(str(path), "not a regular file or directory")
+        else:
+            raise BadInput(str(path), "no such file or directory")
+    return found
+
+
+def file_sha256(path: Path) -> str:
+    """SHA-256 of the file's bytes, read in chunks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+class _GzipGuard:
+    """Counts compressed bytes consumed and output produced to stop gzip bombs."""
+
+    def __init__(self, raw, path: Path, limits: Limits):
+        self.raw, self.path, self.limits = raw, path, limits
+        self.produced = 0
+
+    def check(self, produced: int) -> None:
+        self.produced += produced
+        if self.produced <= self.limits.gzip_ratio_floor:
+            return
+        consumed = max(self.raw.tell(), 1)
+        if self.produced > consumed * self.limits.max_gzip_ratio:
+            raise ManifestRefused(
+                str(self.path),
+                f"refused as a gzip bomb: it inflates more than "
+                f"{self.limits.max_gzip_ratio}x",
+            )
+
+
+def jsonl_lines(path: Path, limits: Limits) -> Iterator[tuple[int, bytes]]:
+    """Numbered raw lines of a JSON Lines file (gzip-compressed if it ends in .gz).
+
+    Blank lines are skipped but counted, so numbers match what an editor shows.
+    """
+    gzipped = manifest_format(path) == "jsonl.gz"
+    with open(path, "rb") as raw:
+        fh = gzip.GzipFile(fileobj=raw, mode="rb") if gzipped else raw
+        guard = _GzipGuard(raw, path, limits) if gzipped else None
+        line_no = 0
+        try:
+            while True:
+                line = fh.readline(limits.max_line_bytes + 1)
+                if not line:
+                    return
+                line_no += 1
+                if guard:
+                    guard.check(len(line))
+                if len(line) > limits.max_line_bytes:
+                    raise ManifestRefused(
+                        f"{path}:{line_no}",
+                        f"line longer than {limits.max_line_bytes:,} bytes; "
+                        "the file is refused",
+                    )
+                if line.strip():
+                    yield line_no, line
+        except (OSError, EOFError, zlib.error) as exc:
+            # gzip.BadGzipFile is an OSError; a truncated stream raises EOFError.
+            raise ManifestRefused(
+                str(path), f"cannot be read as {'gzip' if gzipped else 'a file'}: {exc}"
+            ) from exc
+
+
+def _json_safe(value):
+    """Parquet values (timestamps, dates, bytes) as JSON types."""
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, bytes):
+        return value.hex()
+    raise TypeError
+
+
+def parquet_rows(path: Path, batch_size: int = 2000) -> Iterator[tuple[int, dict]]:
+    """Numbered rows of a Parquet file as dicts; a null field is an absent field."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        pf = pq.ParquetFile(path)
+        row_no = 0
+        for batch in pf.iter_batches(batch_size=batch_size):
+            for row in batch.to_pylist():
+                row_no += 1
+                yield row_no, {k: v for k, v in row.items() if v is not None}
+    except (pa.ArrowException, OSError) as exc:
+        raise ManifestRefused(str(path), f"cannot be read as Parquet: {exc}") from exc
+
+
+def parquet_num_rows(path: Path) -> int | None:
+    """Row count from a Parquet footer, or ``None`` if it cannot be read."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        return pq.ParquetFile(path).metadata.num_rows
+    except (pa.ArrowException, OSError):
+        return None
+
+
+def row_as_line(row: dict) -> bytes:
+    """A Parquet row as one JSON line, for rejects files."""
+    return orjson.dumps(row, default=_json_safe) + b"\n"

@@ -1,0 +1,213 @@
+"""Turn one manifest record into a row for the store, or into the reason it is bad.
+
+Pure functions over plain data, so ingest can run them in worker processes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from datetime import datetime
+from typing import NamedTuple
+
+import orjson
+
+from .identifiers import fold, text_identifier_keys
+from .schemas import ManifestRecordSchema
+
+NON_PUBLIC, MINOR = 1, 2
+POLICY_FLAG_NAMES = {NON_PUBLIC: "non_public", MINOR: "minor"}
+
+OPTIONAL_STRINGS = {
+    "dataset": 256,
+    "source": 256,
+    "kind": 256,
+    "author_id": 1024,
+    "author_handle": 256,
+    "visibility": 64,
+    "lang": 64,
+    "url": 8192,
+}
+KNOWN_FIELDS = {
+    "record_id",
+    "text",
+    "created_at",
+    "author_is_minor",
+    "content_sha256",
+    *OPTIONAL_STRINGS,
+}
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_HEX64 = re.compile(r"[0-9a-fA-F]{64}")
+_SCHEMA = ManifestRecordSchema()
+
+
+class Prepared(NamedTuple):
+    """A valid record: its row values, identifier keys and text for the FTS index.
+
+    Named tuples, not dataclasses: batches of them cross process boundaries, and
+    tuples pickle several times faster.
+    """
+
+    line_no: int
+    row: tuple
+    keys: tuple[str, ...]
+    folded: str
+    flags: int
+
+
+class Rejected(NamedTuple):
+    """A bad line: where, which field, why, and the line as it was."""
+
+    line_no: int
+    field: str
+    reason: str
+    raw: bytes
+
+
+def policy_flag_names(flags: int) -> list[str]:
+    """``["non_public", "minor"]`` for a flags bit set."""
+    return [name for bit, name in POLICY_FLAG_NAMES.items() if flags & bit]
+
+
+def _quick_valid(rec: dict) -> bool:
+    """True only for records the schema certainly accepts (the common, fast case)."""
+    record_id = rec.get("record_id")
+    if not (isinstance(record_id, str) and 0 < len(record_id) <= 1024):
+        return False
+    if not isinstance(rec.get("text"), str):
+        return False
+    one_line = [record_id]
+    for name, max_len in OPTIONAL_STRINGS.items():
+        value = rec.get(name)
+        if value is not None:
+            if not (isinstance(value, str) and len(value) <= max_len):
+                return False
+            one_line.append(value)
+    if rec.get("dataset") == "" or _CONTROL.search("".join(one_line)):
+        return False
+    created = rec.get("created_at")
+    if created is not None:
+        if not isinstance(created, str):
+            return False
+        try:
+            datetime.fromisoformat(created)
+        except ValueError:
+            return False
+    minor = rec.get("author_is_minor")
+    if minor is not None and not isinstance(minor, bool):
+        return False
+    digest = rec.get("content_sha256")
+    return digest is None or (
+        isinstance(digest, str) and _HEX64.fullmatch(digest) is not None
+    )
+
+
+def schema_error(rec: dict) -> tuple[str, str]:
+    """The first (field, message) the schema reports for ``rec``."""
+    errors = _SCHEMA.validate(rec)
+    for field in ("record_id", "dataset", "text", *sorted(errors)):
+        if field in errors:
+            messages = errors[field]
+            if isinstance(messages, dict):  # nested errors: flatten the first
+                messages = next(iter(messages.values()))
+            return field, " ".join(str(m) for m in messages)
+    return "", "invalid record"
+
+
+def _depth_exceeds(value, limit: int) -> bool:
+    """Whether a JSON value nests deeper than ``limit`` (iterative: no recursion)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > limit:
+            return True
+        if isinstance(item, dict):
+            stack.extend((v, depth + 1) for v in item.values())
+        elif isinstance(item, list):
+            stack.extend((v, depth + 1) for v in item)
+    return False
+
+
+def prepare(
+    rec,
+    line_no: int,
+    raw: bytes,
+    dataset: str | None,
+    version: str,
+    max_depth: int = 64,
+) -> Prepared | Rejected:
+    """Validate one parsed record and build its row (columns: migrations.m001)."""
+    if not isinstance(rec, dict):
+        return Rejected(line_no, "", "not a JSON object", raw)
+    for name in ("created_at", "author_is_minor", "content_sha256", *OPTIONAL_STRINGS):
+        if name in rec and rec[name] is None:
+            del rec[name]  # null is absent, as in Parquet (contract section 3)
+    if not _quick_valid(rec):
+        return Rejected(line_no, *schema_error(rec), raw)
+    own_dataset = rec.get("dataset")
+    if own_dataset is None and dataset is None:
+        return Rejected(line_no, "dataset", "Missing data (or give --dataset).", raw)
+    if dataset is not None and own_dataset is not None and own_dataset != dataset:
+        return Rejected(
+            line_no, "dataset", f"is {own_dataset!r} but --dataset is {dataset!r}", raw
+        )
+    text = rec["text"]
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    given = rec.get("content_sha256")
+    if given is not None and given.lower() != digest:
+        return Rejected(
+            line_no,
+            "content_sha256",
+            f"does not match text (its SHA-256 is {digest})",
+            raw,
+        )
+    extra = {k: v for k, v in rec.items() if k not in KNOWN_FIELDS}
+    for name, value in extra.items():
+        if isinstance(value, dict | list) and _depth_exceeds(value, max_depth):
+            return Rejected(
+                line_no, name, f"nested deeper than {max_depth} levels", raw
+            )
+    minor = rec.get("author_is_minor")
+    visibility = rec.get("visibility")
+    flags = (NON_PUBLIC if visibility is not None and visibility != "public" else 0) | (
+        MINOR if minor else 0
+    )
+    row = (
+        own_dataset or dataset,
+        version,
+        rec["record_id"],
+        text,
+        digest,
+        rec.get("source"),
+        rec.get("kind"),
+        rec.get("author_id"),
+        rec.get("author_handle"),
+        rec.get("created_at"),
+        visibility,
+        None if minor is None else int(minor),
+        rec.get("lang"),
+        rec.get("url"),
+        orjson.dumps(extra, default=str).decode() if extra else None,
+        flags,
+    )
+    return Prepared(
+        line_no, row, frozenset(text_identifier_keys(text)), fold(text), flags
+    )
+
+
+def prepare_jsonl(
+    lines: list[tuple[int, bytes]], dataset: str | None, version: str, max_depth: int
+) -> list[Prepared | Rejected]:
+    """Parse and prepare a batch of raw JSON lines."""
+    out: list[Prepared | Rejected] = []
+    for line_no, raw in lines:
+        try:
+            rec = orjson.loads(raw)
+        except orjson.JSONDecodeError as exc:
+            reason = str(exc)
+            if "depth" in reason or "recursion" in reason:
+                reason = "JSON nested too deeply"
+            out.append(Rejected(line_no, "", f"not valid JSON: {reason}", raw))
+            continue
+        out.append(prepare(rec, line_no, raw, dataset, version, max_depth))
+    return out
