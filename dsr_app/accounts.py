@@ -49,9 +49,10 @@ def _account_row(rec: object, path: Path, line_no: int) -> dict:
         raise bad(field, " ".join(map(str, errors[field])))
     row = {"account_id": rec["account_id"], **{c: rec.get(c) for c in _COLUMNS}}
     if row["phone"] is not None:
-        e164 = parse_phone(row["phone"], rec.get("country"))
+        # The platform's own registry must hold real numbers: valid, not just possible.
+        e164 = parse_phone(row["phone"], rec.get("country"), valid=True)
         if e164 is None:
-            raise bad("phone", f"{row['phone']!r} is not a possible phone number")
+            raise bad("phone", f"{row['phone']!r} is not a valid phone number")
         row["phone"] = e164
     if row["email"] is not None:
         if "@" not in row["email"]:

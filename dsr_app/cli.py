@@ -102,7 +102,9 @@ def serve(db_path: Path | None, demo: bool, host: str, port: int, threads: int) 
     is_flag=True,
     help="Store the good lines; write bad ones to <file>.rejects.jsonl.",
 )
-@click.option("--workers", type=int, help="Worker processes (default: all cores).")
+@click.option(
+    "--workers", type=int, help="Worker processes (default: cores - 1; 0: none)."
+)
 def ingest_command(
     db_path: Path | None,
     paths: tuple[Path, ...],

@@ -73,11 +73,12 @@ def normalise_handle(handle: str) -> str:
     return handle.strip().lstrip("@").lower()
 
 
-def parse_phone(raw: str, region: str | None = None) -> str | None:
+def parse_phone(raw: str, region: str | None = None, valid: bool = False) -> str | None:
     """E.164 form of ``raw`` if it is a possible phone number, else ``None``.
 
     ``region`` (ISO 3166-1 alpha-2) interprets national spellings like ``0151/…``.
-    A ``00`` international prefix is read as ``+``.
+    A ``00`` international prefix is read as ``+``. ``valid`` asks for a number that
+    is assigned in its country's plan, not only of a possible length.
     """
     raw = raw.strip()
     if raw.startswith("00"):
@@ -86,7 +87,8 @@ def parse_phone(raw: str, region: str | None = None) -> str | None:
         number = phonenumbers.parse(raw, region.upper() if region else None)
     except phonenumbers.NumberParseException:
         return None
-    if not phonenumbers.is_possible_number(number):
+    check = phonenumbers.is_valid_number if valid else phonenumbers.is_possible_number
+    if not check(number):
         return None
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
@@ -128,9 +130,12 @@ def phone_candidates(text: str) -> Iterator[PhoneCandidate]:
     Within a group of digits separated by spaces, each span of whole chunks counts
     (``Room 12 0151 23456789`` holds ``0151 23456789``), but a chunk is never cut.
     """
-    if sum(map(text.count, "0123456789")) < _MIN_PHONE_DIGITS:
-        return  # cheap test first: most texts hold too few digits for a number
-    for group in _PHONE_GROUP_RE.finditer(text):
+    # Cheap tests first (str.find runs in C; re scans are ~10 ns a character): most
+    # texts hold too few digits for a phone number.
+    first = min((i for i in map(text.find, "0123456789") if i >= 0), default=-1)
+    if first < 0 or sum(map(text.count, "0123456789")) < _MIN_PHONE_DIGITS:
+        return
+    for group in _PHONE_GROUP_RE.finditer(text, max(0, first - 2)):
         chunks = [(m.start(), m.end()) for m in _CHUNK_RE.finditer(group.group())]
         base = group.start()
         for i in range(len(chunks)):
@@ -166,8 +171,12 @@ def text_identifier_keys(text: str) -> set[str]:
     """Index keys of every e-mail, @handle and phone number written in ``text``."""
     keys: set[str] = set()
     if "@" in text:
-        keys.update(EMAIL + m.group().lower() for m in emails_in(text))
-        keys.update(HANDLE + h.lower() for _, _, h in handles_in(text))
+        # E-mails and handles hold no white space: scanning only the words with an
+        # "@" finds the same ones as scanning the whole text, several times faster.
+        for word in text.split():
+            if "@" in word:
+                keys.update(EMAIL + m.group().lower() for m in emails_in(word))
+                keys.update(HANDLE + h.lower() for _, _, h in handles_in(word))
     for candidate in phone_candidates(text):
         key = candidate.key()
         if key:

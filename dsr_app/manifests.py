@@ -161,7 +161,16 @@ def parquet_rows(path: Path, batch_size: int = 2000) -> Iterator[tuple[int, dict
         for batch in pf.iter_batches(batch_size=batch_size):
             for row in batch.to_pylist():
                 row_no += 1
-                yield row_no, {k: v for k, v in row.items() if v is not None}
+                # Parquet's typed timestamps and dates become ISO 8601 strings, as
+                # the manifest format writes them.
+                yield (
+                    row_no,
+                    {
+                        k: v.isoformat() if isinstance(v, datetime | date) else v
+                        for k, v in row.items()
+                        if v is not None
+                    },
+                )
     except (pa.ArrowException, OSError) as exc:
         raise ManifestRefused(str(path), f"cannot be read as Parquet: {exc}") from exc
 

@@ -36,6 +36,7 @@ KNOWN_FIELDS = {
     "content_sha256",
     *OPTIONAL_STRINGS,
 }
+_NULLABLE = ("created_at", "author_is_minor", "content_sha256", *OPTIONAL_STRINGS)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _HEX64 = re.compile(r"[0-9a-fA-F]{64}")
 _SCHEMA = ManifestRecordSchema()
@@ -139,9 +140,10 @@ def prepare(
     """Validate one parsed record and build its row (columns: migrations.m001)."""
     if not isinstance(rec, dict):
         return Rejected(line_no, "", "not a JSON object", raw)
-    for name in ("created_at", "author_is_minor", "content_sha256", *OPTIONAL_STRINGS):
-        if name in rec and rec[name] is None:
-            del rec[name]  # null is absent, as in Parquet (contract section 3)
+    if None in rec.values():
+        for name in _NULLABLE:
+            if name in rec and rec[name] is None:
+                del rec[name]  # null is absent, as in Parquet (contract section 3)
     if not _quick_valid(rec):
         return Rejected(line_no, *schema_error(rec), raw)
     own_dataset = rec.get("dataset")
@@ -161,7 +163,8 @@ def prepare(
             f"does not match text (its SHA-256 is {digest})",
             raw,
         )
-    extra = {k: v for k, v in rec.items() if k not in KNOWN_FIELDS}
+    unknown = rec.keys() - KNOWN_FIELDS
+    extra = {k: rec[k] for k in sorted(unknown)} if unknown else {}
     for name, value in extra.items():
         if isinstance(value, dict | list) and _depth_exceeds(value, max_depth):
             return Rejected(

@@ -1,0 +1,96 @@
+"""Ingest benchmark: ``python -m benchmarks.ingest [--records N]``.
+
+Generates N synthetic manifest records (about 700 bytes each), runs ``dsr ingest`` on
+them in a child process and prints records/s, the peak resident memory of the whole
+process tree (workers included) and database bytes per input byte.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import psutil
+
+from .synthetic import write_jsonl
+
+
+def tree_rss(proc: psutil.Process) -> int:
+    """Resident bytes of a process and all its children."""
+    total = 0
+    for p in [proc, *proc.children(recursive=True)]:
+        try:
+            total += p.memory_info().rss
+        except psutil.Error:
+            pass
+    return total
+
+
+def run_ingest(manifest: Path, db: Path, workers: int | None) -> tuple[float, int, str]:
+    """Run ``dsr ingest`` in a child process: (seconds, peak tree RSS, summary line)."""
+    argv = [sys.executable, "-m", "dsr_app", "ingest", str(manifest), "--db", str(db)]
+    if workers:
+        argv += ["--workers", str(workers)]
+    started = time.monotonic()
+    child = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = psutil.Process(child.pid)
+    peak = 0
+    while child.poll() is None:
+        try:
+            peak = max(peak, tree_rss(proc))
+        except psutil.Error:
+            pass
+        time.sleep(0.05)
+    seconds = time.monotonic() - started
+    out, err = child.communicate()
+    if child.returncode:
+        raise SystemExit(f"dsr ingest failed: {err.decode()}")
+    return seconds, peak, out.decode().strip().splitlines()[-1]
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Generate, ingest, and print the table."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--records", type=int, default=1_000_000)
+    parser.add_argument("--workers", type=int, default=None)
+    parser.add_argument("--dir", type=Path, default=None, help="work folder (kept)")
+    args = parser.parse_args(argv)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = args.dir or Path(tmp)
+        folder.mkdir(parents=True, exist_ok=True)
+        manifest = folder / f"bench-{args.records}.jsonl"
+        if not manifest.exists():
+            print(f"generating {args.records:,} records ...", file=sys.stderr)
+            write_jsonl(manifest, args.records)
+        db = folder / f"bench-{args.records}.sqlite3"
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{db}{suffix}").unlink(missing_ok=True)
+        seconds, peak, summary = run_ingest(manifest, db, args.workers)
+        conn = sqlite3.connect(db)
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        conn.close()
+        in_bytes, db_bytes = manifest.stat().st_size, db.stat().st_size
+        rows = [
+            ("records", f"{args.records:,}"),
+            ("input (JSONL)", f"{in_bytes / 1e6:,.1f} MB"),
+            ("wall time", f"{seconds:,.1f} s"),
+            ("records/s", f"{args.records / seconds:,.0f}  (target >= 25,000)"),
+            ("peak RSS, all processes", f"{peak / 2**20:,.0f} MiB  (target < 300)"),
+            ("database / input bytes", f"{db_bytes / in_bytes:.2f}  (target <= 1.5)"),
+        ]
+        width = max(len(k) for k, _ in rows)
+        print(f"dsr ingest: {summary}")
+        print(f"| {'measure'.ljust(width)} | value |")
+        print(f"| {'-' * width} | --- |")
+        for key, value in rows:
+            print(f"| {key.ljust(width)} | {value} |")
+
+
+if __name__ == "__main__":
+    main()

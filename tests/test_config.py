@@ -1,0 +1,65 @@
+"""Configuration order: defaults, then DSR_* environment, then the factory argument."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from dsr_app import create_app
+from dsr_app.config import DEFAULT_DB, env_settings, resolve_db_path
+from dsr_app.errors import BadInput
+
+
+def test_resolve_db_path_prefers_option_then_env_then_default(monkeypatch):
+    monkeypatch.setenv("DSR_DB", "/tmp/from-env.sqlite3")
+    assert resolve_db_path("/tmp/option.sqlite3") == Path("/tmp/option.sqlite3")
+    assert resolve_db_path() == Path("/tmp/from-env.sqlite3")
+    monkeypatch.delenv("DSR_DB")
+    assert resolve_db_path() == DEFAULT_DB == Path("instance/dsr.sqlite3")
+
+
+def test_create_app_reads_env_then_argument(monkeypatch, tmp_path):
+    monkeypatch.setenv("DSR_CONTROLLER_COUNTRY", "DE")
+    monkeypatch.setenv("DSR_MAIL_BACKEND", "smtp")
+    app = create_app({"DB": str(tmp_path / "x.sqlite3"), "MAIL_BACKEND": "outbox"})
+    assert app.config["CONTROLLER_COUNTRY"] == "DE"
+    assert app.config["MAIL_BACKEND"] == "outbox"
+    assert app.config["DB"] == str(tmp_path / "x.sqlite3")
+
+
+def test_create_app_uses_dsr_db(monkeypatch, tmp_path):
+    monkeypatch.setenv("DSR_DB", str(tmp_path / "env.sqlite3"))
+    app = create_app()
+    assert app.config["DB"] == str(tmp_path / "env.sqlite3")
+    assert (tmp_path / "env.sqlite3").exists()
+
+
+def test_secret_key_is_created_once_per_instance(tmp_path):
+    first = create_app({"DB": str(tmp_path / "a.sqlite3")}).config["SECRET_KEY"]
+    second = create_app({"DB": str(tmp_path / "a.sqlite3")}).config["SECRET_KEY"]
+    assert first == second and len(first) == 32
+    assert (tmp_path / "flask_secret_key").stat().st_mode & 0o777 == 0o600
+
+
+def test_bad_numeric_env_setting_is_a_clear_error(monkeypatch):
+    monkeypatch.setenv("DSR_MAX_LINE_BYTES", "lots")
+    with pytest.raises(BadInput, match="DSR_MAX_LINE_BYTES: must be a whole number"):
+        env_settings()
+
+
+def test_cli_reports_bad_env_setting_in_one_line(run, monkeypatch):
+    from .conftest import RECORDS_JSONL
+
+    monkeypatch.setenv("DSR_MAX_LINE_BYTES", "lots")
+    result = run("ingest", RECORDS_JSONL)
+    assert result.exit_code == 2
+    assert "DSR_MAX_LINE_BYTES: must be a whole number" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_home_page_and_health(client):
+    page = client.get("/")
+    assert page.status_code == 200
+    assert "Objection (Art. 21)" in page.get_data(as_text=True)
+    assert client.get("/healthz").get_json() == {"status": "ok"}

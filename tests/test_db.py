@@ -1,0 +1,46 @@
+"""The store: WAL, foreign keys, STRICT tables, migrations applied once."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from dsr_app.db import open_db
+from dsr_app.migrations import migrations
+
+
+def test_open_db_sets_wal_and_foreign_keys(db):
+    assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+
+
+def test_open_db_creates_parent_folder(tmp_path):
+    path = tmp_path / "a" / "b" / "dsr.sqlite3"
+    open_db(path).close()
+    assert path.exists()
+
+
+def test_tables_are_strict(db):
+    with pytest.raises(sqlite3.IntegrityError):
+        db.execute(
+            "INSERT INTO manifests (file_name, file_sha256, format, dataset_option,"
+            " dataset_version, records, rejects, violations, ingested_at)"
+            " VALUES ('f', 'h', 'jsonl', '', '1', 'many', 0, 0, 'now')"
+        )
+
+
+def test_records_need_an_existing_manifest(db):
+    with pytest.raises(sqlite3.IntegrityError):
+        db.execute(
+            "INSERT INTO records (manifest_id, dataset, dataset_version, record_id,"
+            " content_sha256, policy_flags) VALUES (999, 'd', '1', 'r', 'h', 0)"
+        )
+
+
+def test_migrations_apply_once_and_reopen_cleanly(db_path):
+    open_db(db_path).close()
+    db = open_db(db_path)
+    applied = [m.name for m in migrations.applied(db)]
+    assert applied == [m.name for m in migrations._migrations]
+    assert migrations.pending(db) == []

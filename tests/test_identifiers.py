@@ -1,0 +1,97 @@
+"""Canonical identifiers and what the index extracts from text."""
+
+from __future__ import annotations
+
+import pytest
+
+from dsr_app.identifiers import (
+    canonical_email,
+    fold,
+    national_digits,
+    normalise_handle,
+    parse_phone,
+    text_identifier_keys,
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "folded"),
+    [
+        ("Zoë Müller-Łukasik", "zoe muller-lukasik"),
+        ("ZOË MÜLLER-ŁUKASIK", "zoe muller-lukasik"),
+        ("Søren Ågård", "soren agard"),
+        ("Straße", "strasse"),
+        ("François Lefèvre-Çelik", "francois lefevre-celik"),
+        ("Łucja Wiśniewska-Żak", "lucja wisniewska-zak"),
+        ("Anna Ősz-Kővári", "anna osz-kovari"),
+        ("Σωκράτης", "sokrates"),
+        ("plain ascii", "plain ascii"),
+    ],
+)
+def test_fold_removes_case_accents_and_script(text, folded):
+    assert fold(text) == folded
+
+
+@pytest.mark.parametrize(
+    ("raw", "region", "e164"),
+    [
+        ("+49 151 2345 6789", None, "+4915123456789"),
+        ("0049-151-23456789", None, "+4915123456789"),
+        ("+49 (0)151 23456789", None, "+4915123456789"),
+        ("0151/23456789", "DE", "+4915123456789"),
+        ("(0151) 234 567 89", "de", "+4915123456789"),
+        ("06 12 34 56 78", "FR", "+33612345678"),
+        ("1", "DE", None),
+        ("not a number", "DE", None),
+    ],
+)
+def test_parse_phone_gives_e164_for_common_spellings(raw, region, e164):
+    assert parse_phone(raw, region) == e164
+
+
+def test_parse_phone_valid_refuses_unassigned_numbers():
+    assert parse_phone("12", "DE") == "+4912"  # a possible length in Germany
+    assert parse_phone("12", "DE", valid=True) is None
+    assert parse_phone("+4915123456789", valid=True) == "+4915123456789"
+
+
+def test_national_digits_keep_the_trunk_prefix():
+    assert national_digits("+4915123456789") == "015123456789"
+    assert national_digits("+33612345678") == "0612345678"
+    assert national_digits("+4528471963") == "28471963"  # Denmark has no trunk 0
+
+
+def test_canonical_email_lowercases_only_the_domain():
+    assert canonical_email(" Zoe.M+x@Example.EU ") == "Zoe.M+x@example.eu"
+
+
+def test_normalise_handle_drops_at_and_case():
+    assert normalise_handle("@Zoe.Mueller") == "zoe.mueller"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected", "absent"),
+    [
+        ("mail Zoe@Example.EU.", {"e:zoe@example.eu"}, set()),
+        ("xzoe@example.eu", {"e:xzoe@example.eu"}, {"e:zoe@example.eu"}),
+        (
+            "zoe@example.eu.evil.com",
+            {"e:zoe@example.eu.evil.com"},
+            {"e:zoe@example.eu"},
+        ),
+        ("hi @Zoe.Mueller.", {"h:zoe.mueller"}, set()),
+        ("hi @zoe.muellerfan", {"h:zoe.muellerfan"}, {"h:zoe.mueller"}),
+        ("zoe@example.eu", {"e:zoe@example.eu"}, {"h:example.eu"}),
+        ("ring +49 151 2345 6789 now", {"p:+4915123456789"}, set()),
+        ("ring 0049-151-23456789", {"p:+4915123456789"}, set()),
+        ("ring 0151/23456789", {"n:015123456789"}, set()),
+        ("ring (0151) 234 567 89", {"n:015123456789"}, set()),
+        ("room 12 0151 23456789", {"n:015123456789"}, set()),
+        ("id 4915123456789012", set(), {"p:+4915123456789", "n:4915123456789"}),
+        ("id 0151234567890", {"n:0151234567890"}, {"n:015123456789"}),
+    ],
+)
+def test_text_identifier_keys(text, expected, absent):
+    keys = text_identifier_keys(text)
+    assert expected <= keys
+    assert not absent & keys
