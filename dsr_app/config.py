@@ -19,10 +19,6 @@ DEFAULTS: dict[str, object] = {
     "INSTANCE_DIR": None,
     # Flask's signing key for sessions; generated per instance when unset.
     "SECRET_KEY": None,
-    # Where messages go: "outbox" (stored in the database) or "smtp".
-    "MAIL_BACKEND": "outbox",
-    # Controller's country for public holidays in GDPR deadlines (legal.md section 2).
-    "CONTROLLER_COUNTRY": "IE",
     # Largest manifest line accepted, in bytes (a longer line refuses the file).
     "MAX_LINE_BYTES": 8 * 1024 * 1024,
     # Largest nesting depth of a JSON value in a manifest line.

@@ -30,9 +30,8 @@ from .manifests import (
     manifest_files,
     manifest_format,
     parquet_rows,
-    row_as_line,
 )
-from .records import Prepared, Rejected, prepare, prepare_jsonl
+from .records import Batch, Rejected, prepare_batch
 
 DEFAULT_VERSION = "1"
 # Files smaller than this are prepared in-process: starting workers costs more.
@@ -182,34 +181,37 @@ def ingest_file(
                 " VALUES (?, ?, ?, ?, ?, 0, 0, 0, ?)",
                 [path.name, digest, fmt, dataset or "", version, _now()],
             ).lastrowid
-            next_id = db.execute(
+            first_id = db.execute(
                 "SELECT coalesce(max(id), 0) + 1 FROM records"
             ).fetchone()[0]
             for batch in _prepared_batches(
-                path, fmt, dataset, version, limits, workers, batch_size
+                path,
+                fmt,
+                dataset,
+                version,
+                limits,
+                workers,
+                batch_size,
+                first_id,
+                manifest_id,
             ):
-                good = []
-                for item in batch:
-                    if isinstance(item, Rejected):
-                        if not skip_invalid:
-                            raise ManifestLineError(
-                                path, item.line_no, item.field, item.reason
-                            )
-                        if rejects_file is None:
-                            rejects_file = open(pending_rejects, "wb")
-                        rejects_file.write(
-                            item.raw if item.raw.endswith(b"\n") else item.raw + b"\n"
+                for item in batch.rejects:
+                    if not skip_invalid:
+                        raise ManifestLineError(
+                            path, item.line_no, item.field, item.reason
                         )
-                        rejected += 1
-                    else:
-                        good.append(item)
-                counted = _write_batch(db, path, manifest_id, next_id, good)
-                next_id += len(good)
+                    if rejects_file is None:
+                        rejects_file = open(pending_rejects, "wb")
+                    rejects_file.write(
+                        item.raw if item.raw.endswith(b"\n") else item.raw + b"\n"
+                    )
+                    rejected += 1
+                counted = _write_batch(db.conn, path, batch)
                 totals.records += counted.records
                 totals.duplicates += counted.duplicates
                 totals.violations += counted.violations
                 if progress:
-                    progress(len(batch))
+                    progress(len(batch.rows) + len(batch.rejects))
             db.execute(
                 "UPDATE manifests SET records = ?, rejects = ?, violations = ?"
                 " WHERE id = ?",
@@ -234,39 +236,31 @@ def ingest_file(
     )
 
 
-def _write_batch(
-    db: sqlite_utils.Database,
-    path: Path,
-    manifest_id: int,
-    first_id: int,
-    items: list[Prepared],
-) -> _Batch:
+def _write_batch(conn: sqlite3.Connection, path: Path, batch: Batch) -> _Batch:
     """Insert one batch; on a clash of record ids, fall back to one row at a time."""
-    conn = db.conn
-    rows = [(first_id + i, manifest_id, *p.row) for i, p in enumerate(items)]
     conn.execute("SAVEPOINT batch")
     try:
         # executemany on the raw connection: sqlite-utils' insert_all is several
         # times slower here, and the transaction is ours (write_transaction).
-        conn.executemany(_INSERT_RECORD, rows)
+        conn.executemany(_INSERT_RECORD, batch.rows)
     except sqlite3.IntegrityError:
         conn.execute("ROLLBACK TO SAVEPOINT batch")
         conn.execute("RELEASE SAVEPOINT batch")
-        return _write_rows_one_by_one(db, path, rows, items)
+        return _write_rows_one_by_one(conn, path, batch)
     conn.execute("RELEASE SAVEPOINT batch")
-    _write_indexes(
-        conn, [(row[0], item) for row, item in zip(rows, items, strict=True)]
-    )
-    return _Batch(len(rows), 0, sum(1 for p in items if p.flags))
+    conn.executemany(_INSERT_KEY, batch.keys)
+    conn.executemany(_INSERT_FTS, batch.fts)
+    return _Batch(len(batch.rows), 0, batch.violations)
 
 
-def _write_rows_one_by_one(db, path, rows, items) -> _Batch:
+def _write_rows_one_by_one(
+    conn: sqlite3.Connection, path: Path, batch: Batch
+) -> _Batch:
     """Insert rows singly: an identical record already stored is skipped as a
     duplicate; a different record under the same id is a bad line."""
-    conn = db.conn
     counted = _Batch()
-    written = []
-    for row, item in zip(rows, items, strict=True):
+    written: set[int] = set()
+    for row, line_no in zip(batch.rows, batch.line_nos, strict=True):
         dataset, version, record_id, digest = row[2], row[3], row[4], row[6]
         existing = conn.execute(
             "SELECT content_sha256 FROM records WHERE dataset = ?"
@@ -275,29 +269,22 @@ def _write_rows_one_by_one(db, path, rows, items) -> _Batch:
         ).fetchone()
         if existing is None:
             conn.execute(_INSERT_RECORD, row)
-            written.append((row[0], item))
+            written.add(row[0])
             counted.records += 1
-            counted.violations += 1 if item.flags else 0
+            counted.violations += 1 if row[-1] else 0
         elif existing[0] == digest:
             counted.duplicates += 1
         else:
             raise ManifestLineError(
                 path,
-                item.line_no,
+                line_no,
                 "record_id",
                 f"{record_id!r} is already in dataset {dataset!r} version {version!r}"
                 " with other content; give the new content a new --version",
             )
-    _write_indexes(conn, written)
+    conn.executemany(_INSERT_KEY, (k for k in batch.keys if k[1] in written))
+    conn.executemany(_INSERT_FTS, (f for f in batch.fts if f[0] in written))
     return counted
-
-
-def _write_indexes(
-    conn: sqlite3.Connection, written: list[tuple[int, Prepared]]
-) -> None:
-    """Identifier keys and full-text entries for freshly inserted records."""
-    conn.executemany(_INSERT_KEY, ((k, rid) for rid, p in written for k in p.keys))
-    conn.executemany(_INSERT_FTS, ((rid, p.folded) for rid, p in written))
 
 
 def _prepared_batches(
@@ -308,60 +295,57 @@ def _prepared_batches(
     limits: Limits,
     workers: int | None,
     batch_size: int,
-) -> Iterator[list[Prepared | Rejected]]:
-    """Prepared batches in file order; big files are prepared by worker processes."""
+    first_id: int,
+    manifest_id: int,
+) -> Iterator[Batch]:
+    """Batches ready to insert, in file order; big files are prepared by workers.
+
+    Each chunk of lines gets the next ids in advance, one per line, so that workers
+    build complete rows and this process only writes (a rejected line leaves a gap,
+    which integer primary keys allow).
+    """
     if fmt == "parquet":
         source = _chunks(parquet_rows(path, batch_size), batch_size)
-        task = _prepare_rows
+        task = "parquet"
     else:
         source = _chunks(jsonl_lines(path, limits), batch_size)
-        task = prepare_jsonl
-    args = (dataset, version, limits.max_json_depth)
+        task = "jsonl"
+    args = (manifest_id, dataset, version, limits.max_json_depth)
     if workers is None:
         # The writer (this process) keeps one core busy; workers take the rest.
         workers = max(1, (os.cpu_count() or 1) - 1)
     if workers < 1 or path.stat().st_size < _PARALLEL_MIN_BYTES:
         for chunk in source:
-            yield task(chunk, *args)
+            yield prepare_batch(task, chunk, first_id, *args)
+            first_id += len(chunk)
         return
     # A bounded window of batches in flight keeps memory flat whatever the file size
     # (Executor.map would read the whole input ahead).
     with ProcessPoolExecutor(max_workers=workers) as pool:
         window: deque[Future] = deque()
         for chunk in source:
-            window.append(pool.submit(_in_worker, task, chunk, *args))
+            window.append(pool.submit(_in_worker, task, chunk, first_id, *args))
+            first_id += len(chunk)
             if len(window) >= workers * 3:
                 yield _unpack(window.popleft().result())
         while window:
             yield _unpack(window.popleft().result())
 
 
-def _in_worker(task: Callable, chunk: list, *args) -> bytes:
-    """Run ``task`` in a worker; answer in marshal format.
+def _in_worker(*args) -> bytes:
+    """``prepare_batch`` in a worker process, answered in marshal format.
 
-    Batches come back as plain tuples through ``marshal``, which is about twice as
-    fast as pickling named tuples: at 25,000 records/s the transfer matters.
+    marshal moves plain lists and tuples about twice as fast as pickle moves named
+    tuples: at 25,000 records/s the transfer matters.
     """
-    return marshal.dumps([tuple(item) for item in task(chunk, *args)])
+    batch = prepare_batch(*args)
+    return marshal.dumps((*batch[:-1], [tuple(r) for r in batch.rejects]))
 
 
-def _unpack(payload: bytes) -> list[Prepared | Rejected]:
-    """The inverse of ``_in_worker``: tuples back into named tuples by their length."""
-    fields = len(Prepared._fields)
-    return [
-        Prepared(*item) if len(item) == fields else Rejected(*item)
-        for item in marshal.loads(payload)
-    ]
-
-
-def _prepare_rows(
-    rows: list[tuple[int, dict]], dataset: str | None, version: str, max_depth: int
-) -> list[Prepared | Rejected]:
-    """Prepare a batch of Parquet rows (raw line = the row as JSON, for rejects)."""
-    return [
-        prepare(row, n, row_as_line(row), dataset, version, max_depth)
-        for n, row in rows
-    ]
+def _unpack(payload: bytes) -> Batch:
+    """The inverse of ``_in_worker``."""
+    *fields, rejects = marshal.loads(payload)
+    return Batch(*fields, [Rejected(*r) for r in rejects])
 
 
 def _chunks(items: Iterator, size: int) -> Iterator[list]:

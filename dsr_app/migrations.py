@@ -70,7 +70,7 @@ def m001_manifests_records(db: sqlite_utils.Database) -> None:
         -- transliteration removed by identifiers.fold); contentless, rowid =
         -- records.id, so the text is not stored twice.
         CREATE VIRTUAL TABLE records_fts USING fts5 (
-            folded, content = '', detail = none,
+            folded, content = '', detail = none, columnsize = 0,
             tokenize = 'unicode61 remove_diacritics 2'
         );
         """

@@ -13,6 +13,7 @@ from typing import NamedTuple
 import orjson
 
 from .identifiers import fold, text_identifier_keys
+from .manifests import row_as_line
 from .schemas import ManifestRecordSchema
 
 NON_PUBLIC, MINOR = 1, 2
@@ -214,3 +215,49 @@ def prepare_jsonl(
             continue
         out.append(prepare(rec, line_no, raw, dataset, version, max_depth))
     return out
+
+
+class Batch(NamedTuple):
+    """Prepared records of one chunk, shaped for ``executemany``."""
+
+    rows: list[tuple]  # (id, manifest_id, *Prepared.row)
+    keys: list[tuple[str, int]]  # (identifier key, record id)
+    fts: list[tuple[int, str]]  # (record id, text for the index)
+    line_nos: list[int]  # line of each row, for error messages
+    violations: int
+    rejects: list[Rejected]
+
+
+def prepare_batch(
+    fmt: str,
+    chunk: list[tuple[int, object]],
+    first_id: int,
+    manifest_id: int,
+    dataset: str | None,
+    version: str,
+    max_depth: int,
+) -> Batch:
+    """Prepare a chunk of numbered JSON lines (``jsonl``) or Parquet rows (``parquet``).
+
+    The record on the chunk's n-th line gets id ``first_id + n``.
+    """
+    if fmt == "jsonl":
+        items = prepare_jsonl(chunk, dataset, version, max_depth)
+    else:
+        items = [
+            prepare(row, n, row_as_line(row), dataset, version, max_depth)
+            for n, row in chunk
+        ]
+    rows, keys, fts, line_nos, rejects = [], [], [], [], []
+    violations = 0
+    for offset, item in enumerate(items):
+        if isinstance(item, Rejected):
+            rejects.append(item)
+            continue
+        record = first_id + offset
+        rows.append((record, manifest_id, *item.row))
+        keys.extend((key, record) for key in item.keys)
+        fts.append((record, item.folded))
+        line_nos.append(item.line_no)
+        violations += 1 if item.flags else 0
+    return Batch(rows, keys, fts, line_nos, violations, rejects)

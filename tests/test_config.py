@@ -20,11 +20,11 @@ def test_resolve_db_path_prefers_option_then_env_then_default(monkeypatch):
 
 
 def test_create_app_reads_env_then_argument(monkeypatch, tmp_path):
-    monkeypatch.setenv("DSR_CONTROLLER_COUNTRY", "DE")
-    monkeypatch.setenv("DSR_MAIL_BACKEND", "smtp")
-    app = create_app({"DB": str(tmp_path / "x.sqlite3"), "MAIL_BACKEND": "outbox"})
-    assert app.config["CONTROLLER_COUNTRY"] == "DE"
-    assert app.config["MAIL_BACKEND"] == "outbox"
+    monkeypatch.setenv("DSR_MAX_JSON_DEPTH", "32")
+    monkeypatch.setenv("DSR_MAX_LINE_BYTES", "1000")
+    app = create_app({"DB": str(tmp_path / "x.sqlite3"), "MAX_LINE_BYTES": 2000})
+    assert app.config["MAX_JSON_DEPTH"] == 32
+    assert app.config["MAX_LINE_BYTES"] == 2000
     assert app.config["DB"] == str(tmp_path / "x.sqlite3")
 
 
