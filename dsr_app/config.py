@@ -19,6 +19,25 @@ DEFAULTS: dict[str, object] = {
     "INSTANCE_DIR": None,
     # Flask's signing key for sessions; generated per instance when unset.
     "SECRET_KEY": None,
+    # Where messages go: "outbox" (stored in the database) or "smtp".
+    "MAIL_BACKEND": "outbox",
+    # Sender address of e-mails, and the SMTP server for MAIL_BACKEND=smtp.
+    "MAIL_FROM": "privacy@localhost",
+    "SMTP_HOST": "localhost",
+    "SMTP_PORT": 25,
+    "SMTP_USER": "",
+    "SMTP_PASSWORD": "",
+    "SMTP_STARTTLS": 0,
+    # Domain of an e-mail-to-SMS gateway (codes to +4915...@<domain>) for smtp.
+    "SMS_EMAIL_GATEWAY": "",
+    # Controller's country: time zone and public holidays of GDPR deadlines.
+    "CONTROLLER_COUNTRY": "IE",
+    # The service's public address, for links in e-mails (never taken from Host).
+    "PUBLIC_URL": "http://127.0.0.1:8000",
+    # Abuse limits per client address (Flask-Limiter syntax); 0 turns them off.
+    "RATE_LIMITS": 1,
+    "RATE_LIMIT_CREATE": "10 per hour",
+    "RATE_LIMIT_VERIFY": "30 per hour",
     # Largest manifest line accepted, in bytes (a longer line refuses the file).
     "MAX_LINE_BYTES": 8 * 1024 * 1024,
     # Largest nesting depth of a JSON value in a manifest line.

@@ -5,7 +5,15 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 
-from marshmallow import INCLUDE, Schema, ValidationError, fields, validate
+from marshmallow import (
+    INCLUDE,
+    Schema,
+    ValidationError,
+    fields,
+    post_load,
+    validate,
+    validates_schema,
+)
 
 _HEX64 = re.compile(r"[0-9a-fA-F]{64}")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -99,3 +107,160 @@ class AccountSchema(Schema):
     phone = _line(64)
     country = StrictString(validate=validate.Regexp(r"^[A-Za-z]{2}$"))
     birth_date = StrictString(validate=birth_date)
+
+
+# --- Requester API (contract section 5) -----------------------------------------
+
+REQUEST_TYPES = ("access", "objection", "erasure")
+MAX_HANDLES, MAX_HANDLE_LEN = 20, 64
+_HANDLE = re.compile(r"[a-z0-9._]+")
+
+
+def _multi_line(value: str) -> None:
+    """Free text: line breaks and tabs allowed, other control characters not."""
+    if re.search(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", value):
+        raise ValidationError("Must not contain control characters.")
+
+
+class RequestCreateSchema(Schema):
+    """A new access, objection or erasure request."""
+
+    type = StrictString(required=True, validate=validate.OneOf(REQUEST_TYPES))
+    full_name = StrictString(
+        required=True, validate=[validate.Length(min=1, max=200), single_line]
+    )
+    email = StrictString(
+        required=True, validate=[validate.Length(max=254), single_line]
+    )
+    phone = StrictString(validate=[validate.Length(max=40), single_line])
+    handles = fields.List(
+        StrictString(validate=[validate.Length(min=1, max=MAX_HANDLE_LEN + 1)]),
+        validate=validate.Length(max=MAX_HANDLES),
+    )
+    country = StrictString(required=True)
+    language = StrictString(load_default="en", validate=validate.Length(max=35))
+    details = StrictString(validate=[validate.Length(max=5000), _multi_line])
+
+    @validates_schema(skip_on_field_errors=False)
+    def _normalise(self, data, **kwargs):
+        """Cross-field checks that also normalise (run by ``load``)."""
+        normalise_request(data)
+
+    @post_load
+    def _normalised(self, data, **kwargs):
+        return normalise_request(data)
+
+
+def normalise_request(data: dict) -> dict:
+    """Normalise a request's fields in place; raise ``ValidationError`` by field.
+
+    E-mail: syntax only (email-validator, no DNS). Phone: parsed with the country as
+    default region, kept in E.164, possible numbers only. Handles: without ``@``,
+    lower case. Country: EU/EEA. Language: en, de or fr.
+    """
+    from email_validator import EmailNotValidError, validate_email
+
+    from .i18n import LANGUAGES
+    from .identifiers import parse_phone
+    from .regions import EU_EEA
+
+    errors: dict[str, list[str]] = {}
+    country = data.get("country")
+    if isinstance(country, str):
+        country = country.strip().upper()
+        if country not in EU_EEA:
+            errors["country"] = ["Not an EU/EEA country code (ISO 3166-1 alpha-2)."]
+        else:
+            data["country"] = country
+    if isinstance(data.get("email"), str):
+        try:
+            checked = validate_email(data["email"].strip(), check_deliverability=False)
+            data["email"] = checked.normalized
+        except EmailNotValidError as exc:
+            errors["email"] = [str(exc)]
+    if isinstance(data.get("phone"), str):
+        region = country if country in EU_EEA else None
+        e164 = parse_phone(data["phone"], region)
+        if e164 is None or any(c.isalpha() for c in data["phone"]):
+            errors["phone"] = ["Not a possible phone number."]
+        else:
+            data["phone"] = e164
+    if isinstance(data.get("handles"), list):
+        handles = []
+        for raw in data["handles"]:
+            if not isinstance(raw, str):
+                continue
+            handle = raw.strip().lstrip("@").lower()
+            if (
+                not handle
+                or len(handle) > MAX_HANDLE_LEN
+                or not _HANDLE.fullmatch(handle)
+            ):
+                errors.setdefault("handles", []).append(
+                    f"Not a handle: {raw[:70]!r} (letters, digits, '.', '_')."
+                )
+            elif handle not in handles:
+                handles.append(handle)
+        data["handles"] = handles
+    if isinstance(data.get("language"), str):
+        primary = data["language"].split("-")[0].lower()
+        if primary not in LANGUAGES:
+            errors["language"] = [f"Must be one of: {', '.join(LANGUAGES)}."]
+        else:
+            data["language"] = primary
+    if isinstance(data.get("full_name"), str):
+        data["full_name"] = data["full_name"].strip()
+        if not data["full_name"]:
+            errors["full_name"] = ["Must not be blank."]
+    if errors:
+        raise ValidationError(errors)
+    return data
+
+
+class RequestCreatedSchema(Schema):
+    """The answer to a new request: the status token is shown only here."""
+
+    id = fields.String()
+    status = fields.String()
+    status_token = fields.String()
+    due_at = fields.String()
+
+
+class VerifySchema(Schema):
+    """A one-time code for one channel."""
+
+    channel = StrictString(required=True, validate=validate.OneOf(("email", "phone")))
+    code = StrictString(required=True, validate=validate.Length(min=1, max=32))
+
+
+class ResendSchema(Schema):
+    """Which channel to send a new code to."""
+
+    channel = StrictString(required=True, validate=validate.OneOf(("email", "phone")))
+
+
+class VerifiedSchema(Schema):
+    """Status after a verification step."""
+
+    status = fields.String()
+    verified_channels = fields.List(fields.String())
+
+
+class RemovalStatusSchema(Schema):
+    """A removal list acknowledged by a training team."""
+
+    dataset = fields.String()
+    dataset_version = fields.String()
+    acknowledged_at = fields.String()
+
+
+class RequestStatusSchema(Schema):
+    """What the requester sees of their request."""
+
+    id = fields.String()
+    type = fields.String()
+    status = fields.String()
+    received_at = fields.String()
+    due_at = fields.String()
+    verified_channels = fields.List(fields.String())
+    removals = fields.List(fields.Nested(RemovalStatusSchema))

@@ -1,17 +1,76 @@
-"""Public pages: what the service does for people whose posts train AI models."""
+"""Public pages: home, the request form, the code page and the status page.
+
+Server-rendered and usable without JavaScript. The browser session remembers the
+requests filed or opened in it; that, not a secret in a URL, is what lets the person
+see a status page (a link's one-time token is exchanged for the session at once).
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from marshmallow import ValidationError
 
+from .. import cases
 from ..db import get_db
+from ..deadlines import now
+from ..errors import BadInput, NotFound, TooManyAttempts
+from ..i18n import LANGUAGE_NAMES, LANGUAGES, language, long_date, text
+from ..regions import EU_EEA
+from ..schemas import RequestCreateSchema
+from .security import code_key, limiter, run_jobs_after_response
 
 bp = Blueprint("public", __name__)
+MAX_SESSION_REQUESTS = 10
+
+
+def current_language() -> str:
+    """``?lang=`` (remembered), else the session's, else the browser's, else en."""
+    asked = request.args.get("lang")
+    if asked in LANGUAGES:
+        session["lang"] = asked
+    if session.get("lang") in LANGUAGES:
+        return session["lang"]
+    best = request.accept_languages.best_match(LANGUAGES)
+    return best or "en"
+
+
+@bp.app_context_processor
+def _page_context() -> dict:
+    lang = current_language()
+    return {
+        "lang": lang,
+        "languages": LANGUAGE_NAMES,
+        "t": lambda key, **values: text(lang, key, **values),
+    }
+
+
+def _remember(request_id: str) -> None:
+    """Let this browser session see ``request_id`` (it is the newest)."""
+    known = [r for r in session.get("requests", []) if r != request_id]
+    session["requests"] = [request_id, *known][:MAX_SESSION_REQUESTS]
+
+
+def _session_request() -> dict:
+    """The newest request this session knows, or 404."""
+    for request_id in session.get("requests", []):
+        rows = list(get_db().query("SELECT * FROM requests WHERE id = ?", [request_id]))
+        if rows:
+            return rows[0]
+    abort(404)
 
 
 @bp.get("/")
 def home():
-    """The home page: the three rights in plain words."""
+    """The home page: the three rights in plain words, the form one click away."""
     return render_template("pages/home.html")
 
 
@@ -20,3 +79,132 @@ def health():
     """Liveness and store check for load balancers."""
     get_db().execute("SELECT 1").fetchone()
     return {"status": "ok"}
+
+
+def _form_data(form) -> dict:
+    """The form's fields as the API's JSON body (handles: comma or space separated)."""
+    data = {
+        key: form.get(key, "").strip()
+        for key in (
+            "type",
+            "full_name",
+            "email",
+            "phone",
+            "country",
+            "language",
+            "details",
+        )
+    }
+    data = {k: v for k, v in data.items() if v}
+    handles = form.get("handles", "").replace(",", " ").split()
+    if handles:
+        data["handles"] = handles
+    return data
+
+
+@bp.route("/request", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["RATE_LIMIT_CREATE"], methods=["POST"])
+def request_form():
+    """One form for access, objection and erasure requests."""
+    errors: dict = {}
+    values = {"language": current_language(), "type": request.args.get("type", "")}
+    if request.method == "POST":
+        values = dict(request.form)
+        try:
+            data = RequestCreateSchema().load(_form_data(request.form))
+            created = cases.create_request(
+                get_db(), current_app.config, data, code_key(), now()
+            )
+        except ValidationError as exc:
+            errors = exc.normalized_messages()
+        except TooManyAttempts as exc:
+            errors = {"form": [exc.message]}
+        else:
+            _remember(created["id"])
+            return redirect(url_for("public.verify_page"), code=303)
+    return render_template(
+        "pages/request_form.html",
+        errors=errors,
+        values=values,
+        countries=sorted(EU_EEA),
+        status=400 if errors else 200,
+    ), (400 if errors else 200)
+
+
+@bp.get("/verify")
+def verify_page():
+    """Where the person enters the codes sent by e-mail and SMS."""
+    row = _session_request()
+    return render_template("pages/verify.html", req=row, message=None, errors={})
+
+
+@bp.post("/verify")
+@limiter.limit(lambda: current_app.config["RATE_LIMIT_VERIFY"])
+def verify_submit():
+    """Check one code (or send a new one) for the session's request."""
+    row = _session_request()
+    channel = request.form.get("channel")
+    if channel not in ("email", "phone"):
+        abort(400)
+    errors: dict = {}
+    message = None
+    try:
+        if request.form.get("action") == "resend":
+            cases.resend_code(
+                get_db(), current_app.config, code_key(), row["id"], channel, now()
+            )
+            message = "resent"
+        else:
+            cases.verify_channel(
+                get_db(),
+                code_key(),
+                row["id"],
+                channel,
+                request.form.get("code", ""),
+                now(),
+            )
+            run_jobs_after_response()
+            message = "verified"
+    except (BadInput, TooManyAttempts, NotFound) as exc:
+        errors = {channel: [exc.reason if isinstance(exc, BadInput) else exc.message]}
+    row = _session_request()
+    if (
+        not errors
+        and row["status"] != "pending_verification"
+        and (not row["phone"] or row["phone_verified_at"])
+    ):
+        return redirect(url_for("public.status_page"), code=303)
+    return render_template(
+        "pages/verify.html", req=row, message=message, errors=errors
+    ), (400 if errors else 200)
+
+
+@bp.get("/status")
+def status_page():
+    """Status and due date of the session's request."""
+    db = get_db()
+    cases.expire_stale(db, now())
+    row = _session_request()
+    lang = current_language()
+    from datetime import date
+
+    return render_template(
+        "pages/status.html",
+        req=row,
+        view=cases.status_view(db, row),
+        due=long_date(date.fromisoformat(row["due_at"]), lang),
+        received=long_date(date.fromisoformat(row["receipt_day"]), lang),
+        request_language=language(row["language"]),
+    )
+
+
+@bp.get("/r/<token>")
+def status_link(token: str):
+    """Exchange an e-mailed one-time link for this session; drop it from the URL."""
+    try:
+        request_id = cases.redeem_status_link(get_db(), token, now())
+    except NotFound:
+        return render_template("pages/link_expired.html"), 404
+    session.clear()  # a fresh session: nothing carried over from before the link
+    _remember(request_id)
+    return redirect(url_for("public.status_page"), code=303)

@@ -1,0 +1,155 @@
+"""The JSON API under ``/api/v1``: one error contract, 400/413/415, OpenAPI config.
+
+Errors (contract section 5): ``{"errors": {field: [message, ...]}}`` for invalid
+input (400, also for a body that is not JSON) and ``{"error": message}`` for 401,
+403, 404, 405, 409, 413, 415 and 429. Nothing under ``/api/`` answers with HTML.
+"""
+
+from __future__ import annotations
+
+import flask_smorest
+import marshmallow as ma
+from flask import Flask, current_app, jsonify, render_template, request
+from webargs.flaskparser import FlaskParser
+from werkzeug.exceptions import (
+    HTTPException,
+    RequestEntityTooLarge,
+    UnsupportedMediaType,
+)
+
+from ..errors import BadInput, Conflict, DsrError, Forbidden, NotFound, TooManyAttempts
+
+API_PREFIX = "/api/"
+MAX_BODY_BYTES = 64 * 1024
+
+_STATUS = {
+    BadInput: 400,
+    Forbidden: 403,
+    NotFound: 404,
+    Conflict: 409,
+    TooManyAttempts: 429,
+}
+
+
+class ErrorSchema(ma.Schema):
+    """Every API error body: ``error`` (a sentence) or ``errors`` (by field)."""
+
+    error = ma.fields.String(metadata={"description": "What went wrong"})
+    errors = ma.fields.Dict(
+        keys=ma.fields.String(),
+        values=ma.fields.List(ma.fields.String()),
+        metadata={"description": "Messages by input field"},
+    )
+
+
+class Parser(FlaskParser):
+    """webargs parser answering 400 (not 422) for invalid input."""
+
+    DEFAULT_VALIDATION_STATUS = 400
+
+
+class Blueprint(flask_smorest.Blueprint):
+    """A flask-smorest blueprint whose arguments fail with 400."""
+
+    ARGUMENTS_PARSER = Parser()
+
+
+def _field_errors(messages) -> dict[str, list[str]]:
+    """webargs' ``{"json": {field: [...]}}`` as ``{field: [...]}``, flattened."""
+    if isinstance(messages, dict) and len(messages) == 1 and "json" in messages:
+        inner = messages["json"]
+        messages = inner if isinstance(inner, dict) else {"json": inner}
+    out: dict[str, list[str]] = {}
+    for field, value in (messages or {}).items():
+        if isinstance(value, dict):  # nested (a list item): "handles.3"
+            for sub, msgs in _field_errors(value).items():
+                out[f"{field}.{sub}"] = msgs
+        else:
+            out[str(field)] = [
+                str(m) for m in (value if isinstance(value, list) else [value])
+            ]
+    return out
+
+
+def is_api_request() -> bool:
+    """Whether this request is under ``/api/``."""
+    return request.path.startswith(API_PREFIX)
+
+
+class Api(flask_smorest.Api):
+    """flask-smorest's Api with the contract's error shapes."""
+
+    ERROR_SCHEMA = ErrorSchema
+
+    def handle_http_exception(self, error: HTTPException):
+        """JSON errors under /api/, the HTML error page elsewhere."""
+        if not is_api_request():
+            return render_template("pages/error.html", error=error), error.code
+        data = getattr(error, "data", None) or {}
+        headers = dict(data.get("headers") or {})
+        if error.code == 400 and "messages" in data:
+            body = {"errors": _field_errors(data["messages"])}
+        elif error.code == 400:
+            body = {"errors": {"json": [error.description or "Invalid input."]}}
+        elif error.code == 500:
+            body = {"error": "internal error"}
+        else:
+            body = {"error": error.description or error.name}
+        if error.code == 429 and hasattr(error, "retry_after"):
+            headers["Retry-After"] = str(error.retry_after)
+        response = jsonify(body)
+        response.status_code = error.code or 500
+        response.headers.update(headers)
+        return response
+
+
+def domain_error(exc: DsrError):
+    """Our exceptions, once mapped to HTTP for the API."""
+    status = next((s for cls, s in _STATUS.items() if isinstance(exc, cls)), 400)
+    if isinstance(exc, BadInput):
+        body = {"errors": {exc.field or "json": [exc.reason]}}
+    else:
+        body = {"error": exc.message}
+    response = jsonify(body)
+    response.status_code = status
+    if isinstance(exc, TooManyAttempts):
+        response.headers["Retry-After"] = str(exc.retry_after or 60)
+    return response
+
+
+def _check_body():
+    """413 for a body over the limit (everywhere); 415 for API bodies not in JSON.
+
+    Werkzeug only raises 413 when a form is parsed; a JSON body that is too long
+    would otherwise reach the parser as an empty one.
+    """
+    limit = current_app.config.get("MAX_CONTENT_LENGTH")
+    if limit and (request.content_length or 0) > limit:
+        raise RequestEntityTooLarge(f"the body is larger than {limit // 1024} KiB")
+    if is_api_request() and request.method in ("POST", "PUT", "PATCH"):
+        if not request.is_json:
+            raise UnsupportedMediaType("send the body as application/json")
+
+
+def init_api(app: Flask) -> Api:
+    """Configure OpenAPI, the error contract and the API blueprints."""
+    app.config.setdefault("API_TITLE", "dsr_app")
+    app.config.setdefault("API_VERSION", "v1")
+    app.config.setdefault("OPENAPI_VERSION", "3.0.3")
+    app.config.setdefault("OPENAPI_URL_PREFIX", "/api/v1")
+    app.config.setdefault("OPENAPI_JSON_PATH", "openapi.json")
+    api = Api(
+        app,
+        spec_kwargs={
+            "components": {
+                "securitySchemes": {
+                    "statusToken": {"type": "http", "scheme": "bearer"},
+                }
+            }
+        },
+    )
+    app.before_request(_check_body)
+    from . import requests as requests_api
+
+    api.register_blueprint(requests_api.blp)
+    return api

@@ -1,0 +1,108 @@
+"""``/api/v1/requests``: file a request, verify its channels, follow its status."""
+
+from __future__ import annotations
+
+from flask import current_app, request
+from flask.views import MethodView
+
+from .. import cases
+from ..db import get_db
+from ..deadlines import now
+from ..schemas import (
+    RequestCreatedSchema,
+    RequestCreateSchema,
+    RequestStatusSchema,
+    ResendSchema,
+    VerifiedSchema,
+    VerifySchema,
+)
+from ..web.security import code_key, limiter, run_jobs_after_response
+from . import Blueprint
+
+blp = Blueprint(
+    "requests",
+    __name__,
+    url_prefix="/api/v1/requests",
+    description="Requesters: access, objection and erasure requests (no account).",
+)
+BEARER = [{"statusToken": []}]
+
+
+def _bearer() -> str | None:
+    """The status token from ``Authorization: Bearer …`` (never from the URL)."""
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+def _authorised(request_id: str) -> dict:
+    db = get_db()
+    cases.expire_stale(db, now())
+    return cases.authorise(db, request_id, _bearer())
+
+
+@blp.route("")
+class Requests(MethodView):
+    """The collection of requests."""
+
+    decorators = [limiter.limit(lambda: current_app.config["RATE_LIMIT_CREATE"])]
+
+    @blp.arguments(RequestCreateSchema)
+    @blp.response(201, RequestCreatedSchema)
+    def post(self, data):
+        """File an access, objection or erasure request.
+
+        Sends a one-time code to the e-mail address (and the phone, if given). The
+        answer is the same whether or not the person is known to the platform; its
+        `status_token` is shown only here.
+        """
+        db = get_db()
+        cases.expire_stale(db, now())
+        return cases.create_request(db, current_app.config, data, code_key(), now())
+
+
+@blp.route("/<request_id>")
+class RequestStatus(MethodView):
+    """One request, seen by its requester."""
+
+    @blp.doc(security=BEARER)
+    @blp.response(200, RequestStatusSchema)
+    def get(self, request_id):
+        """Status, due date and verified channels of a request."""
+        return cases.status_view(get_db(), _authorised(request_id))
+
+
+@blp.route("/<request_id>/verify")
+class Verify(MethodView):
+    """Prove control of a channel with its one-time code."""
+
+    decorators = [limiter.limit(lambda: current_app.config["RATE_LIMIT_VERIFY"])]
+
+    @blp.doc(security=BEARER)
+    @blp.arguments(VerifySchema)
+    @blp.response(200, VerifiedSchema)
+    def post(self, data, request_id):
+        """Check a one-time code; 5 wrong tries block the code until a resend."""
+        _authorised(request_id)
+        result = cases.verify_channel(
+            get_db(), code_key(), request_id, data["channel"], data["code"], now()
+        )
+        run_jobs_after_response()
+        return result
+
+
+@blp.route("/<request_id>/resend")
+class Resend(MethodView):
+    """Send a new code to a channel."""
+
+    decorators = [limiter.limit(lambda: current_app.config["RATE_LIMIT_VERIFY"])]
+
+    @blp.doc(security=BEARER)
+    @blp.arguments(ResendSchema)
+    @blp.response(200, VerifiedSchema)
+    def post(self, data, request_id):
+        """Send a new code (the old one stops working); at most 3 an hour."""
+        _authorised(request_id)
+        return cases.resend_code(
+            get_db(), current_app.config, code_key(), request_id, data["channel"], now()
+        )

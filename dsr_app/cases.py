@@ -1,0 +1,311 @@
+"""A data subject request: filing, verification of its channels, status, expiry.
+
+("request" stays the HTTP word in code; a GDPR request is a *case* here.)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+
+import sqlite_utils
+
+from . import messaging
+from .accounts import accounts_owned_by
+from .db import write_transaction
+from .deadlines import UNVERIFIED_LIFETIME, due_date, receipt_day
+from .errors import BadInput, NotFound, TooManyAttempts
+from .i18n import text
+from .identifiers import canonical_email
+from .verification import check_code, check_resend, issue_code
+
+MAX_REQUESTS_PER_TARGET_PER_DAY = 3
+STATUS_LINK_LIFETIME = timedelta(days=30)
+_DUMMY_HASH = hashlib.sha256(b"no such request").hexdigest()
+
+
+def token_hash(token: str) -> str:
+    """SHA-256 of a bearer secret: what we store instead of the secret."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _counts_today(db: sqlite_utils.Database, column: str, value: str, at) -> int:
+    since = (at - timedelta(days=1)).isoformat()
+    return db.execute(
+        f"SELECT count(*) FROM requests WHERE {column} = ? AND received_at > ?",
+        [value, since],
+    ).fetchone()[0]
+
+
+def create_request(
+    db: sqlite_utils.Database,
+    config: Mapping,
+    data: Mapping,
+    key: bytes,
+    at: datetime,
+) -> dict:
+    """File a request from validated ``data`` and send its verification codes.
+
+    Answers the same whoever the person is: nothing here reads the registry or the
+    manifests (security.md L2).
+
+    :raises TooManyAttempts: more than 3 requests a day for the same e-mail or phone.
+    """
+    request_id = secrets.token_urlsafe(16)
+    status_token = secrets.token_urlsafe(32)
+    country = str(config["CONTROLLER_COUNTRY"]).upper()
+    day = receipt_day(at, country)
+    email_key = canonical_email(data["email"])
+    phone = data.get("phone")
+    outgoing: list[messaging.Message] = []
+    with write_transaction(db):
+        if _counts_today(db, "email_canonical", email_key, at) >= (
+            MAX_REQUESTS_PER_TARGET_PER_DAY
+        ) or (
+            phone
+            and _counts_today(db, "phone", phone, at) >= MAX_REQUESTS_PER_TARGET_PER_DAY
+        ):
+            raise TooManyAttempts("too many requests for this address today", 3600)
+        db.execute(
+            "INSERT INTO requests (id, type, status, full_name, email, email_canonical,"
+            " phone, country, language, details, received_at, receipt_day,"
+            " controller_country, due_at, status_token_hash, updated_at)"
+            " VALUES (?, ?, 'pending_verification', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
+            " ?, ?)",
+            [
+                request_id,
+                data["type"],
+                data["full_name"],
+                data["email"],
+                email_key,
+                phone,
+                data["country"],
+                data["language"],
+                data.get("details"),
+                at.isoformat(),
+                day.isoformat(),
+                country,
+                due_date(day, country).isoformat(),
+                token_hash(status_token),
+                at.isoformat(),
+            ],
+        )
+        for handle in data.get("handles") or []:
+            db.execute(
+                "INSERT OR IGNORE INTO request_handles (request_id, handle)"
+                " VALUES (?, ?)",
+                [request_id, handle],
+            )
+        link = new_status_link(db, request_id, at)
+        outgoing.append(
+            _code_message(db, config, key, request_id, "email", data, at, link)
+        )
+        if phone:
+            outgoing.append(
+                _code_message(db, config, key, request_id, "phone", data, at, link)
+            )
+    for message in outgoing:
+        messaging.send(db, config, message)
+    row = _row(db, request_id)
+    return {
+        "id": request_id,
+        "status": row["status"],
+        "status_token": status_token,
+        "due_at": row["due_at"],
+    }
+
+
+def new_status_link(db: sqlite_utils.Database, request_id: str, at: datetime) -> str:
+    """A one-time token for the status link in e-mails (stored hashed)."""
+    token = secrets.token_urlsafe(32)
+    db.execute(
+        "INSERT INTO status_links (token_hash, request_id, expires_at)"
+        " VALUES (?, ?, ?)",
+        [token_hash(token), request_id, (at + STATUS_LINK_LIFETIME).isoformat()],
+    )
+    return token
+
+
+def redeem_status_link(db: sqlite_utils.Database, token: str, at: datetime) -> str:
+    """Use up a status-link token; returns its request id.
+
+    :raises NotFound: unknown, used or expired token.
+    """
+    with write_transaction(db):
+        row = db.execute(
+            "SELECT request_id, expires_at, used_at FROM status_links"
+            " WHERE token_hash = ?",
+            [token_hash(token)],
+        ).fetchone()
+        if row is None or row[2] is not None or datetime.fromisoformat(row[1]) <= at:
+            raise NotFound("this link is not valid (any more)")
+        db.execute(
+            "UPDATE status_links SET used_at = ? WHERE token_hash = ?",
+            [at.isoformat(), token_hash(token)],
+        )
+    return row[0]
+
+
+def _code_message(db, config, key, request_id, channel, data, at, link):
+    code = issue_code(db, key, request_id, channel, at)
+    lang = data["language"]
+    if channel == "email":
+        base = str(config["PUBLIC_URL"]).rstrip("/")
+        body = text(lang, "code_email", code=code, link=f"{base}/r/{link}")
+        return messaging.Message(
+            "email", data["email"], text(lang, "code_subject"), body
+        )
+    return messaging.Message(
+        "sms",
+        data["phone"],
+        text(lang, "code_subject"),
+        text(lang, "code_sms", code=code),
+    )
+
+
+def _row(db: sqlite_utils.Database, request_id: str) -> dict:
+    rows = list(db.query("SELECT * FROM requests WHERE id = ?", [request_id]))
+    if not rows:
+        raise NotFound("not found")
+    return rows[0]
+
+
+def authorise(db: sqlite_utils.Database, request_id: str, token: str | None) -> dict:
+    """The request if ``token`` is its status token.
+
+    :raises NotFound: for a missing or wrong token, another request's id and an id
+        that does not exist alike (contract section 5), in about the same time.
+    """
+    rows = list(db.query("SELECT * FROM requests WHERE id = ?", [request_id]))
+    stored = rows[0]["status_token_hash"] if rows else _DUMMY_HASH
+    given = token_hash(token or "")
+    if not hmac.compare_digest(stored, given) or not rows or not token:
+        raise NotFound("not found")
+    return rows[0]
+
+
+def verified_channels(row: Mapping) -> list[str]:
+    """``["email", "phone"]``: the channels proven by a code."""
+    return [c for c in ("email", "phone") if row[f"{c}_verified_at"]]
+
+
+def verify_channel(
+    db: sqlite_utils.Database,
+    key: bytes,
+    request_id: str,
+    channel: str,
+    code: str,
+    at: datetime,
+) -> dict:
+    """Check a code; a right one verifies its channel (email: the case is in review).
+
+    Ownership is resolved afterwards by a job, so that the answer does not depend on
+    whether the registry knows the person.
+    """
+    with write_transaction(db):
+        row = _row(db, request_id)
+        if channel == "phone" and not row["phone"]:
+            raise NotFound("no phone number on this request")
+        if row["status"] == "expired":
+            raise TooManyAttempts("this request expired: please file a new one")
+        if row[f"{channel}_verified_at"]:
+            raise BadInput("code", "this channel is verified already")
+        failure = check_code(db, key, request_id, channel, code, at)
+        if failure is None:
+            status = row["status"]
+            if channel == "email" and status == "pending_verification":
+                status = "in_review"
+            db.execute(
+                f"UPDATE requests SET {channel}_verified_at = ?, status = ?,"
+                " updated_at = ? WHERE id = ?",
+                [at.isoformat(), status, at.isoformat(), request_id],
+            )
+            db.execute(
+                "INSERT INTO jobs (kind, request_id, created_at) VALUES (?, ?, ?)",
+                ["resolve_ownership", request_id, at.isoformat()],
+            )
+    if failure is not None:
+        raise failure  # after the commit: the wrong try stays counted
+    row = _row(db, request_id)
+    return {"status": row["status"], "verified_channels": verified_channels(row)}
+
+
+def resend_code(
+    db: sqlite_utils.Database,
+    config: Mapping,
+    key: bytes,
+    request_id: str,
+    channel: str,
+    at: datetime,
+) -> dict:
+    """Send a new code for a channel not yet verified, voiding the old one."""
+    with write_transaction(db):
+        row = _row(db, request_id)
+        if channel == "phone" and not row["phone"]:
+            raise NotFound("no phone number on this request")
+        if row["status"] == "expired":
+            raise TooManyAttempts("this request expired: please file a new one")
+        if row[f"{channel}_verified_at"]:
+            raise BadInput("channel", "this channel is verified already")
+        check_resend(db, request_id, channel, at)
+        link = new_status_link(db, request_id, at)
+        message = _code_message(db, config, key, request_id, channel, row, at, link)
+    messaging.send(db, config, message)
+    return {"status": row["status"], "verified_channels": verified_channels(row)}
+
+
+def status_view(db: sqlite_utils.Database, row: Mapping) -> dict:
+    """What the requester may see of their request (contract section 5)."""
+    return {
+        "id": row["id"],
+        "type": row["type"],
+        "status": row["status"],
+        "received_at": row["received_at"],
+        "due_at": row["due_at"],
+        "verified_channels": verified_channels(row),
+        "removals": [],
+    }
+
+
+def resolve_ownership(db: sqlite_utils.Database, request_id: str) -> list[str]:
+    """Record the registry accounts whose e-mail or phone equals a verified channel.
+
+    Canonical forms only (security.md L1): nothing else makes an account owned, and
+    a handle the requester named is verified only if an owned account has it.
+    """
+    row = _row(db, request_id)
+    owned: dict[str, set[str]] = {}
+    if row["email_verified_at"]:
+        for account in accounts_owned_by(db, email=row["email"]):
+            owned.setdefault(account["account_id"], set()).add("email")
+    if row["phone_verified_at"] and row["phone"]:
+        for account in accounts_owned_by(db, phone=row["phone"]):
+            owned.setdefault(account["account_id"], set()).add("phone")
+    with write_transaction(db):
+        for account_id, channels in owned.items():
+            for via in channels:
+                db.execute(
+                    "INSERT OR IGNORE INTO owned_accounts (request_id, account_id, via)"
+                    " VALUES (?, ?, ?)",
+                    [request_id, account_id, via],
+                )
+        db.execute(
+            "UPDATE request_handles SET verified = 1 WHERE request_id = ? AND handle IN"
+            " (SELECT a.handle FROM owned_accounts o JOIN accounts a"
+            " ON a.account_id = o.account_id WHERE o.request_id = ?)",
+            [request_id, request_id],
+        )
+    return sorted(owned)
+
+
+def expire_stale(db: sqlite_utils.Database, at: datetime) -> int:
+    """Mark requests nobody verified within 14 days as ``expired``; returns how many."""
+    cutoff = (at - UNVERIFIED_LIFETIME).isoformat()
+    return db.execute(
+        "UPDATE requests SET status = 'expired', updated_at = ?"
+        " WHERE status = 'pending_verification' AND received_at < ?",
+        [at.isoformat(), cutoff],
+    ).rowcount

@@ -1,0 +1,41 @@
+"""Work done after answering: a durable queue in SQLite, run right after responses.
+
+A job row is written in the same transaction as the change that calls for it, so
+nothing is lost if the process stops; ``run_pending`` picks up whatever is left.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import sqlite_utils
+
+from .cases import resolve_ownership
+from .deadlines import now
+
+HANDLERS: dict[str, Callable[[sqlite_utils.Database, str], object]] = {
+    "resolve_ownership": resolve_ownership,
+}
+
+
+def run_pending(db: sqlite_utils.Database, limit: int = 100) -> int:
+    """Run up to ``limit`` pending jobs in order; returns how many ran."""
+    ran = 0
+    for job_id, kind, request_id in db.execute(
+        "SELECT id, kind, request_id FROM jobs WHERE done_at IS NULL ORDER BY id"
+        " LIMIT ?",
+        [limit],
+    ).fetchall():
+        # Claim the job first, so that two processes never run it twice.
+        claimed = db.execute(
+            "UPDATE jobs SET done_at = ? WHERE id = ? AND done_at IS NULL",
+            [now().isoformat(), job_id],
+        ).rowcount
+        if not claimed:
+            continue
+        try:
+            HANDLERS[kind](db, request_id)
+        except Exception as exc:  # noqa: BLE001 - recorded, never lost silently
+            db.execute("UPDATE jobs SET error = ? WHERE id = ?", [repr(exc), job_id])
+        ran += 1
+    return ran

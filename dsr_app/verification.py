@@ -1,0 +1,155 @@
+"""One-time codes that prove control of an e-mail address or phone number.
+
+Numbers from shared/research/security.md: 8 digits from ``secrets``, stored only as
+HMAC-SHA-256(key, request | channel | code), valid 10 minutes, single use; 5 wrong
+tries kill a code, 10 per request and channel in all; at most 3 resends an hour, at
+least 60 s apart. Every check runs in one write transaction, so parallel guesses
+are serialised by SQLite's write lock and cannot exceed the limits.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from datetime import datetime, timedelta
+
+import sqlite_utils
+
+from .errors import BadInput, DsrError, TooManyAttempts
+
+CHANNELS = ("email", "phone")
+CODE_DIGITS = 8
+CODE_TTL = timedelta(minutes=10)
+MAX_WRONG_PER_CODE = 5
+MAX_WRONG_PER_CHANNEL = 10
+MAX_CODES_PER_HOUR = 4  # the first code and 3 resends
+MIN_RESEND_INTERVAL = timedelta(seconds=60)
+WRONG_CODE = "wrong, expired or already used code"
+
+
+def new_code() -> str:
+    """Eight random digits (``secrets.randbelow``), leading zeros kept."""
+    return f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
+
+
+def code_hash(key: bytes, request_id: str, channel: str, code: str) -> str:
+    """Keyed hash binding a code to its request and channel."""
+    message = f"{request_id}|{channel}|{code}".encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()
+
+
+def issue_code(
+    db: sqlite_utils.Database, key: bytes, request_id: str, channel: str, at: datetime
+) -> str:
+    """Store a new code for (request, channel), voiding any earlier one; returns it.
+
+    Call inside the caller's transaction.
+    """
+    db.execute(
+        "UPDATE verification_codes SET dead_at = ? WHERE request_id = ? AND channel = ?"
+        " AND used_at IS NULL AND dead_at IS NULL",
+        [at.isoformat(), request_id, channel],
+    )
+    code = new_code()
+    db.execute(
+        "INSERT INTO verification_codes (request_id, channel, code_hash, created_at,"
+        " expires_at) VALUES (?, ?, ?, ?, ?)",
+        [
+            request_id,
+            channel,
+            code_hash(key, request_id, channel, code),
+            at.isoformat(),
+            (at + CODE_TTL).isoformat(),
+        ],
+    )
+    return code
+
+
+def _wrong_total(db: sqlite_utils.Database, request_id: str, channel: str) -> int:
+    row = db.execute(
+        "SELECT wrong_tries FROM verification_attempts WHERE request_id = ?"
+        " AND channel = ?",
+        [request_id, channel],
+    ).fetchone()
+    return row[0] if row else 0
+
+
+def check_code(
+    db: sqlite_utils.Database,
+    key: bytes,
+    request_id: str,
+    channel: str,
+    code: str,
+    at: datetime,
+) -> DsrError | None:
+    """Use up the live code of (request, channel) if ``code`` is it.
+
+    Call inside the caller's write transaction, and raise what it returns only after
+    that transaction commits: a wrong try must be counted, not rolled back.
+
+    :returns: ``None`` for the right code; ``TooManyAttempts`` when the code was
+        killed by 5 wrong tries (until a resend) or the channel has had 10 wrong
+        tries in all; ``BadInput`` (field ``code``) for a wrong, expired or used code.
+    """
+    if _wrong_total(db, request_id, channel) >= MAX_WRONG_PER_CHANNEL:
+        return TooManyAttempts("too many wrong codes for this channel")
+    row = db.execute(
+        "SELECT id, code_hash, expires_at, wrong_tries, used_at, dead_at"
+        " FROM verification_codes WHERE request_id = ? AND channel = ?"
+        " ORDER BY id DESC LIMIT 1",
+        [request_id, channel],
+    ).fetchone()
+    if row is not None and row[3] >= MAX_WRONG_PER_CODE:
+        return TooManyAttempts("too many wrong tries: ask for a new code")
+    live = row is not None and row[4] is None and row[5] is None
+    if live and datetime.fromisoformat(row[2]) <= at:
+        live = False
+    given = code_hash(key, request_id, channel, code.strip())
+    if live and hmac.compare_digest(given, row[1]):
+        db.execute(
+            "UPDATE verification_codes SET used_at = ? WHERE id = ?",
+            [at.isoformat(), row[0]],
+        )
+        return None
+    # A wrong guess counts against the code and the channel, whatever its state.
+    if row is not None:
+        db.execute(
+            "UPDATE verification_codes SET wrong_tries = wrong_tries + 1,"
+            " dead_at = CASE WHEN wrong_tries + 1 >= ? THEN ? ELSE dead_at END"
+            " WHERE id = ?",
+            [MAX_WRONG_PER_CODE, at.isoformat(), row[0]],
+        )
+    db.execute(
+        "INSERT INTO verification_attempts (request_id, channel, wrong_tries)"
+        " VALUES (?, ?, 1) ON CONFLICT (request_id, channel)"
+        " DO UPDATE SET wrong_tries = wrong_tries + 1",
+        [request_id, channel],
+    )
+    return BadInput("code", WRONG_CODE)
+
+
+def check_resend(
+    db: sqlite_utils.Database, request_id: str, channel: str, at: datetime
+) -> None:
+    """Refuse a resend beyond the limits (call inside the write transaction).
+
+    :raises TooManyAttempts: with ``retry_after`` seconds when it may be tried again.
+    """
+    if _wrong_total(db, request_id, channel) >= MAX_WRONG_PER_CHANNEL:
+        raise TooManyAttempts("too many wrong codes for this channel")
+    hour_ago = (at - timedelta(hours=1)).isoformat()
+    issued = [
+        datetime.fromisoformat(r[0])
+        for r in db.execute(
+            "SELECT created_at FROM verification_codes WHERE request_id = ?"
+            " AND channel = ? AND created_at > ? ORDER BY id",
+            [request_id, channel, hour_ago],
+        )
+    ]
+    if issued and at - issued[-1] < MIN_RESEND_INTERVAL:
+        wait = MIN_RESEND_INTERVAL - (at - issued[-1])
+        raise TooManyAttempts("wait before asking again", int(wait.total_seconds()) + 1)
+    if len(issued) >= MAX_CODES_PER_HOUR:
+        wait = issued[0] + timedelta(hours=1) - at
+        raise TooManyAttempts("too many codes this hour", int(wait.total_seconds()) + 1)

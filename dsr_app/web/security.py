@@ -1,0 +1,86 @@
+"""Cross-cutting web protections: rate limits, CSRF, headers, cookies, secrets."""
+
+from __future__ import annotations
+
+from flask import Flask, current_app, g, request
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_wtf.csrf import CSRFProtect
+
+from .. import config
+from ..db import open_db
+from ..jobs import run_pending
+
+limiter = Limiter(key_func=get_remote_address, storage_uri="memory://")
+csrf = CSRFProtect()
+
+_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; object-src 'none'; base-uri 'none'; "
+    "frame-ancestors 'none'; form-action 'self'"
+)
+
+
+def code_key() -> bytes:
+    """The instance's key for hashing one-time codes (kept out of the database)."""
+    return config.instance_secret(
+        config.Path(current_app.config["INSTANCE_DIR"]), "code_hmac_key"
+    )
+
+
+def run_jobs_after_response() -> None:
+    """Run pending jobs once this response has been sent (its own connection)."""
+    g.run_jobs = True
+
+
+def _after_response_jobs(response):
+    if g.pop("run_jobs", False):
+        db_path = current_app.config["DB"]
+
+        def work() -> None:
+            db = open_db(db_path)
+            try:
+                run_pending(db)
+            finally:
+                db.close()
+
+        response.call_on_close(work)
+    return response
+
+
+def security_headers(response):
+    """Headers on every response (shared/research/security.md, OWASP table)."""
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", _CSP)
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "no-referrer")
+    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault(
+        "Strict-Transport-Security", "max-age=63072000; includeSubDomains"
+    )
+    if response.status_code != 429:
+        # Flask-Limiter adds Retry-After to every response; it means "refused, wait".
+        headers.pop("Retry-After", None)
+    personal = request.path.startswith(
+        ("/api/", "/request", "/verify", "/status", "/r/")
+    )
+    if personal:
+        headers["Cache-Control"] = "no-store"
+    return response
+
+
+def init_security(app: Flask) -> None:
+    """Cookies, CSRF for forms, rate limits and headers for every response."""
+    app.config.setdefault("SESSION_COOKIE_NAME", "__Host-dsr_session")
+    app.config.setdefault("SESSION_COOKIE_SECURE", True)
+    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
+    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
+    app.config.setdefault("MAX_CONTENT_LENGTH", 64 * 1024)
+    app.config.setdefault("WTF_CSRF_TIME_LIMIT", 3600)
+    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
+    app.config.setdefault("RATELIMIT_ENABLED", app.config["RATE_LIMITS"])
+    csrf.init_app(app)
+    limiter.init_app(app)
+    app.after_request(_after_response_jobs)
+    app.after_request(security_headers)
