@@ -138,6 +138,27 @@ def ingest_command(
     click.echo(report.summary())
 
 
+@cli.command()
+@db_option
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
+@click.option("--to", "to", help="Only messages to this address or number.")
+def outbox(db_path: Path | None, as_json: bool, to: str | None) -> None:
+    """List the messages the app "sent" with the outbox backend (newest last)."""
+    import json
+
+    from .messaging import outbox_messages
+
+    messages = outbox_messages(_open(db_path), to)
+    if as_json:
+        click.echo(json.dumps(messages, ensure_ascii=False, indent=2))
+        return
+    for m in messages:
+        click.echo(
+            f"#{m['id']} {m['created_at']} {m['channel']} to {m['to']}: {m['subject']}"
+        )
+        click.echo("    " + m["body"].replace("\n", "\n    ").rstrip())
+
+
 @cli.group()
 def accounts() -> None:
     """The platform account registry."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from babel import Locale
 from babel.dates import format_date
 
 LANGUAGES = ("en", "de", "fr")
@@ -316,6 +317,12 @@ def text(lang: str, key: str, **values: str) -> str:
     """The text ``key`` in ``lang`` (English if missing), with ``values`` filled in."""
     template = _TEXTS.get(lang, _TEXTS["en"]).get(key) or _TEXTS["en"][key]
     return template.format(**values) if values else template
+
+
+def country_names(codes, lang: str) -> list[tuple[str, str]]:
+    """(code, name in ``lang``) pairs sorted by name: ``("DE", "Deutschland")``."""
+    territories = Locale.parse(language(lang)).territories
+    return sorted(((c, territories.get(c, c)) for c in codes), key=lambda p: p[1])
 
 
 def long_date(day: date, lang: str) -> str:

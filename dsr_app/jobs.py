@@ -10,8 +10,8 @@ from collections.abc import Callable
 
 import sqlite_utils
 
+from . import deadlines
 from .cases import resolve_ownership
-from .deadlines import now
 
 HANDLERS: dict[str, Callable[[sqlite_utils.Database, str], object]] = {
     "resolve_ownership": resolve_ownership,
@@ -29,7 +29,7 @@ def run_pending(db: sqlite_utils.Database, limit: int = 100) -> int:
         # Claim the job first, so that two processes never run it twice.
         claimed = db.execute(
             "UPDATE jobs SET done_at = ? WHERE id = ? AND done_at IS NULL",
-            [now().isoformat(), job_id],
+            [deadlines.now().isoformat(), job_id],
         ).rowcount
         if not claimed:
             continue

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from pathlib import Path
 
@@ -92,3 +93,177 @@ def snapshot(db_path: Path) -> dict[str, list]:
         }
     finally:
         conn.close()
+
+
+# --- Requesters ------------------------------------------------------------------
+
+CODE_RE = re.compile(r"(?<!\d)\d{8}(?!\d)")
+
+
+@pytest.fixture
+def api_app(db_path):
+    """The app with abuse limits off (their own tests turn them on)."""
+    return create_app({"TESTING": True, "DB": str(db_path), "RATE_LIMITS": 0})
+
+
+@pytest.fixture
+def api(api_app):
+    """A test client speaking HTTPS, so that the Secure session cookie is sent."""
+    client = api_app.test_client()
+    client.environ_base["wsgi.url_scheme"] = "https"
+    return client
+
+
+def outbox(db_path, to: str | None = None) -> list[dict]:
+    """Messages the outbox backend stored, oldest first."""
+    from dsr_app.messaging import outbox_messages
+
+    db = open_db(db_path)
+    try:
+        return outbox_messages(db, to)
+    finally:
+        db.close()
+
+
+def latest_code(db_path, to: str) -> str:
+    """The one-time code in the newest message to ``to`` (contract section 2)."""
+    messages = outbox(db_path, to)
+    assert messages, f"no message to {to}"
+    (code,) = CODE_RE.findall(messages[-1]["body"])
+    return code
+
+
+def assert_api_error(resp, status: int, field: str | None = None) -> dict:
+    """An API error in the contract's shape; returns the body."""
+    assert resp.status_code == status, (resp.status_code, resp.get_data(as_text=True))
+    assert resp.mimetype == "application/json"
+    body = resp.get_json()
+    if field is not None:
+        assert set(body) == {"errors"}, body
+        assert field in body["errors"], body
+        assert all(isinstance(m, str) for m in body["errors"][field])
+    else:
+        assert set(body) == {"error"} and isinstance(body["error"], str), body
+    return body
+
+
+def new_request(api, **overrides) -> dict:
+    """File a request through the API; returns its 201 body."""
+    body = {
+        "type": "objection",
+        "full_name": "Zoë Müller-Łukasik",
+        "email": "zoe@example.eu",
+        "country": "DE",
+        **overrides,
+    }
+    body = {k: v for k, v in body.items() if v is not None}
+    resp = api.post("/api/v1/requests", json=body)
+    assert resp.status_code == 201, resp.get_json()
+    return resp.get_json()
+
+
+def bearer(created: dict) -> dict:
+    return {"Authorization": f"Bearer {created['status_token']}"}
+
+
+def verify(api, db_path, created: dict, channel: str, to: str):
+    code = latest_code(db_path, to)
+    return api.post(
+        f"/api/v1/requests/{created['id']}/verify",
+        json={"channel": channel, "code": code},
+        headers=bearer(created),
+    )
+
+
+# --- Live server and real browser --------------------------------------------------
+
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+CHROMIUM = "/usr/bin/chromium"
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def live_server(db_path):
+    """``dsr serve`` (waitress) on a free loopback port; yields its base URL."""
+    import os
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {**os.environ, "DSR_PUBLIC_URL": url, "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "dsr_app",
+            "serve",
+            "--db",
+            str(db_path),
+            "--port",
+            str(port),
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                urllib.request.urlopen(f"{url}/healthz", timeout=2).close()
+                break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(proc.stdout.read()) from None
+                time.sleep(0.2)
+        yield url
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=30)
+
+
+@pytest.fixture
+def page(request):
+    """A headless Chromium page (Debian's chromium, driven by Playwright)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        context = browser.new_context()
+        tab = context.new_page()
+        dialogs: list[str] = []
+        tab.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        tab.dialogs = dialogs
+        yield tab
+        context.close()
+        browser.close()
+
+
+def screenshot(page, name: str) -> Path:
+    """Save a screenshot as a test artefact (``test-artifacts/``, not committed)."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path

@@ -95,7 +95,7 @@ class Api(flask_smorest.Api):
             body = {"error": "internal error"}
         else:
             body = {"error": error.description or error.name}
-        if error.code == 429 and hasattr(error, "retry_after"):
+        if error.code == 429 and getattr(error, "retry_after", None):
             headers["Retry-After"] = str(error.retry_after)
         response = jsonify(body)
         response.status_code = error.code or 500

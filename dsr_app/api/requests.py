@@ -5,9 +5,8 @@ from __future__ import annotations
 from flask import current_app, request
 from flask.views import MethodView
 
-from .. import cases
+from .. import cases, deadlines
 from ..db import get_db
-from ..deadlines import now
 from ..schemas import (
     RequestCreatedSchema,
     RequestCreateSchema,
@@ -37,7 +36,7 @@ def _bearer() -> str | None:
 
 def _authorised(request_id: str) -> dict:
     db = get_db()
-    cases.expire_stale(db, now())
+    cases.expire_stale(db, deadlines.now())
     return cases.authorise(db, request_id, _bearer())
 
 
@@ -57,8 +56,10 @@ class Requests(MethodView):
         `status_token` is shown only here.
         """
         db = get_db()
-        cases.expire_stale(db, now())
-        return cases.create_request(db, current_app.config, data, code_key(), now())
+        cases.expire_stale(db, deadlines.now())
+        return cases.create_request(
+            db, current_app.config, data, code_key(), deadlines.now()
+        )
 
 
 @blp.route("/<request_id>")
@@ -85,7 +86,12 @@ class Verify(MethodView):
         """Check a one-time code; 5 wrong tries block the code until a resend."""
         _authorised(request_id)
         result = cases.verify_channel(
-            get_db(), code_key(), request_id, data["channel"], data["code"], now()
+            get_db(),
+            code_key(),
+            request_id,
+            data["channel"],
+            data["code"],
+            deadlines.now(),
         )
         run_jobs_after_response()
         return result
@@ -104,5 +110,10 @@ class Resend(MethodView):
         """Send a new code (the old one stops working); at most 3 an hour."""
         _authorised(request_id)
         return cases.resend_code(
-            get_db(), current_app.config, code_key(), request_id, data["channel"], now()
+            get_db(),
+            current_app.config,
+            code_key(),
+            request_id,
+            data["channel"],
+            deadlines.now(),
         )

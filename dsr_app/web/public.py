@@ -19,11 +19,17 @@ from flask import (
 )
 from marshmallow import ValidationError
 
-from .. import cases
+from .. import cases, deadlines
 from ..db import get_db
-from ..deadlines import now
 from ..errors import BadInput, NotFound, TooManyAttempts
-from ..i18n import LANGUAGE_NAMES, LANGUAGES, language, long_date, text
+from ..i18n import (
+    LANGUAGE_NAMES,
+    LANGUAGES,
+    country_names,
+    language,
+    long_date,
+    text,
+)
 from ..regions import EU_EEA
 from ..schemas import RequestCreateSchema
 from .security import code_key, limiter, run_jobs_after_response
@@ -113,7 +119,7 @@ def request_form():
         try:
             data = RequestCreateSchema().load(_form_data(request.form))
             created = cases.create_request(
-                get_db(), current_app.config, data, code_key(), now()
+                get_db(), current_app.config, data, code_key(), deadlines.now()
             )
         except ValidationError as exc:
             errors = exc.normalized_messages()
@@ -121,12 +127,13 @@ def request_form():
             errors = {"form": [exc.message]}
         else:
             _remember(created["id"])
+            session["lang"] = data["language"]  # the language they asked us to use
             return redirect(url_for("public.verify_page"), code=303)
     return render_template(
         "pages/request_form.html",
         errors=errors,
         values=values,
-        countries=sorted(EU_EEA),
+        countries=country_names(EU_EEA, current_language()),
         status=400 if errors else 200,
     ), (400 if errors else 200)
 
@@ -151,7 +158,12 @@ def verify_submit():
     try:
         if request.form.get("action") == "resend":
             cases.resend_code(
-                get_db(), current_app.config, code_key(), row["id"], channel, now()
+                get_db(),
+                current_app.config,
+                code_key(),
+                row["id"],
+                channel,
+                deadlines.now(),
             )
             message = "resent"
         else:
@@ -161,7 +173,7 @@ def verify_submit():
                 row["id"],
                 channel,
                 request.form.get("code", ""),
-                now(),
+                deadlines.now(),
             )
             run_jobs_after_response()
             message = "verified"
@@ -183,7 +195,7 @@ def verify_submit():
 def status_page():
     """Status and due date of the session's request."""
     db = get_db()
-    cases.expire_stale(db, now())
+    cases.expire_stale(db, deadlines.now())
     row = _session_request()
     lang = current_language()
     from datetime import date
@@ -202,9 +214,15 @@ def status_page():
 def status_link(token: str):
     """Exchange an e-mailed one-time link for this session; drop it from the URL."""
     try:
-        request_id = cases.redeem_status_link(get_db(), token, now())
+        request_id = cases.redeem_status_link(get_db(), token, deadlines.now())
     except NotFound:
         return render_template("pages/link_expired.html"), 404
     session.clear()  # a fresh session: nothing carried over from before the link
     _remember(request_id)
+    row = (
+        get_db()
+        .execute("SELECT language FROM requests WHERE id = ?", [request_id])
+        .fetchone()
+    )
+    session["lang"] = language(row[0])
     return redirect(url_for("public.status_page"), code=303)

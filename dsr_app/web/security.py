@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import Flask, current_app, g, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -72,14 +74,20 @@ def security_headers(response):
 
 def init_security(app: Flask) -> None:
     """Cookies, CSRF for forms, rate limits and headers for every response."""
-    app.config.setdefault("SESSION_COOKIE_NAME", "__Host-dsr_session")
-    app.config.setdefault("SESSION_COOKIE_SECURE", True)
-    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
-    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
-    app.config.setdefault("MAX_CONTENT_LENGTH", 64 * 1024)
-    app.config.setdefault("WTF_CSRF_TIME_LIMIT", 3600)
-    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
-    app.config.setdefault("RATELIMIT_ENABLED", app.config["RATE_LIMITS"])
+    # Flask's own defaults are unsafe for us (security.md section 4): set, not
+    # setdefault, since Flask pre-fills each of these keys.
+    app.config.update(
+        SESSION_COOKIE_NAME="__Host-dsr_session",
+        SESSION_COOKIE_SECURE=True,
+        SESSION_COOKIE_HTTPONLY=True,
+        # Lax, not Strict: the link in an e-mail must open the status page.
+        SESSION_COOKIE_SAMESITE="Lax",
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=12),
+        MAX_CONTENT_LENGTH=64 * 1024,
+        WTF_CSRF_TIME_LIMIT=3600,
+        RATELIMIT_HEADERS_ENABLED=True,
+        RATELIMIT_ENABLED=bool(int(app.config["RATE_LIMITS"])),
+    )
     csrf.init_app(app)
     limiter.init_app(app)
     app.after_request(_after_response_jobs)
