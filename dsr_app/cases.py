@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import secrets
 from collections.abc import Mapping
 from datetime import datetime, timedelta
@@ -17,9 +18,9 @@ from . import messaging
 from .accounts import accounts_owned_by
 from .db import write_transaction
 from .deadlines import UNVERIFIED_LIFETIME, due_date, receipt_day
-from .errors import BadInput, NotFound, TooManyAttempts
+from .errors import BadInput, Conflict, NotFound, TooManyAttempts
 from .i18n import text
-from .identifiers import canonical_email
+from .identifiers import canonical_email, parse_phone
 from .verification import check_code, check_resend, issue_code
 
 MAX_REQUESTS_PER_TARGET_PER_DAY = 3
@@ -309,3 +310,70 @@ def expire_stale(db: sqlite_utils.Database, at: datetime) -> int:
         " WHERE status = 'pending_verification' AND received_at < ?",
         [at.isoformat(), cutoff],
     ).rowcount
+
+
+def reply(
+    db: sqlite_utils.Database,
+    config: Mapping,
+    key: bytes,
+    request_id: str,
+    data: Mapping,
+    at: datetime,
+) -> dict:
+    """Answer a request for information; the request goes back to review.
+
+    A new phone number replaces the old one and must be verified with a code before
+    it counts; new handles stay unverified unless an owned account has them.
+
+    :raises Conflict: the request is not waiting for information.
+    :raises BadInput: a phone number that is not possible in the request's country.
+    """
+    phone = data.get("phone")
+    outgoing = None
+    with write_transaction(db):
+        row = _row(db, request_id)
+        if row["status"] != "needs_info":
+            raise Conflict("this request is not waiting for information")
+        if phone is not None:
+            phone = parse_phone(phone, row["country"])
+            if phone is None:
+                raise BadInput("phone", "Not a possible phone number.")
+        db.execute(
+            "INSERT INTO request_replies (request_id, received_at, details, handles,"
+            " phone) VALUES (?, ?, ?, ?, ?)",
+            [
+                request_id,
+                at.isoformat(),
+                data.get("details"),
+                json.dumps(data.get("handles") or []),
+                phone,
+            ],
+        )
+        for handle in data.get("handles") or []:
+            db.execute(
+                "INSERT OR IGNORE INTO request_handles (request_id, handle)"
+                " VALUES (?, ?)",
+                [request_id, handle],
+            )
+        if phone and phone != row["phone"]:
+            db.execute(
+                "UPDATE requests SET phone = ?, phone_verified_at = NULL WHERE id = ?",
+                [phone, request_id],
+            )
+            link = new_status_link(db, request_id, at)
+            fresh = {**row, "phone": phone}
+            outgoing = _code_message(
+                db, config, key, request_id, "phone", fresh, at, link
+            )
+        db.execute(
+            "UPDATE requests SET status = 'in_review', updated_at = ? WHERE id = ?",
+            [at.isoformat(), request_id],
+        )
+        db.execute(
+            "INSERT INTO jobs (kind, request_id, created_at) VALUES (?, ?, ?)",
+            ["resolve_ownership", request_id, at.isoformat()],
+        )
+    if outgoing is not None:
+        messaging.send(db, config, outgoing)
+    row = _row(db, request_id)
+    return status_view(db, row)

@@ -218,3 +218,21 @@ def m004_requests(db: sqlite_utils.Database) -> None:
         CREATE INDEX jobs_pending ON jobs (id) WHERE done_at IS NULL;
         """
     )
+
+
+@migrations()
+def m005_replies(db: sqlite_utils.Database) -> None:
+    """Answers of requesters to a request for information (contract: reply)."""
+    db.executescript(
+        """
+        CREATE TABLE request_replies (
+            id INTEGER PRIMARY KEY,
+            request_id TEXT NOT NULL REFERENCES requests (id),
+            received_at TEXT NOT NULL,
+            details TEXT,
+            handles TEXT,                 -- JSON array of handles added
+            phone TEXT                    -- E.164, when a new number was given
+        ) STRICT;
+        CREATE INDEX request_replies_request ON request_replies (request_id, id);
+        """
+    )

@@ -264,3 +264,24 @@ class RequestStatusSchema(Schema):
     due_at = fields.String()
     verified_channels = fields.List(fields.String())
     removals = fields.List(fields.Nested(RemovalStatusSchema))
+
+
+class ReplySchema(Schema):
+    """An answer to a request for information: at least one of the fields."""
+
+    details = StrictString(validate=[validate.Length(max=5000), _multi_line])
+    handles = fields.List(
+        StrictString(validate=[validate.Length(min=1, max=MAX_HANDLE_LEN + 1)]),
+        validate=validate.Length(max=MAX_HANDLES),
+    )
+    phone = StrictString(validate=[validate.Length(max=40), single_line])
+
+    @validates_schema(skip_on_field_errors=False)
+    def _at_least_one(self, data, **kwargs):
+        """Refuse an empty reply; normalise handles like a new request's."""
+        if not any(data.get(k) for k in ("details", "handles", "phone")):
+            raise ValidationError(
+                "Give at least one of details, handles, phone.", "_schema"
+            )
+        if isinstance(data.get("handles"), list):
+            normalise_request(data)

@@ -554,3 +554,49 @@ def test_openapi_documents_every_requester_route(api, api_app):
     assert "201" in create["responses"] and "400" in create["responses"]
     schema = spec["components"]["schemas"]
     assert {"RequestCreate", "Verify", "RequestStatus"} <= set(schema)
+
+
+def test_live_server_resolves_ownership_after_answering(live_server, db_path, run):
+    """Under waitress, the job runs once the verify answer has been sent."""
+    import json
+    import time
+    import urllib.request
+
+    run("accounts", "import", REGISTRY)
+
+    def call(path, body, token=None):
+        req = urllib.request.Request(
+            f"{live_server}{path}",
+            data=json.dumps(body).encode(),
+            method="POST",
+            headers={
+                "Content-Type": "application/json",
+                **({"Authorization": f"Bearer {token}"} if token else {}),
+            },
+        )
+        with urllib.request.urlopen(req) as resp:
+            return json.load(resp)
+
+    created = call(
+        "/api/v1/requests",
+        {
+            "type": "access",
+            "full_name": "Zoë",
+            "email": "zoe@example.eu",
+            "country": "DE",
+        },
+    )
+    code = latest_code(db_path, "zoe@example.eu")
+    call(
+        f"/api/v1/requests/{created['id']}/verify",
+        {"channel": "email", "code": code},
+        created["status_token"],
+    )
+    db = open_db(db_path)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        owned = db.execute("SELECT account_id FROM owned_accounts").fetchall()
+        if owned:
+            break
+        time.sleep(0.1)
+    assert owned == [("acc-1",)]

@@ -8,6 +8,7 @@ from flask.views import MethodView
 from .. import cases, deadlines
 from ..db import get_db
 from ..schemas import (
+    ReplySchema,
     RequestCreatedSchema,
     RequestCreateSchema,
     RequestStatusSchema,
@@ -117,3 +118,30 @@ class Resend(MethodView):
             data["channel"],
             deadlines.now(),
         )
+
+
+@blp.route("/<request_id>/reply")
+class Reply(MethodView):
+    """Answer a request for more information."""
+
+    decorators = [limiter.limit(lambda: current_app.config["RATE_LIMIT_VERIFY"])]
+
+    @blp.doc(security=BEARER)
+    @blp.arguments(ReplySchema)
+    @blp.response(200, RequestStatusSchema)
+    def post(self, data, request_id):
+        """Reply to `needs_info` with details, handles or a phone (409 otherwise).
+
+        A new phone number gets a code and counts only once verified.
+        """
+        _authorised(request_id)
+        result = cases.reply(
+            get_db(),
+            current_app.config,
+            code_key(),
+            request_id,
+            data,
+            deadlines.now(),
+        )
+        run_jobs_after_response()
+        return result
