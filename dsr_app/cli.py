@@ -135,6 +135,12 @@ def ingest_command(
                 f"{item.path.name}.rejects.jsonl",
                 err=True,
             )
+    if report.new_manifest_ids:
+        from .jobs import search_after_ingest
+
+        searched = search_after_ingest(db)
+        if searched:
+            click.echo(f"searched again for {searched} request(s)", err=True)
     click.echo(report.summary())
 
 

@@ -154,6 +154,11 @@ def phone_candidates(text: str) -> Iterator[PhoneCandidate]:
                 yield PhoneCandidate(start, start + len(raw), raw, international)
 
 
+def digit_groups(text: str) -> Iterator[re.Match]:
+    """Runs of digits with the separators people type inside numbers."""
+    return _PHONE_GROUP_RE.finditer(text)
+
+
 def emails_in(text: str) -> Iterator[re.Match]:
     """E-mail addresses standing alone in ``text``."""
     return _EMAIL_RE.finditer(text)

@@ -12,10 +12,30 @@ import sqlite_utils
 
 from . import deadlines
 from .cases import resolve_ownership
+from .search import search_and_store
+
+
+def ownership_then_search(db: sqlite_utils.Database, request_id: str) -> int:
+    """A channel was verified: who owns what, then search (issue 4: at once)."""
+    resolve_ownership(db, request_id)
+    return search_and_store(db, request_id, deadlines.now())
+
 
 HANDLERS: dict[str, Callable[[sqlite_utils.Database, str], object]] = {
-    "resolve_ownership": resolve_ownership,
+    "resolve_ownership": ownership_then_search,
 }
+
+
+def search_after_ingest(db: sqlite_utils.Database) -> int:
+    """New manifests are in: search again for every open or decided request."""
+    from .search import requests_to_search
+
+    at = deadlines.now()
+    count = 0
+    for request_id in requests_to_search(db):
+        search_and_store(db, request_id, at)
+        count += 1
+    return count
 
 
 def run_pending(db: sqlite_utils.Database, limit: int = 100) -> int:

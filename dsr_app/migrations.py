@@ -236,3 +236,45 @@ def m005_replies(db: sqlite_utils.Database) -> None:
         CREATE INDEX request_replies_request ON request_replies (request_id, id);
         """
     )
+
+
+@migrations()
+def m006_matches(db: sqlite_utils.Database) -> None:
+    """Matches found for requests, with staff decisions, and the searches run."""
+    db.executescript(
+        """
+        CREATE TABLE matches (
+            match_id TEXT PRIMARY KEY,          -- stable: hash of the match's key
+            request_id TEXT NOT NULL REFERENCES requests (id),
+            dataset TEXT NOT NULL,
+            dataset_version TEXT NOT NULL,
+            record_id TEXT NOT NULL,
+            match_kind TEXT NOT NULL CHECK (match_kind IN ('own', 'mention')),
+            matched_on TEXT NOT NULL CHECK (matched_on IN
+                ('account', 'email', 'phone', 'handle', 'name')),
+            confidence TEXT NOT NULL CHECK (confidence IN
+                ('verified', 'probable', 'weak')),
+            snippet TEXT NOT NULL,
+            policy_flags TEXT NOT NULL,         -- JSON array
+            content_sha256 TEXT,
+            decision TEXT CHECK (decision IN ('include', 'exclude')),
+            decided_by TEXT,
+            decided_at TEXT,
+            found_at TEXT NOT NULL,
+            seen_at TEXT NOT NULL
+        ) STRICT;
+        CREATE INDEX matches_request ON matches (request_id, match_kind, confidence);
+
+        -- Each search run for a request: when, how, over which dataset versions
+        -- (the access letter states the scope and date of the search).
+        CREATE TABLE searches (
+            id INTEGER PRIMARY KEY,
+            request_id TEXT NOT NULL REFERENCES requests (id),
+            searched_at TEXT NOT NULL,
+            engine TEXT NOT NULL,               -- index | sweep
+            scope TEXT NOT NULL,                -- JSON [[dataset, version], ...]
+            matches INTEGER NOT NULL
+        ) STRICT;
+        CREATE INDEX searches_request ON searches (request_id, id);
+        """
+    )

@@ -1,0 +1,357 @@
+"""The matching rules: does a record hold a requester's own content or mention them?
+
+Pure functions over plain data (no database, no global state), shared by the indexed
+per-request search (search.py) and the batch sweep (sweep.py), so that both decide
+every (record, requester) pair the same way. They differ only in how they find the
+candidate pairs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from .identifiers import (
+    digit_groups,
+    emails_in,
+    fold,
+    handles_in,
+    national_digits,
+    parse_phone,
+    phone_candidates,
+)
+from .records import policy_flag_names
+
+SNIPPET_CHARS = 160
+
+# Spellings of letters that transliterate two ways (Müller = Mueller, Søren = Soeren).
+_ALTERNATIVES = str.maketrans(
+    {
+        "ä": "ae",
+        "ö": "oe",
+        "ü": "ue",
+        "Ä": "Ae",
+        "Ö": "Oe",
+        "Ü": "Ue",
+        "ø": "oe",
+        "Ø": "Oe",
+        "å": "aa",
+        "Å": "Aa",
+        "æ": "ae",
+        "Æ": "Ae",
+    }
+)
+_NON_WORD = re.compile(r"[^a-z0-9]+")
+
+# BCP 47 language of a text -> the country whose national phone spelling it likely
+# uses (the requester's own country is always tried too).
+LANGUAGE_REGIONS = {
+    "bg": "BG",
+    "cs": "CZ",
+    "da": "DK",
+    "de": "DE",
+    "el": "GR",
+    "es": "ES",
+    "et": "EE",
+    "fi": "FI",
+    "fr": "FR",
+    "ga": "IE",
+    "hr": "HR",
+    "hu": "HU",
+    "is": "IS",
+    "it": "IT",
+    "lt": "LT",
+    "lv": "LV",
+    "mt": "MT",
+    "nb": "NO",
+    "nl": "NL",
+    "nn": "NO",
+    "no": "NO",
+    "pl": "PL",
+    "pt": "PT",
+    "ro": "RO",
+    "sk": "SK",
+    "sl": "SI",
+    "sv": "SE",
+}
+
+
+def name_text(text: str) -> str:
+    """Text as name matching sees it: folded words between single spaces."""
+    return " " + _NON_WORD.sub(" ", fold(text)).strip() + " "
+
+
+def name_variants(full_name: str) -> list[str]:
+    """Every spelling of a name we look for, as `` word word `` (padded) strings.
+
+    Case, accents and transliteration do not matter (``Zoë Müller-Łukasik`` =
+    ``zoe muller-lukasik`` = ``Zoe Mueller-Lukasik``), nor does the order
+    "Lastname, Firstname". Whole words only: the padding spaces are the boundaries.
+    """
+    tokens = full_name.split()
+    if not tokens:
+        return []
+    per_token = [
+        sorted(
+            {
+                _NON_WORD.sub(" ", fold(t)).strip(),
+                _NON_WORD.sub(" ", fold(t.translate(_ALTERNATIVES))).strip(),
+            }
+            - {""}
+        )
+        for t in tokens
+    ]
+    spellings = set()
+    for combo in itertools.product(*per_token):
+        words = " ".join(combo).split()
+        if not words:
+            continue
+        spellings.add(" " + " ".join(words) + " ")
+        if len(tokens) > 1:  # "Lastname, Firstname": the last token first
+            last = combo[-1].split()
+            spellings.add(" " + " ".join(last + " ".join(combo[:-1]).split()) + " ")
+    return sorted(spellings)
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Everything we search for on behalf of one verified request."""
+
+    request_id: str
+    country: str
+    full_name: str = ""
+    email: str | None = None  # verified e-mail (compared case-insensitively)
+    phone: str | None = None  # verified phone, E.164
+    account_ids: frozenset[str] = frozenset()  # owned accounts
+    verified_handles: frozenset[str] = frozenset()  # handles of owned accounts
+    other_handles: frozenset[str] = frozenset()  # named, not proven: weak
+    names: tuple[str, ...] = field(default=())  # name_variants(full_name)
+
+    @classmethod
+    def build(cls, **values) -> Identity:
+        """An identity with its name spellings worked out."""
+        identity = cls(**values)
+        object.__setattr__(identity, "names", tuple(name_variants(identity.full_name)))
+        verified = frozenset(h.lower() for h in identity.verified_handles)
+        object.__setattr__(identity, "verified_handles", verified)
+        object.__setattr__(
+            identity,
+            "other_handles",
+            frozenset(h.lower() for h in identity.other_handles) - verified,
+        )
+        return identity
+
+    @property
+    def email_key(self) -> str | None:
+        return self.email.lower() if self.email else None
+
+    def phone_keys(self) -> set[str]:
+        """Index keys under which the verified phone may be written."""
+        if not self.phone:
+            return set()
+        return {"p:" + self.phone, "n:" + national_digits(self.phone)}
+
+
+@dataclass(frozen=True)
+class Match:
+    """One reason a record concerns a requester (contract section 5, ``matches``)."""
+
+    request_id: str
+    dataset: str
+    dataset_version: str
+    record_id: str
+    match_kind: str  # own | mention
+    matched_on: str  # account | email | phone | handle | name
+    confidence: str  # verified | weak
+    snippet: str
+    policy_flags: tuple[str, ...]
+
+    @property
+    def match_id(self) -> str:
+        """Stable across re-runs, so staff decisions survive a new search."""
+        key = "|".join(
+            (
+                self.request_id,
+                self.dataset,
+                self.dataset_version,
+                self.record_id,
+                self.match_kind,
+                self.matched_on,
+            )
+        )
+        return "m_" + hashlib.sha256(key.encode()).hexdigest()[:20]
+
+
+def _regions(record: Mapping, identity: Identity) -> list[str]:
+    regions = [identity.country]
+    lang = (record.get("lang") or "").split("-")
+    region = lang[1].upper() if len(lang) > 1 and len(lang[1]) == 2 else None
+    region = region or LANGUAGE_REGIONS.get(lang[0].lower())
+    if region and region not in regions:
+        regions.append(region)
+    return regions
+
+
+def _phone_hits(
+    text: str, record: Mapping, identity: Identity
+) -> list[tuple[int, int]]:
+    """Spans where the verified phone is written, in E.164 terms.
+
+    A stretch counts when its index key is one of the phone's (so the index and the
+    sweep find the same records) and it parses to the very number: international
+    spellings on their own, national ones in the requester's country or the text's.
+    """
+    keys = identity.phone_keys()
+    hits = []
+    for candidate in phone_candidates(text):
+        if candidate.key() not in keys:
+            continue
+        if candidate.international or any(
+            parse_phone(candidate.raw, region) == identity.phone
+            for region in _regions(record, identity)
+        ):
+            hits.append((candidate.start, candidate.end))
+    return hits
+
+
+def _name_hit(text: str, identity: Identity) -> tuple[int, int] | None:
+    """Where a spelling of the name stands in ``text`` (approximate span)."""
+    spaced = name_text(text)
+    for variant in identity.names:
+        at = spaced.find(variant)
+        if at >= 0:
+            return _original_span(text, at, len(variant.strip()))
+    return None
+
+
+def _original_span(text: str, folded_at: int, length: int) -> tuple[int, int]:
+    """Map a position in ``name_text(text)`` back to ``text`` (folding may change
+    lengths: ß → ss), by folding the text one character at a time."""
+    position = 0
+    start = end = None
+    previous_space = True
+    for index, char in enumerate(text):
+        piece = _NON_WORD.sub(" ", fold(char))
+        for c in piece:
+            if c == " " and previous_space:
+                continue
+            previous_space = c == " "
+            position += 1
+            if start is None and position > folded_at:
+                start = index
+            if start is not None and position >= folded_at + length:
+                end = index + 1
+                return start, end
+    return (start or 0), len(text)
+
+
+def match_record(record: Mapping, identity: Identity) -> list[Match]:
+    """Every match of ``identity`` in one record (``record``: a manifest record).
+
+    Own content: the author is an owned account (by id or by its handle). Mentions:
+    the verified e-mail standing alone, the verified phone in any common spelling
+    (compared in E.164, never inside a longer digit run), an @handle (whole), and the
+    full name (weak: namesakes exist, security.md L7).
+    """
+    text = record.get("text") or ""
+    found: dict[tuple[str, str], tuple[str, tuple[int, int]]] = {}
+
+    author_id = record.get("author_id")
+    author_handle = (record.get("author_handle") or "").lower()
+    if (author_id and author_id in identity.account_ids) or (
+        author_handle and author_handle in identity.verified_handles
+    ):
+        found[("own", "account")] = ("verified", (0, 0))
+
+    if identity.email_key and "@" in text:
+        for m in emails_in(text):
+            if m.group().lower() == identity.email_key:
+                found.setdefault(("mention", "email"), ("verified", m.span()))
+                break
+    if identity.phone:
+        hits = _phone_hits(text, record, identity)
+        if hits:
+            found[("mention", "phone")] = ("verified", hits[0])
+    if "@" in text and (identity.verified_handles or identity.other_handles):
+        for start, end, handle in handles_in(text):
+            handle = handle.lower()
+            if handle in identity.verified_handles:
+                found[("mention", "handle")] = ("verified", (start, end))
+                break
+            if handle in identity.other_handles:
+                found.setdefault(("mention", "handle"), ("weak", (start, end)))
+    if identity.names:
+        span = _name_hit(text, identity)
+        if span:
+            found[("mention", "name")] = ("weak", span)
+
+    flags = tuple(policy_flag_names(int(record.get("policy_flags") or 0)))
+    return [
+        Match(
+            identity.request_id,
+            record["dataset"],
+            record["dataset_version"],
+            record["record_id"],
+            kind,
+            on,
+            confidence,
+            snippet(text, span, identity)
+            if kind == "mention"
+            else snippet(text, (0, 0), identity),
+            flags,
+        )
+        for (kind, on), (confidence, span) in found.items()
+    ]
+
+
+def snippet(text: str, span: tuple[int, int], identity: Identity) -> str:
+    """About 160 characters around ``span``, other people's identifiers masked."""
+    start, end = span
+    half = max(0, (SNIPPET_CHARS - (end - start)) // 2)
+    lo, hi = max(0, start - half), min(len(text), end + half)
+    if hi - lo < SNIPPET_CHARS:
+        lo, hi = max(0, hi - SNIPPET_CHARS), min(len(text), lo + SNIPPET_CHARS)
+    window = text[lo:hi]
+    masked = mask_others(window, identity)
+    return ("…" if lo > 0 else "") + masked + ("…" if hi < len(text) else "")
+
+
+def mask_others(text: str, identity: Identity) -> str:
+    """Replace e-mails, phone numbers and @handles that are not the requester's."""
+    own_handles = identity.verified_handles | identity.other_handles
+    spans: list[tuple[int, int, str]] = []
+    for m in emails_in(text):
+        if m.group().lower() != identity.email_key:
+            spans.append((m.start(), m.end(), "[e-mail]"))
+    for start, end, handle in handles_in(text):
+        if handle.lower() not in own_handles:
+            spans.append((start, end, "@[handle]"))
+    mine = _phone_hits(text, {}, identity) if identity.phone else []
+    # Any run of 7 or more digits that is not the requester's number: phone numbers,
+    # but also card or account numbers of other people.
+    for group in digit_groups(text):
+        if sum(c.isdigit() for c in group.group()) < 7:
+            continue
+        if any(s < group.end() and group.start() < e for s, e in mine):
+            continue  # the requester's own number, or a stretch around it
+        spans.append((group.start(), group.end(), "[number]"))
+    out, last = [], 0
+    for start, end, label in sorted(spans):
+        if start < last:
+            continue  # overlaps an earlier mask (a span inside a longer one)
+        out.append(text[last:start])
+        out.append(label)
+        last = end
+    out.append(text[last:])
+    return "".join(out)
+
+
+def match_records(
+    records: Iterable[Mapping], identities: Iterable[Identity]
+) -> list[Match]:
+    """Every match of every identity in every record (small inputs, tests)."""
+    identities = list(identities)
+    return [m for r in records for i in identities for m in match_record(r, i)]
