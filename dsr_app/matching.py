@@ -333,11 +333,21 @@ def mask_others(text: str, identity: Identity) -> str:
     # Any run of 7 or more digits that is not the requester's number: phone numbers,
     # but also card or account numbers of other people.
     for group in digit_groups(text):
-        if sum(c.isdigit() for c in group.group()) < 7:
-            continue
-        if any(s < group.end() and group.start() < e for s, e in mine):
-            continue  # the requester's own number, or a stretch around it
-        spans.append((group.start(), group.end(), "[number]"))
+        pieces = [(group.start(), group.end())]
+        for own_start, own_end in mine:  # cut the requester's number out
+            pieces = [
+                part
+                for start, end in pieces
+                for part in ((start, min(end, own_start)), (max(start, own_end), end))
+                if part[0] < part[1]
+            ]
+        for start, end in pieces:
+            while start < end and not (text[start].isdigit() or text[start] in "+("):
+                start += 1  # keep the separators next to the cut
+            while end > start and not text[end - 1].isdigit():
+                end -= 1
+            if sum(c.isdigit() for c in text[start:end]) >= 7:
+                spans.append((start, end, "[number]"))
     out, last = [], 0
     for start, end, label in sorted(spans):
         if start < last:
