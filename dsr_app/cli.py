@@ -165,6 +165,54 @@ def outbox(db_path: Path | None, as_json: bool, to: str | None) -> None:
         click.echo("    " + m["body"].replace("\n", "\n    ").rstrip())
 
 
+@cli.command(name="sweep")
+@db_option
+@click.option(
+    "--engine",
+    type=click.Choice(["local"]),
+    default="local",
+    show_default=True,
+    help="Matching engine.",
+)
+@click.option(
+    "--manifest",
+    "manifests",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help="Sweep these manifest files (or folders) directly, without ingesting.",
+)
+@click.option("--dataset", help="With --manifest: dataset of records that name none.")
+@click.option("--version", "version", default="1", help="With --manifest: version.")
+@click.option("--workers", type=int, help="Processes (default: one per core).")
+def sweep_command(
+    db_path: Path | None,
+    engine: str,
+    manifests: tuple[Path, ...],
+    dataset: str | None,
+    version: str,
+    workers: int | None,
+) -> None:
+    """Batch-match every verified request against every manifest."""
+    from .manifests import manifest_files
+    from .sweep import sweep_requests
+
+    path = config.resolve_db_path(db_path)
+    db = open_db(path)
+    files = manifest_files(manifests) if manifests else None
+    with _progress("records") as progress:
+        report = sweep_requests(
+            db, str(path), files, dataset, version, workers, progress
+        )
+    for request_id, found in sorted(report.matches.items()):
+        kinds = sorted({f"{m.match_kind}/{m.matched_on}" for m in found})
+        click.echo(f"{request_id}: {len(found)} match(es) ({', '.join(kinds)})")
+    total = sum(len(v) for v in report.matches.values())
+    click.echo(
+        f"swept {report.records:,} records for {len(report.matches)} request(s) with"
+        f" matches; {total:,} matches"
+    )
+
+
 @cli.group()
 def accounts() -> None:
     """The platform account registry."""

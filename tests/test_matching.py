@@ -297,3 +297,104 @@ def test_mask_others_keeps_only_the_requesters_identifiers():
     assert mask_others(text, ZOE) == (
         "zoe@example.eu [e-mail] @zoe.mueller @[handle] 0151 23456789 [number]"
     )
+
+
+# --- the sweep agrees with the index ------------------------------------------------
+
+
+def _keyed(matches) -> set[tuple]:
+    return {
+        (
+            m.request_id,
+            m.dataset,
+            m.dataset_version,
+            m.record_id,
+            m.match_kind,
+            m.matched_on,
+            m.confidence,
+            m.snippet,
+            m.policy_flags,
+        )
+        for m in matches
+    }
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_sweep_over_the_index_agrees_with_indexed_search(demo, workers):
+    from dsr_app.search import identity_for, search
+    from dsr_app.sweep import sweep
+
+    db, requests = demo
+    identities = [identity_for(db, r) for r in requests.values()]
+    by_index = [m for i in identities for m in search(db, i)]
+    db_path = db.execute("PRAGMA database_list").fetchone()[2]
+    report = sweep(identities, db_path=db_path, workers=workers)
+    by_sweep = [m for found in report.matches.values() for m in found]
+    assert report.records == 20_057
+    assert _keyed(by_sweep) == _keyed(by_index)
+    assert len(by_sweep) == len(by_index) > 80
+
+
+def test_sweep_of_manifest_files_agrees_with_the_index(demo, tmp_path):
+    """Straight on the files, without ingesting them: the same matches."""
+    from dsr_app.search import identity_for, search
+    from dsr_app.sweep import sweep
+
+    db, requests = demo
+    identities = [identity_for(db, r) for r in requests.values()]
+    by_index = [m for i in identities for m in search(db, i)]
+    by_files = []
+    entries = json.loads((FIXTURES / "manifests.json").read_text())
+    for entry in entries:
+        report = sweep(
+            identities,
+            manifests=[FIXTURES / entry["path"]],
+            version=entry["version"],
+            workers=2,
+        )
+        by_files += [m for found in report.matches.values() for m in found]
+    assert _keyed(by_files) == _keyed(by_index)
+
+
+def test_sweep_splits_a_big_jsonl_file_without_losing_lines(demo, tmp_path):
+    import gzip
+
+    from dsr_app.search import identity_for
+    from dsr_app.sweep import sweep
+
+    db, requests = demo
+    identities = [identity_for(db, r) for r in requests.values()]
+    source = FIXTURES / "manifests" / "public-posts-2025-01.jsonl.gz"
+    plain = tmp_path / "posts.jsonl"
+    data = gzip.decompress(source.read_bytes())
+    plain.write_bytes(data * 3)  # > 8 MiB: split into byte ranges
+    assert plain.stat().st_size > 8 * 1024 * 1024
+    split = sweep(identities, manifests=[plain], version="2025-01", workers=2)
+    whole = sweep(identities, manifests=[source], version="2025-01", workers=1)
+    assert split.records == 3 * whole.records
+    assert _keyed(m for v in split.matches.values() for m in v) == _keyed(
+        m for v in whole.matches.values() for m in v
+    )
+
+
+def test_dsr_sweep_command_stores_matches(tmp_path, run):
+    db = open_db(tmp_path / "sweep.sqlite3")
+    load_demo(db)
+    zoe = db["accounts"].get("acc-900001")
+    request_id = file_verified_request(db, zoe)
+    expected = set(found(db, request_id))
+    db.execute("DELETE FROM matches")
+    db.close()
+    result = run("sweep", "--db", str(tmp_path / "sweep.sqlite3"), db=False)
+    assert result.exit_code == 0, result.output
+    assert f"{request_id}: " in result.output
+    assert "swept 20,057 records" in result.output
+    db = open_db(tmp_path / "sweep.sqlite3")
+    assert set(found(db, request_id)) == expected
+
+
+def test_dsr_sweep_refuses_unknown_engine_and_missing_files(run, tmp_path):
+    assert run("sweep", "--engine", "nope").exit_code == 2
+    result = run("sweep", "--manifest", str(tmp_path / "missing.jsonl"))
+    assert result.exit_code == 2
+    assert "no such file or directory" in result.output

@@ -1,0 +1,323 @@
+"""Batch matching: every verified request against every record, in one pass.
+
+The pass costs about the same whatever the number of requests: identifiers written in
+a record are looked up in dictionaries, and all requesters' name spellings are found
+at once by an Aho-Corasick automaton; only the (record, requester) pairs so found go
+through the shared rules of matching.py. Work is split across processes: by id range
+over the indexed records, by byte range of a .jsonl file, by row group of a Parquet
+file, or by file.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import ahocorasick
+import orjson
+import sqlite_utils
+
+from .identifiers import fold, text_identifier_keys
+from .matching import Identity, Match, match_record
+from .records import MINOR, NON_PUBLIC
+
+
+class Matcher:
+    """All requesters' identifiers, arranged to find candidates in one look."""
+
+    def __init__(self, identities: Iterable[Identity]):
+        self.identities = list(identities)
+        self.by_author: dict[str, set[int]] = defaultdict(set)
+        self.by_author_handle: dict[str, set[int]] = defaultdict(set)
+        self.by_key: dict[str, set[int]] = defaultdict(set)
+        self.names = ahocorasick.Automaton()
+        words: dict[str, set[int]] = defaultdict(set)
+        for n, identity in enumerate(self.identities):
+            for account in identity.account_ids:
+                self.by_author[account].add(n)
+            for handle in identity.verified_handles:
+                self.by_author_handle[handle].add(n)
+            keys = set(identity.phone_keys())
+            if identity.email_key:
+                keys.add("e:" + identity.email_key)
+            keys.update(
+                "h:" + h for h in identity.verified_handles | identity.other_handles
+            )
+            for key in keys:
+                self.by_key[key].add(n)
+            # The automaton looks for every word of every spelling (the rarest word
+            # would do, but all of them keep it simple and exact); match_record
+            # then checks the whole name.
+            for variant in identity.names:
+                for word in variant.split():
+                    words[word].add(n)
+        for word, owners in words.items():
+            self.names.add_word(word, (word, frozenset(owners)))
+        self._has_names = bool(words)
+        if self._has_names:
+            self.names.make_automaton()
+
+    def candidates(self, record: Mapping) -> set[int]:
+        """Requesters that ``record`` could concern (a superset of the matches)."""
+        found: set[int] = set()
+        author = record.get("author_id")
+        if author and author in self.by_author:
+            found |= self.by_author[author]
+        handle = (record.get("author_handle") or "").lower()
+        if handle and handle in self.by_author_handle:
+            found |= self.by_author_handle[handle]
+        text = record.get("text") or ""
+        for key in text_identifier_keys(text):
+            if key in self.by_key:
+                found |= self.by_key[key]
+        if self._has_names and text:
+            folded = fold(text)
+            seen: dict[int, set[str]] = defaultdict(set)
+            for end, (word, owners) in self.names.iter(folded):
+                start = end - len(word) + 1
+                # whole words only: neither neighbour is a letter or digit
+                if (start == 0 or not folded[start - 1].isalnum()) and (
+                    end + 1 == len(folded) or not folded[end + 1].isalnum()
+                ):
+                    for owner in owners:
+                        seen[owner].add(word)
+            for owner, words in seen.items():
+                needed = self.identities[owner].names
+                if any(set(v.split()) <= words for v in needed):
+                    found.add(owner)
+        return found
+
+    def match(self, record: Mapping) -> list[Match]:
+        """Every match of every requester in ``record``."""
+        return [
+            m
+            for n in sorted(self.candidates(record))
+            for m in match_record(record, self.identities[n])
+        ]
+
+
+@dataclass
+class SweepReport:
+    """What a sweep found."""
+
+    records: int = 0
+    matches: dict[str, list[Match]] = field(default_factory=dict)
+    scope: set[tuple[str, str]] = field(default_factory=set)
+
+    def merge(self, other: SweepReport) -> None:
+        self.records += other.records
+        self.scope |= other.scope
+        for request_id, found in other.matches.items():
+            self.matches.setdefault(request_id, []).extend(found)
+
+
+# --- where records come from -------------------------------------------------------
+
+_DB_COLUMNS = (
+    "id",
+    "dataset",
+    "dataset_version",
+    "record_id",
+    "text",
+    "author_id",
+    "author_handle",
+    "lang",
+    "policy_flags",
+)
+
+_MATCHER: Matcher | None = None  # set in worker processes by _init_worker
+
+
+def _init_worker(matcher: Matcher) -> None:
+    global _MATCHER
+    _MATCHER = matcher
+
+
+def _sweep_records(records: Iterable[Mapping]) -> SweepReport:
+    report = SweepReport()
+    matcher = _MATCHER
+    for record in records:
+        report.records += 1
+        report.scope.add((record["dataset"], record["dataset_version"]))
+        for m in matcher.match(record):
+            report.matches.setdefault(m.request_id, []).append(m)
+    return report
+
+
+def _db_part(db_path: str, low: int, high: int) -> SweepReport:
+    """Sweep indexed records with ``low <= id < high``."""
+    from .db import open_db
+
+    db = open_db(db_path)
+    try:
+        rows = db.execute(
+            f"SELECT {', '.join(_DB_COLUMNS)} FROM records WHERE id >= ? AND id < ?"
+            " AND text IS NOT NULL",
+            [low, high],
+        )
+        return _sweep_records(dict(zip(_DB_COLUMNS, r, strict=True)) for r in rows)
+    finally:
+        db.close()
+
+
+def _flags(record: dict) -> int:
+    visibility = record.get("visibility")
+    return (NON_PUBLIC if visibility not in (None, "public") else 0) | (
+        MINOR if record.get("author_is_minor") is True else 0
+    )
+
+
+def _file_records(rows: Iterable[dict], dataset: str | None, version: str):
+    for rec in rows:
+        if not isinstance(rec, dict) or not isinstance(rec.get("text"), str):
+            continue  # ingest reports bad lines; the sweep skips them
+        rec["dataset"] = rec.get("dataset") or dataset
+        rec["dataset_version"] = version
+        rec["policy_flags"] = _flags(rec)
+        if rec["dataset"] and rec.get("record_id"):
+            yield rec
+
+
+def _jsonl_part(path: str, start: int, end: int, dataset, version) -> SweepReport:
+    """Sweep the lines of a .jsonl file that begin in the byte range [start, end)."""
+
+    def lines() -> Iterator[dict]:
+        with open(path, "rb") as fh:
+            if start:
+                fh.seek(start - 1)
+                if fh.read(1) != b"\n":
+                    fh.readline()  # the line in progress belongs to the part before
+            while fh.tell() < end:
+                line = fh.readline()
+                if not line:
+                    return
+                try:
+                    yield orjson.loads(line)
+                except orjson.JSONDecodeError:
+                    continue
+
+    return _sweep_records(_file_records(lines(), dataset, version))
+
+
+def _whole_file(path: str, dataset, version) -> SweepReport:
+    """Sweep a .jsonl.gz file (cannot be split) or a Parquet row group range."""
+    from .manifests import Limits, jsonl_lines, manifest_format, parquet_rows
+
+    p = Path(path)
+    if manifest_format(p) == "parquet":
+        rows = (row for _, row in parquet_rows(p))
+    else:
+
+        def rows_gen():
+            for _, line in jsonl_lines(p, Limits()):
+                try:
+                    yield orjson.loads(line)
+                except orjson.JSONDecodeError:
+                    continue
+
+        rows = rows_gen()
+    return _sweep_records(_file_records(rows, dataset, version))
+
+
+def _parts_for_files(paths: list[Path], workers: int, dataset, version):
+    """(function, args) per piece of work: big .jsonl files are split by bytes."""
+    from .manifests import manifest_format
+
+    parts = []
+    for path in paths:
+        size = path.stat().st_size
+        if manifest_format(path) == "jsonl" and size > 8 * 1024 * 1024:
+            pieces = max(workers * 2, 1)
+            step = size // pieces + 1
+            for start in range(0, size, step):
+                parts.append(
+                    (
+                        _jsonl_part,
+                        (str(path), start, min(size, start + step), dataset, version),
+                    )
+                )
+        else:
+            parts.append((_whole_file, (str(path), dataset, version)))
+    return parts
+
+
+def sweep(
+    identities: list[Identity],
+    db_path: str | None = None,
+    manifests: list[Path] | None = None,
+    dataset: str | None = None,
+    version: str = "1",
+    workers: int | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> SweepReport:
+    """Match every identity against the indexed records, or against manifest files.
+
+    :param db_path: sweep the records ingested into this store (when no manifests).
+    :param manifests: sweep these files directly, without ingesting them.
+    """
+    workers = workers or os.cpu_count() or 1
+    matcher = Matcher(identities)
+    if manifests:
+        parts = _parts_for_files(manifests, workers, dataset, version)
+    else:
+        from .db import open_db
+
+        db = open_db(db_path)
+        low, high = db.execute("SELECT min(id), max(id) FROM records").fetchone()
+        db.close()
+        if low is None:
+            return SweepReport()
+        step = (high - low) // (workers * 4) + 1
+        parts = [
+            (_db_part, (db_path, start, start + step))
+            for start in range(low, high + 1, step)
+        ]
+    report = SweepReport()
+    if workers == 1 or len(parts) == 1:
+        _init_worker(matcher)
+        for func, args in parts:
+            piece = func(*args)
+            report.merge(piece)
+            if progress:
+                progress(piece.records)
+        return report
+    with ProcessPoolExecutor(
+        workers, initializer=_init_worker, initargs=(matcher,)
+    ) as pool:
+        futures = [pool.submit(func, *args) for func, args in parts]
+        for future in futures:
+            piece = future.result()
+            report.merge(piece)
+            if progress:
+                progress(piece.records)
+    return report
+
+
+def sweep_requests(
+    db: sqlite_utils.Database,
+    db_path: str,
+    manifests: list[Path] | None = None,
+    dataset: str | None = None,
+    version: str = "1",
+    workers: int | None = None,
+    progress: Callable[[int], None] | None = None,
+    at=None,
+) -> SweepReport:
+    """Sweep for every verified request and store what was found."""
+    from . import deadlines
+    from .search import identity_for, requests_to_search, store_matches
+
+    at = at or deadlines.now()
+    request_ids = requests_to_search(db)
+    identities = [identity_for(db, r) for r in request_ids]
+    report = sweep(identities, db_path, manifests, dataset, version, workers, progress)
+    scope = sorted(report.scope)
+    for request_id in request_ids:
+        store_matches(
+            db, request_id, report.matches.get(request_id, []), at, "sweep", scope
+        )
+    return report
