@@ -13,6 +13,7 @@ import itertools
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property, lru_cache
 
 from .identifiers import (
     digit_groups,
@@ -79,6 +80,7 @@ LANGUAGE_REGIONS = {
 }
 
 
+@lru_cache(maxsize=16)
 def name_text(text: str) -> str:
     """Text as name matching sees it: folded words between single spaces."""
     return " " + _NON_WORD.sub(" ", fold(text)).strip() + " "
@@ -129,12 +131,16 @@ class Identity:
     verified_handles: frozenset[str] = frozenset()  # handles of owned accounts
     other_handles: frozenset[str] = frozenset()  # named, not proven: weak
     names: tuple[str, ...] = field(default=())  # name_variants(full_name)
+    phone_key_set: frozenset[str] = frozenset()  # see phone_keys()
 
     @classmethod
     def build(cls, **values) -> Identity:
         """An identity with its name spellings worked out."""
         identity = cls(**values)
         object.__setattr__(identity, "names", tuple(name_variants(identity.full_name)))
+        if identity.phone:  # parsed once here, not for every record checked
+            keys = {"p:" + identity.phone, "n:" + national_digits(identity.phone)}
+            object.__setattr__(identity, "phone_key_set", frozenset(keys))
         verified = frozenset(h.lower() for h in identity.verified_handles)
         object.__setattr__(identity, "verified_handles", verified)
         object.__setattr__(
@@ -148,11 +154,9 @@ class Identity:
     def email_key(self) -> str | None:
         return self.email.lower() if self.email else None
 
-    def phone_keys(self) -> set[str]:
+    def phone_keys(self) -> frozenset[str]:
         """Index keys under which the verified phone may be written."""
-        if not self.phone:
-            return set()
-        return {"p:" + self.phone, "n:" + national_digits(self.phone)}
+        return self.phone_key_set
 
 
 @dataclass(frozen=True)
@@ -195,8 +199,36 @@ def _regions(record: Mapping, identity: Identity) -> list[str]:
     return regions
 
 
+class TextView:
+    """What the rules read from one text, worked out once however many requesters
+    are checked against it (the sweep checks several per record)."""
+
+    def __init__(self, text: str):
+        self.text = text
+
+    @cached_property
+    def emails(self) -> list[tuple[str, tuple[int, int]]]:
+        if "@" not in self.text:
+            return []
+        return [(m.group().lower(), m.span()) for m in emails_in(self.text)]
+
+    @cached_property
+    def handles(self) -> list[tuple[str, tuple[int, int]]]:
+        if "@" not in self.text:
+            return []
+        return [(h.lower(), (s, e)) for s, e, h in handles_in(self.text)]
+
+    @cached_property
+    def phones(self) -> list[tuple[str | None, object]]:
+        return [(c.key(), c) for c in phone_candidates(self.text)]
+
+    @cached_property
+    def spaced(self) -> str:
+        return name_text(self.text)
+
+
 def _phone_hits(
-    text: str, record: Mapping, identity: Identity
+    view: TextView, record: Mapping, identity: Identity
 ) -> list[tuple[int, int]]:
     """Spans where the verified phone is written, in E.164 terms.
 
@@ -206,8 +238,8 @@ def _phone_hits(
     """
     keys = identity.phone_keys()
     hits = []
-    for candidate in phone_candidates(text):
-        if candidate.key() not in keys:
+    for key, candidate in view.phones:
+        if key not in keys:
             continue
         if candidate.international or any(
             parse_phone(candidate.raw, region) == identity.phone
@@ -217,13 +249,12 @@ def _phone_hits(
     return hits
 
 
-def _name_hit(text: str, identity: Identity) -> tuple[int, int] | None:
-    """Where a spelling of the name stands in ``text`` (approximate span)."""
-    spaced = name_text(text)
+def _name_hit(view: TextView, identity: Identity) -> tuple[int, int] | None:
+    """Where a spelling of the name stands in the text (approximate span)."""
     for variant in identity.names:
-        at = spaced.find(variant)
+        at = view.spaced.find(variant)
         if at >= 0:
-            return _original_span(text, at, len(variant.strip()))
+            return _original_span(view.text, at, len(variant.strip()))
     return None
 
 
@@ -248,15 +279,19 @@ def _original_span(text: str, folded_at: int, length: int) -> tuple[int, int]:
     return (start or 0), len(text)
 
 
-def match_record(record: Mapping, identity: Identity) -> list[Match]:
+def match_record(
+    record: Mapping, identity: Identity, view: TextView | None = None
+) -> list[Match]:
     """Every match of ``identity`` in one record (``record``: a manifest record).
 
     Own content: the author is an owned account (by id or by its handle). Mentions:
     the verified e-mail standing alone, the verified phone in any common spelling
     (compared in E.164, never inside a longer digit run), an @handle (whole), and the
-    full name (weak: namesakes exist, security.md L7).
+    full name (weak: namesakes exist, security.md L7). ``view``: the record's text,
+    already read (optional).
     """
     text = record.get("text") or ""
+    view = view if view is not None else TextView(text)
     found: dict[tuple[str, str], tuple[str, tuple[int, int]]] = {}
 
     author_id = record.get("author_id")
@@ -266,25 +301,24 @@ def match_record(record: Mapping, identity: Identity) -> list[Match]:
     ):
         found[("own", "account")] = ("verified", (0, 0))
 
-    if identity.email_key and "@" in text:
-        for m in emails_in(text):
-            if m.group().lower() == identity.email_key:
-                found.setdefault(("mention", "email"), ("verified", m.span()))
+    if identity.email_key:
+        for email, span in view.emails:
+            if email == identity.email_key:
+                found.setdefault(("mention", "email"), ("verified", span))
                 break
     if identity.phone:
-        hits = _phone_hits(text, record, identity)
+        hits = _phone_hits(view, record, identity)
         if hits:
             found[("mention", "phone")] = ("verified", hits[0])
-    if "@" in text and (identity.verified_handles or identity.other_handles):
-        for start, end, handle in handles_in(text):
-            handle = handle.lower()
+    if identity.verified_handles or identity.other_handles:
+        for handle, span in view.handles:
             if handle in identity.verified_handles:
-                found[("mention", "handle")] = ("verified", (start, end))
+                found[("mention", "handle")] = ("verified", span)
                 break
             if handle in identity.other_handles:
-                found.setdefault(("mention", "handle"), ("weak", (start, end)))
+                found.setdefault(("mention", "handle"), ("weak", span))
     if identity.names:
-        span = _name_hit(text, identity)
+        span = _name_hit(view, identity)
         if span:
             found[("mention", "name")] = ("weak", span)
 
@@ -329,7 +363,7 @@ def mask_others(text: str, identity: Identity) -> str:
     for start, end, handle in handles_in(text):
         if handle.lower() not in own_handles:
             spans.append((start, end, "@[handle]"))
-    mine = _phone_hits(text, {}, identity) if identity.phone else []
+    mine = _phone_hits(TextView(text), {}, identity) if identity.phone else []
     # Any run of 7 or more digits that is not the requester's number: phone numbers,
     # but also card or account numbers of other people.
     for group in digit_groups(text):

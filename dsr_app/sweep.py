@@ -22,7 +22,7 @@ import orjson
 import sqlite_utils
 
 from .identifiers import fold, text_identifier_keys
-from .matching import Identity, Match, match_record
+from .matching import Identity, Match, TextView, match_record
 from .records import MINOR, NON_PUBLIC
 
 
@@ -49,12 +49,11 @@ class Matcher:
             )
             for key in keys:
                 self.by_key[key].add(n)
-            # The automaton looks for every word of every spelling (the rarest word
-            # would do, but all of them keep it simple and exact); match_record
-            # then checks the whole name.
+            # The automaton looks for one word of each spelling, its longest (names'
+            # longest words are their rarest: "novak", not "jan"); match_record then
+            # checks the whole name.
             for variant in identity.names:
-                for word in variant.split():
-                    words[word].add(n)
+                words[max(variant.split(), key=lambda w: (len(w), w))].add(n)
         for word, owners in words.items():
             self.names.add_word(word, (word, frozenset(owners)))
         self._has_names = bool(words)
@@ -76,27 +75,25 @@ class Matcher:
                 found |= self.by_key[key]
         if self._has_names and text:
             folded = fold(text)
-            seen: dict[int, set[str]] = defaultdict(set)
             for end, (word, owners) in self.names.iter(folded):
                 start = end - len(word) + 1
                 # whole words only: neither neighbour is a letter or digit
                 if (start == 0 or not folded[start - 1].isalnum()) and (
                     end + 1 == len(folded) or not folded[end + 1].isalnum()
                 ):
-                    for owner in owners:
-                        seen[owner].add(word)
-            for owner, words in seen.items():
-                needed = self.identities[owner].names
-                if any(set(v.split()) <= words for v in needed):
-                    found.add(owner)
+                    found |= owners
         return found
 
     def match(self, record: Mapping) -> list[Match]:
         """Every match of every requester in ``record``."""
+        candidates = self.candidates(record)
+        if not candidates:
+            return []
+        view = TextView(record.get("text") or "")
         return [
             m
-            for n in sorted(self.candidates(record))
-            for m in match_record(record, self.identities[n])
+            for n in sorted(candidates)
+            for m in match_record(record, self.identities[n], view)
         ]
 
 
