@@ -600,3 +600,17 @@ def test_live_server_resolves_ownership_after_answering(live_server, db_path, ru
             break
         time.sleep(0.1)
     assert owned == [("acc-1",)]
+
+
+def test_codes_and_tokens_never_reach_the_logs(api, db_path, caplog):
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+    created = new_request(api, phone="+4915123456789")
+    code = latest_code(db_path, "zoe@example.eu")
+    _verify(api, created, "email", "00000000")
+    _verify(api, created, "email", code)
+    api.get(f"/api/v1/requests/{created['id']}", headers=bearer(created))
+    logged = caplog.text
+    assert code not in logged
+    assert created["status_token"] not in logged

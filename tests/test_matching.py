@@ -398,3 +398,32 @@ def test_dsr_sweep_refuses_unknown_engine_and_missing_files(run, tmp_path):
     result = run("sweep", "--manifest", str(tmp_path / "missing.jsonl"))
     assert result.exit_code == 2
     assert "no such file or directory" in result.output
+
+
+def test_new_manifest_version_is_searched_for_open_requests(tmp_path, run):
+    """A new dataset version must not bring back what someone objected to."""
+    db_path = tmp_path / "d.sqlite3"
+    db = open_db(db_path)
+    load_demo(db)
+    zoe = db["accounts"].get("acc-900001")
+    request_id = file_verified_request(db, zoe)
+    before = {k for k in found(db, request_id) if k[1] == "2099-01"}
+    assert before == set()
+    new = tmp_path / "posts-2099.jsonl"
+    new.write_text(
+        json.dumps(
+            {
+                "record_id": "new-1",
+                "dataset": "public-posts",
+                "text": "Zoe Mueller-Lukasik at +49 151 2345 6789",
+            }
+        )
+        + "\n"
+    )
+    result = run(
+        "ingest", str(new), "--version", "2099-01", "--db", str(db_path), db=False
+    )
+    assert result.exit_code == 0, result.output
+    assert "searched again for 1 request(s)" in result.output
+    after = {k[3:] for k in found(db, request_id) if k[1] == "2099-01"}
+    assert after == {("mention", "name"), ("mention", "phone")}
