@@ -63,7 +63,7 @@ def identities(n: int, seed: int = 7) -> list[Identity]:
                 full_name=fake.name(),
                 email=f"person{i}@bench.example",
                 phone=f"+49151{i:08d}",
-                account_ids=frozenset({f"acc-{i:07d}"}),
+                account_ids=frozenset({f"bench-{i:07d}"}),
                 verified_handles=frozenset({f"bench{i}"}),
                 other_handles=frozenset({f"bench{i}.alt"}),
             )
@@ -72,12 +72,16 @@ def identities(n: int, seed: int = 7) -> list[Identity]:
 
 
 def write_manifest(path: Path, n: int, people: list[Identity]) -> None:
-    """Synthetic records, with mentions of the first requesters planted in 1 of 500."""
+    """Synthetic records; in the first 100,000, mentions of the first 200 requesters
+    are planted in 1 of 500 (the same ones at every size: the number of matches does
+    not grow with the index) and one own post for each of the first 100."""
     rng = random.Random(3)
     with open(path, "wb") as fh:
         for i in range(n):
             rec = record(rng, i)
-            if i % 500 == 0:
+            if i < 100_000 and i % 1000 == 1:
+                rec["author_id"] = f"bench-{(i // 1000) % 200:07d}"
+            if i < 100_000 and i % 500 == 0:
                 p = people[(i // 500) % 200]
                 rec["text"] += rng.choice(
                     [

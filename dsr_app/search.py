@@ -58,12 +58,12 @@ def identity_for(db: sqlite_utils.Database, request_id: str) -> Identity:
 
 def _fts_query(identity: Identity) -> str | None:
     """An FTS5 query for every spelling of the name: all its words, in any order."""
-    groups = []
-    for variant in identity.names:
-        words = variant.split()
-        if words:
-            groups.append("(" + " AND ".join(f'"{w}"' for w in words) + ")")
-    return " OR ".join(sorted(set(groups))) or None
+    # "Lastname, Firstname" is the same set of words: one group per set.
+    word_sets = {frozenset(v.split()) for v in identity.names} - {frozenset()}
+    groups = sorted(
+        "(" + " AND ".join(f'"{w}"' for w in sorted(words)) + ")" for words in word_sets
+    )
+    return " OR ".join(groups) or None
 
 
 def candidate_ids(db: sqlite_utils.Database, identity: Identity) -> set[int]:
