@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Mapping
 from pathlib import Path
 
-from flask import Flask, render_template
-from werkzeug.exceptions import HTTPException
+from flask import Flask, jsonify, render_template
+from werkzeug.exceptions import HTTPException, ServiceUnavailable
 
 from . import config, db
-from .errors import DsrError
+from .errors import BadInput, DsrError
 
 
 def create_app(test_config: Mapping | None = None) -> Flask:
@@ -28,6 +29,10 @@ def create_app(test_config: Mapping | None = None) -> Flask:
     app.config["INSTANCE_DIR"] = str(folder)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = config.instance_secret(folder, "flask_secret_key")
+    from .messaging import BACKENDS
+
+    if app.config["MAIL_BACKEND"] not in BACKENDS:  # fail at start, not per message
+        raise BadInput("DSR_MAIL_BACKEND", f"must be one of {', '.join(BACKENDS)}")
     db.init_app(app)
 
     from .api import domain_error, init_api, is_api_request
@@ -49,5 +54,22 @@ def create_app(test_config: Mapping | None = None) -> Flask:
         error = HTTPException(exc.message)
         error.code = status
         return render_template("pages/error.html", error=error), status
+
+    @app.errorhandler(sqlite3.OperationalError)
+    def _store_busy(exc: sqlite3.OperationalError):
+        # A long ingest holds the write lock; writers wait 30 s, then get a 503
+        # with Retry-After instead of a 500 (nothing was half-written).
+        if "locked" not in str(exc) and "busy" not in str(exc):
+            raise exc
+        error = ServiceUnavailable("the store is busy; try again shortly")
+        if is_api_request():
+            response = jsonify({"error": error.description})
+        else:
+            response = app.make_response(
+                (render_template("pages/error.html", error=error), 503)
+            )
+        response.status_code = 503
+        response.headers["Retry-After"] = "10"
+        return response
 
     return app

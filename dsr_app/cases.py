@@ -109,7 +109,7 @@ def create_request(
                 _code_message(db, config, key, request_id, "phone", data, at, link)
             )
     for message in outgoing:
-        messaging.send(db, config, message)
+        messaging.deliver(db, config, message)
     row = _row(db, request_id)
     return {
         "id": request_id,
@@ -210,7 +210,7 @@ def verify_channel(
         row = _row(db, request_id)
         if channel == "phone" and not row["phone"]:
             raise NotFound("no phone number on this request")
-        if row["status"] == "expired":
+        if effective_status(row, at) == "expired":
             raise TooManyAttempts("this request expired: please file a new one")
         if row[f"{channel}_verified_at"]:
             raise BadInput("code", "this channel is verified already")
@@ -247,23 +247,38 @@ def resend_code(
         row = _row(db, request_id)
         if channel == "phone" and not row["phone"]:
             raise NotFound("no phone number on this request")
-        if row["status"] == "expired":
+        if effective_status(row, at) == "expired":
             raise TooManyAttempts("this request expired: please file a new one")
         if row[f"{channel}_verified_at"]:
             raise BadInput("channel", "this channel is verified already")
         check_resend(db, request_id, channel, at)
         link = new_status_link(db, request_id, at)
         message = _code_message(db, config, key, request_id, channel, row, at, link)
-    messaging.send(db, config, message)
+    messaging.deliver(db, config, message)
     return {"status": row["status"], "verified_channels": verified_channels(row)}
 
 
-def status_view(db: sqlite_utils.Database, row: Mapping) -> dict:
+def effective_status(row: Mapping, at: datetime) -> str:
+    """The status, with expiry applied on reading (no write on a GET: a reader must
+    not wait behind an ingest holding the write lock)."""
+    if (
+        row["status"] == "pending_verification"
+        and datetime.fromisoformat(row["received_at"]) < at - UNVERIFIED_LIFETIME
+    ):
+        return "expired"
+    return row["status"]
+
+
+def status_view(
+    db: sqlite_utils.Database, row: Mapping, at: datetime | None = None
+) -> dict:
     """What the requester may see of their request (contract section 5)."""
+    from .deadlines import now
+
     return {
         "id": row["id"],
         "type": row["type"],
-        "status": row["status"],
+        "status": effective_status(row, at or now()),
         "received_at": row["received_at"],
         "due_at": row["due_at"],
         "verified_channels": verified_channels(row),
@@ -356,6 +371,7 @@ def reply(
                 [request_id, handle],
             )
         if phone and phone != row["phone"]:
+            check_resend(db, request_id, "phone", at)  # the limits of any new code
             db.execute(
                 "UPDATE requests SET phone = ?, phone_verified_at = NULL WHERE id = ?",
                 [phone, request_id],
@@ -374,6 +390,6 @@ def reply(
             ["resolve_ownership", request_id, at.isoformat()],
         )
     if outgoing is not None:
-        messaging.send(db, config, outgoing)
+        messaging.deliver(db, config, outgoing)
     row = _row(db, request_id)
     return status_view(db, row)

@@ -117,17 +117,31 @@ def ingest_command(
     from .ingest import ingest, limits_from_settings
 
     db = _open(db_path)
-    with _progress("records") as progress:
-        report = ingest(
-            db,
-            paths,
-            dataset,
-            version,
-            skip_invalid,
-            limits_from_settings(config.settings()),
-            workers,
-            progress=progress,
-        )
+    last_manifest = db.execute("SELECT coalesce(max(id), 0) FROM manifests").fetchone()
+    try:
+        with _progress("records") as progress:
+            report = ingest(
+                db,
+                paths,
+                dataset,
+                version,
+                skip_invalid,
+                limits_from_settings(config.settings()),
+                workers,
+                progress=progress,
+            )
+    finally:
+        # Also when a later file failed: the files committed before it are new data
+        # that open requests must be searched against.
+        new = db.execute(
+            "SELECT count(*) FROM manifests WHERE id > ?", last_manifest
+        ).fetchone()[0]
+        if new:
+            from .jobs import search_after_ingest
+
+            searched = search_after_ingest(db)
+            if searched:
+                click.echo(f"searched again for {searched} request(s)", err=True)
     for item in report.files:
         if item.rejects:
             click.echo(
@@ -135,12 +149,6 @@ def ingest_command(
                 f"{item.path.name}.rejects.jsonl",
                 err=True,
             )
-    if report.new_manifest_ids:
-        from .jobs import search_after_ingest
-
-        searched = search_after_ingest(db)
-        if searched:
-            click.echo(f"searched again for {searched} request(s)", err=True)
     click.echo(report.summary())
 
 
@@ -154,6 +162,10 @@ def outbox(db_path: Path | None, as_json: bool, to: str | None) -> None:
 
     from .messaging import outbox_messages
 
+    if to:
+        from .identifiers import parse_phone
+
+        to = parse_phone(to) or to.strip()  # "+49 151 …" finds "+49151…"
     messages = outbox_messages(_open(db_path), to)
     if as_json:
         click.echo(json.dumps(messages, ensure_ascii=False, indent=2))

@@ -148,6 +148,8 @@ _PAGES: dict[str, dict[str, str]] = {
         "link_expired_h1": "This link no longer works",
         "link_expired": "Links in our e-mails work once. Open the newest e-mail "
         "from us, or make a new request.",
+        "open_link_intro": "Open the status of your request in this browser.",
+        "open_link_button": "Show my request",
         "error_h1": "Something went wrong",
         "error_not_found": "There is nothing here, or it is not yours to see.",
     },
@@ -223,6 +225,8 @@ _PAGES: dict[str, dict[str, str]] = {
         "link_expired": "Links in unseren E-Mails funktionieren einmal. Öffnen Sie "
         "die neueste E-Mail von uns oder stellen Sie eine neue "
         "Anfrage.",
+        "open_link_intro": "Öffnen Sie den Status Ihrer Anfrage in diesem Browser.",
+        "open_link_button": "Meine Anfrage anzeigen",
         "error_h1": "Etwas ist schiefgegangen",
         "error_not_found": "Hier gibt es nichts, oder es ist nicht für Sie bestimmt.",
     },
@@ -299,6 +303,8 @@ _PAGES: dict[str, dict[str, str]] = {
         "link_expired": "Les liens de nos e-mails fonctionnent une fois. Ouvrez "
         "notre e-mail le plus récent, ou faites une nouvelle "
         "demande.",
+        "open_link_intro": "Ouvrez l'état de votre demande dans ce navigateur.",
+        "open_link_button": "Afficher ma demande",
         "error_h1": "Une erreur s'est produite",
         "error_not_found": "Il n'y a rien ici, ou ce n'est pas à vous.",
     },

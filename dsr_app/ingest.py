@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from itertools import islice
 from pathlib import Path
 
+import orjson
 import sqlite_utils
 
 from .db import write_transaction
@@ -39,9 +40,9 @@ _PARALLEL_MIN_BYTES = 4 * 1024 * 1024
 
 _INSERT_RECORD = """
     INSERT INTO records (id, manifest_id, dataset, dataset_version, record_id, text,
-        content_sha256, source, kind, author_id, author_handle, created_at, visibility,
-        author_is_minor, lang, url, extra, policy_flags)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        content_sha256, source, kind, author_id, author_handle, author_handle_key,
+        created_at, visibility, author_is_minor, lang, url, extra, policy_flags)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 """
 _INSERT_KEY = "INSERT OR IGNORE INTO text_identifiers (value, record) VALUES (?, ?)"
 _INSERT_FTS = "INSERT INTO records_fts (rowid, folded) VALUES (?, ?)"
@@ -108,6 +109,28 @@ class _Batch:
     records: int = 0
     duplicates: int = 0
     violations: int = 0
+    clashes: list[tuple[int, tuple]] = field(default_factory=list)
+
+
+def _clash_line(line_no: int, row: tuple) -> bytes:
+    """A record refused for a clashing record_id, for the rejects file.
+
+    The raw line is not kept for good lines (it would double the transfer from the
+    workers), so the record is written back from its fields, with the reason.
+    """
+    dataset, version, record_id, text = row[2], row[3], row[4], row[5]
+    return (
+        orjson.dumps(
+            {
+                "record_id": record_id,
+                "dataset": dataset,
+                "text": text,
+                "_rejected": f"line {line_no}: record_id already in {dataset!r} version"
+                f" {version!r} with other content",
+            }
+        )
+        + b"\n"
+    )
 
 
 def ingest(
@@ -159,13 +182,6 @@ def ingest_file(
     """Ingest one file in one transaction; the same file again is ``unchanged``."""
     fmt = manifest_format(path)
     digest = file_sha256(path)
-    known = db.execute(
-        "SELECT id FROM manifests WHERE file_sha256 = ? AND dataset_option = ?"
-        " AND dataset_version = ?",
-        [digest, dataset or "", version],
-    ).fetchone()
-    if known:
-        return FileReport(path, "unchanged")
     rejects_path = path.with_name(path.name + REJECTS_SUFFIX)
     pending_rejects = rejects_path.with_name(rejects_path.name + ".part")
     rejects_file = None
@@ -175,6 +191,13 @@ def ingest_file(
     db.conn.execute(f"PRAGMA cache_size = -{64 * 1024}")
     try:
         with write_transaction(db):
+            # Checked under the write lock: two runs of one file cannot both ingest.
+            if db.execute(
+                "SELECT id FROM manifests WHERE file_sha256 = ? AND dataset_option = ?"
+                " AND dataset_version = ?",
+                [digest, dataset or "", version],
+            ).fetchone():
+                return FileReport(path, "unchanged")
             manifest_id = db.execute(
                 "INSERT INTO manifests (file_name, file_sha256, format, dataset_option,"
                 " dataset_version, records, rejects, violations, ingested_at)"
@@ -206,7 +229,12 @@ def ingest_file(
                         item.raw if item.raw.endswith(b"\n") else item.raw + b"\n"
                     )
                     rejected += 1
-                counted = _write_batch(db.conn, path, batch)
+                counted = _write_batch(db.conn, path, batch, skip_invalid)
+                for line_no, row in counted.clashes:
+                    if rejects_file is None:
+                        rejects_file = open(pending_rejects, "wb")
+                    rejects_file.write(_clash_line(line_no, row))
+                    rejected += 1
                 totals.records += counted.records
                 totals.duplicates += counted.duplicates
                 totals.violations += counted.violations
@@ -219,7 +247,9 @@ def ingest_file(
             )
             if rejects_file is not None:
                 rejects_file.close()
-                os.replace(pending_rejects, rejects_path)
+        # Only after the commit: a rejects file never describes a rolled-back run.
+        if rejects_file is not None:
+            os.replace(pending_rejects, rejects_path)
     finally:
         if rejects_file is not None and not rejects_file.closed:
             rejects_file.close()
@@ -236,7 +266,9 @@ def ingest_file(
     )
 
 
-def _write_batch(conn: sqlite3.Connection, path: Path, batch: Batch) -> _Batch:
+def _write_batch(
+    conn: sqlite3.Connection, path: Path, batch: Batch, skip_invalid: bool = False
+) -> _Batch:
     """Insert one batch; on a clash of record ids, fall back to one row at a time."""
     conn.execute("SAVEPOINT batch")
     try:
@@ -246,7 +278,7 @@ def _write_batch(conn: sqlite3.Connection, path: Path, batch: Batch) -> _Batch:
     except sqlite3.IntegrityError:
         conn.execute("ROLLBACK TO SAVEPOINT batch")
         conn.execute("RELEASE SAVEPOINT batch")
-        return _write_rows_one_by_one(conn, path, batch)
+        return _write_rows_one_by_one(conn, path, batch, skip_invalid)
     conn.execute("RELEASE SAVEPOINT batch")
     conn.executemany(_INSERT_KEY, batch.keys)
     conn.executemany(_INSERT_FTS, batch.fts)
@@ -254,10 +286,11 @@ def _write_batch(conn: sqlite3.Connection, path: Path, batch: Batch) -> _Batch:
 
 
 def _write_rows_one_by_one(
-    conn: sqlite3.Connection, path: Path, batch: Batch
+    conn: sqlite3.Connection, path: Path, batch: Batch, skip_invalid: bool
 ) -> _Batch:
     """Insert rows singly: an identical record already stored is skipped as a
-    duplicate; a different record under the same id is a bad line."""
+    duplicate; a different record under the same id is a bad line (set aside with
+    ``skip_invalid``)."""
     counted = _Batch()
     written: set[int] = set()
     for row, line_no in zip(batch.rows, batch.line_nos, strict=True):
@@ -274,6 +307,8 @@ def _write_rows_one_by_one(
             counted.violations += 1 if row[-1] else 0
         elif existing[0] == digest:
             counted.duplicates += 1
+        elif skip_invalid:
+            counted.clashes.append((line_no, row))
         else:
             raise ManifestLineError(
                 path,

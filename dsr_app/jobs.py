@@ -7,6 +7,7 @@ nothing is lost if the process stops; ``run_pending`` picks up whatever is left.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 
 import sqlite_utils
 
@@ -16,8 +17,14 @@ from .search import search_and_store
 
 
 def ownership_then_search(db: sqlite_utils.Database, request_id: str) -> int:
-    """A channel was verified: who owns what, then search (issue 4: at once)."""
+    """A channel was verified: who owns what, then search (issue 4: at once) once
+    the e-mail is verified (a phone alone does not open a case)."""
     resolve_ownership(db, request_id)
+    verified = db.execute(
+        "SELECT email_verified_at FROM requests WHERE id = ?", [request_id]
+    ).fetchone()
+    if not verified or not verified[0]:
+        return 0
     return search_and_store(db, request_id, deadlines.now())
 
 
@@ -38,24 +45,44 @@ def search_after_ingest(db: sqlite_utils.Database) -> int:
     return count
 
 
+MAX_ATTEMPTS = 5
+LEASE = timedelta(minutes=5)
+
+
 def run_pending(db: sqlite_utils.Database, limit: int = 100) -> int:
-    """Run up to ``limit`` pending jobs in order; returns how many ran."""
+    """Run up to ``limit`` pending jobs in order; returns how many succeeded.
+
+    A job is claimed before it runs (two processes never run it at once), marked
+    done only when it succeeds, and retried by a later run otherwise (at most 5
+    times; a claim older than 5 minutes is taken to have died with its process).
+    """
     ran = 0
-    for job_id, kind, request_id in db.execute(
-        "SELECT id, kind, request_id FROM jobs WHERE done_at IS NULL ORDER BY id"
-        " LIMIT ?",
-        [limit],
-    ).fetchall():
-        # Claim the job first, so that two processes never run it twice.
+    at = deadlines.now()
+    stale = (at - LEASE).isoformat()
+    pending = db.execute(
+        "SELECT id, kind, request_id FROM jobs WHERE done_at IS NULL AND attempts < ?"
+        " AND (claimed_at IS NULL OR claimed_at < ?) ORDER BY id LIMIT ?",
+        [MAX_ATTEMPTS, stale, limit],
+    ).fetchall()
+    for job_id, kind, request_id in pending:
         claimed = db.execute(
-            "UPDATE jobs SET done_at = ? WHERE id = ? AND done_at IS NULL",
-            [deadlines.now().isoformat(), job_id],
+            "UPDATE jobs SET claimed_at = ?, attempts = attempts + 1 WHERE id = ?"
+            " AND done_at IS NULL AND (claimed_at IS NULL OR claimed_at < ?)",
+            [at.isoformat(), job_id, stale],
         ).rowcount
         if not claimed:
             continue
         try:
             HANDLERS[kind](db, request_id)
-        except Exception as exc:  # noqa: BLE001 - recorded, never lost silently
-            db.execute("UPDATE jobs SET error = ? WHERE id = ?", [repr(exc), job_id])
+        except Exception as exc:  # noqa: BLE001 - kept for a retry, never lost
+            db.execute(
+                "UPDATE jobs SET claimed_at = NULL, error = ? WHERE id = ?",
+                [repr(exc)[:1000], job_id],
+            )
+            continue
+        db.execute(
+            "UPDATE jobs SET done_at = ?, error = NULL WHERE id = ?",
+            [deadlines.now().isoformat(), job_id],
+        )
         ran += 1
     return ran

@@ -15,6 +15,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 
+import phonenumbers
+
 from .identifiers import (
     digit_groups,
     emails_in,
@@ -86,35 +88,39 @@ def name_text(text: str) -> str:
     return " " + _NON_WORD.sub(" ", fold(text)).strip() + " "
 
 
+MAX_SPELLINGS = 16  # transliteration alternatives stop doubling beyond this
+
+
 def name_variants(full_name: str) -> list[str]:
     """Every spelling of a name we look for, as `` word word `` (padded) strings.
 
     Case, accents and transliteration do not matter (``Zoë Müller-Łukasik`` =
     ``zoe muller-lukasik`` = ``Zoe Mueller-Lukasik``), nor does the order
     "Lastname, Firstname". Whole words only: the padding spaces are the boundaries.
+    A name of fewer than two words of two letters is not searched for (it would be
+    a weak match for half the corpus), and alternatives stop at 16 spellings (×2
+    for the order), so no name can make the search explode.
     """
     tokens = full_name.split()
-    if not tokens:
+    plain = [_NON_WORD.sub(" ", fold(t)).strip() for t in tokens]
+    if sum(len(w) >= 2 for p in plain for w in p.split()) < 2:
         return []
-    per_token = [
-        sorted(
-            {
-                _NON_WORD.sub(" ", fold(t)).strip(),
-                _NON_WORD.sub(" ", fold(t.translate(_ALTERNATIVES))).strip(),
-            }
-            - {""}
-        )
-        for t in tokens
-    ]
+    per_token, count = [], 1
+    for token, folded in zip(tokens, plain, strict=True):
+        options = {folded}
+        alternative = _NON_WORD.sub(" ", fold(token.translate(_ALTERNATIVES))).strip()
+        if alternative != folded and count * 2 <= MAX_SPELLINGS:
+            options.add(alternative)
+            count *= 2
+        options.discard("")
+        if options:
+            per_token.append(sorted(options))
     spellings = set()
     for combo in itertools.product(*per_token):
-        words = " ".join(combo).split()
-        if not words:
-            continue
-        spellings.add(" " + " ".join(words) + " ")
-        if len(tokens) > 1:  # "Lastname, Firstname": the last token first
-            last = combo[-1].split()
-            spellings.add(" " + " ".join(last + " ".join(combo[:-1]).split()) + " ")
+        spellings.add(" " + " ".join(" ".join(combo).split()) + " ")
+        if len(per_token) > 1:  # "Lastname, Firstname": the last token first
+            reordered = " ".join(combo[-1:] + combo[:-1]).split()
+            spellings.add(" " + " ".join(reordered) + " ")
     return sorted(spellings)
 
 
@@ -132,6 +138,7 @@ class Identity:
     other_handles: frozenset[str] = frozenset()  # named, not proven: weak
     names: tuple[str, ...] = field(default=())  # name_variants(full_name)
     phone_key_set: frozenset[str] = frozenset()  # see phone_keys()
+    phone_region: str | None = None  # the country the verified number belongs to
 
     @classmethod
     def build(cls, **values) -> Identity:
@@ -141,6 +148,9 @@ class Identity:
         if identity.phone:  # parsed once here, not for every record checked
             keys = {"p:" + identity.phone, "n:" + national_digits(identity.phone)}
             object.__setattr__(identity, "phone_key_set", frozenset(keys))
+            number = phonenumbers.parse(identity.phone, None)
+            region = phonenumbers.region_code_for_number(number)
+            object.__setattr__(identity, "phone_region", region)
         verified = frozenset(h.lower() for h in identity.verified_handles)
         object.__setattr__(identity, "verified_handles", verified)
         object.__setattr__(
@@ -190,7 +200,11 @@ class Match:
 
 
 def _regions(record: Mapping, identity: Identity) -> list[str]:
-    regions = [identity.country]
+    """Countries whose national spelling may hide the verified number: its own, the
+    requester's, and the one the text's language suggests."""
+    regions = [identity.phone_region] if identity.phone_region else []
+    if identity.country not in regions:
+        regions.append(identity.country)
     lang = (record.get("lang") or "").split("-")
     region = lang[1].upper() if len(lang) > 1 and len(lang[1]) == 2 else None
     region = region or LANGUAGE_REGIONS.get(lang[0].lower())
@@ -294,10 +308,13 @@ def match_record(
     view = view if view is not None else TextView(text)
     found: dict[tuple[str, str], tuple[str, tuple[int, int]]] = {}
 
+    # The author's account id decides; the handle only when a record has no id
+    # (handles are renamed and recycled: a handle alone must not make another
+    # person's post "own").
     author_id = record.get("author_id")
     author_handle = (record.get("author_handle") or "").lower()
     if (author_id and author_id in identity.account_ids) or (
-        author_handle and author_handle in identity.verified_handles
+        not author_id and author_handle and author_handle in identity.verified_handles
     ):
         found[("own", "account")] = ("verified", (0, 0))
 
@@ -332,38 +349,55 @@ def match_record(
             kind,
             on,
             confidence,
-            snippet(text, span, identity)
-            if kind == "mention"
-            else snippet(text, (0, 0), identity),
+            snippet(text, span if kind == "mention" else (0, 0), identity, record),
             flags,
         )
         for (kind, on), (confidence, span) in found.items()
     ]
 
 
-def snippet(text: str, span: tuple[int, int], identity: Identity) -> str:
-    """About 160 characters around ``span``, other people's identifiers masked."""
+def snippet(
+    text: str, span: tuple[int, int], identity: Identity, record: Mapping | None = None
+) -> str:
+    """About 160 characters around ``span``, other people's identifiers masked.
+
+    Masks are found in the whole text first, and the window widens to take in any
+    mask it would cut: a cut address or number must not slip through half-masked.
+    """
+    masks = mask_spans(text, identity, record or {})
     start, end = span
     half = max(0, (SNIPPET_CHARS - (end - start)) // 2)
     lo, hi = max(0, start - half), min(len(text), end + half)
     if hi - lo < SNIPPET_CHARS:
         lo, hi = max(0, hi - SNIPPET_CHARS), min(len(text), lo + SNIPPET_CHARS)
-    window = text[lo:hi]
-    masked = mask_others(window, identity)
+    for m_start, m_end, _ in masks:
+        if m_start < lo < m_end:
+            lo = m_start
+        if m_start < hi < m_end:
+            hi = m_end
+    inside = [(s - lo, e - lo, label) for s, e, label in masks if lo <= s and e <= hi]
+    masked = _apply(text[lo:hi], inside)
     return ("…" if lo > 0 else "") + masked + ("…" if hi < len(text) else "")
 
 
-def mask_others(text: str, identity: Identity) -> str:
-    """Replace e-mails, phone numbers and @handles that are not the requester's."""
-    own_handles = identity.verified_handles | identity.other_handles
+def mask_others(text: str, identity: Identity, record: Mapping | None = None) -> str:
+    """Replace e-mails, numbers and @handles that are not proven to be the
+    requester's (security.md L6: an unproven handle may be someone else's)."""
+    return _apply(text, mask_spans(text, identity, record or {}))
+
+
+def mask_spans(
+    text: str, identity: Identity, record: Mapping
+) -> list[tuple[int, int, str]]:
+    """Where other people's identifiers stand in ``text``, with their labels."""
     spans: list[tuple[int, int, str]] = []
     for m in emails_in(text):
         if m.group().lower() != identity.email_key:
             spans.append((m.start(), m.end(), "[e-mail]"))
     for start, end, handle in handles_in(text):
-        if handle.lower() not in own_handles:
+        if handle.lower() not in identity.verified_handles:
             spans.append((start, end, "@[handle]"))
-    mine = _phone_hits(TextView(text), {}, identity) if identity.phone else []
+    mine = _phone_hits(TextView(text), record, identity) if identity.phone else []
     # Any run of 7 or more digits that is not the requester's number: phone numbers,
     # but also card or account numbers of other people.
     for group in digit_groups(text):
@@ -382,10 +416,18 @@ def mask_others(text: str, identity: Identity) -> str:
                 end -= 1
             if sum(c.isdigit() for c in text[start:end]) >= 7:
                 spans.append((start, end, "[number]"))
-    out, last = [], 0
+    kept, last = [], 0
     for start, end, label in sorted(spans):
-        if start < last:
-            continue  # overlaps an earlier mask (a span inside a longer one)
+        if start >= last:  # a span inside a longer one is already covered
+            kept.append((start, end, label))
+            last = end
+    return kept
+
+
+def _apply(text: str, spans: list[tuple[int, int, str]]) -> str:
+    """``text`` with each span replaced by its label (spans sorted, disjoint)."""
+    out, last = [], 0
+    for start, end, label in spans:
         out.append(text[last:start])
         out.append(label)
         last = end

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import logging
 import re
 import smtplib
 from collections.abc import Callable, Mapping
@@ -13,6 +15,7 @@ import sqlite_utils
 from .deadlines import now
 from .errors import BadInput
 
+log = logging.getLogger(__name__)
 _LINE_BREAKS = re.compile(r"[\r\n\x00-\x1f\x7f]+")
 
 
@@ -76,6 +79,23 @@ def send(db: sqlite_utils.Database, config: Mapping, message: Message) -> None:
         message.channel, _one_line(message.to), _one_line(message.subject), message.body
     )
     backend(db, config, clean)
+
+
+def deliver(db: sqlite_utils.Database, config: Mapping, message: Message) -> bool:
+    """Send, but never fail the caller's answer: the request is stored by now, and
+    the person can ask for a new code. A failure is logged without the body (it
+    holds the code)."""
+    try:
+        send(db, config, message)
+    except (smtplib.SMTPException, OSError, BadInput) as exc:
+        log.warning(
+            "could not send %s to recipient #%s: %s",
+            message.channel,
+            hashlib.sha256(message.to.encode()).hexdigest()[:8],
+            exc,
+        )
+        return False
+    return True
 
 
 def outbox_messages(db: sqlite_utils.Database, to: str | None = None) -> list[dict]:

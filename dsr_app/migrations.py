@@ -40,6 +40,7 @@ def m001_manifests_records(db: sqlite_utils.Database) -> None:
             kind TEXT,
             author_id TEXT,
             author_handle TEXT,
+            author_handle_key TEXT,           -- author_handle lower-cased (Python's)
             created_at TEXT,
             visibility TEXT,
             author_is_minor INTEGER,
@@ -51,8 +52,8 @@ def m001_manifests_records(db: sqlite_utils.Database) -> None:
         ) STRICT;
         CREATE INDEX records_author_id ON records (author_id)
             WHERE author_id IS NOT NULL;
-        CREATE INDEX records_author_handle ON records (lower(author_handle))
-            WHERE author_handle IS NOT NULL;
+        CREATE INDEX records_author_handle ON records (author_handle_key)
+            WHERE author_handle_key IS NOT NULL;
 
         -- Identifiers written in a record's text, extracted once at ingest so that a
         -- lookup is one B-tree probe. value = kind prefix + canonical form:
@@ -212,8 +213,10 @@ def m004_requests(db: sqlite_utils.Database) -> None:
             kind TEXT NOT NULL,
             request_id TEXT REFERENCES requests (id),
             created_at TEXT NOT NULL,
+            claimed_at TEXT,                -- a run holds it until done or stale
+            attempts INTEGER NOT NULL DEFAULT 0,
             done_at TEXT,
-            error TEXT
+            error TEXT                      -- the last failure, kept for operators
         ) STRICT;
         CREATE INDEX jobs_pending ON jobs (id) WHERE done_at IS NULL;
         """

@@ -186,6 +186,7 @@ def prepare(
         rec.get("kind"),
         rec.get("author_id"),
         rec.get("author_handle"),
+        rec["author_handle"].lower() if rec.get("author_handle") else None,
         rec.get("created_at"),
         visibility,
         None if minor is None else int(minor),

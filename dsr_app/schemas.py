@@ -185,23 +185,7 @@ def normalise_request(data: dict) -> dict:
             errors["phone"] = ["Not a possible phone number."]
         else:
             data["phone"] = e164
-    if isinstance(data.get("handles"), list):
-        handles = []
-        for raw in data["handles"]:
-            if not isinstance(raw, str):
-                continue
-            handle = raw.strip().lstrip("@").lower()
-            if (
-                not handle
-                or len(handle) > MAX_HANDLE_LEN
-                or not _HANDLE.fullmatch(handle)
-            ):
-                errors.setdefault("handles", []).append(
-                    f"Not a handle: {raw[:70]!r} (letters, digits, '.', '_')."
-                )
-            elif handle not in handles:
-                handles.append(handle)
-        data["handles"] = handles
+    errors.update(normalise_handles(data))
     if isinstance(data.get("language"), str):
         primary = data["language"].split("-")[0].lower()
         if primary not in LANGUAGES:
@@ -215,6 +199,23 @@ def normalise_request(data: dict) -> dict:
     if errors:
         raise ValidationError(errors)
     return data
+
+
+def normalise_handles(data: dict) -> dict[str, list[str]]:
+    """Handles without ``@``, lower case, de-duplicated; errors by field."""
+    if not isinstance(data.get("handles"), list):
+        return {}
+    handles, errors = [], []
+    for raw in data["handles"]:
+        if not isinstance(raw, str):
+            continue
+        handle = raw.strip().lstrip("@").lower()
+        if not handle or len(handle) > MAX_HANDLE_LEN or not _HANDLE.fullmatch(handle):
+            errors.append(f"Not a handle: {raw[:70]!r} (letters, digits, '.', '_').")
+        elif handle not in handles:
+            handles.append(handle)
+    data["handles"] = handles
+    return {"handles": errors} if errors else {}
 
 
 class RequestCreatedSchema(Schema):
@@ -283,5 +284,6 @@ class ReplySchema(Schema):
             raise ValidationError(
                 "Give at least one of details, handles, phone.", "_schema"
             )
-        if isinstance(data.get("handles"), list):
-            normalise_request(data)
+        errors = normalise_handles(data)
+        if errors:
+            raise ValidationError(errors)

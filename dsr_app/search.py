@@ -23,6 +23,7 @@ _RECORD_COLUMNS = (
 # Requests whose searches follow new data (issue 4: a new dataset version must not
 # bring back what someone objected to).
 SEARCHED_STATUSES = ("in_review", "needs_info", "completed")
+MAX_NAME_CANDIDATES = 50_000
 
 
 def identity_for(db: sqlite_utils.Database, request_id: str) -> Identity:
@@ -83,8 +84,8 @@ def candidate_ids(db: sqlite_utils.Database, identity: Identity) -> set[int]:
         ids.update(
             r[0]
             for r in db.execute(
-                f"SELECT id FROM records WHERE lower(author_handle) IN ({marks})"
-                " AND author_handle IS NOT NULL",
+                f"SELECT id FROM records WHERE author_handle_key IN ({marks})"
+                " AND author_id IS NULL",
                 sorted(identity.verified_handles),
             )
         )
@@ -106,7 +107,10 @@ def candidate_ids(db: sqlite_utils.Database, identity: Identity) -> set[int]:
         ids.update(
             r[0]
             for r in db.execute(
-                "SELECT rowid FROM records_fts WHERE records_fts MATCH ?", [query]
+                # A bound on name candidates: a name of common words must not
+                # load the whole corpus (name_variants refuses one-word names).
+                "SELECT rowid FROM records_fts WHERE records_fts MATCH ? LIMIT ?",
+                [query, MAX_NAME_CANDIDATES],
             )
         )
     return ids
@@ -142,8 +146,10 @@ def store_matches(
     at: datetime,
     engine: str,
     scope: list[tuple[str, str]] | None = None,
+    searched: list[tuple[str, str]] | None = None,
 ) -> None:
-    """Replace the request's matches within ``scope`` (all datasets if ``None``).
+    """Replace the request's matches within ``scope`` (all indexed versions if
+    ``None``); ``searched``: the versions to record as searched (default: scope).
 
     A match found again keeps its staff decision; one no longer found goes.
     """
@@ -188,7 +194,7 @@ def store_matches(
         db.execute(
             "INSERT INTO searches (request_id, searched_at, engine, scope, matches)"
             " VALUES (?, ?, ?, ?, ?)",
-            [request_id, stamp, engine, json.dumps(scope), len(matches)],
+            [request_id, stamp, engine, json.dumps(searched or scope), len(matches)],
         )
 
 

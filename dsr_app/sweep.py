@@ -168,10 +168,20 @@ def _flags(record: dict) -> int:
     )
 
 
+_STRING_FIELDS = ("record_id", "dataset", "author_id", "author_handle", "lang")
+
+
 def _file_records(rows: Iterable[dict], dataset: str | None, version: str):
+    """Records of a file as the rules read them; lines ingest would refuse (wrong
+    types) are skipped here, as ``dsr ingest`` reports them."""
     for rec in rows:
         if not isinstance(rec, dict) or not isinstance(rec.get("text"), str):
-            continue  # ingest reports bad lines; the sweep skips them
+            continue
+        if any(
+            rec.get(name) is not None and not isinstance(rec[name], str)
+            for name in _STRING_FIELDS
+        ):
+            continue
         rec["dataset"] = rec.get("dataset") or dataset
         rec["dataset_version"] = version
         rec["policy_flags"] = _flags(rec)
@@ -312,9 +322,18 @@ def sweep_requests(
     request_ids = requests_to_search(db)
     identities = [identity_for(db, r) for r in request_ids]
     report = sweep(identities, db_path, manifests, dataset, version, workers, progress)
-    scope = sorted(report.scope)
+    # Over the index, every indexed version was swept: matches no longer found go.
+    # Over files, a file may be one shard of a version: add and refresh, delete
+    # nothing (the scope is still recorded with the search).
+    scope = None if not manifests else []
     for request_id in request_ids:
         store_matches(
-            db, request_id, report.matches.get(request_id, []), at, "sweep", scope
+            db,
+            request_id,
+            report.matches.get(request_id, []),
+            at,
+            "sweep",
+            scope,
+            searched=sorted(report.scope),
         )
     return report

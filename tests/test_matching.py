@@ -250,18 +250,23 @@ def test_longer_digit_runs_do_not_match(text):
     assert _on(f"id {text}") == set()
 
 
-def test_national_spelling_uses_the_texts_language_region():
+def test_national_spelling_is_read_in_the_numbers_own_country():
+    # A resident of Germany with a French number, written nationally in a German
+    # text: the number's own country decides how it is dialled.
     french = Identity.build(request_id="f", country="DE", phone="+33612345678")
     rec = {
         "dataset": "d",
         "dataset_version": "1",
         "record_id": "x",
-        "lang": "fr",
-        "text": "appelle le 06 12 34 56 78",
+        "lang": "de",
+        "text": "ruf 06 12 34 56 78 an",
     }
     assert [m.matched_on for m in match_record(rec, french)] == ["phone"]
-    rec["lang"] = "it"
-    assert match_record(rec, french) == []
+    danish = Identity.build(request_id="d", country="DE", phone="+4528471963")
+    rec["text"] = "ring 28 47 19 63"
+    assert [m.matched_on for m in match_record(rec, danish)] == ["phone"]
+    rec["text"] = "ring 28 47 19 64"
+    assert match_record(rec, danish) == []
 
 
 @pytest.mark.parametrize(

@@ -179,23 +179,56 @@ def test_status_without_a_session_is_404(web):
     assert web.get("/verify").status_code == 404
 
 
+def _browser(api_app):
+    client = api_app.test_client()
+    client.environ_base["wsgi.url_scheme"] = "https"
+    return client
+
+
 def test_email_link_is_exchanged_for_a_session_once(api_app, web, db_path):
     file_request(web)
     body = outbox(db_path, "zoe@example.eu")[-1]["body"]
     path = re.search(r"http://127\.0\.0\.1:8000(/r/\S+)", body).group(1)
-    other = api_app.test_client()  # another browser, without the session
-    other.environ_base["wsgi.url_scheme"] = "https"
+    other = _browser(api_app)  # another browser, without the session
     resp = other.get(path)
     assert resp.status_code == 303
-    assert resp.headers["Location"] == "/status"  # the token leaves the address bar
+    assert resp.headers["Location"] == "/r"  # the token leaves the address bar
     assert resp.headers["Referrer-Policy"] == "no-referrer"
-    assert 'data-status="pending_verification"' in other.get("/status").get_data(
-        as_text=True
-    )
-    third = api_app.test_client()
-    third.environ_base["wsgi.url_scheme"] = "https"
-    assert third.get(path).status_code == 404  # used up
+    confirm = other.get("/r")
+    token = CSRF_RE.search(confirm.get_data(as_text=True)).group(1)
+    assert path.split("/")[-1] not in confirm.get_data(as_text=True)
+    opened = other.post("/r", data={"csrf_token": token})
+    assert opened.status_code == 303 and opened.headers["Location"] == "/status"
+    page = other.get("/status").get_data(as_text=True)
+    assert 'data-status="pending_verification"' in page
+    third = _browser(api_app)
+    third.get(path)
+    token = CSRF_RE.search(third.get("/r").get_data(as_text=True)).group(1)
+    assert third.post("/r", data={"csrf_token": token}).status_code == 404  # used up
     assert third.get("/status").status_code == 404
+
+
+def test_fetching_the_link_does_not_spend_it(api_app, web, db_path):
+    """Mail scanners fetch links: a GET must leave the token usable."""
+    file_request(web)
+    body = outbox(db_path, "zoe@example.eu")[-1]["body"]
+    path = re.search(r"http://127\.0\.0\.1:8000(/r/\S+)", body).group(1)
+    scanner = _browser(api_app)
+    scanner.get(path, follow_redirects=True)
+    person = _browser(api_app)
+    person.get(path)
+    token = CSRF_RE.search(person.get("/r").get_data(as_text=True)).group(1)
+    assert person.post("/r", data={"csrf_token": token}).status_code == 303
+
+
+def test_opening_a_link_needs_the_csrf_token(api_app, web, db_path):
+    file_request(web)
+    body = outbox(db_path, "zoe@example.eu")[-1]["body"]
+    path = re.search(r"http://127\.0\.0\.1:8000(/r/\S+)", body).group(1)
+    other = _browser(api_app)
+    other.get(path)
+    assert other.post("/r").status_code == 400
+    assert other.get("/status").status_code == 404
 
 
 def test_session_cookie_is_host_only_secure_httponly_lax(web):

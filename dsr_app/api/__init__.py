@@ -12,6 +12,7 @@ import marshmallow as ma
 from flask import Flask, current_app, jsonify, render_template, request
 from webargs.flaskparser import FlaskParser
 from werkzeug.exceptions import (
+    BadRequest,
     HTTPException,
     RequestEntityTooLarge,
     UnsupportedMediaType,
@@ -21,6 +22,7 @@ from ..errors import BadInput, Conflict, DsrError, Forbidden, NotFound, TooManyA
 
 API_PREFIX = "/api/"
 MAX_BODY_BYTES = 64 * 1024
+MAX_JSON_DEPTH = 16
 
 _STATUS = {
     BadInput: 400,
@@ -129,6 +131,41 @@ def _check_body():
     if is_api_request() and request.method in ("POST", "PUT", "PATCH"):
         if not request.is_json:
             raise UnsupportedMediaType("send the body as application/json")
+        _refuse_deep_json(request.get_data(cache=True))
+
+
+def _refuse_deep_json(body: bytes) -> None:
+    """400 for JSON nested deeper than any of our inputs, before the parser runs.
+
+    The standard library's parser (used by webargs) recurses once per level, so
+    ``[[[[…`` a few thousand deep would end in a RecursionError and a 500.
+    """
+    depth = deepest = 0
+    in_string = escaped = False
+    for byte in body:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:  # backslash
+                escaped = True
+            elif byte == 0x22:  # quote
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in (0x5B, 0x7B):  # [ {
+            depth += 1
+            deepest = max(deepest, depth)
+            if deepest > MAX_JSON_DEPTH:
+                abort_json_depth()
+        elif byte in (0x5D, 0x7D):
+            depth -= 1
+
+
+def abort_json_depth() -> None:
+    """Refuse a body nested too deeply (as invalid input, 400)."""
+    error = BadRequest()
+    error.data = {"messages": {"json": [f"Nested deeper than {MAX_JSON_DEPTH}."]}}
+    raise error
 
 
 def init_api(app: Flask) -> Api:

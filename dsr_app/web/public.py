@@ -195,7 +195,6 @@ def verify_submit():
 def status_page():
     """Status and due date of the session's request."""
     db = get_db()
-    cases.expire_stale(db, deadlines.now())
     row = _session_request()
     lang = current_language()
     from datetime import date
@@ -203,7 +202,7 @@ def status_page():
     return render_template(
         "pages/status.html",
         req=row,
-        view=cases.status_view(db, row),
+        view=cases.status_view(db, row, deadlines.now()),
         due=long_date(date.fromisoformat(row["due_at"]), lang),
         received=long_date(date.fromisoformat(row["receipt_day"]), lang),
         request_language=language(row["language"]),
@@ -212,12 +211,26 @@ def status_page():
 
 @bp.get("/r/<token>")
 def status_link(token: str):
-    """Exchange an e-mailed one-time link for this session; drop it from the URL."""
+    """Take an e-mailed one-time link: keep its token in the session, drop it from
+    the address bar. Nothing is spent yet: mail scanners that fetch links must not
+    use it up, so the person confirms with a button (a POST with a CSRF token)."""
+    session["pending_link"] = token
+    return redirect(url_for("public.open_link"), code=303)
+
+
+@bp.route("/r", methods=["GET", "POST"])
+def open_link():
+    """Confirm opening the request the e-mailed link points to."""
+    token = session.get("pending_link")
+    if request.method == "GET":
+        if not token:
+            return render_template("pages/link_expired.html"), 404
+        return render_template("pages/open_link.html")
+    session.pop("pending_link", None)
     try:
-        request_id = cases.redeem_status_link(get_db(), token, deadlines.now())
+        request_id = cases.redeem_status_link(get_db(), token or "", deadlines.now())
     except NotFound:
         return render_template("pages/link_expired.html"), 404
-    session.clear()  # a fresh session: nothing carried over from before the link
     _remember(request_id)
     row = (
         get_db()

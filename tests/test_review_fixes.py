@@ -1,0 +1,227 @@
+"""Regression tests for defects found in review (each names what it guards)."""
+
+from __future__ import annotations
+
+import json
+import socket
+
+from dsr_app import create_app
+from dsr_app.db import open_db
+from dsr_app.jobs import HANDLERS, run_pending
+from dsr_app.matching import Identity, match_record, name_variants, snippet
+from dsr_app.search import search
+from dsr_app.sweep import sweep
+
+from .conftest import assert_api_error, bearer, new_request, outbox
+
+
+def _record(text: str, **extra) -> dict:
+    return {
+        "dataset": "d",
+        "dataset_version": "1",
+        "record_id": "x",
+        "text": text,
+        **extra,
+    }
+
+
+def test_a_long_name_cannot_explode_the_search():
+    assert len(name_variants("Mä " * 66)) <= 32
+    assert name_variants("A") == [] and name_variants("Madonna") == []
+
+
+def test_a_handle_does_not_make_another_authors_post_own():
+    me = Identity.build(
+        request_id="r",
+        country="DE",
+        account_ids=frozenset({"acc-1"}),
+        verified_handles=frozenset({"zoe"}),
+    )
+    theirs = _record("hello", author_id="acc-2", author_handle="zoe")
+    assert match_record(theirs, me) == []
+    no_id = _record("hello", author_handle="Zoe")
+    assert [m.match_kind for m in match_record(no_id, me)] == ["own"]
+
+
+def test_snippet_never_shows_half_of_a_masked_identifier():
+    me = Identity.build(
+        request_id="r",
+        country="DE",
+        full_name="Zoë Müller",
+        other_handles=frozenset({"victim"}),
+    )
+    text = (
+        "x" * 40
+        + " write to someone.long.address@corp.example.com "
+        + "y" * 75
+        + " Zoë Müller "
+        + "z" * 60
+        + " 0171 9876543210 and @victim"
+    )
+    at = text.index("Zoë")
+    shown = snippet(text, (at, at + 10), me)
+    assert "corp.example" not in shown and "example.com" not in shown
+    assert "9876543" not in shown and "543210" not in shown
+    assert "@victim" not in shown  # named but not proven: masked too
+
+
+def test_deeply_nested_json_is_400_not_500(api):
+    resp = api.post(
+        "/api/v1/requests", data="[" * 60_000, content_type="application/json"
+    )
+    assert_api_error(resp, 400, "json")
+    created = new_request(api)
+    resp = api.post(
+        f"/api/v1/requests/{created['id']}/verify",
+        data='{"a": ' * 5000,
+        content_type="application/json",
+        headers=bearer(created),
+    )
+    assert_api_error(resp, 400, "json")
+
+
+def test_failed_mail_delivery_still_answers_201(db_path):
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    app = create_app(
+        {
+            "TESTING": True,
+            "DB": str(db_path),
+            "RATE_LIMITS": 0,
+            "MAIL_BACKEND": "smtp",
+            "SMTP_HOST": "127.0.0.1",
+            "SMTP_PORT": port,
+        }
+    )
+    client = app.test_client()
+    created = new_request(client, phone="+4915123456789")
+    assert created["status"] == "pending_verification"
+
+
+def test_jobs_are_retried_until_they_succeed(api, db_path, monkeypatch):
+    calls = []
+
+    def flaky(db, request_id):
+        calls.append(request_id)
+        if len(calls) == 1:
+            raise RuntimeError("database is locked")
+
+    monkeypatch.setitem(HANDLERS, "resolve_ownership", flaky)
+    created = new_request(api)
+    db = open_db(db_path)
+    db.execute(
+        "INSERT INTO jobs (kind, request_id, created_at) VALUES"
+        " ('resolve_ownership', ?, '2026-01-01T00:00:00+00:00')",
+        [created["id"]],
+    )
+    assert run_pending(db) == 0  # failed: kept for a retry
+    assert run_pending(db) == 1
+    assert db.execute("SELECT done_at IS NOT NULL, error FROM jobs").fetchone() == (
+        1,
+        None,
+    )
+
+
+def test_reply_with_handles_and_phone_together(api, db_path):
+    created = new_request(api)
+    db = open_db(db_path)
+    db.execute(
+        "UPDATE requests SET status = 'needs_info' WHERE id = ?", [created["id"]]
+    )
+    resp = api.post(
+        f"/api/v1/requests/{created['id']}/reply",
+        json={"handles": ["@Zoe"], "phone": "0151 23456789"},
+        headers=bearer(created),
+    )
+    assert resp.status_code == 200, resp.get_json()
+    assert outbox(db_path, "+4915123456789")
+
+
+def test_outbox_finds_a_phone_written_with_spaces(api, run):
+    new_request(api, phone="+4915123456789")
+    found = json.loads(run("outbox", "--json", "--to", "+49 151 2345 6789").output)
+    assert [m["channel"] for m in found] == ["sms"]
+
+
+def test_non_ascii_handles_agree_between_index_and_sweep(db, db_path, tmp_path):
+    from dsr_app.ingest import ingest
+
+    path = tmp_path / "h.jsonl"
+    path.write_text(
+        json.dumps(
+            {"record_id": "h1", "dataset": "d", "text": "hallo", "author_handle": "ZOË"}
+        )
+        + "\n"
+    )
+    ingest(db, [path])
+    me = Identity.build(
+        request_id="r", country="DE", verified_handles=frozenset({"zoë"})
+    )
+    by_index = {(m.record_id, m.match_kind) for m in search(db, me)}
+    report = sweep([me], db_path=str(db_path), workers=1)
+    by_sweep = {(m.record_id, m.match_kind) for v in report.matches.values() for m in v}
+    assert by_index == by_sweep == {("h1", "own")}
+
+
+def test_sweeping_one_file_keeps_matches_found_elsewhere(tmp_path, run):
+    from dsr_app.demo import load_demo
+
+    from .test_matching import file_verified_request, found
+
+    db = open_db(tmp_path / "s.sqlite3")
+    load_demo(db)
+    zoe = db["accounts"].get("acc-900001")
+    request_id = file_verified_request(db, zoe)
+    before = set(found(db, request_id))
+    shard = tmp_path / "shard.jsonl"
+    shard.write_text(
+        json.dumps(
+            {
+                "record_id": "new",
+                "dataset": "public-posts",
+                "text": "hi @zoe.mueller",
+                "author_handle": 5,
+            }
+        )
+        + "\n"
+        + json.dumps(
+            {"record_id": "new2", "dataset": "public-posts", "text": "hi @zoe.mueller"}
+        )
+        + "\n"
+    )
+    result = run(
+        "sweep",
+        "--manifest",
+        str(shard),
+        "--version",
+        "2025-01",
+        "--db",
+        str(tmp_path / "s.sqlite3"),
+        db=False,
+    )
+    assert result.exit_code == 0, result.output
+    after = set(found(db, request_id))
+    assert before <= after  # nothing found elsewhere was deleted
+    assert ("public-posts", "2025-01", "new2", "mention", "handle") in after
+    assert not any(k[2] == "new" for k in after)  # a bad line is skipped
+
+
+def test_skip_invalid_sets_aside_a_clashing_record_id(run, db_path, tmp_path):
+    first = tmp_path / "a.jsonl"
+    first.write_text(
+        json.dumps({"record_id": "x", "dataset": "d", "text": "one"}) + "\n"
+    )
+    second = tmp_path / "b.jsonl"
+    second.write_text(
+        json.dumps({"record_id": "x", "dataset": "d", "text": "two"})
+        + "\n"
+        + json.dumps({"record_id": "y", "dataset": "d", "text": "fine"})
+        + "\n"
+    )
+    run("ingest", first)
+    result = run("ingest", second, "--skip-invalid")
+    assert result.exit_code == 0, result.output
+    assert "1 records, 1 rejects" in result.output
+    rejected = json.loads((tmp_path / "b.jsonl.rejects.jsonl").read_text())
+    assert rejected["record_id"] == "x" and "other content" in rejected["_rejected"]
