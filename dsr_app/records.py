@@ -195,9 +195,10 @@ def prepare(
         orjson.dumps(extra, default=str).decode() if extra else None,
         flags,
     )
-    return Prepared(
-        line_no, row, frozenset(text_identifier_keys(text)), fold(text), flags
-    )
+    # unicode61 folds case itself, so ASCII text goes to the index unchanged (and
+    # crosses from the worker once, not twice).
+    searchable = text if text.isascii() else fold(text)
+    return Prepared(line_no, row, tuple(text_identifier_keys(text)), searchable, flags)
 
 
 def prepare_jsonl(
@@ -251,14 +252,18 @@ def prepare_batch(
         ]
     rows, keys, fts, line_nos, rejects = [], [], [], [], []
     violations = 0
-    for offset, item in enumerate(items):
-        if isinstance(item, Rejected):
+    record = first_id - 1
+    for item in items:
+        record += 1
+        if type(item) is Rejected:
             rejects.append(item)
             continue
-        record = first_id + offset
-        rows.append((record, manifest_id, *item.row))
-        keys.extend((key, record) for key in item.keys)
-        fts.append((record, item.folded))
-        line_nos.append(item.line_no)
-        violations += 1 if item.flags else 0
+        line_no, row, item_keys, searchable, flags = item
+        rows.append((record, manifest_id, *row))
+        if item_keys:
+            keys.extend([(key, record) for key in item_keys])
+        fts.append((record, searchable))
+        line_nos.append(line_no)
+        if flags:
+            violations += 1
     return Batch(rows, keys, fts, line_nos, violations, rejects)
