@@ -17,6 +17,7 @@ from pathlib import Path
 
 import psutil
 
+from .report import print_table
 from .synthetic import write_jsonl
 
 
@@ -84,12 +85,8 @@ def main(argv: list[str] | None = None) -> None:
             ("peak RSS, all processes", f"{peak / 2**20:,.0f} MiB  (target < 300)"),
             ("database / input bytes", f"{db_bytes / in_bytes:.2f}  (target <= 1.5)"),
         ]
-        width = max(len(k) for k, _ in rows)
         print(f"dsr ingest: {summary}")
-        print(f"| {'measure'.ljust(width)} | value |")
-        print(f"| {'-' * width} | --- |")
-        for key, value in rows:
-            print(f"| {key.ljust(width)} | {value} |")
+        print_table(rows)
 
 
 if __name__ == "__main__":

@@ -30,6 +30,7 @@ from dsr_app.matching import Identity
 from dsr_app.search import search
 from dsr_app.sweep import sweep
 
+from .report import print_table
 from .synthetic import record
 
 LOCALES = [
@@ -199,11 +200,7 @@ def main(argv: list[str] | None = None) -> None:
                     f"{mb / seconds:,.1f} MB/s",
                 )
             )
-    width = max(len(k) for k, _ in rows)
-    print(f"| {'measure'.ljust(width)} | value |")
-    print(f"| {'-' * width} | --- |")
-    for key, value in rows:
-        print(f"| {key.ljust(width)} | {value} |")
+    print_table(rows)
 
 
 if __name__ == "__main__":

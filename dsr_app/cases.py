@@ -193,6 +193,24 @@ def verified_channels(row: Mapping) -> list[str]:
     return [c for c in ("email", "phone") if row[f"{c}_verified_at"]]
 
 
+def _open_channel(
+    db: sqlite_utils.Database, request_id: str, channel: str, at: datetime, field: str
+) -> dict:
+    """The request, if ``channel`` still awaits its code (inside the transaction).
+
+    :raises NotFound: no phone on the request. :raises TooManyAttempts: expired.
+    :raises BadInput: the channel is verified already (``field`` names the input).
+    """
+    row = _row(db, request_id)
+    if channel == "phone" and not row["phone"]:
+        raise NotFound("no phone number on this request")
+    if effective_status(row, at) == "expired":
+        raise TooManyAttempts("this request expired: please file a new one")
+    if row[f"{channel}_verified_at"]:
+        raise BadInput(field, "this channel is verified already")
+    return row
+
+
 def verify_channel(
     db: sqlite_utils.Database,
     key: bytes,
@@ -207,13 +225,7 @@ def verify_channel(
     whether the registry knows the person.
     """
     with write_transaction(db):
-        row = _row(db, request_id)
-        if channel == "phone" and not row["phone"]:
-            raise NotFound("no phone number on this request")
-        if effective_status(row, at) == "expired":
-            raise TooManyAttempts("this request expired: please file a new one")
-        if row[f"{channel}_verified_at"]:
-            raise BadInput("code", "this channel is verified already")
+        row = _open_channel(db, request_id, channel, at, "code")
         failure = check_code(db, key, request_id, channel, code, at)
         if failure is None:
             status = row["status"]
@@ -244,13 +256,7 @@ def resend_code(
 ) -> dict:
     """Send a new code for a channel not yet verified, voiding the old one."""
     with write_transaction(db):
-        row = _row(db, request_id)
-        if channel == "phone" and not row["phone"]:
-            raise NotFound("no phone number on this request")
-        if effective_status(row, at) == "expired":
-            raise TooManyAttempts("this request expired: please file a new one")
-        if row[f"{channel}_verified_at"]:
-            raise BadInput("channel", "this channel is verified already")
+        row = _open_channel(db, request_id, channel, at, "channel")
         check_resend(db, request_id, channel, at)
         link = new_status_link(db, request_id, at)
         message = _code_message(db, config, key, request_id, channel, row, at, link)
