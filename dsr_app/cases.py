@@ -14,10 +14,11 @@ from datetime import datetime, timedelta
 
 import sqlite_utils
 
-from . import messaging
+from . import audit, messaging
 from .accounts import accounts_owned_by
 from .db import write_transaction
 from .deadlines import UNVERIFIED_LIFETIME, due_date, receipt_day
+from .decisions import resume_after_reply
 from .errors import BadInput, Conflict, NotFound, TooManyAttempts
 from .i18n import text
 from .identifiers import canonical_email, parse_phone
@@ -100,6 +101,14 @@ def create_request(
                 " VALUES (?, ?)",
                 [request_id, handle],
             )
+        audit.append(
+            db,
+            "requester",
+            "request_filed",
+            request_id,
+            {"type": data["type"], "due_at": due_date(day, country).isoformat()},
+            at,
+        )
         link = new_status_link(db, request_id, at)
         outgoing.append(
             _code_message(db, config, key, request_id, "email", data, at, link)
@@ -240,6 +249,14 @@ def verify_channel(
                 "INSERT INTO jobs (kind, request_id, created_at) VALUES (?, ?, ?)",
                 ["resolve_ownership", request_id, at.isoformat()],
             )
+            audit.append(
+                db,
+                "requester",
+                "channel_verified",
+                request_id,
+                {"channel": channel, "status": status},
+                at,
+            )
     if failure is not None:
         raise failure  # after the commit: the wrong try stays counted
     row = _row(db, request_id)
@@ -326,11 +343,29 @@ def resolve_ownership(db: sqlite_utils.Database, request_id: str) -> list[str]:
 def expire_stale(db: sqlite_utils.Database, at: datetime) -> int:
     """Mark requests nobody verified within 14 days as ``expired``; returns how many."""
     cutoff = (at - UNVERIFIED_LIFETIME).isoformat()
-    return db.execute(
-        "UPDATE requests SET status = 'expired', updated_at = ?"
-        " WHERE status = 'pending_verification' AND received_at < ?",
-        [at.isoformat(), cutoff],
-    ).rowcount
+    with write_transaction(db):
+        stale = [
+            r[0]
+            for r in db.execute(
+                "SELECT id FROM requests WHERE status = 'pending_verification'"
+                " AND received_at < ?",
+                [cutoff],
+            )
+        ]
+        for request_id in stale:
+            db.execute(
+                "UPDATE requests SET status = 'expired', updated_at = ? WHERE id = ?",
+                [at.isoformat(), request_id],
+            )
+            audit.append(
+                db,
+                "system",
+                "expired",
+                request_id,
+                {"reason": "not verified within 14 days"},
+                at,
+            )
+    return len(stale)
 
 
 def reply(
@@ -387,9 +422,22 @@ def reply(
             outgoing = _code_message(
                 db, config, key, request_id, "phone", fresh, at, link
             )
+        resume_after_reply(db, request_id, at)  # the paused clock runs again
         db.execute(
             "UPDATE requests SET status = 'in_review', updated_at = ? WHERE id = ?",
             [at.isoformat(), request_id],
+        )
+        audit.append(
+            db,
+            "requester",
+            "info_received",
+            request_id,
+            {
+                "details": bool(data.get("details")),
+                "handles": len(data.get("handles") or []),
+                "new_phone": bool(outgoing),
+            },
+            at,
         )
         db.execute(
             "INSERT INTO jobs (kind, request_id, created_at) VALUES (?, ?, ?)",

@@ -226,6 +226,79 @@ def sweep_command(
 
 
 @cli.group()
+def staff() -> None:
+    """Staff users (legal, training, admin) and their API tokens."""
+
+
+@staff.command(name="add")
+@db_option
+@click.argument("email")
+@click.option(
+    "--role",
+    type=click.Choice(["legal", "training", "admin"]),
+    required=True,
+    help="What the user may do.",
+)
+@click.option(
+    "--password-stdin", is_flag=True, help="Read the password from stdin's first line."
+)
+def staff_add(
+    db_path: Path | None, email: str, role: str, password_stdin: bool
+) -> None:
+    """Create a staff user (the password is prompted for, or read from stdin)."""
+    from .staff import add_staff
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    user_id = add_staff(_open(db_path), email, role, password)
+    click.echo(f"staff user {user_id} added: {email.strip().lower()} ({role})")
+
+
+@staff.command(name="token")
+@db_option
+@click.argument("email")
+def staff_token(db_path: Path | None, email: str) -> None:
+    """Print a new API token for a staff user (shown once; stored hashed)."""
+    from .staff import new_token
+
+    click.echo(
+        f"API token for {email.strip().lower()}: {new_token(_open(db_path), email)}"
+    )
+
+
+@staff.command(name="revoke")
+@db_option
+@click.argument("email")
+def staff_revoke(db_path: Path | None, email: str) -> None:
+    """Revoke every API token of a staff user."""
+    from .staff import revoke_tokens
+
+    click.echo(f"{revoke_tokens(_open(db_path), email)} token(s) revoked")
+
+
+@cli.group()
+def audit() -> None:
+    """The append-only audit log."""
+
+
+@audit.command(name="verify")
+@db_option
+def audit_verify(db_path: Path | None) -> None:
+    """Check the audit log's hash chain; exit 1 naming the first bad entry."""
+    from .audit import verify
+
+    check = verify(_open(db_path))
+    if not check.ok:
+        click.echo(
+            f"audit log broken at entry {check.first_bad}: {check.reason}", err=True
+        )
+        sys.exit(ExitCode.CHECK_FAILED)
+    click.echo(f"audit log intact: {check.entries:,} entries")
+
+
+@cli.group()
 def accounts() -> None:
     """The platform account registry."""
 

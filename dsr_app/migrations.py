@@ -281,3 +281,45 @@ def m006_matches(db: sqlite_utils.Database) -> None:
         CREATE INDEX searches_request ON searches (request_id, id);
         """
     )
+
+
+@migrations()
+def m007_staff_tokens_audit(db: sqlite_utils.Database) -> None:
+    """Staff API tokens, staff decisions' columns, and the append-only audit log."""
+    db.executescript(
+        """
+        CREATE TABLE staff_tokens (
+            id INTEGER PRIMARY KEY,
+            staff_id INTEGER NOT NULL REFERENCES staff_users (id),
+            token_hash TEXT NOT NULL UNIQUE,    -- SHA-256 of the token
+            created_at TEXT NOT NULL,
+            revoked_at TEXT
+        ) STRICT;
+
+        ALTER TABLE requests ADD COLUMN decision TEXT;
+        ALTER TABLE requests ADD COLUMN decision_reason TEXT;
+        ALTER TABLE requests ADD COLUMN decided_by INTEGER;
+        ALTER TABLE requests ADD COLUMN decided_at TEXT;
+        ALTER TABLE requests ADD COLUMN strict_due_at TEXT;  -- before any pause
+        ALTER TABLE requests ADD COLUMN extended_at TEXT;
+        ALTER TABLE requests ADD COLUMN info_requested_at TEXT;
+
+        -- Every state change and staff action. Each entry holds the SHA-256 of the
+        -- one before it; rows can be added, never changed or removed.
+        CREATE TABLE audit_log (
+            seq INTEGER PRIMARY KEY,
+            at TEXT NOT NULL,
+            actor TEXT NOT NULL,                -- staff:<id>, requester, system
+            action TEXT NOT NULL,
+            request_id TEXT,
+            detail TEXT NOT NULL,               -- JSON object
+            prev_hash TEXT NOT NULL,
+            hash TEXT NOT NULL
+        ) STRICT;
+        CREATE INDEX audit_log_request ON audit_log (request_id, seq);
+        CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+            BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+        CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+            BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+        """
+    )

@@ -68,11 +68,11 @@ def cli_runner():
 def run(cli_runner, db_path):
     """Run ``dsr ARGS --db <test db>``; returns the click Result."""
 
-    def invoke(*args: str, db: bool = True):
+    def invoke(*args: str, db: bool = True, input: str | None = None):
         argv = [str(a) for a in args]
         if db:
             argv += ["--db", str(db_path)]
-        return cli_runner.invoke(cli, argv, catch_exceptions=False)
+        return cli_runner.invoke(cli, argv, catch_exceptions=False, input=input)
 
     return invoke
 

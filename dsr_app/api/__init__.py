@@ -57,10 +57,12 @@ class Blueprint(flask_smorest.Blueprint):
 
 
 def _field_errors(messages) -> dict[str, list[str]]:
-    """webargs' ``{"json": {field: [...]}}`` as ``{field: [...]}``, flattened."""
-    if isinstance(messages, dict) and len(messages) == 1 and "json" in messages:
-        inner = messages["json"]
-        messages = inner if isinstance(inner, dict) else {"json": inner}
+    """webargs' ``{"json": {field: [...]}}`` (or ``query``…) as ``{field: [...]}``."""
+    locations = ("json", "query", "querystring", "form", "headers", "path")
+    if isinstance(messages, dict) and len(messages) == 1:
+        ((location, inner),) = messages.items()
+        if location in locations:
+            messages = inner if isinstance(inner, dict) else {location: inner}
     out: dict[str, list[str]] = {}
     for field, value in (messages or {}).items():
         if isinstance(value, dict):  # nested (a list item): "handles.3"
@@ -181,12 +183,15 @@ def init_api(app: Flask) -> Api:
             "components": {
                 "securitySchemes": {
                     "statusToken": {"type": "http", "scheme": "bearer"},
+                    "staffToken": {"type": "http", "scheme": "bearer"},
                 }
             }
         },
     )
     app.before_request(_check_body)
     from . import requests as requests_api
+    from . import staff as staff_api
 
     api.register_blueprint(requests_api.blp)
+    api.register_blueprint(staff_api.blp)
     return api

@@ -1,0 +1,117 @@
+"""``/api/v1/staff/requests``: the legal queue, a case, and decisions on it."""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import abort, g, request
+from flask.views import MethodView
+
+from .. import deadlines, decisions, review
+from ..db import get_db
+from ..schemas import (
+    DecisionSchema,
+    QueueSchema,
+    StaffQueueArgsSchema,
+    StaffRequestSchema,
+)
+from ..staff import staff_for_token
+from . import Blueprint
+
+blp = Blueprint(
+    "staff",
+    __name__,
+    url_prefix="/api/v1/staff/requests",
+    description="Legal staff: the deadline-ordered queue, cases and decisions.",
+)
+STAFF_TOKEN = [{"staffToken": []}]
+LEGAL = ("legal", "admin")
+
+
+def current_staff() -> dict | None:
+    """The staff user of this call (bearer token), or ``None``."""
+    if "staff" not in g:
+        header = request.headers.get("Authorization", "")
+        scheme, _, token = header.partition(" ")
+        g.staff = (
+            staff_for_token(get_db(), token.strip())
+            if scheme.lower() == "bearer"
+            else None
+        )
+    return g.staff
+
+
+def require_role(*roles: str):
+    """401 without a valid staff token; 403 for a role not in ``roles``."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            user = current_staff()
+            if user is None:
+                abort(401, "a valid staff token is required")
+            if user["role"] not in roles:
+                abort(403, "your role may not do this")
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+@blp.route("")
+class Queue(MethodView):
+    """The queue of requests."""
+
+    decorators = [require_role(*LEGAL)]
+
+    @blp.doc(security=STAFF_TOKEN)
+    @blp.arguments(StaffQueueArgsSchema, location="query")
+    @blp.response(200, QueueSchema)
+    def get(self, args):
+        """Requests ordered by due date, with days left, overdue and due soon."""
+        return review.queue(
+            get_db(), deadlines.now(), args.get("status"), args.get("type")
+        )
+
+
+@blp.route("/<request_id>")
+class Case(MethodView):
+    """One request, with its matches."""
+
+    decorators = [require_role(*LEGAL)]
+
+    @blp.doc(security=STAFF_TOKEN)
+    @blp.response(200, StaffRequestSchema)
+    def get(self, request_id):
+        """The request, its verified channels, owned accounts, matches and trail."""
+        return review.case(get_db(), request_id, deadlines.now())
+
+
+@blp.route("/<request_id>/decision")
+class Decision(MethodView):
+    """Decide a request."""
+
+    decorators = [require_role(*LEGAL)]
+
+    @blp.doc(security=STAFF_TOKEN)
+    @blp.arguments(DecisionSchema)
+    @blp.response(200, StaffRequestSchema)
+    def post(self, data, request_id):
+        """Approve, reject (reason), extend (reason) or request_info (reason).
+
+        Weak matches are left out unless named in `include`; 409 when the request's
+        state does not allow the decision.
+        """
+        db = get_db()
+        decisions.decide(
+            db,
+            request_id,
+            data["decision"],
+            current_staff(),
+            deadlines.now(),
+            data.get("reason"),
+            data.get("include") or (),
+            data.get("exclude") or (),
+        )
+        return review.case(db, request_id, deadlines.now())

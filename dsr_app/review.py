@@ -1,0 +1,130 @@
+"""What legal staff see: the deadline-ordered queue and a case with its matches."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+
+import sqlite_utils
+
+from .audit import trail
+from .cases import effective_status, verified_channels
+from .errors import NotFound
+
+DUE_SOON_DAYS = 7
+
+
+def _item(row: dict, today: date, at: datetime, counts: tuple[int, int]) -> dict:
+    due = date.fromisoformat(row["due_at"])
+    status = effective_status(row, at)
+    open_ = status in ("pending_verification", "in_review", "needs_info")
+    days_left = (due - today).days
+    return {
+        "id": row["id"],
+        "type": row["type"],
+        "status": status,
+        "received_at": row["received_at"],
+        "due_at": row["due_at"],
+        "strict_due_at": row["strict_due_at"],
+        "days_left": days_left,
+        "overdue": open_ and days_left < 0,
+        "due_soon": open_ and 0 <= days_left <= DUE_SOON_DAYS,
+        "verified_channels": verified_channels(row),
+        "matches": counts[0],
+        "weak_matches": counts[1],
+    }
+
+
+def queue(
+    db: sqlite_utils.Database,
+    at: datetime,
+    status: str | None = None,
+    kind: str | None = None,
+) -> dict:
+    """Requests ordered by due date (soonest first), with counts by status."""
+    where, params = [], []
+    if kind:
+        where.append("type = ?")
+        params.append(kind)
+    rows = list(
+        db.query(
+            "SELECT * FROM requests"
+            + (" WHERE " + " AND ".join(where) if where else "")
+            + " ORDER BY due_at, received_at",
+            params,
+        )
+    )
+    counts = {
+        r[0]: (r[1], r[2])
+        for r in db.execute(
+            "SELECT request_id, count(*), sum(confidence = 'weak') FROM matches"
+            " GROUP BY request_id"
+        )
+    }
+    today = at.date()
+    items = [_item(r, today, at, counts.get(r["id"], (0, 0))) for r in rows]
+    totals: dict[str, int] = {}
+    for item in items:
+        totals[item["status"]] = totals.get(item["status"], 0) + 1
+    totals["overdue"] = sum(i["overdue"] for i in items)
+    totals["due_soon"] = sum(i["due_soon"] for i in items)
+    if status:
+        items = [i for i in items if i["status"] == status]
+    return {"items": items, "counts": totals}
+
+
+def case(db: sqlite_utils.Database, request_id: str, at: datetime) -> dict:
+    """One request with its channels, accounts, search scope, matches and trail."""
+    rows = list(db.query("SELECT * FROM requests WHERE id = ?", [request_id]))
+    if not rows:
+        raise NotFound("not found")
+    row = rows[0]
+    matches = [
+        {**m, "policy_flags": json.loads(m["policy_flags"])}
+        for m in db.query(
+            "SELECT match_id, dataset, dataset_version, record_id, match_kind,"
+            " matched_on, confidence, snippet, policy_flags, decision FROM matches"
+            " WHERE request_id = ? ORDER BY match_kind DESC, confidence DESC,"
+            " dataset, dataset_version, record_id, matched_on",
+            [request_id],
+        )
+    ]
+    weak = sum(m["confidence"] == "weak" for m in matches)
+    view = _item(row, at.date(), at, (len(matches), weak))
+    view.update(
+        full_name=row["full_name"],
+        email=row["email"],
+        phone=row["phone"],
+        country=row["country"],
+        language=row["language"],
+        details=row["details"],
+        decision=row["decision"],
+        decision_reason=row["decision_reason"],
+        owned_accounts=[
+            r[0]
+            for r in db.execute(
+                "SELECT DISTINCT account_id FROM owned_accounts WHERE request_id = ?"
+                " ORDER BY 1",
+                [request_id],
+            )
+        ],
+        handles=[
+            dict(r)
+            for r in db.query(
+                "SELECT handle, verified FROM request_handles WHERE request_id = ?"
+                " ORDER BY handle",
+                [request_id],
+            )
+        ],
+        searches=[
+            {**s, "scope": json.loads(s["scope"])}
+            for s in db.query(
+                "SELECT searched_at, engine, scope, matches FROM searches"
+                " WHERE request_id = ? ORDER BY id DESC LIMIT 5",
+                [request_id],
+            )
+        ],
+        matches=matches,
+        audit=trail(db, request_id),
+    )
+    return view
