@@ -32,6 +32,19 @@ DEFAULTS: dict[str, object] = {
     "SMS_EMAIL_GATEWAY": "",
     # Controller's country: time zone and public holidays of GDPR deadlines.
     "CONTROLLER_COUNTRY": "IE",
+    # The controller as its letters name it (GDPR Art. 13(1)(a), (b); legal.md C01-C02).
+    "CONTROLLER_NAME": "Example Platforms Ireland Limited",
+    "CONTROLLER_ADDRESS": "1 Example Quay, Dublin 2, D02 XY00, Ireland",
+    "CONTROLLER_EMAIL": "privacy@platform.example",
+    "CONTROLLER_WEB": "https://platform.example/privacy",
+    "DPO_NAME": "Data Protection Officer",
+    "DPO_EMAIL": "dpo@platform.example",
+    # Slug of the lead supervisory authority (data/supervisory_authorities).
+    "LEAD_AUTHORITY": "iedpc",
+    # What the training data is used for, named in access letters (legal.md A02).
+    "AI_PURPOSE": "developing, training and fine-tuning our generative AI models",
+    # How long manifests and models keep the data (legal.md A05).
+    "RETENTION": "as long as the dataset version is used for training, at most 5 years",
     # The service's public address, for links in e-mails (never taken from Host).
     "PUBLIC_URL": "http://127.0.0.1:8000",
     # Abuse limits per client address (Flask-Limiter syntax); 0 turns them off.

@@ -126,11 +126,12 @@ def decide(
             detail["due_at"] = new_due.isoformat()
             db.execute(
                 "UPDATE requests SET due_at = ?, strict_due_at = ?, extended_at = ?,"
-                " updated_at = ? WHERE id = ?",
+                " decision_reason = ?, updated_at = ? WHERE id = ?",
                 [
                     new_due.isoformat(),
                     new_due.isoformat(),
                     at.isoformat(),
+                    reason,
                     at.isoformat(),
                     request_id,
                 ],

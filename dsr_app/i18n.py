@@ -1,3 +1,4 @@
+# ruff: noqa: E501 - prose: one message per line reads better than wrapped strings
 """Texts in the languages we answer in (English, German, French) and date formats."""
 
 from __future__ import annotations
@@ -21,6 +22,12 @@ _TEXTS: dict[str, dict[str, str]] = {
             "Follow your request here (the link works once): {link}\n"
         ),
         "code_sms": "Your confirmation code: {code} (valid 10 minutes)",
+        "notice_answered_subject": "Your request has been answered",
+        "notice_answered": "Hello,\n\nwe have answered your request. You can read our letter (and, for a request for access, download the copy of your data) on your request's page:\n\n{link}\n\nThe link works once; after that, it opens in the browser you used.\n",
+        "notice_needs_info_subject": "We need more information for your request",
+        "notice_needs_info": "Hello,\n\nto answer your request we need some more information from you. Please read our letter and answer on your request's page:\n\n{link}\n",
+        "notice_extended_subject": "We need more time for your request",
+        "notice_extended": "Hello,\n\nwe need more time to answer your request. Our letter with the new date is on your request's page:\n\n{link}\n",
         "type_access": "Access: what of mine is used (Art. 15)",
         "type_objection": "Objection: stop using my data for AI training (Art. 21)",
         "type_erasure": "Erasure: remove my data (Art. 17)",
@@ -42,6 +49,12 @@ _TEXTS: dict[str, dict[str, str]] = {
             "funktioniert einmal): {link}\n"
         ),
         "code_sms": "Ihr Bestätigungscode: {code} (10 Minuten gültig)",
+        "notice_answered_subject": "Ihre Anfrage wurde beantwortet",
+        "notice_answered": "Guten Tag,\n\nwir haben Ihre Anfrage beantwortet. Unser Schreiben (und bei einem Auskunftsersuchen die Kopie Ihrer Daten) finden Sie auf der Seite Ihrer Anfrage:\n\n{link}\n\nDer Link funktioniert einmal; danach öffnet sich die Seite im verwendeten Browser.\n",
+        "notice_needs_info_subject": "Wir brauchen weitere Angaben zu Ihrer Anfrage",
+        "notice_needs_info": "Guten Tag,\n\num Ihre Anfrage zu beantworten, brauchen wir weitere Angaben. Bitte lesen Sie unser Schreiben und antworten Sie auf der Seite Ihrer Anfrage:\n\n{link}\n",
+        "notice_extended_subject": "Wir brauchen mehr Zeit für Ihre Anfrage",
+        "notice_extended": "Guten Tag,\n\nwir brauchen mehr Zeit für die Antwort. Unser Schreiben mit dem neuen Datum finden Sie auf der Seite Ihrer Anfrage:\n\n{link}\n",
         "type_access": "Auskunft: was von mir verwendet wird (Art. 15)",
         "type_objection": (
             "Widerspruch: meine Daten nicht mehr für KI-Training verwenden (Art. 21)"
@@ -65,6 +78,12 @@ _TEXTS: dict[str, dict[str, str]] = {
             "fonctionne une fois) : {link}\n"
         ),
         "code_sms": "Votre code de confirmation : {code} (valable 10 minutes)",
+        "notice_answered_subject": "Nous avons répondu à votre demande",
+        "notice_answered": "Bonjour,\n\nnous avons répondu à votre demande. Notre courrier (et, pour une demande d'accès, la copie de vos données) se trouve sur la page de votre demande :\n\n{link}\n\nLe lien fonctionne une fois ; ensuite, la page s'ouvre dans le navigateur utilisé.\n",
+        "notice_needs_info_subject": "Nous avons besoin d'informations pour votre demande",
+        "notice_needs_info": "Bonjour,\n\npour répondre à votre demande, nous avons besoin d'informations complémentaires. Lisez notre courrier et répondez sur la page de votre demande :\n\n{link}\n",
+        "notice_extended_subject": "Nous avons besoin de plus de temps pour votre demande",
+        "notice_extended": "Bonjour,\n\nnous avons besoin de plus de temps pour répondre. Notre courrier avec la nouvelle date se trouve sur la page de votre demande :\n\n{link}\n",
         "type_access": "Accès : ce qui est utilisé de mes données (art. 15)",
         "type_objection": (
             "Opposition : ne plus utiliser mes données pour entraîner l'IA (art. 21)"

@@ -383,3 +383,11 @@ class StaffRequestSchema(QueueItemSchema):
     searches = fields.List(fields.Dict())
     matches = fields.List(fields.Nested(MatchSchema))
     audit = fields.List(fields.Dict())
+
+
+class LetterArgsSchema(Schema):
+    """Which format of a letter."""
+
+    format = StrictString(
+        load_default="html", validate=validate.OneOf(("html", "pdf", "txt"))
+    )

@@ -267,3 +267,30 @@ def screenshot(page, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+@pytest.fixture
+def staff(cli_runner, db_path):
+    """Authorization headers of one staff user per role (made with the CLI)."""
+    headers = {}
+    for role in ("legal", "training", "admin"):
+        email = f"{role}@staff.example"
+        added = cli_runner.invoke(
+            cli,
+            [
+                "staff",
+                "add",
+                email,
+                "--role",
+                role,
+                "--password-stdin",
+                "--db",
+                str(db_path),
+            ],
+            input="a long demo password\n",
+        )
+        assert added.exit_code == 0, added.output
+        made = cli_runner.invoke(cli, ["staff", "token", email, "--db", str(db_path)])
+        token = made.output.split()[-1]
+        headers[role] = {"Authorization": f"Bearer {token}"}
+    return headers

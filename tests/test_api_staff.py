@@ -14,34 +14,6 @@ from dsr_app.jobs import run_pending
 from .conftest import REGISTRY, assert_api_error, new_request, verify
 
 
-@pytest.fixture
-def staff(cli_runner, db_path):
-    from dsr_app.cli import cli
-
-    headers = {}
-    for role in ("legal", "training", "admin"):
-        email = f"{role}@staff.example"
-        added = cli_runner.invoke(
-            cli,
-            [
-                "staff",
-                "add",
-                email,
-                "--role",
-                role,
-                "--password-stdin",
-                "--db",
-                str(db_path),
-            ],
-            input="a long demo password\n",
-        )
-        assert added.exit_code == 0, added.output
-        made = cli_runner.invoke(cli, ["staff", "token", email, "--db", str(db_path)])
-        token = made.output.split()[-1]
-        headers[role] = {"Authorization": f"Bearer {token}"}
-    return headers
-
-
 def verified_case(api, db_path, run, **overrides) -> str:
     """A verified objection by the registry's acc-1, searched over the test data."""
     run("accounts", "import", REGISTRY)

@@ -107,6 +107,23 @@ class Api(flask_smorest.Api):
         return response
 
 
+def letter_response(request_id: str, fmt: str):
+    """A request's letter as an HTTP response in ``fmt`` (html, pdf or txt)."""
+    from flask import Response
+
+    from .. import deadlines
+    from ..db import get_db
+    from ..letters import letter_context, render
+
+    context = letter_context(get_db(), request_id, current_app.config, deadlines.now())
+    letter = render(context, fmt)
+    response = Response(letter.body, mimetype=letter.mimetype.split(";")[0])
+    response.headers["Content-Disposition"] = (
+        f'inline; filename="letter-{letter.kind}.{fmt}"'  # no user text in the name
+    )
+    return response
+
+
 def domain_error(exc: DsrError):
     """Our exceptions, once mapped to HTTP for the API."""
     status = next((s for cls, s in _STATUS.items() if isinstance(exc, cls)), 400)

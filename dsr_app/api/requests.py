@@ -7,7 +7,10 @@ from flask.views import MethodView
 
 from .. import cases, deadlines
 from ..db import get_db
+from ..errors import Conflict
+from ..letters import data_copy, requester_may_read
 from ..schemas import (
+    LetterArgsSchema,
     ReplySchema,
     RequestCreatedSchema,
     RequestCreateSchema,
@@ -17,7 +20,7 @@ from ..schemas import (
     VerifySchema,
 )
 from ..web.security import code_key, limiter, run_jobs_after_response
-from . import Blueprint
+from . import Blueprint, letter_response
 
 blp = Blueprint(
     "requests",
@@ -143,3 +146,33 @@ class Reply(MethodView):
         )
         run_jobs_after_response()
         return result
+
+
+@blp.route("/<request_id>/letter")
+class Letter(MethodView):
+    """The answer to a request."""
+
+    @blp.doc(security=BEARER)
+    @blp.arguments(LetterArgsSchema, location="query")
+    @blp.response(200, description="The letter (HTML, PDF or plain text).")
+    def get(self, args, request_id):
+        """The letter once the request is answered (`format=html|pdf|txt`); 409
+        before."""
+        row = _authorised(request_id)
+        if not requester_may_read(row):
+            raise Conflict("there is no letter yet")
+        return letter_response(request_id, args["format"])
+
+
+@blp.route("/<request_id>/data")
+class DataCopy(MethodView):
+    """The copy of the data (access requests)."""
+
+    @blp.doc(security=BEARER)
+    @blp.response(200, description="The copy of the data, as JSON.")
+    def get(self, request_id):
+        """The JSON copy of the data of an answered access request; 409 before."""
+        row = _authorised(request_id)
+        if row["type"] != "access" or row["status"] != "completed":
+            raise Conflict("there is no copy of data for this request (yet)")
+        return data_copy(get_db(), request_id, current_app.config, deadlines.now())

@@ -4,19 +4,21 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import abort, g, request
+from flask import abort, current_app, g, request
 from flask.views import MethodView
 
 from .. import deadlines, decisions, review
 from ..db import get_db
+from ..notices import notify_requester
 from ..schemas import (
     DecisionSchema,
+    LetterArgsSchema,
     QueueSchema,
     StaffQueueArgsSchema,
     StaffRequestSchema,
 )
 from ..staff import staff_for_token
-from . import Blueprint
+from . import Blueprint, letter_response
 
 blp = Blueprint(
     "staff",
@@ -114,4 +116,19 @@ class Decision(MethodView):
             data.get("include") or (),
             data.get("exclude") or (),
         )
+        notify_requester(db, current_app.config, request_id, deadlines.now())
         return review.case(db, request_id, deadlines.now())
+
+
+@blp.route("/<request_id>/letter")
+class DraftLetter(MethodView):
+    """The draft letter of a request."""
+
+    decorators = [require_role(*LEGAL)]
+
+    @blp.doc(security=STAFF_TOKEN)
+    @blp.arguments(LetterArgsSchema, location="query")
+    @blp.response(200, description="The letter (HTML, PDF or plain text).")
+    def get(self, args, request_id):
+        """The letter as it would be issued now (`format=html|pdf|txt`)."""
+        return letter_response(request_id, args["format"])

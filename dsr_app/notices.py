@@ -1,0 +1,44 @@
+"""Telling the requester that their request was answered (by their verified e-mail)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+
+import sqlite_utils
+
+from . import messaging
+from .cases import new_status_link
+from .db import write_transaction
+from .i18n import language, text
+
+# Decisions the requester hears about at once, by the status they leave.
+NOTIFIED = ("completed", "rejected", "needs_info")
+
+
+def notify_requester(
+    db: sqlite_utils.Database, config: Mapping, request_id: str, at: datetime
+) -> bool:
+    """E-mail the verified address a link to the status page (never the letter
+    itself, never to another address: security.md L5)."""
+    row = db.execute(
+        "SELECT email, email_verified_at, language, status, extended_at FROM requests"
+        " WHERE id = ?",
+        [request_id],
+    ).fetchone()
+    if row is None or not row[1]:
+        return False
+    email, _, lang, status, extended = row
+    if status not in NOTIFIED and not extended:
+        return False
+    lang = language(lang)
+    with write_transaction(db):
+        token = new_status_link(db, request_id, at)
+    link = f"{str(config['PUBLIC_URL']).rstrip('/')}/r/{token}"
+    key = "notice_needs_info" if status == "needs_info" else "notice_answered"
+    if status not in NOTIFIED:
+        key = "notice_extended"
+    message = messaging.Message(
+        "email", email, text(lang, f"{key}_subject"), text(lang, key, link=link)
+    )
+    return messaging.deliver(db, config, message)
