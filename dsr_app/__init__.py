@@ -41,9 +41,12 @@ def create_app(test_config: Mapping | None = None) -> Flask:
 
     init_security(app)
     app.register_blueprint(public.bp)
+    from .web import staff as staff_web
+
+    app.register_blueprint(staff_web.bp)
     api = init_api(app)
     for blueprint in api._app.blueprints.values():
-        if blueprint.name != "public":
+        if blueprint.name not in ("public", "staff_web"):
             csrf.exempt(blueprint)  # the API takes bearer tokens and JSON only
 
     @app.errorhandler(DsrError)

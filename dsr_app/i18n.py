@@ -164,6 +164,10 @@ _PAGES: dict[str, dict[str, str]] = {
         "a new one.",
         "s_review_hint": "We are searching the training data for your content and "
         "for mentions of you. You do not need to do anything.",
+        "s_letter": "Our letter",
+        "s_letter_html": "Read it",
+        "s_letter_txt": "plain text",
+        "s_data": "Your data (JSON)",
         "link_expired_h1": "This link no longer works",
         "link_expired": "Links in our e-mails work once. Open the newest e-mail "
         "from us, or make a new request.",
@@ -240,6 +244,10 @@ _PAGES: dict[str, dict[str, str]] = {
         "können eine neue stellen.",
         "s_review_hint": "Wir durchsuchen die Trainingsdaten nach Ihren Inhalten "
         "und nach Erwähnungen von Ihnen. Sie müssen nichts tun.",
+        "s_letter": "Unser Schreiben",
+        "s_letter_html": "Lesen",
+        "s_letter_txt": "Text",
+        "s_data": "Ihre Daten (JSON)",
         "link_expired_h1": "Dieser Link funktioniert nicht mehr",
         "link_expired": "Links in unseren E-Mails funktionieren einmal. Öffnen Sie "
         "die neueste E-Mail von uns oder stellen Sie eine neue "
@@ -318,6 +326,10 @@ _PAGES: dict[str, dict[str, str]] = {
         "s_review_hint": "Nous cherchons dans les données d'entraînement vos "
         "contenus et les mentions de vous. Vous n'avez rien à "
         "faire.",
+        "s_letter": "Notre courrier",
+        "s_letter_html": "Le lire",
+        "s_letter_txt": "texte",
+        "s_data": "Vos données (JSON)",
         "link_expired_h1": "Ce lien ne fonctionne plus",
         "link_expired": "Les liens de nos e-mails fonctionnent une fois. Ouvrez "
         "notre e-mail le plus récent, ou faites une nouvelle "

@@ -323,3 +323,19 @@ def m007_staff_tokens_audit(db: sqlite_utils.Database) -> None:
             BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
         """
     )
+
+
+@migrations()
+def m008_staff_sessions(db: sqlite_utils.Database) -> None:
+    """Server-side staff sessions: logout and timeouts end them for good."""
+    db.executescript(
+        """
+        CREATE TABLE staff_sessions (
+            sid_hash TEXT PRIMARY KEY,          -- SHA-256 of the id in the cookie
+            staff_id INTEGER NOT NULL REFERENCES staff_users (id),
+            created_at TEXT NOT NULL,
+            last_seen_at TEXT NOT NULL,
+            ended_at TEXT
+        ) STRICT;
+        """
+    )

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import sqlite_utils
 from argon2 import PasswordHasher
+from argon2 import exceptions as argon2_exceptions
 
 from .errors import BadInput, Conflict, NotFound
 
@@ -106,3 +107,84 @@ def staff_for_token(db: sqlite_utils.Database, token: str | None) -> dict | None
         )
     )
     return rows[0] if rows else None
+
+
+# --- web sessions (server-side, so that logout and timeouts really end them) -------
+
+IDLE_TIMEOUT = timedelta(minutes=30)
+ABSOLUTE_TIMEOUT = timedelta(hours=12)
+# Verifying against this when the e-mail is unknown keeps the answer time the same.
+_DUMMY_HASH = _HASHER.hash("not a staff password, only for constant time")
+
+
+def check_password(db: sqlite_utils.Database, email: str, password: str) -> dict | None:
+    """The staff user if ``password`` is theirs, else ``None`` (same time, both)."""
+    rows = list(
+        db.query(
+            "SELECT id, email, role, password_hash FROM staff_users WHERE email = ?",
+            [email.strip().lower()],
+        )
+    )
+    stored = rows[0]["password_hash"] if rows else _DUMMY_HASH
+    try:
+        _HASHER.verify(stored, password)
+    except argon2_exceptions.VerificationError:
+        return None
+    except argon2_exceptions.InvalidHashError:
+        return None
+    if not rows:
+        return None
+    user = rows[0]
+    return {"id": user["id"], "email": user["email"], "role": user["role"]}
+
+
+def start_session(db: sqlite_utils.Database, staff_id: int, at: datetime) -> str:
+    """A new session id (a fresh one at every login: no fixation)."""
+    sid = secrets.token_urlsafe(32)
+    db.execute(
+        "INSERT INTO staff_sessions (sid_hash, staff_id, created_at, last_seen_at)"
+        " VALUES (?, ?, ?, ?)",
+        [_token_hash(sid), staff_id, at.isoformat(), at.isoformat()],
+    )
+    return sid
+
+
+def session_user(
+    db: sqlite_utils.Database, sid: str | None, at: datetime
+) -> dict | None:
+    """The staff user of a live session, touching it; ``None`` once ended, idle for
+    30 minutes or older than 12 hours (OWASP ASVS 4.0.3 3.3.2)."""
+    if not sid:
+        return None
+    rows = list(
+        db.query(
+            "SELECT s.created_at, s.last_seen_at, s.ended_at, u.id, u.email, u.role"
+            " FROM staff_sessions s JOIN staff_users u ON u.id = s.staff_id"
+            " WHERE s.sid_hash = ?",
+            [_token_hash(sid)],
+        )
+    )
+    if not rows or rows[0]["ended_at"]:
+        return None
+    row = rows[0]
+    if (
+        at - datetime.fromisoformat(row["last_seen_at"]) > IDLE_TIMEOUT
+        or at - datetime.fromisoformat(row["created_at"]) > ABSOLUTE_TIMEOUT
+    ):
+        end_session(db, sid, at)
+        return None
+    db.execute(
+        "UPDATE staff_sessions SET last_seen_at = ? WHERE sid_hash = ?",
+        [at.isoformat(), _token_hash(sid)],
+    )
+    return {"id": row["id"], "email": row["email"], "role": row["role"]}
+
+
+def end_session(db: sqlite_utils.Database, sid: str | None, at: datetime) -> None:
+    """End a session server-side (logout, timeout)."""
+    if sid:
+        db.execute(
+            "UPDATE staff_sessions SET ended_at = ? WHERE sid_hash = ?"
+            " AND ended_at IS NULL",
+            [at.isoformat(), _token_hash(sid)],
+        )

@@ -11,6 +11,7 @@ from flask import (
     Blueprint,
     abort,
     current_app,
+    jsonify,
     redirect,
     render_template,
     request,
@@ -20,6 +21,7 @@ from flask import (
 from marshmallow import ValidationError
 
 from .. import cases, deadlines
+from ..api import letter_response
 from ..db import get_db
 from ..errors import BadInput, NotFound, TooManyAttempts
 from ..i18n import (
@@ -193,7 +195,9 @@ def verify_submit():
 
 @bp.get("/status")
 def status_page():
-    """Status and due date of the session's request."""
+    """Status and due date of the session's request, and its letter once answered."""
+    from ..letters import requester_may_read
+
     db = get_db()
     row = _session_request()
     lang = current_language()
@@ -206,6 +210,7 @@ def status_page():
         due=long_date(date.fromisoformat(row["due_at"]), lang),
         received=long_date(date.fromisoformat(row["receipt_day"]), lang),
         request_language=language(row["language"]),
+        letter=requester_may_read(row),
     )
 
 
@@ -239,3 +244,30 @@ def open_link():
     )
     session["lang"] = language(row[0])
     return redirect(url_for("public.status_page"), code=303)
+
+
+@bp.get("/status/letter")
+def status_letter():
+    """The letter of the session's request, once there is one (format=html|pdf|txt)."""
+    from ..letters import requester_may_read
+
+    row = _session_request()
+    fmt = request.args.get("format", "html")
+    if fmt not in ("html", "pdf", "txt") or not requester_may_read(row):
+        abort(404)
+    return letter_response(row["id"], fmt)
+
+
+@bp.get("/status/data")
+def status_data():
+    """The JSON copy of the data of the session's answered access request."""
+    from ..letters import data_copy
+
+    row = _session_request()
+    if row["type"] != "access" or row["status"] != "completed":
+        abort(404)
+    response = jsonify(
+        data_copy(get_db(), row["id"], current_app.config, deadlines.now())
+    )
+    response.headers["Content-Disposition"] = 'attachment; filename="my-data.json"'
+    return response

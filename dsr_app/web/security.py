@@ -65,7 +65,7 @@ def security_headers(response):
         # Flask-Limiter adds Retry-After to every response; it means "refused, wait".
         headers.pop("Retry-After", None)
     personal = request.path.startswith(
-        ("/api/", "/r", "/verify", "/status")  # /r covers /request and /r/…
+        ("/api/", "/r", "/verify", "/status", "/staff")  # /r: /request, /r/…
     )
     if personal:
         headers["Cache-Control"] = "no-store"

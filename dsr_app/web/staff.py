@@ -1,0 +1,169 @@
+"""Staff pages: login, the deadline-ordered queue, a case with its decision form,
+and the dashboard. Sessions are server-side (staff.py); every form carries a CSRF
+token (Flask-WTF), so a decision cannot be forged from another origin."""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+
+from .. import deadlines, decisions, review, staff
+from ..api import letter_response
+from ..db import get_db
+from ..errors import BadInput, Conflict
+from ..notices import notify_requester
+from .dashboard import dashboard_data
+from .security import limiter
+
+bp = Blueprint("staff_web", __name__, url_prefix="/staff")
+LEGAL = ("legal", "admin")
+
+
+def current_user() -> dict | None:
+    """The logged-in staff user of this browser, or ``None``."""
+    if "staff_user" not in g:
+        g.staff_user = staff.session_user(
+            get_db(), session.get("staff_sid"), deadlines.now()
+        )
+    return g.staff_user
+
+
+def login_required(*roles: str):
+    """Redirect to the login page without a live session; 403 for other roles."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            user = current_user()
+            if user is None:
+                return redirect(url_for("staff_web.login", next=request.path))
+            if roles and user["role"] not in roles:
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+@bp.app_context_processor
+def _staff_context() -> dict:
+    return {"staff_user": g.get("staff_user")}
+
+
+def _safe_next(target: str | None) -> str:
+    """Only paths of our own staff pages (no open redirect)."""
+    if target and target.startswith("/staff/") and not target.startswith("//"):
+        return target
+    return url_for("staff_web.queue")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit("10 per 15 minutes", methods=["POST"])
+@limiter.limit(
+    "5 per 15 minutes",
+    methods=["POST"],
+    key_func=lambda: "login:" + request.form.get("email", "").strip().lower(),
+)
+def login():
+    """Log in with e-mail and password."""
+    error = None
+    if request.method == "POST":
+        user = staff.check_password(
+            get_db(), request.form.get("email", ""), request.form.get("password", "")
+        )
+        if user:
+            session.clear()  # nothing from before the login survives (fixation)
+            session["staff_sid"] = staff.start_session(
+                get_db(), user["id"], deadlines.now()
+            )
+            return redirect(_safe_next(request.args.get("next")), code=303)
+        error = "wrong e-mail or password"
+    return render_template("staff/login.html", error=error), (401 if error else 200)
+
+
+@bp.post("/logout")
+def logout():
+    """End the session on the server and in the browser."""
+    staff.end_session(get_db(), session.get("staff_sid"), deadlines.now())
+    session.clear()
+    return redirect(url_for("staff_web.login"), code=303)
+
+
+@bp.get("/")
+@login_required(*LEGAL)
+def queue():
+    """Requests ordered by due date, with counts and filters."""
+    status = request.args.get("status") or None
+    kind = request.args.get("type") or None
+    data = review.queue(get_db(), deadlines.now(), status, kind)
+    return render_template("staff/queue.html", data=data, status=status, kind=kind)
+
+
+@bp.get("/requests/<request_id>")
+@login_required(*LEGAL)
+def case(request_id: str):
+    """One case: request, channels, accounts, matches, draft letter, trail."""
+    data = review.case(get_db(), request_id, deadlines.now())
+    return render_template("staff/case.html", case=data, error=request.args.get("e"))
+
+
+@bp.post("/requests/<request_id>/decision")
+@login_required(*LEGAL)
+def decide(request_id: str):
+    """Take the decision of the case page's form."""
+    form = request.form
+    include = [
+        m[len("m:") :] for m, v in form.items() if m.startswith("m:") and v == "1"
+    ]
+    exclude = [
+        m[len("m:") :] for m, v in form.items() if m.startswith("m:") and v == "0"
+    ]
+    db = get_db()
+    try:
+        decisions.decide(
+            db,
+            request_id,
+            form.get("decision", ""),
+            current_user(),
+            deadlines.now(),
+            form.get("reason"),
+            include,
+            exclude,
+        )
+    except (BadInput, Conflict) as exc:
+        return redirect(
+            url_for("staff_web.case", request_id=request_id, e=exc.message), code=303
+        )
+    notify_requester(db, current_app.config, request_id, deadlines.now())
+    return redirect(url_for("staff_web.case", request_id=request_id), code=303)
+
+
+@bp.get("/requests/<request_id>/letter")
+@login_required(*LEGAL)
+def draft_letter(request_id: str):
+    """The draft letter (format=html|pdf|txt)."""
+    fmt = request.args.get("format", "html")
+    if fmt not in ("html", "pdf", "txt"):
+        abort(400)
+    return letter_response(request_id, fmt)
+
+
+@bp.get("/dashboard")
+@login_required(*LEGAL)
+def dashboard():
+    """Counts, overdue requests, median days to answer, requests per week."""
+    return render_template(
+        "staff/dashboard.html", data=dashboard_data(get_db(), deadlines.now())
+    )

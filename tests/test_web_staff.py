@@ -1,0 +1,152 @@
+"""Staff pages through the test client: login, sessions, queue, case, decisions."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+
+from dsr_app import deadlines
+
+from .conftest import bearer
+from .test_letters import decided
+
+CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
+PASSWORD = "a long demo password"
+
+
+@pytest.fixture
+def browser(api_app):
+    client = api_app.test_client()
+    client.environ_base["wsgi.url_scheme"] = "https"
+    return client
+
+
+def csrf(client, path: str) -> str:
+    return CSRF_RE.search(client.get(path).get_data(as_text=True)).group(1)
+
+
+def log_in(client, email="legal@staff.example", password=PASSWORD):
+    token = csrf(client, "/staff/login")
+    return client.post(
+        "/staff/login", data={"csrf_token": token, "email": email, "password": password}
+    )
+
+
+def test_login_logout_and_server_side_session(browser, staff):
+    assert browser.get("/staff/").status_code == 302  # to the login page
+    assert log_in(browser, password="wrong password!").status_code == 401
+    resp = log_in(browser)
+    assert resp.status_code == 303 and resp.headers["Location"] == "/staff/"
+    assert browser.get("/staff/").status_code == 200
+    stolen = browser.get_cookie("__Host-dsr_session").value
+    token = csrf(browser, "/staff/")
+    assert browser.post("/staff/logout", data={"csrf_token": token}).status_code == 303
+    # The old cookie no longer opens anything: the session ended on the server.
+    browser.set_cookie("__Host-dsr_session", stolen, domain="localhost")
+    assert browser.get("/staff/").status_code == 302
+
+
+def test_login_gives_a_new_session_id(browser, staff):
+    browser.get("/staff/login")
+    before = browser.get_cookie("__Host-dsr_session").value
+    log_in(browser)
+    after = browser.get_cookie("__Host-dsr_session").value
+    assert before != after
+
+
+def test_login_without_csrf_token_is_refused(browser, staff):
+    resp = browser.post(
+        "/staff/login", data={"email": "legal@staff.example", "password": PASSWORD}
+    )
+    assert resp.status_code == 400
+
+
+def test_idle_session_times_out_after_30_minutes(browser, staff, monkeypatch):
+    log_in(browser)
+    start = deadlines.now()
+    monkeypatch.setattr(deadlines, "now", lambda: start + timedelta(minutes=29))
+    assert browser.get("/staff/").status_code == 200
+    monkeypatch.setattr(deadlines, "now", lambda: start + timedelta(minutes=60))
+    assert browser.get("/staff/").status_code == 302
+
+
+def test_training_role_may_not_see_the_queue(browser, staff):
+    log_in(browser, "training@staff.example")
+    assert browser.get("/staff/").status_code == 403
+
+
+def test_queue_case_and_decision_through_the_pages(api, browser, staff, db_path, run):
+    from .test_api_staff import verified_case
+
+    request_id = verified_case(api, db_path, run)
+    log_in(browser)
+    queue = browser.get("/staff/").get_data(as_text=True)
+    assert f'data-request="{request_id}"' in queue
+    page = browser.get(f"/staff/requests/{request_id}").get_data(as_text=True)
+    weak = re.findall(r'data-match="(m_\w+)" data-confidence="weak"', page)
+    verified = re.findall(r'data-match="(m_\w+)" data-confidence="verified"', page)
+    assert weak and verified
+    token = CSRF_RE.search(page).group(1)
+    form = {
+        "csrf_token": token,
+        "decision": "approve",
+        f"m:{weak[0]}": "1",
+        f"m:{verified[0]}": "0",
+    }
+    resp = browser.post(f"/staff/requests/{request_id}/decision", data=form)
+    assert resp.status_code == 303
+    case = api.get(
+        f"/api/v1/staff/requests/{request_id}", headers=staff["legal"]
+    ).get_json()
+    assert case["status"] == "completed"
+    chosen = {m["match_id"]: m["decision"] for m in case["matches"]}
+    assert chosen[weak[0]] == "include" and chosen[verified[0]] == "exclude"
+
+
+def test_decision_form_without_csrf_is_refused(api, browser, staff, db_path, run):
+    from .test_api_staff import verified_case
+
+    request_id = verified_case(api, db_path, run)
+    log_in(browser)
+    resp = browser.post(
+        f"/staff/requests/{request_id}/decision", data={"decision": "approve"}
+    )
+    assert resp.status_code == 400
+    case = api.get(
+        f"/api/v1/staff/requests/{request_id}", headers=staff["legal"]
+    ).get_json()
+    assert case["status"] == "in_review"
+
+
+def test_dashboard_draws_an_svg_chart_without_script(api, browser, staff, db_path, run):
+    decided(api, staff, db_path, run, "objection", "en")
+    log_in(browser)
+    page = browser.get("/staff/dashboard").get_data(as_text=True)
+    assert '<svg id="chart"' in page and "<rect" in page
+    assert "<script" not in page
+    assert re.search(r'id="median">\d', page)
+
+
+def test_requester_status_page_offers_the_letter_once_answered(
+    api, staff, db_path, run, api_app
+):
+    created = decided(api, staff, db_path, run, "access", "de")
+    client = api_app.test_client()
+    client.environ_base["wsgi.url_scheme"] = "https"
+    from .conftest import outbox
+
+    link = re.search(r"(/r/\S+)", outbox(db_path, "zoe@example.eu")[-1]["body"]).group(
+        1
+    )
+    client.get(link)
+    token = csrf(client, "/r")
+    client.post("/r", data={"csrf_token": token})
+    page = client.get("/status").get_data(as_text=True)
+    assert 'id="letter"' in page and "/status/letter" in page and "/status/data" in page
+    letter = client.get("/status/letter?format=pdf")
+    assert letter.status_code == 200 and letter.data.startswith(b"%PDF-")
+    data = client.get("/status/data").get_json()
+    assert data["items"]
+    assert bearer(created)  # the API token still works alongside
