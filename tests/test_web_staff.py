@@ -150,3 +150,36 @@ def test_requester_status_page_offers_the_letter_once_answered(
     data = client.get("/status/data").get_json()
     assert data["items"]
     assert bearer(created)  # the API token still works alongside
+
+
+@pytest.mark.parametrize(
+    ("decision", "reason", "status"),
+    [
+        ("reject", "Art. 21(1): needed for a legal claim.", "rejected"),
+        ("extend", "Spread over many datasets.", "in_review"),
+        ("request_info", "Which handle is yours?", "needs_info"),
+    ],
+)
+def test_each_decision_through_the_pages(
+    api, browser, staff, db_path, run, decision, reason, status
+):
+    from .test_api_staff import verified_case
+
+    request_id = verified_case(api, db_path, run)
+    log_in(browser)
+    page = browser.get(f"/staff/requests/{request_id}").get_data(as_text=True)
+    assert 'id="draft"' in page  # the draft letter is previewed
+    token = CSRF_RE.search(page).group(1)
+    no_reason = browser.post(
+        f"/staff/requests/{request_id}/decision",
+        data={"csrf_token": token, "decision": decision},
+    )
+    assert "reason" in browser.get(no_reason.headers["Location"]).get_data(as_text=True)
+    resp = browser.post(
+        f"/staff/requests/{request_id}/decision",
+        data={"csrf_token": token, "decision": decision, "reason": reason},
+    )
+    assert resp.status_code == 303
+    case = browser.get(f"/staff/requests/{request_id}").get_data(as_text=True)
+    assert f'<dd id="case-status">{status}</dd>' in case
+    assert f"decision_{decision}" in case  # in the audit trail

@@ -115,8 +115,19 @@ def queue():
 @login_required(*LEGAL)
 def case(request_id: str):
     """One case: request, channels, accounts, matches, draft letter, trail."""
-    data = review.case(get_db(), request_id, deadlines.now())
-    return render_template("staff/case.html", case=data, error=request.args.get("e"))
+    from ..letters import letter_context, render
+
+    db = get_db()
+    data = review.case(db, request_id, deadlines.now())
+    context = letter_context(db, request_id, current_app.config, deadlines.now())
+    draft = render(context, "txt").body.decode()
+    return render_template(
+        "staff/case.html",
+        case=data,
+        draft=draft,
+        draft_kind=context["kind"],
+        error=request.args.get("e"),
+    )
 
 
 @bp.post("/requests/<request_id>/decision")
