@@ -305,7 +305,15 @@ def status_view(
         "received_at": row["received_at"],
         "due_at": row["due_at"],
         "verified_channels": verified_channels(row),
-        "removals": [],
+        "removals": [
+            dict(r)
+            for r in db.query(
+                "SELECT a.dataset, a.dataset_version, a.acknowledged_at"
+                " FROM removal_acks a JOIN removal_lists l ON l.id = a.list_id"
+                " WHERE l.request_id = ? ORDER BY a.acknowledged_at",
+                [row["id"]],
+            )
+        ],
     }
 
 

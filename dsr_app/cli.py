@@ -299,6 +299,80 @@ def audit_verify(db_path: Path | None) -> None:
 
 
 @cli.group()
+def removals() -> None:
+    """Removal lists: apply them to manifests and check that they were applied."""
+
+
+def _public_key(db_path: Path | None, given: str | None) -> str:
+    if given:
+        return given
+    from .signing import public_key_b64
+
+    path = config.resolve_db_path(db_path)
+    return public_key_b64(config.instance_dir(path, config.settings()["INSTANCE_DIR"]))
+
+
+_list_option = click.option(
+    "--list",
+    "lists",
+    multiple=True,
+    required=True,
+    type=click.Path(path_type=Path),
+    help="A removal list (JSON); repeatable.",
+)
+_key_option = click.option(
+    "--public-key", help="Base64 public key, or a file holding it (default: ours)."
+)
+
+
+@removals.command(name="apply")
+@db_option
+@_list_option
+@click.option("--manifest", "manifest", required=True, type=click.Path(path_type=Path))
+@click.option("--out", "out", required=True, type=click.Path(path_type=Path))
+@_key_option
+def removals_apply(db_path, lists, manifest, out, public_key) -> None:
+    """Write the manifest minus the listed records to OUT (signatures checked first)."""
+    from .removal_apply import apply, load_lists
+
+    targets = load_lists(lists, _public_key(db_path, public_key))
+    click.echo(apply(manifest, out, targets).summary())
+
+
+@removals.command(name="verify")
+@db_option
+@_list_option
+@click.option("--manifest", "manifest", required=True, type=click.Path(path_type=Path))
+@_key_option
+def removals_verify(db_path, lists, manifest, public_key) -> None:
+    """Exit 0 if none of the listed records is in the manifest, else 1 and list them."""
+    from .removal_apply import load_lists, still_present
+
+    if not manifest.is_file():
+        raise BadInputError(f"{manifest}: no such file")
+    present = still_present(
+        manifest, load_lists(lists, _public_key(db_path, public_key))
+    )
+    for dataset, record_id in present:
+        click.echo(f"still present: {dataset} {record_id}")
+    if present:
+        sys.exit(ExitCode.CHECK_FAILED)
+    click.echo("none of the listed records is present")
+
+
+@cli.group()
+def keys() -> None:
+    """The key pair that signs removal lists."""
+
+
+@keys.command(name="public")
+@db_option
+def keys_public(db_path: Path | None) -> None:
+    """Print the Ed25519 public key that signs removal lists (base64)."""
+    click.echo(_public_key(db_path, None))
+
+
+@cli.group()
 def accounts() -> None:
     """The platform account registry."""
 

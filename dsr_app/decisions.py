@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
+from pathlib import Path
 
 import sqlite_utils
 
@@ -94,8 +95,12 @@ def decide(
     reason: str | None = None,
     include: Iterable[str] = (),
     exclude: Iterable[str] = (),
+    instance: Path | None = None,
 ) -> dict:
     """Take ``decision`` on a request; returns its new state.
+
+    Approving an objection or erasure issues its signed removal list in the same
+    transaction (``instance``: the folder of the signing key).
 
     :raises Conflict: the request's state does not allow it (or an extension after
         the first month, or a second extension).
@@ -163,6 +168,10 @@ def decide(
                 ],
             )
         audit.append(db, actor, f"decision_{decision}", request_id, detail, at)
+        if decision == "approve" and row["type"] in ("objection", "erasure"):
+            from .removal import issue
+
+            issue(db, request_id, staff["id"], instance or Path("instance"), at)
     return _row(db, request_id)
 
 

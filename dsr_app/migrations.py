@@ -339,3 +339,39 @@ def m008_staff_sessions(db: sqlite_utils.Database) -> None:
         ) STRICT;
         """
     )
+
+
+@migrations()
+def m009_removal_lists(db: sqlite_utils.Database) -> None:
+    """Signed removal lists, their acknowledgements, and the suppression hashes."""
+    db.executescript(
+        """
+        CREATE TABLE removal_lists (
+            id TEXT PRIMARY KEY,
+            request_id TEXT NOT NULL REFERENCES requests (id),
+            issued_at TEXT NOT NULL,
+            entries INTEGER NOT NULL,
+            document TEXT NOT NULL              -- the signed JSON (contract §6)
+        ) STRICT;
+        CREATE INDEX removal_lists_request ON removal_lists (request_id);
+
+        CREATE TABLE removal_acks (
+            list_id TEXT NOT NULL REFERENCES removal_lists (id),
+            dataset TEXT NOT NULL,
+            dataset_version TEXT NOT NULL,
+            acknowledged_at TEXT NOT NULL,
+            acknowledged_by INTEGER NOT NULL,
+            PRIMARY KEY (list_id, dataset, dataset_version)
+        ) STRICT;
+
+        -- Identifiers to keep out of future training: keyed hashes only.
+        CREATE TABLE suppression (
+            type TEXT NOT NULL CHECK (type IN ('account_id', 'email', 'phone',
+                'handle')),
+            hmac_sha256 TEXT NOT NULL,
+            request_id TEXT NOT NULL REFERENCES requests (id),
+            added_at TEXT NOT NULL,
+            PRIMARY KEY (type, hmac_sha256, request_id)
+        ) STRICT;
+        """
+    )

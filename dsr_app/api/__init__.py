@@ -211,4 +211,7 @@ def init_api(app: Flask) -> Api:
 
     api.register_blueprint(requests_api.blp)
     api.register_blueprint(staff_api.blp)
+    from . import removal_lists
+
+    api.register_blueprint(removal_lists.blp)
     return api

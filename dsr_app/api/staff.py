@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import wraps
+from pathlib import Path
 
 from flask import abort, current_app, g, request
 from flask.views import MethodView
@@ -115,6 +116,7 @@ class Decision(MethodView):
             data.get("reason"),
             data.get("include") or (),
             data.get("exclude") or (),
+            Path(current_app.config["INSTANCE_DIR"]),
         )
         notify_requester(db, current_app.config, request_id, deadlines.now())
         return review.case(db, request_id, deadlines.now())

@@ -5,6 +5,7 @@ token (Flask-WTF), so a decision cannot be forged from another origin."""
 from __future__ import annotations
 
 from functools import wraps
+from pathlib import Path
 
 from flask import (
     Blueprint,
@@ -152,6 +153,7 @@ def decide(request_id: str):
             form.get("reason"),
             include,
             exclude,
+            Path(current_app.config["INSTANCE_DIR"]),
         )
     except (BadInput, Conflict) as exc:
         return redirect(

@@ -1,0 +1,206 @@
+"""``/api/v1/removal-lists`` for training teams, and ``/api/v1/suppression-list``."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+from flask import Response
+from flask.views import MethodView
+from marshmallow import Schema, validate
+
+from .. import audit, deadlines
+from ..db import get_db, write_transaction
+from ..errors import NotFound
+from ..schemas import StrictString
+from . import Blueprint
+from .staff import STAFF_TOKEN, current_staff, require_role
+
+blp = Blueprint(
+    "removal_lists",
+    __name__,
+    url_prefix="/api/v1",
+    description="Training teams: signed removal lists and the suppression list.",
+)
+READERS = ("training", "admin", "legal")
+TRAINING = ("training", "admin")
+_CSV_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\0")
+
+
+class ListFormatSchema(Schema):
+    """Which format of a removal list."""
+
+    format = StrictString(load_default="json", validate=validate.OneOf(("json", "csv")))
+
+
+class AckSchema(Schema):
+    """Which dataset version a training team removed the entries from."""
+
+    dataset = StrictString(required=True, validate=validate.Length(min=1, max=256))
+    dataset_version = StrictString(
+        required=True, validate=validate.Length(min=1, max=256)
+    )
+
+
+def _acks(db, list_id: str) -> list[dict]:
+    return [
+        dict(r)
+        for r in db.query(
+            "SELECT dataset, dataset_version, acknowledged_at FROM removal_acks"
+            " WHERE list_id = ? ORDER BY acknowledged_at",
+            [list_id],
+        )
+    ]
+
+
+def csv_cell(value: object) -> str:
+    """A CSV cell safe against formula injection (OWASP ASVS 1.2.10)."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(_CSV_TRIGGERS) else text
+
+
+def as_csv(document: dict) -> str:
+    """A list's entries as RFC 4180 CSV (quoted where needed, CRLF line ends)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(
+        ["list_id", "request_type", "dataset", "record_id", "content_sha256", "reason"]
+    )
+    for entry in document["entries"]:
+        writer.writerow(
+            [
+                csv_cell(v)
+                for v in (
+                    document["id"],
+                    document["request_type"],
+                    entry["dataset"],
+                    entry["record_id"],
+                    entry["content_sha256"],
+                    entry["reason"],
+                )
+            ]
+        )
+    return out.getvalue()
+
+
+@blp.route("/removal-lists")
+class RemovalLists(MethodView):
+    """Every removal list, newest first."""
+
+    decorators = [require_role(*READERS)]
+
+    @blp.doc(security=STAFF_TOKEN)
+    @blp.response(200, description="The lists: `{'items': [...]}`.")
+    def get(self):
+        """Lists with their entry counts and acknowledgements."""
+        db = get_db()
+        items = [
+            {
+                "id": r["id"],
+                "request_id": r["request_id"],
+                "issued_at": r["issued_at"],
+                "entries": r["entries"],
+                "acks": _acks(db, r["id"]),
+            }
+            for r in db.query(
+                "SELECT id, request_id, issued_at, entries FROM removal_lists"
+                " ORDER BY issued_at DESC, id"
+            )
+        ]
+        return {"items": items}
+
+
+def _document(list_id: str) -> dict:
+    row = (
+        get_db()
+        .execute("SELECT document FROM removal_lists WHERE id = ?", [list_id])
+        .fetchone()
+    )
+    if row is None:
+        raise NotFound("no such removal list")
+    return json.loads(row[0])
+
+
+@blp.route("/removal-lists/<list_id>")
+class RemovalList(MethodView):
+    """One removal list."""
+
+    decorators = [require_role(*READERS)]
+
+    @blp.doc(security=STAFF_TOKEN)
+    @blp.arguments(ListFormatSchema, location="query")
+    @blp.response(200, description="The signed list (JSON) or its entries (CSV).")
+    def get(self, args, list_id):
+        """The signed list as JSON, or its entries as CSV (`format=json|csv`)."""
+        document = _document(list_id)
+        if args["format"] == "csv":
+            response = Response(as_csv(document), mimetype="text/csv")
+            response.headers["Content-Disposition"] = (
+                'attachment; filename="removal-list.csv"'
+            )
+            return response
+        return document
+
+
+@blp.route("/removal-lists/<list_id>/ack")
+class Acknowledge(MethodView):
+    """A training team confirms it removed the entries from a dataset version."""
+
+    decorators = [require_role(*TRAINING)]
+
+    @blp.doc(security=STAFF_TOKEN)
+    @blp.arguments(AckSchema)
+    @blp.response(200, description="The list's acknowledgements.")
+    def post(self, data, list_id):
+        """Acknowledge a list for one dataset and version (idempotent)."""
+        document = _document(list_id)
+        db = get_db()
+        at = deadlines.now()
+        user = current_staff()
+        with write_transaction(db):
+            added = db.execute(
+                "INSERT OR IGNORE INTO removal_acks (list_id, dataset, dataset_version,"
+                " acknowledged_at, acknowledged_by) VALUES (?, ?, ?, ?, ?)",
+                [
+                    list_id,
+                    data["dataset"],
+                    data["dataset_version"],
+                    at.isoformat(),
+                    user["id"],
+                ],
+            ).rowcount
+            if added:
+                audit.append(
+                    db,
+                    f"staff:{user['id']}",
+                    "removal_acknowledged",
+                    document["request_id"],
+                    {
+                        "list_id": list_id,
+                        "dataset": data["dataset"],
+                        "dataset_version": data["dataset_version"],
+                    },
+                    at,
+                )
+        return {"id": list_id, "acks": _acks(db, list_id)}
+
+
+@blp.route("/suppression-list")
+class Suppression(MethodView):
+    """Identifiers to keep out of future training, as keyed hashes."""
+
+    decorators = [require_role(*READERS)]
+
+    @blp.doc(security=STAFF_TOKEN)
+    @blp.response(200, description='`{"items": [{"type", "hmac_sha256"}]}`')
+    def get(self):
+        """Every suppressed identifier (HMAC-SHA-256; nothing in clear)."""
+        return {
+            "items": [
+                dict(r)
+                for r in get_db().query(
+                    "SELECT DISTINCT type, hmac_sha256 FROM suppression ORDER BY 1, 2"
+                )
+            ]
+        }

@@ -1,0 +1,162 @@
+"""Applying removal lists to manifest files, and checking that they were applied.
+
+Used by training pipelines through ``dsr removals apply`` and ``verify``. Signatures
+are checked before anything is read or written. ``apply`` streams: every record that
+stays is written exactly as it was (JSON Lines byte for byte; Parquet with its schema
+and row order), into a temporary file renamed over OUT only when complete.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import os
+import tempfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import orjson
+
+from .errors import BadInput
+from .manifests import FORMATS, Limits, jsonl_lines, manifest_format
+from .removal import FORMAT
+from .signing import load_public_key, verify
+
+
+@dataclass
+class Targets:
+    """What the lists remove: (dataset, record_id) pairs and content hashes."""
+
+    keys: set[tuple[str, str]] = field(default_factory=set)
+    hashes: set[str] = field(default_factory=set)
+    entries: int = 0
+    found: set[tuple[str, str]] = field(default_factory=set)
+
+    def hit(self, dataset, record_id, digest) -> bool:
+        """Whether a record is listed (by dataset and id, or by content hash)."""
+        key = (dataset, record_id)
+        if key in self.keys or (digest and digest in self.hashes):
+            self.found.add(key)
+            return True
+        return False
+
+
+def load_lists(paths: Iterable[str | Path], public_key: str) -> Targets:
+    """Read and check every list; all must be signed by ``public_key``.
+
+    :raises BadInput: an unreadable file, another format, or a signature that does
+        not check (then nothing is applied at all).
+    """
+    key = load_public_key(public_key)
+    targets = Targets()
+    for path in paths:
+        path = Path(path)
+        try:
+            document = orjson.loads(path.read_bytes())
+        except (OSError, orjson.JSONDecodeError) as exc:
+            raise BadInput(str(path), f"not a readable removal list: {exc}") from exc
+        if not isinstance(document, dict) or document.get("format") != FORMAT:
+            raise BadInput(str(path), f"not a {FORMAT} document")
+        if not verify(document, key):
+            raise BadInput(str(path), "the signature does not check with this key")
+        for entry in document.get("entries", []):
+            targets.keys.add((entry["dataset"], entry["record_id"]))
+            if entry.get("content_sha256"):
+                targets.hashes.add(entry["content_sha256"])
+            targets.entries += 1
+    return targets
+
+
+def _record_key(rec: dict) -> tuple:
+    text = rec.get("text")
+    digest = rec.get("content_sha256")
+    if not digest and isinstance(text, str):
+        digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return rec.get("dataset"), rec.get("record_id"), (digest or "").lower()
+
+
+@dataclass(frozen=True)
+class ApplyReport:
+    """What one application did."""
+
+    read: int
+    removed: int
+    not_found: int
+
+    def summary(self) -> str:
+        return (
+            f"{self.read:,} records read, {self.removed:,} removed, "
+            f"{self.not_found:,} list entries not found"
+        )
+
+
+def _jsonl_kept(path: Path, targets: Targets) -> Iterator[tuple[bool, bytes]]:
+    for _, line in jsonl_lines(path, Limits()):
+        try:
+            rec = orjson.loads(line)
+        except orjson.JSONDecodeError:
+            yield False, line  # not ours to judge: kept as it was
+            continue
+        listed = isinstance(rec, dict) and targets.hit(*_record_key(rec))
+        yield listed, line
+
+
+def apply(in_path: Path, out_path: Path, targets: Targets) -> ApplyReport:
+    """Write IN minus the listed records to OUT (atomically)."""
+    fmt = manifest_format(in_path)
+    if fmt is None:
+        raise BadInput(str(in_path), f"not a manifest ({', '.join(FORMATS)})")
+    if not in_path.is_file():
+        raise BadInput(str(in_path), "no such file")
+    out_path = Path(out_path)
+    fd, tmp = tempfile.mkstemp(dir=out_path.parent or ".", prefix=".dsr-apply-")
+    os.close(fd)
+    read = removed = 0
+    try:
+        if fmt == "parquet":
+            read, removed = _apply_parquet(in_path, Path(tmp), targets)
+        else:
+            opener = gzip.open if out_path.name.endswith(".gz") else open
+            with opener(tmp, "wb") as out:
+                for listed, line in _jsonl_kept(in_path, targets):
+                    read += 1
+                    if listed:
+                        removed += 1
+                    else:
+                        out.write(line)
+        os.replace(tmp, out_path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return ApplyReport(read, removed, len(targets.keys - targets.found))
+
+
+def _apply_parquet(in_path: Path, tmp: Path, targets: Targets) -> tuple[int, int]:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    source = pq.ParquetFile(in_path)
+    read = removed = 0
+    with pq.ParquetWriter(tmp, source.schema_arrow) as writer:
+        for batch in source.iter_batches(batch_size=10_000):
+            rows = batch.to_pylist()
+            keep = [not targets.hit(*_record_key(r)) for r in rows]
+            read += len(rows)
+            removed += keep.count(False)
+            writer.write_table(pa.Table.from_batches([batch]).filter(pa.array(keep)))
+    return read, removed
+
+
+def still_present(in_path: Path, targets: Targets) -> list[tuple[str, str]]:
+    """Listed records that are still in IN (sorted)."""
+    if manifest_format(in_path) == "parquet":
+        import pyarrow.parquet as pq
+
+        for batch in pq.ParquetFile(in_path).iter_batches(batch_size=10_000):
+            for row in batch.to_pylist():
+                targets.hit(*_record_key(row))
+    else:
+        for _ in _jsonl_kept(in_path, targets):
+            pass
+    return sorted(targets.found)

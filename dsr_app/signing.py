@@ -1,0 +1,121 @@
+"""Ed25519 signatures over canonical JSON, and keyed hashes of suppressed identifiers.
+
+Canonical form (contract section 6): the document without its ``signature`` member,
+JSON with sorted keys, no spaces (``separators=(",", ":")``), ``ensure_ascii=False``,
+UTF-8.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+    Ed25519PrivateKey,
+    Ed25519PublicKey,
+)
+
+from .config import instance_secret
+from .errors import BadInput
+
+KEY_FILE = "removal_signing_key.pem"
+
+
+def canonical(document: Mapping) -> bytes:
+    """The bytes a signature covers."""
+    body = {k: v for k, v in document.items() if k != "signature"}
+    return json.dumps(
+        body, sort_keys=True, separators=(",", ":"), ensure_ascii=False
+    ).encode("utf-8")
+
+
+def private_key(folder: Path) -> Ed25519PrivateKey:
+    """The instance's signing key, created on first use (file mode 0600)."""
+    path = Path(folder) / KEY_FILE
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        pem = Ed25519PrivateKey.generate().private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass  # another process made it first
+        else:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(pem)
+    return serialization.load_pem_private_key(path.read_bytes(), password=None)
+
+
+def public_key_b64(folder: Path) -> str:
+    """The instance's public key, raw 32 bytes in base64."""
+    raw = (
+        private_key(folder)
+        .public_key()
+        .public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    )
+    return base64.b64encode(raw).decode()
+
+
+def key_id(public_b64: str) -> str:
+    """A short id of a public key (first 16 hex digits of its SHA-256)."""
+    return hashlib.sha256(base64.b64decode(public_b64)).hexdigest()[:16]
+
+
+def sign(document: dict, folder: Path) -> dict:
+    """``document`` with its ``signature`` member added."""
+    key = private_key(folder)
+    value = key.sign(canonical(document))
+    signed = {k: v for k, v in document.items() if k != "signature"}
+    signed["signature"] = {
+        "alg": "ed25519",
+        "key_id": key_id(public_key_b64(folder)),
+        "value": base64.b64encode(value).decode(),
+    }
+    return signed
+
+
+def load_public_key(value: str) -> Ed25519PublicKey:
+    """A public key from a file holding the base64 value, or the value itself.
+
+    :raises BadInput: neither a readable file nor a base64 Ed25519 key.
+    """
+    text = value.strip()
+    path = Path(text)
+    if len(text) < 200 and path.is_file():
+        text = path.read_text().strip()
+    try:
+        raw = base64.b64decode(text, validate=True)
+        return Ed25519PublicKey.from_public_bytes(raw)
+    except ValueError as exc:
+        raise BadInput("--public-key", "not a base64 Ed25519 public key") from exc
+
+
+def verify(document: Mapping, public: Ed25519PublicKey) -> bool:
+    """Whether ``document``'s signature checks under ``public``."""
+    signature = document.get("signature")
+    if not isinstance(signature, dict) or signature.get("alg") != "ed25519":
+        return False
+    try:
+        public.verify(base64.b64decode(signature.get("value", "")), canonical(document))
+    except (InvalidSignature, ValueError):
+        return False
+    return True
+
+
+def suppression_hash(folder: Path, kind: str, value: str) -> str:
+    """HMAC-SHA-256 of an identifier under the instance's secret suppression key.
+
+    Lists carry only these: no clear name, e-mail or phone (optout.md section 8).
+    """
+    key = instance_secret(Path(folder), "suppression_hmac_key")
+    return hmac.new(key, f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()

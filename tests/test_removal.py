@@ -1,0 +1,326 @@
+"""Removal lists: issued on approval, signed, applied and verified by the CLI,
+acknowledged by training teams; erasure purges our own index."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+
+import pyarrow.parquet as pq
+import pytest
+
+from dsr_app.db import open_db
+
+from .conftest import RECORDS_JSONL, RECORDS_PARQUET, assert_api_error, bearer
+from .test_letters import decided
+
+
+@pytest.fixture
+def objection(api, staff, db_path, run):
+    """An approved objection by Zoë over tests/data/records.jsonl, and its list."""
+    created = decided(api, staff, db_path, run, "objection", "en")
+    lists = api.get("/api/v1/removal-lists", headers=staff["training"]).get_json()
+    (item,) = lists["items"]
+    document = api.get(
+        f"/api/v1/removal-lists/{item['id']}", headers=staff["training"]
+    ).get_json()
+    return created, document
+
+
+def _save(tmp_path, document, name="rl.json"):
+    path = tmp_path / name
+    path.write_text(json.dumps(document, ensure_ascii=False))
+    return path
+
+
+def test_approval_issues_a_signed_list_without_clear_identifiers(
+    objection, run, db_path
+):
+    created, document = objection
+    assert document["format"] == "dsr-removal-list/1"
+    assert document["request_id"] == created["id"]
+    assert document["legal_basis"] == "GDPR Art. 21(1)"
+    assert {
+        (e["dataset"], e["record_id"], e["reason"]) for e in document["entries"]
+    } >= {
+        ("tiny", "t-1", "own_content"),
+        ("tiny", "t-5", "own_content"),
+        ("tiny", "t-2", "mention"),
+    }
+    assert {s["type"] for s in document["suppression"]} == {
+        "account_id",
+        "email",
+        "handle",
+    }
+    text = json.dumps(document, ensure_ascii=False).lower()
+    for clear in (
+        "zoe@example.eu",
+        "müller",
+        "mueller",
+        "hallo",
+        "+49",
+        "acc-1",
+        "zoe.mueller",
+    ):
+        assert clear not in text, clear
+    from dsr_app.signing import load_public_key, verify
+
+    public = run("keys", "public").output.strip()
+    assert verify(document, load_public_key(public))
+    edited = json.loads(json.dumps(document))
+    edited["entries"] = edited["entries"][1:]
+    assert not verify(edited, load_public_key(public))
+    key_file = db_path.parent / "removal_signing_key.pem"
+    assert key_file.stat().st_mode & 0o777 == 0o600
+
+
+def test_suppression_list_serves_hashes_only(api, staff, objection):
+    body = api.get("/api/v1/suppression-list", headers=staff["training"]).get_json()
+    assert len(body["items"]) == 3
+    for item in body["items"]:
+        assert set(item) == {"type", "hmac_sha256"} and len(item["hmac_sha256"]) == 64
+
+
+def test_apply_removes_listed_records_and_keeps_others_byte_for_byte(
+    objection, run, tmp_path
+):
+    _, document = objection
+    rl = _save(tmp_path, document)
+    out = tmp_path / "out.jsonl"
+    result = run(
+        "removals", "apply", "--list", rl, "--manifest", RECORDS_JSONL, "--out", out
+    )
+    assert result.exit_code == 0, result.output
+    assert "5 records read, 3 removed" in result.output
+    kept = [
+        line
+        for line in RECORDS_JSONL.read_bytes().splitlines(keepends=True)
+        if json.loads(line)["record_id"] in ("t-3", "t-4")
+    ]
+    assert out.read_bytes() == b"".join(kept)
+    assert run("removals", "verify", "--list", rl, "--manifest", out).exit_code == 0
+    present = run("removals", "verify", "--list", rl, "--manifest", RECORDS_JSONL)
+    assert present.exit_code == 1 and "still present: tiny t-1" in present.output
+
+
+def test_apply_on_gzip_and_parquet(objection, run, tmp_path):
+    _, document = objection
+    rl = _save(tmp_path, document)
+    gz_in = tmp_path / "in.jsonl.gz"
+    gz_in.write_bytes(gzip.compress(RECORDS_JSONL.read_bytes()))
+    gz_out = tmp_path / "out.jsonl.gz"
+    assert (
+        run(
+            "removals", "apply", "--list", rl, "--manifest", gz_in, "--out", gz_out
+        ).exit_code
+        == 0
+    )
+    assert len(gzip.decompress(gz_out.read_bytes()).splitlines()) == 2
+    pq_out = tmp_path / "out.parquet"
+    assert (
+        run(
+            "removals",
+            "apply",
+            "--list",
+            rl,
+            "--manifest",
+            RECORDS_PARQUET,
+            "--out",
+            pq_out,
+        ).exit_code
+        == 0
+    )
+    before, after = pq.read_table(RECORDS_PARQUET), pq.read_table(pq_out)
+    assert after.schema == before.schema
+    assert after.column("record_id").to_pylist() == ["t-3", "t-4"]
+    assert run("removals", "verify", "--list", rl, "--manifest", pq_out).exit_code == 0
+
+
+def test_tampered_list_or_wrong_key_writes_nothing(objection, run, tmp_path):
+    _, document = objection
+    tampered = json.loads(json.dumps(document))
+    tampered["entries"].append(
+        {
+            "dataset": "tiny",
+            "record_id": "t-4",
+            "content_sha256": "",
+            "reason": "mention",
+        }
+    )
+    bad = _save(tmp_path, tampered, "bad.json")
+    out = tmp_path / "out.jsonl"
+    result = run(
+        "removals", "apply", "--list", bad, "--manifest", RECORDS_JSONL, "--out", out
+    )
+    assert result.exit_code == 2 and "signature does not check" in result.output
+    assert not out.exists()
+    good = _save(tmp_path, document)
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    other = (
+        Ed25519PrivateKey.generate()
+        .public_key()
+        .public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    )
+    import base64
+
+    wrong = base64.b64encode(other).decode()
+    result = run(
+        "removals",
+        "apply",
+        "--list",
+        good,
+        "--manifest",
+        RECORDS_JSONL,
+        "--out",
+        out,
+        "--public-key",
+        wrong,
+    )
+    assert result.exit_code == 2 and not out.exists()
+    assert (
+        run(
+            "removals",
+            "verify",
+            "--list",
+            good,
+            "--manifest",
+            RECORDS_JSONL,
+            "--public-key",
+            "not base64!",
+        ).exit_code
+        == 2
+    )
+    assert not any(p.name.startswith(".dsr-apply-") for p in tmp_path.iterdir())
+
+
+def test_several_lists_and_a_missing_input(
+    objection, api, staff, db_path, run, tmp_path
+):
+    _, document = objection
+    rl = _save(tmp_path, document)
+    key_file = tmp_path / "key.txt"
+    key_file.write_text(run("keys", "public").output)
+    out = tmp_path / "out.jsonl"
+    result = run(
+        "removals",
+        "apply",
+        "--list",
+        rl,
+        "--list",
+        rl,
+        "--manifest",
+        RECORDS_JSONL,
+        "--out",
+        out,
+        "--public-key",
+        key_file,
+    )
+    assert result.exit_code == 0 and "3 removed" in result.output
+    missing = run(
+        "removals",
+        "apply",
+        "--list",
+        rl,
+        "--manifest",
+        tmp_path / "none.jsonl",
+        "--out",
+        out,
+    )
+    assert missing.exit_code == 2
+
+
+def test_acknowledgement_reaches_the_requester(api, staff, objection):
+    created, document = objection
+    url = f"/api/v1/removal-lists/{document['id']}/ack"
+    body = {"dataset": "tiny", "dataset_version": "1"}
+    assert_api_error(api.post(url, json=body, headers=staff["legal"]), 403)
+    resp = api.post(url, json=body, headers=staff["training"])
+    assert resp.status_code == 200 and len(resp.get_json()["acks"]) == 1
+    again = api.post(url, json=body, headers=staff["training"])
+    assert len(again.get_json()["acks"]) == 1  # idempotent
+    status = api.get(f"/api/v1/requests/{created['id']}", headers=bearer(created))
+    (removal,) = status.get_json()["removals"]
+    assert removal["dataset"] == "tiny" and removal["dataset_version"] == "1"
+    assert_api_error(
+        api.post(url, json={"dataset": "tiny"}, headers=staff["training"]),
+        400,
+        "dataset_version",
+    )
+
+
+def test_csv_download_is_quoted_and_safe_from_formulas():
+    from dsr_app.api.removal_lists import as_csv
+
+    document = {
+        "id": "rl_x",
+        "request_type": "objection",
+        "entries": [
+            {
+                "dataset": '=HYPERLINK("http://evil")',
+                "record_id": "+1,2",
+                "content_sha256": "-3",
+                "reason": "@mention",
+            }
+        ],
+    }
+    text = as_csv(document)
+    assert text.endswith("\r\n")
+    row = text.splitlines()[1]
+    assert row.startswith('rl_x,objection,"\'=HYPERLINK(""http://evil"")"')
+    assert '"\'+1,2"' in row and ",'-3," in row and row.endswith("'@mention")
+
+
+def test_erasure_purges_the_text_from_our_index(api, staff, db_path, run):
+    from dsr_app.search import identity_for, search
+
+    created = decided(api, staff, db_path, run, "erasure", "en")
+    db = open_db(db_path)
+    row = db.execute(
+        "SELECT text, content_sha256 FROM records WHERE record_id = 't-1'"
+    ).fetchone()
+    assert row[0] is None and len(row[1]) == 64  # hash kept for verification
+    fts = db.execute(
+        "SELECT count(*) FROM records_fts WHERE records_fts MATCH 'lukasik'"
+    ).fetchone()[0]
+    assert fts == 0
+    keys = db.execute(
+        "SELECT count(*) FROM text_identifiers WHERE value = 'e:zoe@example.eu'"
+    ).fetchone()[0]
+    assert keys == 0
+    again = search(db, identity_for(db, created["id"]))
+    assert not any(m.record_id == "t-1" and m.matched_on != "account" for m in again)
+    assert "Hallo" not in json.dumps(
+        [dict(r) for r in db.query("SELECT snippet FROM matches")]
+    )
+
+
+def test_approved_objection_with_nothing_to_remove_still_suppresses(
+    api, staff, db_path, run
+):
+    from .conftest import REGISTRY, new_request, verify
+
+    run("accounts", "import", REGISTRY)
+    created = new_request(
+        api, email="jeanne@example.net", full_name="Jeanne Dupré", country="FR"
+    )
+    verify(api, db_path, created, "email", "jeanne@example.net")
+    from dsr_app.jobs import run_pending
+
+    run_pending(open_db(db_path))
+    api.post(
+        f"/api/v1/staff/requests/{created['id']}/decision",
+        json={"decision": "approve"},
+        headers=staff["legal"],
+    )
+    (item,) = api.get("/api/v1/removal-lists", headers=staff["training"]).get_json()[
+        "items"
+    ]
+    assert item["entries"] == 0
+    document = api.get(
+        f"/api/v1/removal-lists/{item['id']}", headers=staff["training"]
+    ).get_json()
+    assert {s["type"] for s in document["suppression"]} >= {"email", "account_id"}
+    assert os.environ.get("DSR_DB")  # the autouse fixture kept us isolated
