@@ -139,7 +139,10 @@ def ingest_command(
         if new:
             from .jobs import search_after_ingest
 
-            searched = search_after_ingest(db)
+            instance = config.instance_dir(
+                config.resolve_db_path(db_path), config.settings()["INSTANCE_DIR"]
+            )
+            searched = search_after_ingest(db, instance)
             if searched:
                 click.echo(f"searched again for {searched} request(s)", err=True)
     for item in report.files:

@@ -168,6 +168,8 @@ _PAGES: dict[str, dict[str, str]] = {
         "s_letter_html": "Read it",
         "s_letter_txt": "plain text",
         "s_data": "Your data (JSON)",
+        "s_removals": "Removed from training data",
+        "s_removed": "removed from dataset {dataset} version {version} on {date}",
         "link_expired_h1": "This link no longer works",
         "link_expired": "Links in our e-mails work once. Open the newest e-mail "
         "from us, or make a new request.",
@@ -248,6 +250,8 @@ _PAGES: dict[str, dict[str, str]] = {
         "s_letter_html": "Lesen",
         "s_letter_txt": "Text",
         "s_data": "Ihre Daten (JSON)",
+        "s_removals": "Aus den Trainingsdaten entfernt",
+        "s_removed": "entfernt aus Datensatz {dataset}, Version {version}, am {date}",
         "link_expired_h1": "Dieser Link funktioniert nicht mehr",
         "link_expired": "Links in unseren E-Mails funktionieren einmal. Öffnen Sie "
         "die neueste E-Mail von uns oder stellen Sie eine neue "
@@ -330,6 +334,8 @@ _PAGES: dict[str, dict[str, str]] = {
         "s_letter_html": "Le lire",
         "s_letter_txt": "texte",
         "s_data": "Vos données (JSON)",
+        "s_removals": "Retiré des données d'entraînement",
+        "s_removed": "retiré du jeu de données {dataset}, version {version}, le {date}",
         "link_expired_h1": "Ce lien ne fonctionne plus",
         "link_expired": "Les liens de nos e-mails fonctionnent une fois. Ouvrez "
         "notre e-mail le plus récent, ou faites une nouvelle "

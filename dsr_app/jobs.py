@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
+from pathlib import Path
 
 import sqlite_utils
 
@@ -33,14 +34,20 @@ HANDLERS: dict[str, Callable[[sqlite_utils.Database, str], object]] = {
 }
 
 
-def search_after_ingest(db: sqlite_utils.Database) -> int:
-    """New manifests are in: search again for every open or decided request."""
+def search_after_ingest(db: sqlite_utils.Database, instance: Path | None = None) -> int:
+    """New manifests are in: search again for every open or decided request, and
+    issue follow-up removal lists for approved objections and erasures."""
+    from .db import write_transaction
+    from .removal import follow_up
     from .search import requests_to_search
 
     at = deadlines.now()
     count = 0
     for request_id in requests_to_search(db):
         search_and_store(db, request_id, at)
+        if instance is not None:
+            with write_transaction(db):
+                follow_up(db, request_id, instance, at)
         count += 1
     return count
 

@@ -375,3 +375,14 @@ def m009_removal_lists(db: sqlite_utils.Database) -> None:
         ) STRICT;
         """
     )
+
+
+@migrations()
+def m010_follow_ups(db: sqlite_utils.Database) -> None:
+    """Follow-up removal lists, linked to the list they extend."""
+    db.executescript(
+        """
+        ALTER TABLE removal_lists ADD COLUMN follow_up_of TEXT;
+        ALTER TABLE requests ADD COLUMN follow_up_weak INTEGER NOT NULL DEFAULT 0;
+        """
+    )

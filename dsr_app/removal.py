@@ -161,3 +161,149 @@ def purge(db: sqlite_utils.Database, request_id: str, entries: Iterable[dict]) -
             [request_id, entry["dataset"], entry["record_id"]],
         )
     return count
+
+
+def follow_up(
+    db: sqlite_utils.Database, request_id: str, folder: Path, at: datetime
+) -> dict | None:
+    """After new manifests: a follow-up list for an approved objection or erasure.
+
+    New verified matches, and new records carrying the content hash of an entry of
+    an earlier list, are included at once and issued, signed and audited, linked to
+    the first list, without a new request. New weak matches wait for legal staff
+    (counted in ``follow_up_weak``, shown in the queue).
+    """
+    row = dict(next(db.query("SELECT * FROM requests WHERE id = ?", [request_id])))
+    if row["status"] != "completed" or row["type"] not in LEGAL_BASIS:
+        return None
+    first = db.execute(
+        "SELECT id FROM removal_lists WHERE request_id = ? ORDER BY issued_at, rowid"
+        " LIMIT 1",
+        [request_id],
+    ).fetchone()
+    if first is None:
+        return None
+    listed = {
+        (e["dataset"], e["record_id"])
+        for doc in _documents(db, request_id)
+        for e in doc["entries"]
+    }
+    hashes = {
+        e["content_sha256"]
+        for doc in _documents(db, request_id)
+        for e in doc["entries"]
+        if e["content_sha256"]
+    }
+    stamp = at.isoformat()
+    new_verified = db.execute(
+        "UPDATE matches SET decision = 'include', decided_by = 'system', decided_at = ?"
+        " WHERE request_id = ? AND decision IS NULL AND confidence = 'verified'",
+        [stamp, request_id],
+    ).rowcount
+    entries = {}
+    for dataset, record_id, digest, kind in db.execute(
+        "SELECT DISTINCT m.dataset, m.record_id, r.content_sha256, m.match_kind"
+        " FROM matches m LEFT JOIN records r ON r.dataset = m.dataset"
+        " AND r.dataset_version = m.dataset_version AND r.record_id = m.record_id"
+        " WHERE m.request_id = ? AND m.decision = 'include'"
+        " ORDER BY m.match_kind DESC",
+        [request_id],
+    ):
+        if (dataset, record_id) not in listed:
+            entries.setdefault(
+                (dataset, record_id),
+                {
+                    "dataset": dataset,
+                    "record_id": record_id,
+                    "content_sha256": digest or "",
+                    "reason": "own_content" if kind == "own" else "mention",
+                },
+            )
+    if hashes:
+        marks = ",".join("?" * len(hashes))
+        for dataset, record_id, digest in db.execute(
+            f"SELECT dataset, record_id, content_sha256 FROM records"
+            f" WHERE content_sha256 IN ({marks})",
+            sorted(hashes),
+        ):
+            if (dataset, record_id) not in listed:
+                entries.setdefault(
+                    (dataset, record_id),
+                    {
+                        "dataset": dataset,
+                        "record_id": record_id,
+                        "content_sha256": digest,
+                        "reason": "own_content",
+                    },
+                )
+    for dataset, record_id in entries:
+        # A record removed anyway: its other (weak) matches need no decision.
+        db.execute(
+            "UPDATE matches SET decision = 'include', decided_by = 'system',"
+            " decided_at = ? WHERE request_id = ? AND dataset = ? AND record_id = ?"
+            " AND decision IS NULL",
+            [stamp, request_id, dataset, record_id],
+        )
+    weak = db.execute(
+        "SELECT count(*) FROM matches WHERE request_id = ? AND decision IS NULL",
+        [request_id],
+    ).fetchone()[0]
+    db.execute(
+        "UPDATE requests SET follow_up_weak = ? WHERE id = ?", [weak, request_id]
+    )
+    if not entries:
+        return None
+    document = sign(
+        {
+            "format": FORMAT,
+            "id": "rl_" + secrets.token_urlsafe(12),
+            "request_id": request_id,
+            "request_type": row["type"],
+            "legal_basis": LEGAL_BASIS[row["type"]],
+            "issued_at": at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "approved_by": "system",
+            "follow_up_of": first[0],
+            "entries": sorted(
+                entries.values(), key=lambda e: (e["dataset"], e["record_id"])
+            ),
+            "suppression": _suppression(db, row, folder),
+        },
+        folder,
+    )
+    db.execute(
+        "INSERT INTO removal_lists (id, request_id, issued_at, entries, document,"
+        " follow_up_of) VALUES (?, ?, ?, ?, ?, ?)",
+        [
+            document["id"],
+            request_id,
+            document["issued_at"],
+            len(entries),
+            json.dumps(document, ensure_ascii=False),
+            first[0],
+        ],
+    )
+    audit.append(
+        db,
+        "system",
+        "removal_list_follow_up",
+        request_id,
+        {
+            "list_id": document["id"],
+            "follow_up_of": first[0],
+            "entries": len(entries),
+            "auto_included": new_verified,
+        },
+        at,
+    )
+    if row["type"] == "erasure":
+        purge(db, request_id, entries.values())
+    return document
+
+
+def _documents(db: sqlite_utils.Database, request_id: str) -> list[dict]:
+    return [
+        json.loads(r[0])
+        for r in db.execute(
+            "SELECT document FROM removal_lists WHERE request_id = ?", [request_id]
+        )
+    ]

@@ -32,6 +32,8 @@ def _item(row: dict, today: date, at: datetime, counts: tuple[int, int]) -> dict
         "verified_channels": verified_channels(row),
         "matches": counts[0],
         "weak_matches": counts[1],
+        # New weak matches after a follow-up search wait for a decision.
+        "follow_up_weak": row.get("follow_up_weak") or 0,
     }
 
 
@@ -68,6 +70,7 @@ def queue(
         totals[item["status"]] = totals.get(item["status"], 0) + 1
     totals["overdue"] = sum(i["overdue"] for i in items)
     totals["due_soon"] = sum(i["due_soon"] for i in items)
+    totals["follow_up"] = sum(1 for i in items if i["follow_up_weak"])
     if status:
         items = [i for i in items if i["status"] == status]
     return {"items": items, "counts": totals}
@@ -125,6 +128,16 @@ def case(db: sqlite_utils.Database, request_id: str, at: datetime) -> dict:
             )
         ],
         matches=matches,
+        removals=[
+            dict(r)
+            for r in db.query(
+                "SELECT l.id AS list_id, a.dataset, a.dataset_version,"
+                " a.acknowledged_at FROM removal_acks a"
+                " JOIN removal_lists l ON l.id = a.list_id"
+                " WHERE l.request_id = ? ORDER BY a.acknowledged_at",
+                [request_id],
+            )
+        ],
         audit=trail(db, request_id),
     )
     return view

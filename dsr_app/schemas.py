@@ -358,6 +358,7 @@ class QueueItemSchema(Schema):
     verified_channels = fields.List(fields.String())
     matches = fields.Integer()
     weak_matches = fields.Integer()
+    follow_up_weak = fields.Integer()
 
 
 class QueueSchema(Schema):
@@ -382,6 +383,7 @@ class StaffRequestSchema(QueueItemSchema):
     handles = fields.List(fields.Dict())
     searches = fields.List(fields.Dict())
     matches = fields.List(fields.Nested(MatchSchema))
+    removals = fields.List(fields.Dict())
     audit = fields.List(fields.Dict())
 
 

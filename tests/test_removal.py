@@ -324,3 +324,80 @@ def test_approved_objection_with_nothing_to_remove_still_suppresses(
     ).get_json()
     assert {s["type"] for s in document["suppression"]} >= {"email", "account_id"}
     assert os.environ.get("DSR_DB")  # the autouse fixture kept us isolated
+
+
+def test_new_dataset_version_yields_a_follow_up_list_without_staff(
+    api, staff, objection, run, tmp_path
+):
+    created, first = objection
+    original = json.loads(RECORDS_JSONL.read_text().splitlines()[0])
+    new = tmp_path / "tiny-v2.jsonl"
+    new.write_text(
+        "\n".join(
+            json.dumps(r, ensure_ascii=False)
+            for r in [
+                {**original, "record_id": "v2-copy", "author_id": "acc-9"},  # same text
+                {
+                    "record_id": "v2-mail",
+                    "dataset": "tiny",
+                    "text": "write to zoe@example.eu",
+                },
+                {
+                    "record_id": "v2-name",
+                    "dataset": "tiny",
+                    "text": "met Zoe Mueller-Lukasik",
+                },
+            ]
+        )
+        + "\n"
+    )
+    result = run("ingest", new, "--version", "2")
+    assert result.exit_code == 0, result.output
+    lists = api.get("/api/v1/removal-lists", headers=staff["training"]).get_json()
+    follow = [i for i in lists["items"] if i["id"] != first["id"]]
+    assert len(follow) == 1
+    document = api.get(
+        f"/api/v1/removal-lists/{follow[0]['id']}", headers=staff["training"]
+    ).get_json()
+    assert document["follow_up_of"] == first["id"]
+    assert document["approved_by"] == "system"
+    listed = {e["record_id"] for e in document["entries"]}
+    assert listed == {"v2-copy", "v2-mail"}  # the weak name match waits for staff
+    queue = api.get("/api/v1/staff/requests", headers=staff["legal"]).get_json()
+    item = next(i for i in queue["items"] if i["id"] == created["id"])
+    assert item["follow_up_weak"] == 1 and queue["counts"]["follow_up"] == 1
+    from dsr_app.signing import load_public_key, verify
+
+    assert verify(document, load_public_key(run("keys", "public").output.strip()))
+    assert run("audit", "verify").exit_code == 0
+
+
+def test_training_page_lists_unacknowledged_lists_and_pages_show_removals(
+    api, api_app, staff, objection, db_path
+):
+    import re
+
+    from .test_web_staff import log_in
+
+    created, document = objection
+    browser = api_app.test_client()
+    browser.environ_base["wsgi.url_scheme"] = "https"
+    log_in(browser, "training@staff.example")
+    page = browser.get("/staff/removals").get_data(as_text=True)
+    assert f'data-list="{document["id"]}"' in page
+    csv_text = browser.get(f"/staff/removals/{document['id']}?format=csv").get_data(
+        as_text=True
+    )
+    assert csv_text.startswith("list_id,request_type,dataset,record_id")
+    api.post(
+        f"/api/v1/removal-lists/{document['id']}/ack",
+        json={"dataset": "tiny", "dataset_version": "1"},
+        headers=staff["training"],
+    )
+    page = browser.get("/staff/removals").get_data(as_text=True)
+    assert "Every list is acknowledged." in page
+    legal = api_app.test_client()
+    legal.environ_base["wsgi.url_scheme"] = "https"
+    log_in(legal)
+    case = legal.get(f"/staff/requests/{created['id']}").get_data(as_text=True)
+    assert re.search(r"removed from dataset tiny version 1 on \d{4}-\d{2}-\d{2}", case)

@@ -180,3 +180,55 @@ def dashboard():
     return render_template(
         "staff/dashboard.html", data=dashboard_data(get_db(), deadlines.now())
     )
+
+
+@bp.get("/removals")
+@login_required("training", "admin")
+def removals():
+    """Removal lists not yet acknowledged, per dataset."""
+    import json
+
+    db = get_db()
+    pending: dict[str, list[dict]] = {}
+    for list_id, request_id, issued_at, document in db.execute(
+        "SELECT id, request_id, issued_at, document FROM removal_lists"
+        " ORDER BY issued_at"
+    ):
+        acked = {
+            r[0]
+            for r in db.execute(
+                "SELECT dataset FROM removal_acks WHERE list_id = ?", [list_id]
+            )
+        }
+        datasets = {e["dataset"] for e in json.loads(document)["entries"]} or {"—"}
+        for dataset in sorted(datasets - acked):
+            pending.setdefault(dataset, []).append(
+                {"id": list_id, "issued_at": issued_at, "request_id": request_id}
+            )
+    return render_template("staff/removals.html", pending=pending)
+
+
+@bp.get("/removals/<list_id>")
+@login_required("training", "admin", "legal")
+def removal_list(list_id: str):
+    """Download a removal list (format=json|csv) with the browser session."""
+    import json
+
+    from flask import Response, jsonify
+
+    from ..api.removal_lists import as_csv
+
+    row = (
+        get_db()
+        .execute("SELECT document FROM removal_lists WHERE id = ?", [list_id])
+        .fetchone()
+    )
+    if row is None:
+        abort(404)
+    document = json.loads(row[0])
+    if request.args.get("format") == "csv":
+        response = Response(as_csv(document), mimetype="text/csv")
+    else:
+        response = jsonify(document)
+    response.headers["Content-Disposition"] = "attachment"
+    return response
