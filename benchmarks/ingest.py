@@ -22,11 +22,12 @@ from .synthetic import write_jsonl
 
 
 def tree_rss(proc: psutil.Process) -> int:
-    """Resident bytes of a process and all its children."""
+    """Resident bytes of a process and all its children, shared pages counted once
+    (the sum of PSS; plain RSS would count pages shared by forked workers twice)."""
     total = 0
     for p in [proc, *proc.children(recursive=True)]:
         try:
-            total += p.memory_info().rss
+            total += p.memory_full_info().pss
         except psutil.Error:
             pass
     return total
@@ -37,6 +38,11 @@ def run_ingest(manifest: Path, db: Path, workers: int | None) -> tuple[float, in
     argv = [sys.executable, "-m", "dsr_app", "ingest", str(manifest), "--db", str(db)]
     if workers:
         argv += ["--workers", str(workers)]
+    return run_child(argv)
+
+
+def run_child(argv: list[str]) -> tuple[float, int, str]:
+    """Run a command, sampling its process tree's RSS: (seconds, peak, last line)."""
     started = time.monotonic()
     child = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     proc = psutil.Process(child.pid)
@@ -50,7 +56,7 @@ def run_ingest(manifest: Path, db: Path, workers: int | None) -> tuple[float, in
     seconds = time.monotonic() - started
     out, err = child.communicate()
     if child.returncode:
-        raise SystemExit(f"dsr ingest failed: {err.decode()}")
+        raise SystemExit(f"{' '.join(argv[2:4])} failed: {err.decode()}")
     return seconds, peak, out.decode().strip().splitlines()[-1]
 
 

@@ -116,6 +116,12 @@ def apply(in_path: Path, out_path: Path, targets: Targets) -> ApplyReport:
     try:
         if fmt == "parquet":
             read, removed = _apply_parquet(in_path, Path(tmp), targets)
+        elif (
+            fmt == "jsonl"
+            and not out_path.name.endswith(".gz")
+            and (in_path.stat().st_size > _PARALLEL_MIN_BYTES)
+        ):
+            read, removed = _apply_parallel(in_path, Path(tmp), targets)
         else:
             opener = gzip.open if out_path.name.endswith(".gz") else open
             with opener(tmp, "wb") as out:
@@ -130,6 +136,95 @@ def apply(in_path: Path, out_path: Path, targets: Targets) -> ApplyReport:
         if os.path.exists(tmp):
             os.unlink(tmp)
     return ApplyReport(read, removed, len(targets.keys - targets.found))
+
+
+_PARALLEL_MIN_BYTES = 64 * 1024 * 1024
+
+
+def _range_lines(path: Path, start: int, end: int) -> Iterator[bytes]:
+    """The lines of a file that begin in the byte range [start, end)."""
+    with open(path, "rb") as fh:
+        if start:
+            fh.seek(start - 1)
+            if fh.read(1) != b"\n":
+                fh.readline()  # the line in progress belongs to the range before
+        while fh.tell() < end:
+            line = fh.readline()
+            if not line:
+                return
+            yield line
+
+
+_SHARED: Targets | None = None  # inherited by forked workers, not pickled to them
+
+
+def _apply_range(path: Path, start: int, end: int, part: Path):
+    """One worker's share: its range of IN minus the listed records, into ``part``."""
+    targets = _SHARED
+    targets.found = set()
+    read = removed = 0
+    with open(part, "wb") as out:
+        for line in _range_lines(path, start, end):
+            if not line.strip():
+                out.write(line)
+                continue
+            read += 1
+            try:
+                rec = orjson.loads(line)
+            except orjson.JSONDecodeError:
+                out.write(line)
+                continue
+            if isinstance(rec, dict) and targets.hit(*_record_key(rec)):
+                removed += 1
+            else:
+                out.write(line)
+    return read, removed, targets.found
+
+
+def _apply_parallel(in_path: Path, tmp: Path, targets: Targets) -> tuple[int, int]:
+    """Both cores: the file split into byte ranges, the parts joined in order.
+
+    Workers are forked after the targets are set, so they share the parent's copy
+    (a list of 100,000 entries is not pickled once per worker).
+    """
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    global _SHARED
+    _SHARED = targets
+    size = in_path.stat().st_size
+    workers = max(2, os.cpu_count() or 2)
+    step = size // workers + 1
+    parts = [tmp.with_name(f"{tmp.name}.{n}") for n in range(workers)]
+    read = removed = 0
+    try:
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(workers, mp_context=context) as pool:
+            futures = [
+                pool.submit(
+                    _apply_range,
+                    in_path,
+                    n * step,
+                    min(size, (n + 1) * step),
+                    parts[n],
+                )
+                for n in range(workers)
+            ]
+            for future in futures:
+                r, m, found = future.result()
+                read, removed = read + r, removed + m
+                targets.found |= found
+        with open(tmp, "wb") as out:
+            for part in parts:
+                with open(part, "rb") as fh:
+                    while chunk := fh.read(1 << 22):
+                        out.write(chunk)
+    finally:
+        _SHARED = None
+        for part in parts:
+            if part.exists():
+                part.unlink()
+    return read, removed
 
 
 def _apply_parquet(in_path: Path, tmp: Path, targets: Targets) -> tuple[int, int]:

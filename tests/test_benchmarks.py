@@ -35,3 +35,9 @@ def test_matching_benchmark_prints_its_table():
         "common name, 100 records",
     ):
         assert measure in out, out
+
+
+def test_removal_benchmark_prints_its_table():
+    out = _run("benchmarks.removal", "--records", "500")
+    assert "500 records read, 50 removed, 0 list entries not found" in out
+    assert "| apply: throughput " in out

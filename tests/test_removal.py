@@ -401,3 +401,23 @@ def test_training_page_lists_unacknowledged_lists_and_pages_show_removals(
     log_in(legal)
     case = legal.get(f"/staff/requests/{created['id']}").get_data(as_text=True)
     assert re.search(r"removed from dataset tiny version 1 on \d{4}-\d{2}-\d{2}", case)
+
+
+def test_apply_splits_a_big_file_across_processes_keeping_line_order(
+    objection, run, tmp_path, monkeypatch
+):
+    from dsr_app import removal_apply
+
+    _, document = objection
+    rl = _save(tmp_path, document)
+    big = tmp_path / "big.jsonl"
+    lines = RECORDS_JSONL.read_bytes().splitlines(keepends=True)
+    big.write_bytes(b"".join(lines * 400))
+    monkeypatch.setattr(removal_apply, "_PARALLEL_MIN_BYTES", 1024)
+    out = tmp_path / "out.jsonl"
+    result = run("removals", "apply", "--list", rl, "--manifest", big, "--out", out)
+    assert (
+        result.exit_code == 0 and "2,000 records read, 1,200 removed" in result.output
+    )
+    kept = [line for line in lines if json.loads(line)["record_id"] in ("t-3", "t-4")]
+    assert out.read_bytes() == b"".join(kept * 400)
