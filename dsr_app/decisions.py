@@ -43,10 +43,14 @@ def _choose_matches(
     exclude: Iterable[str],
     staff_id: int,
     at: datetime,
+    undecided_only: bool = False,
 ) -> dict[str, list[str]]:
     """Record include/exclude choices; weak matches stay out unless included.
 
-    :raises BadInput: a match id that is not this request's.
+    ``undecided_only``: a follow-up decision, on the matches new since the approval.
+
+    :raises BadInput: a match id that is not this request's (or, in a follow-up, one
+        decided already).
     """
     include, exclude = set(include), set(exclude)
     if include & exclude:
@@ -54,7 +58,8 @@ def _choose_matches(
     own = {
         r[0]: r[1]
         for r in db.execute(
-            "SELECT match_id, confidence FROM matches WHERE request_id = ?",
+            "SELECT match_id, confidence FROM matches WHERE request_id = ?"
+            + (" AND decision IS NULL" if undecided_only else ""),
             [request_id],
         )
     }
@@ -116,6 +121,35 @@ def decide(
     actor = f"staff:{staff['id']}"
     with write_transaction(db):
         row = _row(db, request_id)
+        follow_up = (
+            decision == "approve"
+            and row["status"] == "completed"
+            and row["follow_up_weak"] > 0
+        )
+        if follow_up:
+            # New weak matches found after the approval (removal.follow_up): staff
+            # include or exclude them, and the included ones get a follow-up list.
+            chosen = _choose_matches(
+                db, request_id, include, exclude, staff["id"], at, undecided_only=True
+            )
+            db.execute(
+                "UPDATE requests SET follow_up_weak = 0 WHERE id = ?", [request_id]
+            )
+            audit.append(
+                db,
+                actor,
+                "decision_follow_up",
+                request_id,
+                {
+                    "included": len(chosen["include"]),
+                    "excluded": len(chosen["exclude"]),
+                },
+                at,
+            )
+            from .removal import follow_up as issue_follow_up
+
+            issue_follow_up(db, request_id, instance or Path("instance"), at)
+            return _row(db, request_id)
         if row["status"] not in ALLOWED[decision]:
             raise Conflict(f"cannot {decision} a request that is {row['status']}")
         country = row["controller_country"]

@@ -421,3 +421,45 @@ def test_apply_splits_a_big_file_across_processes_keeping_line_order(
     )
     kept = [line for line in lines if json.loads(line)["record_id"] in ("t-3", "t-4")]
     assert out.read_bytes() == b"".join(kept * 400)
+
+
+def test_staff_decide_the_weak_matches_of_a_follow_up(
+    api, staff, objection, run, tmp_path
+):
+    created, first = objection
+    new = tmp_path / "tiny-v3.jsonl"
+    new.write_text(
+        json.dumps(
+            {
+                "record_id": "v3-name",
+                "dataset": "tiny",
+                "text": "met Zoe Mueller-Lukasik",
+            }
+        )
+        + "\n"
+    )
+    run("ingest", new, "--version", "3")
+    case = api.get(
+        f"/api/v1/staff/requests/{created['id']}", headers=staff["legal"]
+    ).get_json()
+    assert case["follow_up_weak"] == 1
+    (pending,) = [m for m in case["matches"] if m["decision"] is None]
+    resp = api.post(
+        f"/api/v1/staff/requests/{created['id']}/decision",
+        json={"decision": "approve", "include": [pending["match_id"]]},
+        headers=staff["legal"],
+    )
+    assert resp.status_code == 200, resp.get_json()
+    assert resp.get_json()["follow_up_weak"] == 0
+    lists = api.get("/api/v1/removal-lists", headers=staff["training"]).get_json()
+    newest = [i for i in lists["items"] if i["id"] != first["id"]]
+    document = api.get(
+        f"/api/v1/removal-lists/{newest[0]['id']}", headers=staff["training"]
+    ).get_json()
+    assert [e["record_id"] for e in document["entries"]] == ["v3-name"]
+    again = api.post(
+        f"/api/v1/staff/requests/{created['id']}/decision",
+        json={"decision": "approve"},
+        headers=staff["legal"],
+    )
+    assert_api_error(again, 409)  # nothing left to decide
