@@ -326,6 +326,9 @@ _list_option = click.option(
 _key_option = click.option(
     "--public-key", help="Base64 public key, or a file holding it (default: ours)."
 )
+_dataset_option = click.option(
+    "--dataset", default="", help="Dataset of records that name none (as at ingest)."
+)
 
 
 @removals.command(name="apply")
@@ -334,11 +337,13 @@ _key_option = click.option(
 @click.option("--manifest", "manifest", required=True, type=click.Path(path_type=Path))
 @click.option("--out", "out", required=True, type=click.Path(path_type=Path))
 @_key_option
-def removals_apply(db_path, lists, manifest, out, public_key) -> None:
+@_dataset_option
+def removals_apply(db_path, lists, manifest, out, public_key, dataset) -> None:
     """Write the manifest minus the listed records to OUT (signatures checked first)."""
     from .removal_apply import apply, load_lists
 
     targets = load_lists(lists, _public_key(db_path, public_key))
+    targets.default_dataset = dataset
     click.echo(apply(manifest, out, targets).summary())
 
 
@@ -347,15 +352,16 @@ def removals_apply(db_path, lists, manifest, out, public_key) -> None:
 @_list_option
 @click.option("--manifest", "manifest", required=True, type=click.Path(path_type=Path))
 @_key_option
-def removals_verify(db_path, lists, manifest, public_key) -> None:
+@_dataset_option
+def removals_verify(db_path, lists, manifest, public_key, dataset) -> None:
     """Exit 0 if none of the listed records is in the manifest, else 1 and list them."""
     from .removal_apply import load_lists, still_present
 
     if not manifest.is_file():
         raise BadInputError(f"{manifest}: no such file")
-    present = still_present(
-        manifest, load_lists(lists, _public_key(db_path, public_key))
-    )
+    targets = load_lists(lists, _public_key(db_path, public_key))
+    targets.default_dataset = dataset
+    present = still_present(manifest, targets)
     for dataset, record_id in present:
         click.echo(f"still present: {dataset} {record_id}")
     if present:

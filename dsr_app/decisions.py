@@ -23,7 +23,9 @@ DECISIONS = ("approve", "reject", "extend", "request_info")
 ALLOWED = {
     "approve": ("in_review",),
     "reject": ("in_review", "needs_info"),
-    "extend": ("in_review", "needs_info"),
+    # Not while waiting for information: the extension notice must reach the
+    # requester on its own (Art. 12(3)), not be hidden behind the question.
+    "extend": ("in_review",),
     "request_info": ("in_review",),
 }
 NEEDS_REASON = ("reject", "extend", "request_info")
@@ -63,6 +65,17 @@ def _choose_matches(
             [request_id],
         )
     }
+    if undecided_only:
+        # The case page sends a choice for every match: keep the new ones only.
+        decided = {
+            r[0]
+            for r in db.execute(
+                "SELECT match_id FROM matches WHERE request_id = ?"
+                " AND decision IS NOT NULL",
+                [request_id],
+            )
+        }
+        include, exclude = include - decided, exclude - decided
     unknown = sorted((include | exclude) - set(own))
     if unknown:
         raise BadInput(
@@ -148,7 +161,9 @@ def decide(
             )
             from .removal import follow_up as issue_follow_up
 
-            issue_follow_up(db, request_id, instance or Path("instance"), at)
+            issue_follow_up(
+                db, request_id, instance or Path("instance"), at, staff["id"]
+            )
             return _row(db, request_id)
         if row["status"] not in ALLOWED[decision]:
             raise Conflict(f"cannot {decision} a request that is {row['status']}")
@@ -231,8 +246,9 @@ def resume_after_reply(
     paused = max(0, (at.date() - asked.date()).days)
     if receipt_day(asked, country) > prompt:
         paused = 0
-    strict = strict_due(row)
-    new_due = roll(strict + timedelta(days=paused), row["controller_country"])
+    # On top of the current due date, which holds any earlier pause already.
+    current = date.fromisoformat(row["due_at"])
+    new_due = roll(current + timedelta(days=paused), row["controller_country"])
     db.execute(
         "UPDATE requests SET due_at = ?, info_requested_at = NULL WHERE id = ?",
         [new_due.isoformat(), request_id],

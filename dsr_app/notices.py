@@ -42,3 +42,20 @@ def notify_requester(
         "email", email, text(lang, f"{key}_subject"), text(lang, key, link=link)
     )
     return messaging.deliver(db, config, message)
+
+
+def notify_if_changed(
+    db: sqlite_utils.Database,
+    config: Mapping,
+    request_id: str,
+    before: Mapping,
+    at: datetime,
+) -> bool:
+    """Tell the requester only what is news: a new status, or a new due date after
+    an extension (a follow-up list does not answer them twice)."""
+    row = db.execute(
+        "SELECT status, due_at FROM requests WHERE id = ?", [request_id]
+    ).fetchone()
+    if row is None or (row[0] == before["status"] and row[1] == before["due_at"]):
+        return False
+    return notify_requester(db, config, request_id, at)

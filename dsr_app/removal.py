@@ -7,6 +7,7 @@ hashes of the requester's identifiers; never a name, e-mail, phone or text in cl
 
 from __future__ import annotations
 
+import hashlib
 import json
 import secrets
 from collections.abc import Iterable
@@ -17,7 +18,7 @@ import sqlite_utils
 
 from . import audit
 from .identifiers import fold, text_identifier_keys
-from .signing import sign, suppression_hash
+from .signing import canonical, sign, suppression_hash
 
 FORMAT = "dsr-removal-list/1"
 LEGAL_BASIS = {"objection": "GDPR Art. 21(1)", "erasure": "GDPR Art. 17(1)(c)"}
@@ -118,6 +119,8 @@ def issue(
             "list_id": document["id"],
             "entries": len(unique),
             "suppression": len(suppression),
+            # The list as signed: a stored list swapped later no longer matches.
+            "document_sha256": hashlib.sha256(canonical(document)).hexdigest(),
         },
         at,
     )
@@ -164,7 +167,11 @@ def purge(db: sqlite_utils.Database, request_id: str, entries: Iterable[dict]) -
 
 
 def follow_up(
-    db: sqlite_utils.Database, request_id: str, folder: Path, at: datetime
+    db: sqlite_utils.Database,
+    request_id: str,
+    folder: Path,
+    at: datetime,
+    staff_id: int | None = None,
 ) -> dict | None:
     """After new manifests: a follow-up list for an approved objection or erasure.
 
@@ -251,6 +258,11 @@ def follow_up(
     db.execute(
         "UPDATE requests SET follow_up_weak = ? WHERE id = ?", [weak, request_id]
     )
+    if row["type"] == "erasure":
+        # Erased text must not come back with a new version of a dataset: purge the
+        # new entries and any new copy of an entry listed before.
+        again = [{"dataset": d, "record_id": r} for d, r in sorted(listed)]
+        purge(db, request_id, [*entries.values(), *again])
     if not entries:
         return None
     document = sign(
@@ -284,7 +296,7 @@ def follow_up(
     )
     audit.append(
         db,
-        "system",
+        f"staff:{staff_id}" if staff_id else "system",
         "removal_list_follow_up",
         request_id,
         {
@@ -295,8 +307,6 @@ def follow_up(
         },
         at,
     )
-    if row["type"] == "erasure":
-        purge(db, request_id, entries.values())
     return document
 
 

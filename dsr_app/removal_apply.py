@@ -32,10 +32,11 @@ class Targets:
     hashes: set[str] = field(default_factory=set)
     entries: int = 0
     found: set[tuple[str, str]] = field(default_factory=set)
+    default_dataset: str = ""  # for manifests whose records name no dataset
 
     def hit(self, dataset, record_id, digest) -> bool:
         """Whether a record is listed (by dataset and id, or by content hash)."""
-        key = (dataset, record_id)
+        key = (dataset or self.default_dataset, record_id)
         if key in self.keys or (digest and digest in self.hashes):
             self.found.add(key)
             return True
@@ -131,6 +132,7 @@ def apply(in_path: Path, out_path: Path, targets: Targets) -> ApplyReport:
                         removed += 1
                     else:
                         out.write(line)
+        os.chmod(tmp, in_path.stat().st_mode & 0o777)  # mkstemp made it 0600
         os.replace(tmp, out_path)
     finally:
         if os.path.exists(tmp):

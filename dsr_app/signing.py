@@ -105,9 +105,12 @@ def verify(document: Mapping, public: Ed25519PublicKey) -> bool:
     signature = document.get("signature")
     if not isinstance(signature, dict) or signature.get("alg") != "ed25519":
         return False
+    value = signature.get("value")
+    if not isinstance(value, str):
+        return False
     try:
-        public.verify(base64.b64decode(signature.get("value", "")), canonical(document))
-    except (InvalidSignature, ValueError):
+        public.verify(base64.b64decode(value), canonical(document))
+    except (InvalidSignature, ValueError, TypeError):
         return False
     return True
 

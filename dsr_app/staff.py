@@ -88,10 +88,17 @@ def new_token(db: sqlite_utils.Database, email: str) -> str:
 def revoke_tokens(db: sqlite_utils.Database, email: str) -> int:
     """Revoke every live token of a staff user; returns how many."""
     user = staff_by_email(db, email)
+    now = datetime.now(UTC).isoformat()
+    # Revoking a user's access ends their web sessions too.
+    db.execute(
+        "UPDATE staff_sessions SET ended_at = ? WHERE staff_id = ?"
+        " AND ended_at IS NULL",
+        [now, user["id"]],
+    )
     return db.execute(
         "UPDATE staff_tokens SET revoked_at = ? WHERE staff_id = ?"
         " AND revoked_at IS NULL",
-        [datetime.now(UTC).isoformat(), user["id"]],
+        [now, user["id"]],
     ).rowcount
 
 

@@ -225,3 +225,154 @@ def test_skip_invalid_sets_aside_a_clashing_record_id(run, db_path, tmp_path):
     assert "1 records, 1 rejects" in result.output
     rejected = json.loads((tmp_path / "b.jsonl.rejects.jsonl").read_text())
     assert rejected["record_id"] == "x" and "other content" in rejected["_rejected"]
+
+
+# --- second review: staff, letters, removal lists -----------------------------------
+
+
+def test_follow_up_can_be_decided_from_the_case_page(
+    api, api_app, staff, db_path, run, tmp_path
+):
+    import re
+
+    from .test_letters import decided
+    from .test_web_staff import CSRF_RE, log_in
+
+    created = decided(api, staff, db_path, run, "objection", "en")
+    new = tmp_path / "v2.jsonl"
+    new.write_text(
+        json.dumps(
+            {
+                "record_id": "v2-name",
+                "dataset": "tiny",
+                "text": "met Zoe Mueller-Lukasik",
+            }
+        )
+        + "\n"
+    )
+    run("ingest", new, "--version", "2")
+    browser = api_app.test_client()
+    browser.environ_base["wsgi.url_scheme"] = "https"
+    log_in(browser)
+    page = browser.get(f"/staff/requests/{created['id']}").get_data(as_text=True)
+    form = {"csrf_token": CSRF_RE.search(page).group(1), "decision": "approve"}
+    for match_id in re.findall(r'name="m:(m_\w+)"', page):
+        form[f"m:{match_id}"] = "1"  # every radio, as a browser sends them
+    browser.post(f"/staff/requests/{created['id']}/decision", data=form)
+    case = api.get(
+        f"/api/v1/staff/requests/{created['id']}", headers=staff["legal"]
+    ).get_json()
+    assert case["follow_up_weak"] == 0
+    lists = api.get("/api/v1/removal-lists", headers=staff["training"]).get_json()
+    assert len(lists["items"]) == 2
+
+
+def test_ack_must_name_a_dataset_of_the_list(api, staff, db_path, run):
+    from .test_letters import decided
+
+    decided(api, staff, db_path, run, "objection", "en")
+    (item,) = api.get("/api/v1/removal-lists", headers=staff["training"]).get_json()[
+        "items"
+    ]
+    resp = api.post(
+        f"/api/v1/removal-lists/{item['id']}/ack",
+        json={"dataset": "other", "dataset_version": "1"},
+        headers=staff["training"],
+    )
+    assert_api_error(resp, 400, "dataset")
+
+
+def test_malformed_signature_value_is_a_refusal_not_a_crash(tmp_path):
+    from dsr_app.signing import load_public_key, public_key_b64, sign, verify
+
+    document = sign({"format": "dsr-removal-list/1", "entries": []}, tmp_path)
+    key = load_public_key(public_key_b64(tmp_path))
+    for value in (123, None, ["x"], "not base64 !"):
+        broken = {**document, "signature": {**document["signature"], "value": value}}
+        assert verify(broken, key) is False
+
+
+def test_apply_with_dataset_option_and_output_mode(tmp_path, run, db_path):
+    from dsr_app.config import instance_dir
+    from dsr_app.signing import sign
+
+    folder = instance_dir(db_path)
+    manifest = tmp_path / "nodataset.jsonl"
+    manifest.write_text(
+        '{"record_id": "a", "text": "x"}\n{"record_id": "b", "text": "y"}\n'
+    )
+    manifest.chmod(0o644)
+    document = sign(
+        {
+            "format": "dsr-removal-list/1",
+            "id": "rl_t",
+            "entries": [
+                {
+                    "dataset": "ds",
+                    "record_id": "a",
+                    "content_sha256": "",
+                    "reason": "mention",
+                }
+            ],
+            "suppression": [],
+        },
+        folder,
+    )
+    rl = tmp_path / "rl.json"
+    rl.write_text(json.dumps(document))
+    out = tmp_path / "out.jsonl"
+    result = run(
+        "removals",
+        "apply",
+        "--list",
+        rl,
+        "--manifest",
+        manifest,
+        "--out",
+        out,
+        "--dataset",
+        "ds",
+    )
+    assert (
+        result.exit_code == 0 and "1 removed, 0 list entries not found" in result.output
+    )
+    assert out.read_text() == '{"record_id": "b", "text": "y"}\n'
+    assert out.stat().st_mode & 0o777 == 0o644
+    present = run(
+        "removals", "verify", "--list", rl, "--manifest", manifest, "--dataset", "ds"
+    )
+    assert present.exit_code == 1 and "still present: ds a" in present.output
+
+
+def test_erased_text_does_not_come_back_with_a_new_version(
+    api, staff, db_path, run, tmp_path
+):
+    from .test_letters import decided
+
+    decided(api, staff, db_path, run, "erasure", "en")
+    again = tmp_path / "v2.jsonl"
+    again.write_text(RECORDS_JSONL_TEXT())
+    run("ingest", again, "--version", "2")
+    db = open_db(db_path)
+    texts = db.execute("SELECT text FROM records WHERE record_id = 't-1'").fetchall()
+    assert texts == [(None,), (None,)]
+
+
+def RECORDS_JSONL_TEXT() -> str:  # noqa: N802 - reads like the constant it wraps
+    from .conftest import RECORDS_JSONL
+
+    return RECORDS_JSONL.read_text()
+
+
+def test_extension_is_announced_once_and_requester_not_told_twice(
+    api, staff, db_path, run
+):
+    from .test_letters import decided
+
+    decided(api, staff, db_path, run, "extension", "en")
+    mails = [
+        m
+        for m in outbox(db_path, "zoe@example.eu")
+        if m["subject"] == "We need more time for your request"
+    ]
+    assert len(mails) == 1

@@ -12,7 +12,7 @@ from marshmallow import Schema, validate
 
 from .. import audit, deadlines
 from ..db import get_db, write_transaction
-from ..errors import NotFound
+from ..errors import BadInput, NotFound
 from ..schemas import StrictString
 from . import Blueprint
 from .staff import STAFF_TOKEN, current_staff, require_role
@@ -155,6 +155,9 @@ class Acknowledge(MethodView):
     def post(self, data, list_id):
         """Acknowledge a list for one dataset and version (idempotent)."""
         document = _document(list_id)
+        named = {e["dataset"] for e in document["entries"]}
+        if named and data["dataset"] not in named:
+            raise BadInput("dataset", "this list has no entries in that dataset")
         db = get_db()
         at = deadlines.now()
         user = current_staff()

@@ -10,7 +10,7 @@ from flask.views import MethodView
 
 from .. import deadlines, decisions, review
 from ..db import get_db
-from ..notices import notify_requester
+from ..notices import notify_if_changed
 from ..schemas import (
     DecisionSchema,
     LetterArgsSchema,
@@ -107,6 +107,7 @@ class Decision(MethodView):
         state does not allow the decision.
         """
         db = get_db()
+        before = review.case(db, request_id, deadlines.now())
         decisions.decide(
             db,
             request_id,
@@ -118,7 +119,7 @@ class Decision(MethodView):
             data.get("exclude") or (),
             Path(current_app.config["INSTANCE_DIR"]),
         )
-        notify_requester(db, current_app.config, request_id, deadlines.now())
+        notify_if_changed(db, current_app.config, request_id, before, deadlines.now())
         return review.case(db, request_id, deadlines.now())
 
 

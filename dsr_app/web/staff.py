@@ -23,7 +23,7 @@ from .. import deadlines, decisions, review, staff
 from ..api import letter_response
 from ..db import get_db
 from ..errors import BadInput, Conflict
-from ..notices import notify_requester
+from ..notices import notify_if_changed
 from .dashboard import dashboard_data
 from .security import limiter
 
@@ -85,7 +85,9 @@ def login():
             get_db(), request.form.get("email", ""), request.form.get("password", "")
         )
         if user:
-            session.clear()  # nothing from before the login survives (fixation)
+            # End any session this browser had, then start afresh (no fixation).
+            staff.end_session(get_db(), session.get("staff_sid"), deadlines.now())
+            session.clear()
             session["staff_sid"] = staff.start_session(
                 get_db(), user["id"], deadlines.now()
             )
@@ -127,7 +129,7 @@ def case(request_id: str):
         case=data,
         draft=draft,
         draft_kind=context["kind"],
-        error=request.args.get("e"),
+        error=session.pop("case_error", None),  # set by decide(), not by a URL
     )
 
 
@@ -143,6 +145,7 @@ def decide(request_id: str):
         m[len("m:") :] for m, v in form.items() if m.startswith("m:") and v == "0"
     ]
     db = get_db()
+    before = review.case(db, request_id, deadlines.now())
     try:
         decisions.decide(
             db,
@@ -156,10 +159,9 @@ def decide(request_id: str):
             Path(current_app.config["INSTANCE_DIR"]),
         )
     except (BadInput, Conflict) as exc:
-        return redirect(
-            url_for("staff_web.case", request_id=request_id, e=exc.message), code=303
-        )
-    notify_requester(db, current_app.config, request_id, deadlines.now())
+        session["case_error"] = exc.message
+        return redirect(url_for("staff_web.case", request_id=request_id), code=303)
+    notify_if_changed(db, current_app.config, request_id, before, deadlines.now())
     return redirect(url_for("staff_web.case", request_id=request_id), code=303)
 
 
