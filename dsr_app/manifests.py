@@ -189,3 +189,21 @@ def parquet_num_rows(path: Path) -> int | None:
 def row_as_line(row: dict) -> bytes:
     """A Parquet row as one JSON line, for rejects files."""
     return orjson.dumps(row, default=_json_safe) + b"\n"
+
+
+def jsonl_range(path: Path, start: int, end: int) -> Iterator[bytes]:
+    """The raw lines of a plain .jsonl file that begin in the byte range [start, end).
+
+    Splitting a file into ranges this way gives every line to exactly one range, so
+    workers can share a file without reading any line twice or losing one.
+    """
+    with open(path, "rb") as fh:
+        if start:
+            fh.seek(start - 1)
+            if fh.read(1) != b"\n":
+                fh.readline()  # the line in progress belongs to the range before
+        while fh.tell() < end:
+            line = fh.readline()
+            if not line:
+                return
+            yield line

@@ -19,7 +19,7 @@ from pathlib import Path
 import orjson
 
 from .errors import BadInput
-from .manifests import FORMATS, Limits, jsonl_lines, manifest_format
+from .manifests import FORMATS, Limits, jsonl_lines, jsonl_range, manifest_format
 from .removal import FORMAT
 from .signing import load_public_key, verify
 
@@ -143,20 +143,6 @@ def apply(in_path: Path, out_path: Path, targets: Targets) -> ApplyReport:
 _PARALLEL_MIN_BYTES = 64 * 1024 * 1024
 
 
-def _range_lines(path: Path, start: int, end: int) -> Iterator[bytes]:
-    """The lines of a file that begin in the byte range [start, end)."""
-    with open(path, "rb") as fh:
-        if start:
-            fh.seek(start - 1)
-            if fh.read(1) != b"\n":
-                fh.readline()  # the line in progress belongs to the range before
-        while fh.tell() < end:
-            line = fh.readline()
-            if not line:
-                return
-            yield line
-
-
 _SHARED: Targets | None = None  # inherited by forked workers, not pickled to them
 
 
@@ -166,7 +152,7 @@ def _apply_range(path: Path, start: int, end: int, part: Path):
     targets.found = set()
     read = removed = 0
     with open(part, "wb") as out:
-        for line in _range_lines(path, start, end):
+        for line in jsonl_range(path, start, end):
             if not line.strip():
                 out.write(line)
                 continue

@@ -22,6 +22,7 @@ import orjson
 import sqlite_utils
 
 from .identifiers import fold, text_identifier_keys
+from .manifests import jsonl_range
 from .matching import Identity, Match, TextView, match_record
 from .records import MINOR, NON_PUBLIC
 
@@ -193,19 +194,11 @@ def _jsonl_part(path: str, start: int, end: int, dataset, version) -> SweepRepor
     """Sweep the lines of a .jsonl file that begin in the byte range [start, end)."""
 
     def lines() -> Iterator[dict]:
-        with open(path, "rb") as fh:
-            if start:
-                fh.seek(start - 1)
-                if fh.read(1) != b"\n":
-                    fh.readline()  # the line in progress belongs to the part before
-            while fh.tell() < end:
-                line = fh.readline()
-                if not line:
-                    return
-                try:
-                    yield orjson.loads(line)
-                except orjson.JSONDecodeError:
-                    continue
+        for line in jsonl_range(Path(path), start, end):
+            try:
+                yield orjson.loads(line)
+            except orjson.JSONDecodeError:
+                continue
 
     return _sweep_records(_file_records(lines(), dataset, version))
 
