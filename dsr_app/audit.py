@@ -15,6 +15,8 @@ from datetime import datetime
 
 import sqlite_utils
 
+from .db import write_transaction
+
 GENESIS = "0" * 64
 
 
@@ -44,7 +46,15 @@ def append(
     detail: Mapping,
     at: datetime,
 ) -> int:
-    """Add an entry (inside the caller's transaction); returns its number."""
+    """Add an entry; returns its number.
+
+    Inside the caller's transaction when there is one (the entry commits with the
+    change it records); otherwise in its own write transaction, so that two writers
+    never take the same number.
+    """
+    if not db.conn.in_transaction:
+        with write_transaction(db):
+            return append(db, actor, action, request_id, detail, at)
     last = db.execute(
         "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1"
     ).fetchone()

@@ -264,11 +264,15 @@ def staff_add(
 @click.argument("email")
 def staff_token(db_path: Path | None, email: str) -> None:
     """Print a new API token for a staff user (shown once; stored hashed)."""
-    from .staff import new_token
+    from .audit import append
+    from .deadlines import now
+    from .staff import new_token, staff_by_email
 
-    click.echo(
-        f"API token for {email.strip().lower()}: {new_token(_open(db_path), email)}"
-    )
+    db = _open(db_path)
+    token = new_token(db, email)
+    user = staff_by_email(db, email)
+    append(db, "cli", "staff_token_issued", None, {"staff": user["id"]}, now())
+    click.echo(f"API token for {user['email']}: {token}")
 
 
 @staff.command(name="revoke")

@@ -183,3 +183,19 @@ def test_each_decision_through_the_pages(
     case = browser.get(f"/staff/requests/{request_id}").get_data(as_text=True)
     assert f'<dd id="case-status">{status}</dd>' in case
     assert f"decision_{decision}" in case  # in the audit trail
+
+
+def test_logins_logouts_and_tokens_are_audited(browser, staff, db_path, run):
+    from dsr_app.db import open_db
+
+    log_in(browser, password="wrong password!")
+    log_in(browser)
+    token = csrf(browser, "/staff/")
+    browser.post("/staff/logout", data={"csrf_token": token})
+    actions = [
+        r[0]
+        for r in open_db(db_path).execute("SELECT action FROM audit_log ORDER BY seq")
+    ]
+    assert actions.count("staff_token_issued") == 3  # the fixture made three
+    assert actions[-3:] == ["staff_login_failed", "staff_login", "staff_logout"]
+    assert run("audit", "verify").exit_code == 0

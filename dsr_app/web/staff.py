@@ -19,7 +19,7 @@ from flask import (
     url_for,
 )
 
-from .. import deadlines, decisions, review, staff
+from .. import audit, deadlines, decisions, review, staff
 from ..api import letter_response
 from ..db import get_db
 from ..errors import BadInput, Conflict
@@ -84,22 +84,33 @@ def login():
         user = staff.check_password(
             get_db(), request.form.get("email", ""), request.form.get("password", "")
         )
+        at = deadlines.now()
+        email = request.form.get("email", "").strip().lower()[:320]
         if user:
             # End any session this browser had, then start afresh (no fixation).
-            staff.end_session(get_db(), session.get("staff_sid"), deadlines.now())
+            staff.end_session(get_db(), session.get("staff_sid"), at)
             session.clear()
+            audit.append(get_db(), f"staff:{user['id']}", "staff_login", None, {}, at)
             session["staff_sid"] = staff.start_session(
                 get_db(), user["id"], deadlines.now()
             )
             return redirect(_safe_next(request.args.get("next")), code=303)
         error = "wrong e-mail or password"
+        audit.append(
+            get_db(), "unknown", "staff_login_failed", None, {"email": email}, at
+        )
     return render_template("staff/login.html", error=error), (401 if error else 200)
 
 
 @bp.post("/logout")
 def logout():
     """End the session on the server and in the browser."""
+    user = current_user()
     staff.end_session(get_db(), session.get("staff_sid"), deadlines.now())
+    if user:
+        audit.append(
+            get_db(), f"staff:{user['id']}", "staff_logout", None, {}, deadlines.now()
+        )
     session.clear()
     return redirect(url_for("staff_web.login"), code=303)
 
