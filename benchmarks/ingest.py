@@ -18,7 +18,7 @@ from pathlib import Path
 import psutil
 
 from .report import print_table
-from .synthetic import write_jsonl
+from .synthetic import manifest_in
 
 
 def tree_rss(proc: psutil.Process) -> int:
@@ -71,10 +71,7 @@ def main(argv: list[str] | None = None) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = args.dir or Path(tmp)
         folder.mkdir(parents=True, exist_ok=True)
-        manifest = folder / f"bench-{args.records}.jsonl"
-        if not manifest.exists():
-            print(f"generating {args.records:,} records ...", file=sys.stderr)
-            write_jsonl(manifest, args.records)
+        manifest = manifest_in(folder, args.records)
         db = folder / f"bench-{args.records}.sqlite3"
         for suffix in ("", "-wal", "-shm"):
             Path(f"{db}{suffix}").unlink(missing_ok=True)

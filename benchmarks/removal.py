@@ -19,7 +19,7 @@ from dsr_app.signing import public_key_b64, sign
 
 from .ingest import run_child
 from .report import print_table
-from .synthetic import write_jsonl
+from .synthetic import manifest_in
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -31,10 +31,7 @@ def main(argv: list[str] | None = None) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = args.dir or Path(tmp)
         folder.mkdir(parents=True, exist_ok=True)
-        manifest = folder / f"bench-{args.records}.jsonl"
-        if not manifest.exists():
-            print(f"generating {args.records:,} records ...", file=sys.stderr)
-            write_jsonl(manifest, args.records)
+        manifest = manifest_in(folder, args.records)
         entries = [
             {
                 "dataset": "bench",

@@ -72,3 +72,14 @@ def write_jsonl(path: Path, n: int, seed: int = 1, dataset: str = "bench") -> Pa
         for i in range(n):
             fh.write(orjson.dumps(record(rng, i, dataset)) + b"\n")
     return path
+
+
+def manifest_in(folder: Path, n: int) -> Path:
+    """``folder/bench-N.jsonl``, generated on first use and kept for later runs."""
+    import sys
+
+    path = folder / f"bench-{n}.jsonl"
+    if not path.exists():
+        print(f"generating {n:,} records ...", file=sys.stderr)
+        write_jsonl(path, n)
+    return path
