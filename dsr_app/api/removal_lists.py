@@ -84,6 +84,13 @@ def as_csv(document: dict) -> str:
     return out.getvalue()
 
 
+def csv_response(document: dict) -> Response:
+    """A list's entries as a CSV download."""
+    response = Response(as_csv(document), mimetype="text/csv")
+    response.headers["Content-Disposition"] = 'attachment; filename="removal-list.csv"'
+    return response
+
+
 @blp.route("/removal-lists")
 class RemovalLists(MethodView):
     """Every removal list, newest first."""
@@ -111,7 +118,8 @@ class RemovalLists(MethodView):
         return {"items": items}
 
 
-def _document(list_id: str) -> dict:
+def load_document(list_id: str) -> dict:
+    """A stored removal list (``NotFound`` for an unknown id)."""
     row = (
         get_db()
         .execute("SELECT document FROM removal_lists WHERE id = ?", [list_id])
@@ -133,13 +141,9 @@ class RemovalList(MethodView):
     @blp.response(200, description="The signed list (JSON) or its entries (CSV).")
     def get(self, args, list_id):
         """The signed list as JSON, or its entries as CSV (`format=json|csv`)."""
-        document = _document(list_id)
+        document = load_document(list_id)
         if args["format"] == "csv":
-            response = Response(as_csv(document), mimetype="text/csv")
-            response.headers["Content-Disposition"] = (
-                'attachment; filename="removal-list.csv"'
-            )
-            return response
+            return csv_response(document)
         return document
 
 
@@ -154,7 +158,7 @@ class Acknowledge(MethodView):
     @blp.response(200, description="The list's acknowledgements.")
     def post(self, data, list_id):
         """Acknowledge a list for one dataset and version (idempotent)."""
-        document = _document(list_id)
+        document = load_document(list_id)
         named = {e["dataset"] for e in document["entries"]}
         if named and data["dataset"] not in named:
             raise BadInput("dataset", "this list has no entries in that dataset")

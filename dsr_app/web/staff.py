@@ -225,23 +225,13 @@ def removals():
 @login_required("training", "admin", "legal")
 def removal_list(list_id: str):
     """Download a removal list (format=json|csv) with the browser session."""
-    import json
+    from flask import jsonify
 
-    from flask import Response, jsonify
+    from ..api.removal_lists import csv_response, load_document
 
-    from ..api.removal_lists import as_csv
-
-    row = (
-        get_db()
-        .execute("SELECT document FROM removal_lists WHERE id = ?", [list_id])
-        .fetchone()
-    )
-    if row is None:
-        abort(404)
-    document = json.loads(row[0])
+    document = load_document(list_id)  # NotFound -> the HTML 404 page
     if request.args.get("format") == "csv":
-        response = Response(as_csv(document), mimetype="text/csv")
-    else:
-        response = jsonify(document)
-    response.headers["Content-Disposition"] = "attachment"
+        return csv_response(document)
+    response = jsonify(document)
+    response.headers["Content-Disposition"] = 'attachment; filename="removal-list.json"'
     return response
