@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import codecs
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -172,8 +172,16 @@ def handles_in(text: str) -> Iterator[tuple[int, int, str]]:
             yield m.start(), m.start() + 1 + len(handle), handle
 
 
-def text_identifier_keys(text: str) -> set[str]:
-    """Index keys of every e-mail, @handle and phone number written in ``text``."""
+def text_identifier_keys(
+    text: str, wanted_digits: Callable[[str], bool] | None = None
+) -> set[str]:
+    """Index keys of every e-mail, @handle and phone number written in ``text``.
+
+    ``wanted_digits`` (optional): a test on the digits of an internationally written
+    number; one that fails it is not parsed, and its key is left out (a caller that
+    looks for a few known numbers skips the parsing that costs the most). Parsing
+    keeps a number's last digits, so a test on them is safe.
+    """
     keys: set[str] = set()
     if "@" in text:
         # E-mails and handles hold no white space: scanning only the words with an
@@ -183,6 +191,12 @@ def text_identifier_keys(text: str) -> set[str]:
                 keys.update(EMAIL + m.group().lower() for m in emails_in(word))
                 keys.update(HANDLE + h.lower() for _, _, h in handles_in(word))
     for candidate in phone_candidates(text):
+        if (
+            wanted_digits is not None
+            and candidate.international
+            and not wanted_digits(candidate.digits)
+        ):
+            continue
         key = candidate.key()
         if key:
             keys.add(key)

@@ -19,12 +19,15 @@ from pathlib import Path
 
 import ahocorasick
 import orjson
+import phonenumbers
 import sqlite_utils
 
 from .identifiers import fold, text_identifier_keys
 from .manifests import jsonl_range
-from .matching import Identity, Match, TextView, match_record
+from .matching import Identity, Match, TextView, match_record, name_text
 from .records import MINOR, NON_PUBLIC
+
+_PHONE_TAIL = 7  # digits compared before an international number is parsed
 
 
 class Matcher:
@@ -35,7 +38,14 @@ class Matcher:
         self.by_author: dict[str, set[int]] = defaultdict(set)
         self.by_author_handle: dict[str, set[int]] = defaultdict(set)
         self.by_key: dict[str, set[int]] = defaultdict(set)
+        # The last digits of every verified phone, by how many: an international
+        # spelling is parsed only when it ends like one of them.
+        self.phone_tails: dict[int, set[str]] = defaultdict(set)
         self.names = ahocorasick.Automaton()
+        self.name_words = [
+            [variant.split() for variant in identity.names]
+            for identity in self.identities
+        ]
         words: dict[str, set[int]] = defaultdict(set)
         for n, identity in enumerate(self.identities):
             for account in identity.account_ids:
@@ -50,6 +60,10 @@ class Matcher:
             )
             for key in keys:
                 self.by_key[key].add(n)
+            if identity.phone:
+                national = phonenumbers.parse(identity.phone, None).national_number
+                tail = min(_PHONE_TAIL, len(str(national)))
+                self.phone_tails[tail].add(identity.phone[-tail:])
             # The automaton looks for one word of each spelling, its longest (names'
             # longest words are their rarest: "novak", not "jan"); match_record then
             # checks the whole name.
@@ -61,6 +75,9 @@ class Matcher:
         if self._has_names:
             self.names.make_automaton()
 
+    def _wanted_digits(self, digits: str) -> bool:
+        return any(digits[-n:] in tails for n, tails in self.phone_tails.items())
+
     def candidates(self, record: Mapping) -> set[int]:
         """Requesters that ``record`` could concern (a superset of the matches)."""
         found: set[int] = set()
@@ -71,18 +88,35 @@ class Matcher:
         if handle and handle in self.by_author_handle:
             found |= self.by_author_handle[handle]
         text = record.get("text") or ""
-        for key in text_identifier_keys(text):
+        for key in text_identifier_keys(text, self._wanted_digits):
             if key in self.by_key:
                 found |= self.by_key[key]
         if self._has_names and text:
             folded = fold(text)
+            named: set[int] = set()
             for end, (word, owners) in self.names.iter(folded):
                 start = end - len(word) + 1
                 # whole words only: neither neighbour is a letter or digit
                 if (start == 0 or not folded[start - 1].isalnum()) and (
                     end + 1 == len(folded) or not folded[end + 1].isalnum()
                 ):
-                    found |= owners
+                    named |= owners
+            named -= found
+            # One word of a name is common ("muller"): a requester counts only when
+            # every word of a spelling is in the text, and then the whole spelling
+            # as match_record looks for it (name_text costs more than the words).
+            named = {
+                n
+                for n in named
+                if any(all(w in folded for w in words) for words in self.name_words[n])
+            }
+            if named:
+                spaced = name_text(text)
+                found.update(
+                    n
+                    for n in named
+                    if any(v in spaced for v in self.identities[n].names)
+                )
         return found
 
     def match(self, record: Mapping) -> list[Match]:

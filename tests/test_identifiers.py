@@ -95,3 +95,16 @@ def test_text_identifier_keys(text, expected, absent):
     keys = text_identifier_keys(text)
     assert expected <= keys
     assert not absent & keys
+
+
+def test_identifier_keys_skip_international_numbers_the_caller_does_not_want():
+    """A caller looking for known numbers skips parsing the others (the sweep);
+    national spellings and e-mails are keyed as always."""
+    text = "Ruf +49 151 2345 6789 an, oder 0151 99887766, mail a@b.example"
+    everything = text_identifier_keys(text)
+    assert "p:+4915123456789" in everything
+    wanted = text_identifier_keys(text, lambda digits: digits.endswith("3456789"))
+    # the shorter span "+49 151 2345" is a possible number too, not a wanted one
+    assert wanted == everything - {"p:+491512345"}
+    unwanted = text_identifier_keys(text, lambda digits: False)
+    assert unwanted == everything - {"p:+4915123456789", "p:+491512345"}

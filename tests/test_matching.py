@@ -432,3 +432,20 @@ def test_new_manifest_version_is_searched_for_open_requests(tmp_path, run):
     assert "searched again for 1 request(s)" in result.output
     after = {k[3:] for k in found(db, request_id) if k[1] == "2099-01"}
     assert after == {("mention", "name"), ("mention", "phone")}
+
+
+def test_sweep_candidates_need_a_whole_name_not_one_common_word():
+    """A shared surname alone does not make a requester a candidate (the sweep's
+    cost stays in the few records that hold the whole name, in any order)."""
+    from dsr_app.sweep import Matcher
+
+    people = [
+        Identity.build(request_id="a", country="DE", full_name="Anna Müller"),
+        Identity.build(request_id="b", country="DE", full_name="Jan Müller"),
+    ]
+    matcher = Matcher(people)
+    assert matcher.candidates({"text": "Frau Müller kam spät."}) == set()
+    # every word of Anna's name is there, but not as her name: only Jan counts
+    assert matcher.candidates({"text": "Grüße, Anna und Jan Müller"}) == {1}
+    assert matcher.candidates({"text": "Grüße an ANNA MUELLER!"}) == {0}
+    assert matcher.candidates({"text": "Müller, Jan: danke"}) == {1}
