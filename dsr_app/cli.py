@@ -180,15 +180,41 @@ def outbox(db_path: Path | None, as_json: bool, to: str | None) -> None:
         click.echo("    " + m["body"].replace("\n", "\n    ").rstrip())
 
 
-@cli.command(name="sweep")
-@db_option
-@click.option(
+_engine_option = click.option(
     "--engine",
-    type=click.Choice(["local"]),
+    type=click.Choice(["local", "spark"]),
     default="local",
     show_default=True,
-    help="Matching engine.",
+    help="local: this machine's cores; spark: Apache Spark (extra [spark]).",
 )
+_master_option = click.option(
+    "--master",
+    help="With --engine spark: the Spark master (default: spark-submit's, else"
+    " local[*]).",
+)
+_conf_option = click.option(
+    "--conf",
+    "conf",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="With --engine spark: a Spark setting, passed through; repeatable.",
+)
+
+
+def _spark_options(engine: str, master: str | None, conf: tuple[str, ...]) -> dict:
+    """Check that Spark options come with --engine spark; parse --conf."""
+    if engine != "spark":
+        if master or conf:
+            raise BadInputError("--master and --conf need --engine spark")
+        return {}
+    from .spark_engine import parse_conf
+
+    return {"master": master, "conf": parse_conf(conf)}
+
+
+@cli.command(name="sweep")
+@db_option
+@_engine_option
 @click.option(
     "--manifest",
     "manifests",
@@ -199,6 +225,8 @@ def outbox(db_path: Path | None, as_json: bool, to: str | None) -> None:
 @click.option("--dataset", help="With --manifest: dataset of records that name none.")
 @click.option("--version", "version", default="1", help="With --manifest: version.")
 @click.option("--workers", type=int, help="Processes (default: one per core).")
+@_master_option
+@_conf_option
 def sweep_command(
     db_path: Path | None,
     engine: str,
@@ -206,17 +234,22 @@ def sweep_command(
     dataset: str | None,
     version: str,
     workers: int | None,
+    master: str | None,
+    conf: tuple[str, ...],
 ) -> None:
     """Batch-match every verified request against every manifest."""
     from .manifests import manifest_files
     from .sweep import sweep_requests
 
+    spark = _spark_options(engine, master, conf)
+    if engine == "spark" and not manifests:
+        raise BadInputError("--engine spark sweeps manifest files: give --manifest")
     path = config.resolve_db_path(db_path)
     db = open_db(path)
     files = manifest_files(manifests) if manifests else None
     with _progress("records") as progress:
         report = sweep_requests(
-            db, str(path), files, dataset, version, workers, progress
+            db, str(path), files, dataset, version, workers, progress, spark=spark
         )
     for request_id, found in sorted(report.matches.items()):
         kinds = sorted({f"{m.match_kind}/{m.matched_on}" for m in found})
@@ -335,37 +368,62 @@ _dataset_option = click.option(
 )
 
 
+_manifests_option = click.option(
+    "--manifest",
+    "manifests",
+    multiple=True,
+    required=True,
+    type=click.Path(path_type=Path),
+    help="A manifest file, or a folder of shards; repeatable.",
+)
+
+
 @removals.command(name="apply")
 @db_option
 @_list_option
-@click.option("--manifest", "manifest", required=True, type=click.Path(path_type=Path))
-@click.option("--out", "out", required=True, type=click.Path(path_type=Path))
+@_manifests_option
+@click.option(
+    "--out",
+    "out",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="Output file; a folder for several shards (one output per input shard).",
+)
 @_key_option
 @_dataset_option
-def removals_apply(db_path, lists, manifest, out, public_key, dataset) -> None:
+@_engine_option
+@_master_option
+@_conf_option
+def removals_apply(
+    db_path, lists, manifests, out, public_key, dataset, engine, master, conf
+) -> None:
     """Write the manifest minus the listed records to OUT (signatures checked first)."""
-    from .removal_apply import apply, load_lists
+    from .removal_apply import apply_shards, load_lists, shard_pairs
 
+    spark = _spark_options(engine, master, conf)
     targets = load_lists(lists, _public_key(db_path, public_key))
     targets.default_dataset = dataset
-    click.echo(apply(manifest, out, targets).summary())
+    pairs = shard_pairs(list(manifests), out)
+    click.echo(apply_shards(pairs, targets, engine, **spark).summary())
 
 
 @removals.command(name="verify")
 @db_option
 @_list_option
-@click.option("--manifest", "manifest", required=True, type=click.Path(path_type=Path))
+@_manifests_option
 @_key_option
 @_dataset_option
-def removals_verify(db_path, lists, manifest, public_key, dataset) -> None:
+def removals_verify(db_path, lists, manifests, public_key, dataset) -> None:
     """Exit 0 if none of the listed records is in the manifest, else 1 and list them."""
+    from .manifests import manifest_files
     from .removal_apply import load_lists, still_present
 
-    if not manifest.is_file():
-        raise BadInputError(f"{manifest}: no such file")
+    shards = manifest_files(manifests)
     targets = load_lists(lists, _public_key(db_path, public_key))
     targets.default_dataset = dataset
-    present = still_present(manifest, targets)
+    for shard in shards:  # what is found accumulates in targets.found
+        still_present(shard, targets)
+    present = sorted(targets.found)
     for dataset, record_id in present:
         click.echo(f"still present: {dataset} {record_id}")
     if present:

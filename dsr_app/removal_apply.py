@@ -103,8 +103,14 @@ def _jsonl_kept(path: Path, targets: Targets) -> Iterator[tuple[bool, bytes]]:
         yield listed, line
 
 
-def apply(in_path: Path, out_path: Path, targets: Targets) -> ApplyReport:
-    """Write IN minus the listed records to OUT (atomically)."""
+def apply(
+    in_path: Path, out_path: Path, targets: Targets, parallel: bool = True
+) -> ApplyReport:
+    """Write IN minus the listed records to OUT (atomically).
+
+    ``parallel``: a big JSON Lines file is split across this machine's cores (off
+    inside a Spark task, where the cluster provides the parallelism).
+    """
     fmt = manifest_format(in_path)
     if fmt is None:
         raise BadInput(str(in_path), f"not a manifest ({', '.join(FORMATS)})")
@@ -118,7 +124,8 @@ def apply(in_path: Path, out_path: Path, targets: Targets) -> ApplyReport:
         if fmt == "parquet":
             read, removed = _apply_parquet(in_path, Path(tmp), targets)
         elif (
-            fmt == "jsonl"
+            parallel
+            and fmt == "jsonl"
             and not out_path.name.endswith(".gz")
             and (in_path.stat().st_size > _PARALLEL_MIN_BYTES)
         ):
@@ -243,3 +250,79 @@ def still_present(in_path: Path, targets: Targets) -> list[tuple[str, str]]:
         for _ in _jsonl_kept(in_path, targets):
             pass
     return sorted(targets.found)
+
+
+def shard_pairs(inputs: list[Path], out: Path) -> list[tuple[Path, Path]]:
+    """(input shard, output shard) pairs for ``--manifest`` paths and ``--out``.
+
+    One file in: OUT is that file's output. Several, or a folder: OUT is a folder
+    and each shard keeps its name (its path below the folder given). Every shard
+    must exist before anything is written.
+
+    :raises BadInput: a missing shard, a file that is no manifest, a folder with
+        none, or two shards that would write the same output.
+    """
+    from .manifests import manifest_files
+
+    if len(inputs) == 1 and not inputs[0].is_dir():
+        found = manifest_files(inputs)  # refuses a missing or unknown file
+        return [(found[0], out)]
+    if out.exists() and not out.is_dir():
+        raise BadInput(str(out), "several shards need a folder to write to")
+    pairs: dict[Path, Path] = {}
+    for given in inputs:
+        for shard in manifest_files([given]):
+            name = shard.relative_to(given) if given.is_dir() else Path(shard.name)
+            if out / name in pairs.values():
+                raise BadInput(str(shard), f"a second shard named {name}")
+            pairs[shard] = out / name
+    return list(pairs.items())
+
+
+def apply_shards(
+    pairs: list[tuple[Path, Path]],
+    targets: Targets,
+    engine: str = "local",
+    master: str | None = None,
+    conf: dict | None = None,
+) -> ApplyReport:
+    """Apply the lists to every shard; outputs appear only once all are written.
+
+    Each shard is written into a staging folder beside its output (one task per
+    shard on Spark); a failure anywhere removes the staging folder and leaves every
+    output as it was.
+    """
+    staging_roots: dict[Path, Path] = {}
+    staged: list[tuple[Path, Path, Path]] = []
+    for in_path, out_path in pairs:
+        parent = out_path.parent
+        parent.mkdir(parents=True, exist_ok=True)
+        if parent not in staging_roots:
+            staging_roots[parent] = Path(tempfile.mkdtemp(dir=parent, prefix=".dsr-"))
+        staged.append((in_path, staging_roots[parent] / out_path.name, out_path))
+    try:
+        if engine == "spark":
+            from . import spark_engine
+
+            results = spark_engine.apply_shards(
+                [(i, s) for i, s, _ in staged], targets, master, conf
+            )
+        else:
+            results = []
+            for in_path, stage, _ in staged:
+                targets.found = set()
+                results.append((apply(in_path, stage, targets), targets.found))
+        for _, stage, out_path in staged:
+            os.replace(stage, out_path)
+    finally:
+        import shutil
+
+        for root in staging_roots.values():
+            shutil.rmtree(root, ignore_errors=True)
+    found = set().union(*(f for _, f in results))
+    targets.found = found
+    return ApplyReport(
+        sum(r.read for r, _ in results),
+        sum(r.removed for r, _ in results),
+        len(targets.keys - found),
+    )

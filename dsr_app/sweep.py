@@ -78,12 +78,21 @@ class Matcher:
     def _wanted_digits(self, digits: str) -> bool:
         return any(digits[-n:] in tails for n, tails in self.phone_tails.items())
 
-    def candidates(self, record: Mapping) -> set[int]:
-        """Requesters that ``record`` could concern (a superset of the matches)."""
+    def candidates(
+        self, record: Mapping, authors: Iterable[int] | None = None
+    ) -> set[int]:
+        """Requesters that ``record`` could concern (a superset of the matches).
+
+        ``authors``: the owners of the record's ``author_id``, when a join has
+        already looked them up (the Spark engine); else they are looked up here.
+        """
         found: set[int] = set()
-        author = record.get("author_id")
-        if author and author in self.by_author:
-            found |= self.by_author[author]
+        if authors is not None:
+            found.update(authors)
+        else:
+            author = record.get("author_id")
+            if author and author in self.by_author:
+                found |= self.by_author[author]
         handle = (record.get("author_handle") or "").lower()
         if handle and handle in self.by_author_handle:
             found |= self.by_author_handle[handle]
@@ -119,9 +128,11 @@ class Matcher:
                 )
         return found
 
-    def match(self, record: Mapping) -> list[Match]:
-        """Every match of every requester in ``record``."""
-        candidates = self.candidates(record)
+    def match(
+        self, record: Mapping, authors: Iterable[int] | None = None
+    ) -> list[Match]:
+        """Every match of every requester in ``record`` (``authors``: as above)."""
+        candidates = self.candidates(record, authors)
         if not candidates:
             return []
         view = TextView(record.get("text") or "")
@@ -169,15 +180,24 @@ def _init_worker(matcher: Matcher) -> None:
     _MATCHER = matcher
 
 
-def _sweep_records(records: Iterable[Mapping]) -> SweepReport:
+def sweep_records(
+    matcher: Matcher, items: Iterable[tuple[Mapping, Iterable[int] | None]]
+) -> SweepReport:
+    """Match (record, authors) pairs; ``authors`` as in ``Matcher.candidates``.
+
+    The one loop of both engines: the local one here, Spark's per partition.
+    """
     report = SweepReport()
-    matcher = _MATCHER
-    for record in records:
+    for record, authors in items:
         report.records += 1
         report.scope.add((record["dataset"], record["dataset_version"]))
-        for m in matcher.match(record):
+        for m in matcher.match(record, authors):
             report.matches.setdefault(m.request_id, []).append(m)
     return report
+
+
+def _sweep_records(records: Iterable[Mapping]) -> SweepReport:
+    return sweep_records(_MATCHER, ((record, None) for record in records))
 
 
 def _db_part(db_path: str, low: int, high: int) -> SweepReport:
@@ -206,21 +226,26 @@ def _flags(record: dict) -> int:
 _STRING_FIELDS = ("record_id", "dataset", "author_id", "author_handle", "lang")
 
 
+def file_record(rec, dataset: str | None, version: str) -> dict | None:
+    """A manifest record as the rules read it, or ``None`` for one that ingest would
+    refuse (wrong types; ``dsr ingest`` reports those)."""
+    if not isinstance(rec, dict) or not isinstance(rec.get("text"), str):
+        return None
+    if any(
+        rec.get(name) is not None and not isinstance(rec[name], str)
+        for name in _STRING_FIELDS
+    ):
+        return None
+    rec["dataset"] = rec.get("dataset") or dataset
+    rec["dataset_version"] = version
+    rec["policy_flags"] = _flags(rec)
+    return rec if rec["dataset"] and rec.get("record_id") else None
+
+
 def _file_records(rows: Iterable[dict], dataset: str | None, version: str):
-    """Records of a file as the rules read them; lines ingest would refuse (wrong
-    types) are skipped here, as ``dsr ingest`` reports them."""
     for rec in rows:
-        if not isinstance(rec, dict) or not isinstance(rec.get("text"), str):
-            continue
-        if any(
-            rec.get(name) is not None and not isinstance(rec[name], str)
-            for name in _STRING_FIELDS
-        ):
-            continue
-        rec["dataset"] = rec.get("dataset") or dataset
-        rec["dataset_version"] = version
-        rec["policy_flags"] = _flags(rec)
-        if rec["dataset"] and rec.get("record_id"):
+        rec = file_record(rec, dataset, version)
+        if rec is not None:
             yield rec
 
 
@@ -340,15 +365,29 @@ def sweep_requests(
     workers: int | None = None,
     progress: Callable[[int], None] | None = None,
     at=None,
+    spark: dict | None = None,
 ) -> SweepReport:
-    """Sweep for every verified request and store what was found."""
+    """Sweep for every verified request and store what was found.
+
+    ``spark``: run on Apache Spark with these options (``master``, ``conf``; see
+    spark_engine.sweep) instead of this machine's processes; manifests only.
+    """
     from . import deadlines
     from .search import identity_for, requests_to_search, store_matches
 
     at = at or deadlines.now()
     request_ids = requests_to_search(db)
     identities = [identity_for(db, r) for r in request_ids]
-    report = sweep(identities, db_path, manifests, dataset, version, workers, progress)
+    if spark:
+        from . import spark_engine
+
+        report = spark_engine.sweep(identities, manifests, dataset, version, **spark)
+        if progress:
+            progress(report.records)
+    else:
+        report = sweep(
+            identities, db_path, manifests, dataset, version, workers, progress
+        )
     # Over the index, every indexed version was swept: matches no longer found go.
     # Over files, a file may be one shard of a version: add and refresh, delete
     # nothing (the scope is still recorded with the search).
@@ -359,7 +398,7 @@ def sweep_requests(
             request_id,
             report.matches.get(request_id, []),
             at,
-            "sweep",
+            "spark" if spark else "sweep",
             scope,
             searched=sorted(report.scope),
         )

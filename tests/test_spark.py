@@ -1,0 +1,322 @@
+"""The Spark engine gives what the local engine gives (issue 8).
+
+Runs PySpark with ``local[2]`` on this machine (Java 17+ and the ``[spark]`` extra,
+both installed by .ci/run). One Spark session serves the whole module.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
+
+import orjson
+import pyarrow.parquet as pq
+import pytest
+
+from dsr_app.db import open_db
+from dsr_app.demo import load_demo
+from dsr_app.removal_apply import apply_shards, load_lists, shard_pairs
+from dsr_app.search import identity_for
+from dsr_app.sweep import sweep
+
+from .test_matching import FIXTURES, PERSONAS, _keyed, file_verified_request
+
+MASTER = "local[2]"
+CONF = {"spark.sql.shuffle.partitions": "4", "spark.default.parallelism": "4"}
+
+
+@pytest.fixture(scope="module")
+def spark():
+    from dsr_app import spark_engine
+
+    session = spark_engine.session(MASTER, CONF)
+    yield session
+    session.stop()
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    """The demo world, one verified objection per persona, and the manifests."""
+    folder = tmp_path_factory.mktemp("spark-demo")
+    db_path = folder / "dsr.sqlite3"
+    db = open_db(db_path)
+    load_demo(db)
+    accounts = {a["account_id"]: a for a in db["accounts"].rows}
+    requests = {p: file_verified_request(db, accounts[p]) for p in PERSONAS}
+    identities = [identity_for(db, r) for r in requests.values()]
+    entries = json.loads((FIXTURES / "manifests.json").read_text())
+    yield db, db_path, requests, identities, entries
+    db.close()
+
+
+def _shards(source: Path, folder: Path, count: int) -> list[Path]:
+    """Split a demo manifest into ``count`` shards of its own format."""
+    folder.mkdir(parents=True, exist_ok=True)
+    if source.name.endswith(".parquet"):
+        table = pq.read_table(source)
+        step = -(-table.num_rows // count)
+        paths = []
+        for n in range(count):
+            path = folder / f"part-{n:05d}.parquet"
+            pq.write_table(table.slice(n * step, step), path)
+            paths.append(path)
+        return paths
+    lines = gzip.decompress(source.read_bytes()).splitlines(keepends=True)
+    step = -(-len(lines) // count)
+    paths = []
+    for n in range(count):
+        path = folder / f"part-{n:05d}.jsonl"
+        path.write_bytes(b"".join(lines[n * step : (n + 1) * step]))
+        paths.append(path)
+    return paths
+
+
+def _matches(report) -> set[tuple]:
+    return _keyed(m for found in report.matches.values() for m in found)
+
+
+def test_spark_sweep_of_the_demo_manifests_equals_the_local_sweep(spark, world):
+    from dsr_app import spark_engine
+
+    _, _, _, identities, entries = world
+    total = 0
+    for entry in entries:
+        path = FIXTURES / entry["path"]
+        local = sweep(identities, manifests=[path], version=entry["version"])
+        on_spark = spark_engine.sweep(
+            identities, [path], version=entry["version"], master=MASTER
+        )
+        assert on_spark.records == local.records > 0
+        assert on_spark.scope == local.scope
+        assert _matches(on_spark) == _matches(local)
+        total += len(_matches(local))
+    assert total > 80  # own content, mentions and weak names are all in there
+
+
+def test_spark_sweep_of_a_multi_shard_copy_equals_the_local_sweep(
+    spark, world, tmp_path
+):
+    """Shards in both formats, several partitions each; own content comes in
+    through the join on author_id (it is in the results)."""
+    from dsr_app import spark_engine
+
+    _, _, _, identities, entries = world
+    for entry in entries:
+        shards = _shards(FIXTURES / entry["path"], tmp_path / entry["version"], 3)
+        whole = sweep(
+            identities, manifests=[FIXTURES / entry["path"]], version=entry["version"]
+        )
+        on_spark = spark_engine.sweep(
+            identities, shards, version=entry["version"], master=MASTER
+        )
+        assert on_spark.records == whole.records
+        assert _matches(on_spark) == _matches(whole)
+    own = {m for m in _matches(on_spark) if m[4] == "own"}
+    assert own  # the join found owned accounts' posts
+
+
+def test_dsr_sweep_engine_spark_stores_matches(spark, world, run):
+    db, db_path, requests, _, entries = world
+    entry = next(e for e in entries if e["path"].endswith(".jsonl.gz"))
+    result = run(
+        "sweep",
+        "--engine",
+        "spark",
+        "--master",
+        MASTER,
+        "--conf",
+        "spark.sql.shuffle.partitions=4",
+        "--manifest",
+        str(FIXTURES / entry["path"]),
+        "--version",
+        entry["version"],
+        "--db",
+        str(db_path),
+        db=False,
+    )
+    assert result.exit_code == 0, result.output
+    assert "swept " in result.output
+    engines = {
+        r[0] for r in db.execute("SELECT DISTINCT engine FROM searches").fetchall()
+    }
+    assert "spark" in engines
+    swept = db.execute(
+        "SELECT count(*) FROM searches WHERE engine = 'spark' AND request_id IN"
+        f" ({','.join('?' * len(requests))})",
+        list(requests.values()),
+    ).fetchone()[0]
+    assert swept == len(requests)
+
+
+def test_spark_options_need_the_spark_engine(run, tmp_path):
+    result = run("sweep", "--master", "local[2]", "--manifest", str(tmp_path))
+    assert result.exit_code == 2
+    assert "--engine spark" in result.output
+    result = run("sweep", "--engine", "spark")
+    assert result.exit_code == 2
+    assert "--manifest" in result.output
+    result = run(
+        "sweep", "--engine", "spark", "--conf", "nonsense", "--manifest", str(tmp_path)
+    )
+    assert result.exit_code == 2
+    assert "KEY=VALUE" in result.output
+
+
+# --- removals apply ----------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def removal_list(world, tmp_path_factory):
+    """A signed list issued by the product for an approved objection."""
+    from dsr_app import decisions
+
+    db, db_path, requests, _, _ = world
+    request_id = requests[PERSONAS[0]]
+    staff_id = db.execute(
+        "INSERT INTO staff_users (email, password_hash, role, created_at)"
+        " VALUES ('legal@spark.example', 'x', 'legal', '2026-01-01T00:00:00Z')"
+    ).lastrowid
+    db.conn.commit()
+    decisions.decide(
+        db,
+        request_id,
+        "approve",
+        {"id": staff_id, "email": "legal@spark.example", "role": "legal"},
+        datetime.now(UTC),
+        instance=db_path.parent,
+    )
+    doc = db.execute(
+        "SELECT document FROM removal_lists WHERE request_id = ?", [request_id]
+    ).fetchone()[0]
+    path = tmp_path_factory.mktemp("lists") / "list.json"
+    path.write_text(doc)
+    entries = orjson.loads(doc)["entries"]
+    assert entries
+    return path, db_path, entries
+
+
+def _targets(removal_list):
+    from dsr_app.signing import public_key_b64
+
+    path, db_path, _ = removal_list
+    return load_lists([path], public_key_b64(db_path.parent))
+
+
+@pytest.mark.parametrize("source", ["jsonl.gz", "parquet"])
+def test_spark_apply_of_shards_equals_the_local_apply(
+    spark, world, removal_list, tmp_path, source
+):
+    _, _, _, _, entries = world
+    entry = next(e for e in entries if e["path"].endswith(source))
+    shards = _shards(FIXTURES / entry["path"], tmp_path / "in", 3)
+    pairs = shard_pairs([tmp_path / "in"], tmp_path / "local")
+    local = apply_shards(pairs, _targets(removal_list))
+    pairs = shard_pairs([tmp_path / "in"], tmp_path / "spark")
+    on_spark = apply_shards(pairs, _targets(removal_list), "spark", MASTER)
+    assert (on_spark.read, on_spark.removed, on_spark.not_found) == (
+        local.read,
+        local.removed,
+        local.not_found,
+    )
+    assert sorted(p.name for p in (tmp_path / "spark").iterdir()) == sorted(
+        s.name for s in shards
+    )  # one output shard per input shard, no staging left behind
+    for shard in shards:
+        mine, theirs = tmp_path / "local" / shard.name, tmp_path / "spark" / shard.name
+        if source == "parquet":
+            assert pq.read_table(theirs).equals(pq.read_table(mine))
+            assert pq.read_schema(theirs).equals(pq.read_schema(shard))
+        else:
+            assert theirs.read_bytes() == mine.read_bytes()
+    if source != "parquet":
+        assert local.removed > 0  # the list names records of this dataset
+
+
+def test_dsr_removals_apply_engine_spark_then_verify(
+    spark, world, removal_list, tmp_path, run
+):
+    path, db_path, listed = removal_list
+    _, _, _, _, entries = world
+    entry = next(e for e in entries if e["path"].endswith(".jsonl.gz"))
+    shards = _shards(FIXTURES / entry["path"], tmp_path / "in", 4)
+    out = tmp_path / "out"
+    args = ["--list", str(path), "--db", str(db_path)]
+    result = run(
+        "removals",
+        "apply",
+        *args,
+        "--manifest",
+        str(tmp_path / "in"),
+        "--out",
+        str(out),
+        "--engine",
+        "spark",
+        "--master",
+        MASTER,
+        db=False,
+    )
+    assert result.exit_code == 0, result.output
+    assert "removed" in result.output
+    kept = b"".join(p.read_bytes() for p in sorted(out.iterdir()))
+    original = b"".join(s.read_bytes() for s in shards)
+    assert 0 < len(kept) < len(original)
+    verify = run("removals", "verify", *args, "--manifest", str(out), db=False)
+    assert verify.exit_code == 0, verify.output
+    inputs = str(tmp_path / "in")
+    before = run("removals", "verify", *args, "--manifest", inputs, db=False)
+    assert before.exit_code == 1
+    assert "still present" in before.output
+
+
+def test_spark_apply_refuses_a_bad_signature_or_a_missing_shard_before_writing(
+    spark, world, removal_list, tmp_path, run
+):
+    path, db_path, _ = removal_list
+    _, _, _, _, entries = world
+    entry = next(e for e in entries if e["path"].endswith(".jsonl.gz"))
+    shards = _shards(FIXTURES / entry["path"], tmp_path / "in", 2)
+    tampered = tmp_path / "tampered.json"
+    doc = orjson.loads(path.read_bytes())
+    doc["entries"] = doc["entries"][1:] + doc["entries"][:1]
+    doc["entries"][0]["record_id"] += "x"
+    tampered.write_bytes(orjson.dumps(doc))
+    out = tmp_path / "out"
+    common = ["--db", str(db_path), "--engine", "spark", "--master", MASTER]
+    bad = run(
+        "removals", "apply", "--list", str(tampered), "--manifest", str(shards[0]),
+        "--manifest", str(shards[1]), "--out", str(out), *common, db=False,
+    )  # fmt: skip
+    assert bad.exit_code == 2
+    assert "signature" in bad.output
+    assert not out.exists()
+    missing = run(
+        "removals", "apply", "--list", str(path), "--manifest", str(shards[0]),
+        "--manifest", str(tmp_path / "in" / "part-00009.jsonl"), "--out", str(out),
+        *common, db=False,
+    )  # fmt: skip
+    assert missing.exit_code == 2
+    assert "part-00009.jsonl" in missing.output
+    assert not out.exists()
+
+
+def test_a_failed_shard_leaves_every_output_as_it_was(
+    spark, world, removal_list, tmp_path
+):
+    """One unreadable shard fails the job: no output shard appears, an older output
+    is untouched, and no staging folder is left."""
+    _, _, _, _, entries = world
+    entry = next(e for e in entries if e["path"].endswith(".parquet"))
+    shards = _shards(FIXTURES / entry["path"], tmp_path / "in", 2)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / shards[0].name).write_bytes(b"older output")
+    shards[1].write_bytes(b"PAR1 not really parquet")
+    pairs = shard_pairs([tmp_path / "in"], out)
+    with pytest.raises(Exception):  # noqa: B017 - Spark wraps the task's error
+        apply_shards(pairs, _targets(removal_list), "spark", MASTER)
+    assert sorted(p.name for p in out.iterdir()) == [shards[0].name]
+    assert (out / shards[0].name).read_bytes() == b"older output"
+    shutil.rmtree(out)
