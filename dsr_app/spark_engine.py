@@ -4,12 +4,12 @@ Not a second implementation of the rules: the matcher (sweep.Matcher, matching.p
 and the removal test (removal_apply.Targets) are imported and shipped to the
 executors. Spark brings the reading, the partitioning and the cluster:
 
-- sweep: manifests are read by Spark's own readers (JSON Lines as text lines, split
-  across partitions; Parquet by row group); every verified requester's identifiers
-  are broadcast; own content is a broadcast join of the records' ``author_id`` with
-  the requesters' accounts; mentions are found by the shared matcher, applied per
-  partition (``mapPartitions``); the matches come back to the driver, which stores
-  them in the service database like the local engine does.
+- sweep: manifests are read by Spark's own readers (JSON Lines as lines, split
+  across partitions, each kept as its bytes; Parquet by row group); every verified
+  requester's identifiers are broadcast; own content is a broadcast join of the
+  records' ``author_id`` with the requesters' accounts; mentions are found by the
+  shared matcher, applied per partition (``mapPartitions``); the matches come back
+  to the driver, which stores them in the service database like the local engine.
 - removals apply: one task per input shard writes one output shard, with the local
   engine's per-file code (kept lines byte for byte, Parquet schema and order).
 
@@ -47,18 +47,19 @@ def session(master: str | None = None, conf: Mapping[str, str] | None = None):
         builder = builder.master(DEFAULT_MASTER)
     for key, value in (conf or {}).items():
         builder = builder.config(key, value)
-    # The driver's UI and its port search are of no use to a command-line run.
+    # The driver's UI, its port search and the console progress bar are of no use to
+    # a command-line run (dsr prints its own summary).
     builder = builder.config("spark.ui.enabled", "false")
+    builder = builder.config("spark.ui.showConsoleProgress", "false")
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")
     return spark
 
 
 def _submitted() -> bool:
-    """Whether spark-submit started us (then it has set the master already)."""
-    from pyspark import SparkConf
-
-    return SparkConf().contains("spark.master")
+    """Whether spark-submit started us (it then has set the master already, and
+    passes its JVM's address to the Python driver)."""
+    return "PYSPARK_GATEWAY_PORT" in os.environ
 
 
 def parse_conf(pairs: Iterable[str]) -> dict[str, str]:
@@ -101,8 +102,17 @@ def sweep(
     frames = []
     if jsonl:
         lines = spark.read.option("lineSep", "\n").text(jsonl)
-        author = F.get_json_object(lines.value, "$.author_id").alias("author_key")
-        frames.append(("jsonl", lines.select(lines.value.alias("line"), author)))
+        # The line's own bytes (Spark keeps them; a cast to text would replace the
+        # bytes of a line that is not UTF-8, which then must fail as it does locally).
+        frames.append(
+            (
+                "jsonl",
+                lines.select(
+                    lines.value.cast("binary").alias("line"),
+                    F.get_json_object(lines.value, "$.author_id").alias("author_key"),
+                ),
+            )
+        )
     for path in parquet:  # one by one: shards may differ in their columns
         frame = spark.read.parquet(path)
         author = (

@@ -41,3 +41,12 @@ def test_removal_benchmark_prints_its_table():
     out = _run("benchmarks.removal", "--records", "500")
     assert "500 records read, 50 removed, 0 list entries not found" in out
     assert "| apply: throughput " in out
+
+
+def test_spark_benchmark_runs_both_engines_to_the_same_results():
+    out = _run(
+        "benchmarks.spark", "--records", "2000", "--shards", "3", "--requesters", "20"
+    )
+    assert "| sweep, identical matches " in out and "| yes |" in out
+    assert "| apply, identical output bytes" in out and "NO" not in out
+    assert "200 removed" in out

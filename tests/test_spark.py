@@ -320,3 +320,26 @@ def test_a_failed_shard_leaves_every_output_as_it_was(
     assert sorted(p.name for p in out.iterdir()) == [shards[0].name]
     assert (out / shards[0].name).read_bytes() == b"older output"
     shutil.rmtree(out)
+
+
+def test_a_line_that_is_not_utf8_is_skipped_by_both_engines(spark, world, tmp_path):
+    """Spark reads lines as bytes: a broken line is not read with replacement
+    characters (and matched) where the local engine cannot read it."""
+    from dsr_app import spark_engine
+
+    _, _, _, identities, _ = world
+    email = next(i.email for i in identities if i.email)
+    good = {"record_id": "ok-1", "dataset": "d", "text": f"write to {email} today"}
+    bad = dict(good, record_id="bad-1")
+    shard = tmp_path / "mixed.jsonl"
+    shard.write_bytes(
+        orjson.dumps(good)
+        + b"\n"
+        + orjson.dumps(bad).replace(b"today", b"to\xffday")
+        + b"\n"
+    )
+    local = sweep(identities, manifests=[shard])
+    on_spark = spark_engine.sweep(identities, [shard], master=MASTER)
+    assert {m[3] for m in _matches(local)} == {"ok-1"}
+    assert _matches(on_spark) == _matches(local)
+    assert on_spark.records == local.records == 1
