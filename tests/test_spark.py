@@ -343,3 +343,41 @@ def test_a_line_that_is_not_utf8_is_skipped_by_both_engines(spark, world, tmp_pa
     assert {m[3] for m in _matches(local)} == {"ok-1"}
     assert _matches(on_spark) == _matches(local)
     assert on_spark.records == local.records == 1
+
+
+def test_the_readme_spark_submit_form_runs(world, tmp_path):
+    """spark-submit runs dsr_app/spark_main.py as the dsr command, with its own
+    master (no --master in the dsr arguments)."""
+    import subprocess
+    import sys
+
+    import dsr_app.spark_main
+
+    submit = Path(sys.executable).with_name("spark-submit")
+    _, db_path, requests, _, entries = world
+    entry = next(e for e in entries if e["path"].endswith(".parquet"))
+    result = subprocess.run(
+        [
+            str(submit),
+            "--master",
+            "local[1]",
+            "--conf",
+            "spark.ui.enabled=false",
+            dsr_app.spark_main.__file__,
+            "sweep",
+            "--engine",
+            "spark",
+            "--manifest",
+            str(FIXTURES / entry["path"]),
+            "--version",
+            entry["version"],
+            "--db",
+            str(db_path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    rows = pq.ParquetFile(FIXTURES / entry["path"]).metadata.num_rows
+    assert f"swept {rows:,} records" in result.stdout
