@@ -199,3 +199,40 @@ def test_logins_logouts_and_tokens_are_audited(browser, staff, db_path, run):
     assert actions.count("staff_token_issued") == 3  # the fixture made three
     assert actions[-3:] == ["staff_login_failed", "staff_login", "staff_logout"]
     assert run("audit", "verify").exit_code == 0
+
+
+def test_the_staff_api_answers_a_logged_in_session(browser, staff, api, db_path, run):
+    """Contract section 5: staff calls by token or by the web session; roles apply,
+    and a session call that changes something from another origin is refused."""
+    assert browser.get("/api/v1/staff/requests").status_code == 401
+    log_in(browser)
+    queue = browser.get("/api/v1/staff/requests")
+    assert queue.status_code == 200 and "items" in queue.get_json()
+    from dsr_app.db import open_db
+    from dsr_app.jobs import run_pending
+
+    from .conftest import REGISTRY, new_request, verify
+
+    run("accounts", "import", REGISTRY)
+    created = new_request(api, type="objection", email="zoe@example.eu")
+    verify(api, db_path, created, "email", "zoe@example.eu")
+    run_pending(open_db(db_path))
+    url = f"/api/v1/staff/requests/{created['id']}/decision"
+    body = {"decision": "request_info", "reason": "Which account is yours?"}
+    foreign = browser.post(url, json=body, headers={"Origin": "https://evil.example"})
+    assert foreign.status_code == 403
+    cross = browser.post(url, json=body, headers={"Sec-Fetch-Site": "cross-site"})
+    assert cross.status_code == 403
+    case = browser.get(f"/api/v1/staff/requests/{created['id']}").get_json()
+    assert case["status"] == "in_review"  # nothing was decided
+    own = browser.post(url, json=body, headers={"Origin": "http://localhost"})
+    assert own.status_code == 200, own.get_json()
+    assert own.get_json()["status"] == "needs_info"
+    # a legal session may not acknowledge removal lists (training's job)
+    acked = browser.post(
+        "/api/v1/removal-lists/rl_x/ack",
+        json={"dataset": "d", "dataset_version": "1"},
+    )
+    assert acked.status_code == 403
+    browser.post("/staff/logout", data={"csrf_token": csrf(browser, "/staff/")})
+    assert browser.get("/api/v1/staff/requests").status_code == 401

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import wraps
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from flask import abort, current_app, g, request
 from flask.views import MethodView
@@ -32,27 +33,60 @@ LEGAL = ("legal", "admin")
 
 
 def current_staff() -> dict | None:
-    """The staff user of this call (bearer token), or ``None``."""
+    """The staff user of this call: by bearer token, or else by the web session
+    (contract section 5), or ``None``.
+
+    A call that changes something on the strength of the session cookie must come
+    from our own pages: a browser names another origin in ``Origin`` or
+    ``Sec-Fetch-Site``, and such a call is refused (cross-site request forgery). The
+    API's JSON bodies and the Lax cookie guard the same door.
+    """
     if "staff" not in g:
         header = request.headers.get("Authorization", "")
-        scheme, _, token = header.partition(" ")
-        g.staff = (
-            staff_for_token(get_db(), token.strip())
-            if scheme.lower() == "bearer"
-            else None
-        )
+        if header:
+            scheme, _, token = header.partition(" ")
+            g.staff = (
+                staff_for_token(get_db(), token.strip())
+                if scheme.lower() == "bearer"
+                else None
+            )
+        else:
+            from ..web.staff import current_user
+
+            g.staff = current_user()
+            if g.staff is not None and not _same_origin():
+                abort(403, "a staff session may only be used from this site's pages")
     return g.staff
 
 
+def _same_origin() -> bool:
+    """Whether a session-authenticated call may proceed (reads always may)."""
+    if request.method in ("GET", "HEAD", "OPTIONS"):
+        return True
+    if request.headers.get("Sec-Fetch-Site", "same-origin") not in (
+        "same-origin",
+        "none",
+    ):
+        return False
+    origin = request.headers.get("Origin")
+    if origin is None:
+        return True
+    ours = {request.host_url.rstrip("/")}
+    public = urlsplit(current_app.config.get("PUBLIC_URL") or "")
+    if public.netloc:  # behind a proxy, the browser's origin is the public one
+        ours.add(f"{public.scheme}://{public.netloc}")
+    return origin in ours
+
+
 def require_role(*roles: str):
-    """401 without a valid staff token; 403 for a role not in ``roles``."""
+    """401 without a valid staff token or session; 403 for a role not in ``roles``."""
 
     def decorator(view):
         @wraps(view)
         def wrapped(*args, **kwargs):
             user = current_staff()
             if user is None:
-                abort(401, "a valid staff token is required")
+                abort(401, "a valid staff token (or staff session) is required")
             if user["role"] not in roles:
                 abort(403, "your role may not do this")
             return view(*args, **kwargs)
