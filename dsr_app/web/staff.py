@@ -63,11 +63,18 @@ def _staff_context() -> dict:
     return {"staff_user": g.get("staff_user")}
 
 
-def _safe_next(target: str | None) -> str:
-    """Only paths of our own staff pages (no open redirect)."""
+def home_page(user: dict) -> str:
+    """Where a role starts: the queue for legal staff, removal lists for training."""
+    if user["role"] == "training":
+        return url_for("staff_web.removals")
+    return url_for("staff_web.queue")
+
+
+def _safe_next(target: str | None, user: dict) -> str:
+    """Only paths of our own staff pages (no open redirect); else the role's home."""
     if target and target.startswith("/staff/") and not target.startswith("//"):
         return target
-    return url_for("staff_web.queue")
+    return home_page(user)
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -94,7 +101,7 @@ def login():
             session["staff_sid"] = staff.start_session(
                 get_db(), user["id"], deadlines.now()
             )
-            return redirect(_safe_next(request.args.get("next")), code=303)
+            return redirect(_safe_next(request.args.get("next"), user), code=303)
         error = "wrong e-mail or password"
         audit.append(
             get_db(), "unknown", "staff_login_failed", None, {"email": email}, at
