@@ -403,6 +403,53 @@ def test_training_page_lists_unacknowledged_lists_and_pages_show_removals(
     assert re.search(r"removed from dataset tiny version 1 on \d{4}-\d{2}-\d{2}", case)
 
 
+def test_training_user_acknowledges_on_the_removals_page(
+    api, api_app, staff, objection, db_path, run
+):
+    import re
+
+    from .test_web_staff import CSRF_RE, log_in
+
+    created, document = objection
+    browser = api_app.test_client()
+    browser.environ_base["wsgi.url_scheme"] = "https"
+    log_in(browser, "training@staff.example")
+    page = browser.get("/staff/removals").get_data(as_text=True)
+    # The version the matches were found in is offered as the likely answer.
+    assert '<option value="1">' in page
+    url = f"/staff/removals/{document['id']}/ack"
+    form = {"dataset": "tiny", "dataset_version": "1"}
+    assert browser.post(url, data=form).status_code == 400  # no CSRF token
+    form["csrf_token"] = CSRF_RE.search(page).group(1)
+    for bad, error in (
+        ({"dataset_version": "  "}, "dataset_version:"),
+        ({"dataset": "other"}, "no entries in that dataset"),
+    ):
+        assert browser.post(url, data={**form, **bad}).status_code == 303
+        assert error in browser.get("/staff/removals").get_data(as_text=True)
+    resp = browser.post(url, data=form)
+    assert resp.status_code == 303 and resp.headers["Location"] == "/staff/removals"
+    page = browser.get("/staff/removals").get_data(as_text=True)
+    assert f"List {document['id']} acknowledged for tiny version 1." in page
+    assert "Every list is acknowledged." in page
+    status = api.get(f"/api/v1/requests/{created['id']}", headers=bearer(created))
+    (removal,) = status.get_json()["removals"]
+    assert (removal["dataset"], removal["dataset_version"]) == ("tiny", "1")
+    # The same audit entry as through the API, and only legal's other pages.
+    assert run("audit", "verify").exit_code == 0
+    legal = api_app.test_client()
+    legal.environ_base["wsgi.url_scheme"] = "https"
+    log_in(legal)
+    token = CSRF_RE.search(legal.get("/staff/").get_data(as_text=True)).group(1)
+    refused = legal.post(
+        url, data={"csrf_token": token, "dataset": "tiny", "dataset_version": "2"}
+    )
+    assert refused.status_code == 403
+    case = legal.get(f"/staff/requests/{created['id']}").get_data(as_text=True)
+    assert re.search(r"\d · staff:\d+ · removal_acknowledged", case)
+    assert len(re.findall(r"removed from dataset tiny version", case)) == 1
+
+
 def test_apply_splits_a_big_file_across_processes_keeping_line_order(
     objection, run, tmp_path, monkeypatch
 ):
