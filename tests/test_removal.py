@@ -407,6 +407,9 @@ def test_training_user_acknowledges_on_the_removals_page(
     api, api_app, staff, objection, db_path, run
 ):
     import re
+    from datetime import date
+
+    from dsr_app.i18n import long_date
 
     from .test_web_staff import CSRF_RE, log_in
 
@@ -435,6 +438,14 @@ def test_training_user_acknowledges_on_the_removals_page(
     status = api.get(f"/api/v1/requests/{created['id']}", headers=bearer(created))
     (removal,) = status.get_json()["removals"]
     assert (removal["dataset"], removal["dataset_version"]) == ("tiny", "1")
+    # The requester's page dates it like its other dates, in their language.
+    requester = api_app.test_client()
+    requester.environ_base["wsgi.url_scheme"] = "https"
+    with requester.session_transaction() as session:
+        session["requests"] = [created["id"]]
+    page = requester.get("/status?lang=en").get_data(as_text=True)
+    day = long_date(date.fromisoformat(removal["acknowledged_at"][:10]), "en")
+    assert f"removed from dataset tiny version 1 on {day}</li>" in page
     # The same audit entry as through the API, and only legal's other pages.
     assert run("audit", "verify").exit_code == 0
     legal = api_app.test_client()
