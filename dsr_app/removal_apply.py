@@ -4,13 +4,20 @@ Used by training pipelines through ``dsr removals apply`` and ``verify``. Signat
 are checked before anything is read or written. ``apply`` streams: every record that
 stays is written exactly as it was (JSON Lines byte for byte; Parquet with its schema
 and row order), into a temporary file renamed over OUT only when complete.
+
+A run that is killed (SIGKILL, OOM, power) cannot clean up: its hidden temporary
+files, as big as OUT, stay. They are named after OUT, the host and the process, so
+the next run for the same OUT removes those of processes that no longer exist.
 """
 
 from __future__ import annotations
 
+import glob
 import gzip
 import hashlib
 import os
+import re
+import socket
 import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -84,12 +91,53 @@ class ApplyReport:
     read: int
     removed: int
     not_found: int
+    leftovers: int = 0  # temporary files of killed runs, removed
 
     def summary(self) -> str:
-        return (
+        line = (
             f"{self.read:,} records read, {self.removed:,} removed, "
             f"{self.not_found:,} list entries not found"
         )
+        if self.leftovers:
+            line += (
+                f"; removed {self.leftovers} temporary file(s) of an interrupted run"
+            )
+        return line
+
+
+def _temp_prefix(out_path: Path) -> str:
+    """``.OUT.dsr-apply-HOST-`` (the process id and a random part follow)."""
+    host = re.sub(r"[^A-Za-z0-9]", "_", socket.gethostname()) or "host"
+    return f".{out_path.name}.dsr-apply-{host}-"
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's process
+    return True
+
+
+def sweep_leftovers(out_path: Path) -> int:
+    """Remove the temporary files that killed runs for OUT left on this host.
+
+    Only files of processes that no longer exist: a run still writing keeps its own,
+    and so does a run on another host sharing the folder.
+    """
+    prefix = _temp_prefix(out_path)
+    removed = 0
+    for name in glob.glob(glob.escape(str(out_path.parent / prefix)) + "*"):
+        pid = Path(name).name[len(prefix) :].split("-", 1)[0]
+        if pid.isdigit() and not _running(int(pid)):
+            try:
+                os.unlink(name)
+            except FileNotFoundError:
+                continue  # another run swept it first
+            removed += 1
+    return removed
 
 
 def _jsonl_kept(path: Path, targets: Targets) -> Iterator[tuple[bool, bytes]]:
@@ -111,7 +159,10 @@ def apply(in_path: Path, out_path: Path, targets: Targets) -> ApplyReport:
     if not in_path.is_file():
         raise BadInput(str(in_path), "no such file")
     out_path = Path(out_path)
-    fd, tmp = tempfile.mkstemp(dir=out_path.parent or ".", prefix=".dsr-apply-")
+    leftovers = sweep_leftovers(out_path)
+    fd, tmp = tempfile.mkstemp(
+        dir=out_path.parent, prefix=f"{_temp_prefix(out_path)}{os.getpid()}-"
+    )
     os.close(fd)
     read = removed = 0
     try:
@@ -137,7 +188,7 @@ def apply(in_path: Path, out_path: Path, targets: Targets) -> ApplyReport:
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
-    return ApplyReport(read, removed, len(targets.keys - targets.found))
+    return ApplyReport(read, removed, len(targets.keys - targets.found), leftovers)
 
 
 _PARALLEL_MIN_BYTES = 64 * 1024 * 1024

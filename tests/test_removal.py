@@ -104,6 +104,41 @@ def test_apply_removes_listed_records_and_keeps_others_byte_for_byte(
     assert present.exit_code == 1 and "still present: tiny t-1" in present.output
 
 
+def test_apply_removes_what_killed_runs_for_the_same_out_left(objection, run, tmp_path):
+    import subprocess
+    import sys
+
+    from dsr_app.removal_apply import _temp_prefix
+
+    _, document = objection
+    rl = _save(tmp_path, document)
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    out = out_dir / "out.jsonl"
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    dead_pid = int(dead.stdout)  # that process has exited
+    prefix = _temp_prefix(out)
+    stale = [f"{prefix}{dead_pid}-abc123", f"{prefix}{dead_pid}-abc123.0"]
+    kept = [
+        f"{prefix}{os.getpid()}-live99",  # a run still writing (this process)
+        f".{out.name}.dsr-apply-otherhost-{dead_pid}-xyz",  # another host's run
+        f"{_temp_prefix(out_dir / 'other.jsonl')}{dead_pid}-q",  # another OUT
+    ]
+    for name in stale + kept:
+        (out_dir / name).write_bytes(b"partial")
+    result = run(
+        "removals", "apply", "--list", rl, "--manifest", RECORDS_JSONL, "--out", out
+    )
+    assert result.exit_code == 0, result.output
+    assert "removed 2 temporary file(s) of an interrupted run" in result.output
+    assert sorted(p.name for p in out_dir.iterdir()) == sorted([*kept, out.name])
+
+
 def test_apply_on_gzip_and_parquet(objection, run, tmp_path):
     _, document = objection
     rl = _save(tmp_path, document)
