@@ -17,6 +17,8 @@ from pathlib import Path
 import sqlite_utils
 
 from . import audit
+from .db import write_transaction
+from .errors import BadInput, NotFound
 from .identifiers import fold, text_identifier_keys
 from .signing import canonical, sign, suppression_hash
 
@@ -317,3 +319,70 @@ def _documents(db: sqlite_utils.Database, request_id: str) -> list[dict]:
             "SELECT document FROM removal_lists WHERE request_id = ?", [request_id]
         )
     ]
+
+
+def stored_list(db: sqlite_utils.Database, list_id: str) -> dict:
+    """A stored removal list as issued.
+
+    :raises NotFound: no list has this id.
+    """
+    row = db.execute(
+        "SELECT document FROM removal_lists WHERE id = ?", [list_id]
+    ).fetchone()
+    if row is None:
+        raise NotFound("no such removal list")
+    return json.loads(row[0])
+
+
+def acknowledgements(db: sqlite_utils.Database, list_id: str) -> list[dict]:
+    """The dataset versions a list was acknowledged for, oldest first."""
+    return [
+        dict(r)
+        for r in db.query(
+            "SELECT dataset, dataset_version, acknowledged_at FROM removal_acks"
+            " WHERE list_id = ? ORDER BY acknowledged_at",
+            [list_id],
+        )
+    ]
+
+
+def acknowledge(
+    db: sqlite_utils.Database,
+    list_id: str,
+    dataset: str,
+    dataset_version: str,
+    staff_id: int,
+    at: datetime,
+) -> list[dict]:
+    """Record that a training team removed a list's entries from one dataset version.
+
+    Idempotent: the same version again changes nothing (and is audited once). The
+    requester's status page shows each acknowledgement (Art. 19 GDPR).
+
+    :raises NotFound: no such list.
+    :raises BadInput: the list has no entries in ``dataset``.
+    """
+    document = stored_list(db, list_id)
+    named = {e["dataset"] for e in document["entries"]}
+    if named and dataset not in named:
+        raise BadInput("dataset", "this list has no entries in that dataset")
+    with write_transaction(db):
+        added = db.execute(
+            "INSERT OR IGNORE INTO removal_acks (list_id, dataset, dataset_version,"
+            " acknowledged_at, acknowledged_by) VALUES (?, ?, ?, ?, ?)",
+            [list_id, dataset, dataset_version, at.isoformat(), staff_id],
+        ).rowcount
+        if added:
+            audit.append(
+                db,
+                f"staff:{staff_id}",
+                "removal_acknowledged",
+                document["request_id"],
+                {
+                    "list_id": list_id,
+                    "dataset": dataset,
+                    "dataset_version": dataset_version,
+                },
+                at,
+            )
+    return acknowledgements(db, list_id)

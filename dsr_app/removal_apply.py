@@ -4,13 +4,21 @@ Used by training pipelines through ``dsr removals apply`` and ``verify``. Signat
 are checked before anything is read or written. ``apply`` streams: every record that
 stays is written exactly as it was (JSON Lines byte for byte; Parquet with its schema
 and row order), into a temporary file renamed over OUT only when complete.
+
+A run that is killed (SIGKILL, OOM, power) cannot clean up: its hidden temporary
+files, as big as OUT, stay. They are named after OUT, the host and the process, so
+the next run for the same OUT removes those of processes that no longer exist.
 """
 
 from __future__ import annotations
 
+import glob
 import gzip
 import hashlib
 import os
+import re
+import shutil
+import socket
 import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -84,12 +92,53 @@ class ApplyReport:
     read: int
     removed: int
     not_found: int
+    leftovers: int = 0  # temporary files of killed runs, removed
 
     def summary(self) -> str:
-        return (
+        line = (
             f"{self.read:,} records read, {self.removed:,} removed, "
             f"{self.not_found:,} list entries not found"
         )
+        if self.leftovers:
+            line += (
+                f"; removed {self.leftovers} temporary file(s) of an interrupted run"
+            )
+        return line
+
+
+def _temp_prefix(out_path: Path) -> str:
+    """``.OUT.dsr-apply-HOST-`` (the process id and a random part follow)."""
+    host = re.sub(r"[^A-Za-z0-9]", "_", socket.gethostname()) or "host"
+    return f".{out_path.name}.dsr-apply-{host}-"
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's process
+    return True
+
+
+def sweep_leftovers(out_path: Path) -> int:
+    """Remove the temporary files that killed runs for OUT left on this host.
+
+    Only files of processes that no longer exist: a run still writing keeps its own,
+    and so does a run on another host sharing the folder.
+    """
+    prefix = _temp_prefix(out_path)
+    removed = 0
+    for name in glob.glob(glob.escape(str(out_path.parent / prefix)) + "*"):
+        pid = Path(name).name[len(prefix) :].split("-", 1)[0]
+        if pid.isdigit() and not _running(int(pid)):
+            try:
+                os.unlink(name)
+            except FileNotFoundError:
+                continue  # another run swept it first
+            removed += 1
+    return removed
 
 
 def _jsonl_kept(path: Path, targets: Targets) -> Iterator[tuple[bool, bytes]]:
@@ -117,7 +166,10 @@ def apply(
     if not in_path.is_file():
         raise BadInput(str(in_path), "no such file")
     out_path = Path(out_path)
-    fd, tmp = tempfile.mkstemp(dir=out_path.parent or ".", prefix=".dsr-apply-")
+    leftovers = sweep_leftovers(out_path)
+    fd, tmp = tempfile.mkstemp(
+        dir=out_path.parent, prefix=f"{_temp_prefix(out_path)}{os.getpid()}-"
+    )
     os.close(fd)
     read = removed = 0
     try:
@@ -144,7 +196,7 @@ def apply(
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
-    return ApplyReport(read, removed, len(targets.keys - targets.found))
+    return ApplyReport(read, removed, len(targets.keys - targets.found), leftovers)
 
 
 _PARALLEL_MIN_BYTES = 64 * 1024 * 1024
@@ -288,36 +340,34 @@ def apply_shards(
 ) -> ApplyReport:
     """Apply the lists to every shard; outputs appear only once all are written.
 
-    Each shard is written into a staging folder beside its output (one task per
-    shard on Spark); a failure anywhere removes the staging folder and leaves every
-    output as it was.
+    One shard is written by ``apply`` (atomic on its own). Several are written into
+    a staging folder beside their outputs (one task per shard on Spark) and renamed
+    into place only when all are complete; a failure anywhere removes the staging
+    folder and leaves every output as it was. Staging folders of killed runs on
+    this host are removed by the next run, like ``apply``'s temporary files.
     """
-    staging_roots: dict[Path, Path] = {}
-    staged: list[tuple[Path, Path, Path]] = []
-    for in_path, out_path in pairs:
-        parent = out_path.parent
-        parent.mkdir(parents=True, exist_ok=True)
-        if parent not in staging_roots:
-            staging_roots[parent] = Path(tempfile.mkdtemp(dir=parent, prefix=".dsr-"))
-        staged.append((in_path, staging_roots[parent] / out_path.name, out_path))
+    if len(pairs) == 1:
+        (in_path, out_path), staged = pairs[0], None
+        out_path.parent.mkdir(parents=True, exist_ok=True)
+        jobs = [(in_path, out_path)]
+    else:
+        staged = _staging(pairs)
+        jobs = [(i, stage) for i, stage, _ in staged]
+    leftovers = sum(_sweep_staging(p) for p in {out.parent for _, out in pairs})
     try:
         if engine == "spark":
             from . import spark_engine
 
-            results = spark_engine.apply_shards(
-                [(i, s) for i, s, _ in staged], targets, master, conf
-            )
+            results = spark_engine.apply_shards(jobs, targets, master, conf)
         else:
             results = []
-            for in_path, stage, _ in staged:
+            for in_path, out_path in jobs:
                 targets.found = set()
-                results.append((apply(in_path, stage, targets), targets.found))
-        for _, stage, out_path in staged:
+                results.append((apply(in_path, out_path, targets), targets.found))
+        for _, stage, out_path in staged or ():
             os.replace(stage, out_path)
     finally:
-        import shutil
-
-        for root in staging_roots.values():
+        for root in {stage.parent for _, stage, _ in staged or ()}:
             shutil.rmtree(root, ignore_errors=True)
     found = set().union(*(f for _, f in results))
     targets.found = found
@@ -325,4 +375,37 @@ def apply_shards(
         sum(r.read for r, _ in results),
         sum(r.removed for r, _ in results),
         len(targets.keys - found),
+        leftovers + sum(r.leftovers for r, _ in results),
     )
+
+
+def _staging_prefix() -> str:
+    host = re.sub(r"[^A-Za-z0-9]", "_", socket.gethostname()) or "host"
+    return f".dsr-shards-{host}-"
+
+
+def _staging(pairs: list[tuple[Path, Path]]) -> list[tuple[Path, Path, Path]]:
+    """(input, staged output, final output) with one staging folder per output
+    folder, named after this host and process."""
+    roots: dict[Path, Path] = {}
+    staged = []
+    for in_path, out_path in pairs:
+        parent = out_path.parent
+        if parent not in roots:
+            parent.mkdir(parents=True, exist_ok=True)
+            prefix = f"{_staging_prefix()}{os.getpid()}-"
+            roots[parent] = Path(tempfile.mkdtemp(dir=parent, prefix=prefix))
+        staged.append((in_path, roots[parent] / out_path.name, out_path))
+    return staged
+
+
+def _sweep_staging(folder: Path) -> int:
+    """Remove staging folders that killed runs on this host left in ``folder``."""
+    prefix = _staging_prefix()
+    removed = 0
+    for name in glob.glob(glob.escape(str(folder / prefix)) + "*"):
+        pid = Path(name).name[len(prefix) :].split("-", 1)[0]
+        if pid.isdigit() and not _running(int(pid)):
+            shutil.rmtree(name, ignore_errors=True)
+            removed += 1
+    return removed

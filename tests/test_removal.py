@@ -6,6 +6,7 @@ from __future__ import annotations
 import gzip
 import json
 import os
+from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
@@ -102,6 +103,41 @@ def test_apply_removes_listed_records_and_keeps_others_byte_for_byte(
     assert run("removals", "verify", "--list", rl, "--manifest", out).exit_code == 0
     present = run("removals", "verify", "--list", rl, "--manifest", RECORDS_JSONL)
     assert present.exit_code == 1 and "still present: tiny t-1" in present.output
+
+
+def test_apply_removes_what_killed_runs_for_the_same_out_left(objection, run, tmp_path):
+    import subprocess
+    import sys
+
+    from dsr_app.removal_apply import _temp_prefix
+
+    _, document = objection
+    rl = _save(tmp_path, document)
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    out = out_dir / "out.jsonl"
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    dead_pid = int(dead.stdout)  # that process has exited
+    prefix = _temp_prefix(out)
+    stale = [f"{prefix}{dead_pid}-abc123", f"{prefix}{dead_pid}-abc123.0"]
+    kept = [
+        f"{prefix}{os.getpid()}-live99",  # a run still writing (this process)
+        f".{out.name}.dsr-apply-otherhost-{dead_pid}-xyz",  # another host's run
+        f"{_temp_prefix(out_dir / 'other.jsonl')}{dead_pid}-q",  # another OUT
+    ]
+    for name in stale + kept:
+        (out_dir / name).write_bytes(b"partial")
+    result = run(
+        "removals", "apply", "--list", rl, "--manifest", RECORDS_JSONL, "--out", out
+    )
+    assert result.exit_code == 0, result.output
+    assert "removed 2 temporary file(s) of an interrupted run" in result.output
+    assert sorted(p.name for p in out_dir.iterdir()) == sorted([*kept, out.name])
 
 
 def test_apply_on_gzip_and_parquet(objection, run, tmp_path):
@@ -403,6 +439,64 @@ def test_training_page_lists_unacknowledged_lists_and_pages_show_removals(
     assert re.search(r"removed from dataset tiny version 1 on \d{4}-\d{2}-\d{2}", case)
 
 
+def test_training_user_acknowledges_on_the_removals_page(
+    api, api_app, staff, objection, db_path, run
+):
+    import re
+    from datetime import date
+
+    from dsr_app.i18n import long_date
+
+    from .test_web_staff import CSRF_RE, log_in
+
+    created, document = objection
+    browser = api_app.test_client()
+    browser.environ_base["wsgi.url_scheme"] = "https"
+    log_in(browser, "training@staff.example")
+    page = browser.get("/staff/removals").get_data(as_text=True)
+    # The version the matches were found in is offered as the likely answer.
+    assert '<option value="1">' in page
+    url = f"/staff/removals/{document['id']}/ack"
+    form = {"dataset": "tiny", "dataset_version": "1"}
+    assert browser.post(url, data=form).status_code == 400  # no CSRF token
+    form["csrf_token"] = CSRF_RE.search(page).group(1)
+    for bad, error in (
+        ({"dataset_version": "  "}, "dataset_version:"),
+        ({"dataset": "other"}, "no entries in that dataset"),
+    ):
+        assert browser.post(url, data={**form, **bad}).status_code == 303
+        assert error in browser.get("/staff/removals").get_data(as_text=True)
+    resp = browser.post(url, data=form)
+    assert resp.status_code == 303 and resp.headers["Location"] == "/staff/removals"
+    page = browser.get("/staff/removals").get_data(as_text=True)
+    assert f"List {document['id']} acknowledged for tiny version 1." in page
+    assert "Every list is acknowledged." in page
+    status = api.get(f"/api/v1/requests/{created['id']}", headers=bearer(created))
+    (removal,) = status.get_json()["removals"]
+    assert (removal["dataset"], removal["dataset_version"]) == ("tiny", "1")
+    # The requester's page dates it like its other dates, in their language.
+    requester = api_app.test_client()
+    requester.environ_base["wsgi.url_scheme"] = "https"
+    with requester.session_transaction() as session:
+        session["requests"] = [created["id"]]
+    page = requester.get("/status?lang=en").get_data(as_text=True)
+    day = long_date(date.fromisoformat(removal["acknowledged_at"][:10]), "en")
+    assert f"removed from dataset tiny version 1 on {day}</li>" in page
+    # The same audit entry as through the API, and only legal's other pages.
+    assert run("audit", "verify").exit_code == 0
+    legal = api_app.test_client()
+    legal.environ_base["wsgi.url_scheme"] = "https"
+    log_in(legal)
+    token = CSRF_RE.search(legal.get("/staff/").get_data(as_text=True)).group(1)
+    refused = legal.post(
+        url, data={"csrf_token": token, "dataset": "tiny", "dataset_version": "2"}
+    )
+    assert refused.status_code == 403
+    case = legal.get(f"/staff/requests/{created['id']}").get_data(as_text=True)
+    assert re.search(r"\d · staff:\d+ · removal_acknowledged", case)
+    assert len(re.findall(r"removed from dataset tiny version", case)) == 1
+
+
 def test_apply_splits_a_big_file_across_processes_keeping_line_order(
     objection, run, tmp_path, monkeypatch
 ):
@@ -463,3 +557,44 @@ def test_staff_decide_the_weak_matches_of_a_follow_up(
         headers=staff["legal"],
     )
     assert_api_error(again, 409)  # nothing left to decide
+
+
+def test_several_shards_appear_together_and_a_killed_runs_staging_is_removed(
+    objection, run, tmp_path
+):
+    """Shards are staged and renamed into place together; the staging folder a
+    killed run of this host left is removed by the next run, a live one is not."""
+    import subprocess
+    import sys
+
+    from dsr_app.removal_apply import _staging_prefix
+
+    _, document = objection
+    rl = _save(tmp_path, document)
+    shards = tmp_path / "in"
+    shards.mkdir()
+    lines = Path(RECORDS_JSONL).read_bytes().splitlines(keepends=True)
+    (shards / "a.jsonl").write_bytes(b"".join(lines[:3]))
+    (shards / "b.jsonl").write_bytes(b"".join(lines[3:]))
+    out = tmp_path / "out"
+    out.mkdir()
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    stale = out / f"{_staging_prefix()}{int(dead.stdout)}-abc"
+    live = out / f"{_staging_prefix()}{os.getpid()}-def"
+    for folder in (stale, live):
+        folder.mkdir()
+        (folder / "a.jsonl").write_bytes(b"partial")
+    result = run("removals", "apply", "--list", rl, "--manifest", shards, "--out", out)
+    assert result.exit_code == 0, result.output
+    assert "removed 1 temporary file(s) of an interrupted run" in result.output
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        ["a.jsonl", "b.jsonl", live.name]
+    )
+    kept = (out / "a.jsonl").read_bytes() + (out / "b.jsonl").read_bytes()
+    assert b'"t-1"' not in kept and b'"t-3"' in kept
+    assert run("removals", "verify", "--list", rl, "--manifest", out).exit_code == 0

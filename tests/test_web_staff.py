@@ -77,6 +77,26 @@ def test_training_role_may_not_see_the_queue(browser, staff):
     assert browser.get("/staff/").status_code == 403
 
 
+@pytest.mark.parametrize(
+    "role, home, links",
+    [
+        ("legal", "/staff/", {"/staff/", "/staff/dashboard"}),
+        ("training", "/staff/removals", {"/staff/removals"}),
+        ("admin", "/staff/", {"/staff/", "/staff/dashboard", "/staff/removals"}),
+    ],
+)
+def test_login_lands_on_the_roles_own_page_with_only_its_links(
+    browser, staff, role, home, links
+):
+    resp = log_in(browser, f"{role}@staff.example")
+    assert resp.status_code == 303 and resp.headers["Location"] == home
+    page = browser.get(home)
+    assert page.status_code == 200
+    nav = page.get_data(as_text=True).split('<nav aria-label="Staff">')[1]
+    nav = nav.split("</nav>")[0]
+    assert set(re.findall(r'<a href="(/staff/[a-z]*)"', nav)) == links
+
+
 def test_queue_case_and_decision_through_the_pages(api, browser, staff, db_path, run):
     from .test_api_staff import verified_case
 

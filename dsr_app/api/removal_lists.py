@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 
 from flask import Response
 from flask.views import MethodView
 from marshmallow import Schema, validate
 
-from .. import audit, deadlines
-from ..db import get_db, write_transaction
-from ..errors import BadInput, NotFound
+from .. import deadlines
+from ..db import get_db
+from ..removal import acknowledge, acknowledgements, stored_list
 from ..schemas import StrictString
 from . import Blueprint
 from .staff import STAFF_TOKEN, current_staff, require_role
@@ -41,17 +40,6 @@ class AckSchema(Schema):
     dataset_version = StrictString(
         required=True, validate=validate.Length(min=1, max=256)
     )
-
-
-def _acks(db, list_id: str) -> list[dict]:
-    return [
-        dict(r)
-        for r in db.query(
-            "SELECT dataset, dataset_version, acknowledged_at FROM removal_acks"
-            " WHERE list_id = ? ORDER BY acknowledged_at",
-            [list_id],
-        )
-    ]
 
 
 def csv_cell(value: object) -> str:
@@ -108,7 +96,7 @@ class RemovalLists(MethodView):
                 "request_id": r["request_id"],
                 "issued_at": r["issued_at"],
                 "entries": r["entries"],
-                "acks": _acks(db, r["id"]),
+                "acks": acknowledgements(db, r["id"]),
             }
             for r in db.query(
                 "SELECT id, request_id, issued_at, entries FROM removal_lists"
@@ -120,14 +108,7 @@ class RemovalLists(MethodView):
 
 def load_document(list_id: str) -> dict:
     """A stored removal list (``NotFound`` for an unknown id)."""
-    row = (
-        get_db()
-        .execute("SELECT document FROM removal_lists WHERE id = ?", [list_id])
-        .fetchone()
-    )
-    if row is None:
-        raise NotFound("no such removal list")
-    return json.loads(row[0])
+    return stored_list(get_db(), list_id)
 
 
 @blp.route("/removal-lists/<list_id>")
@@ -158,39 +139,15 @@ class Acknowledge(MethodView):
     @blp.response(200, description="The list's acknowledgements.")
     def post(self, data, list_id):
         """Acknowledge a list for one dataset and version (idempotent)."""
-        document = load_document(list_id)
-        named = {e["dataset"] for e in document["entries"]}
-        if named and data["dataset"] not in named:
-            raise BadInput("dataset", "this list has no entries in that dataset")
-        db = get_db()
-        at = deadlines.now()
-        user = current_staff()
-        with write_transaction(db):
-            added = db.execute(
-                "INSERT OR IGNORE INTO removal_acks (list_id, dataset, dataset_version,"
-                " acknowledged_at, acknowledged_by) VALUES (?, ?, ?, ?, ?)",
-                [
-                    list_id,
-                    data["dataset"],
-                    data["dataset_version"],
-                    at.isoformat(),
-                    user["id"],
-                ],
-            ).rowcount
-            if added:
-                audit.append(
-                    db,
-                    f"staff:{user['id']}",
-                    "removal_acknowledged",
-                    document["request_id"],
-                    {
-                        "list_id": list_id,
-                        "dataset": data["dataset"],
-                        "dataset_version": data["dataset_version"],
-                    },
-                    at,
-                )
-        return {"id": list_id, "acks": _acks(db, list_id)}
+        acks = acknowledge(
+            get_db(),
+            list_id,
+            data["dataset"],
+            data["dataset_version"],
+            current_staff()["id"],
+            deadlines.now(),
+        )
+        return {"id": list_id, "acks": acks}
 
 
 @blp.route("/suppression-list")

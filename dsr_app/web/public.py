@@ -203,10 +203,16 @@ def status_page():
     lang = current_language()
     from datetime import date
 
+    view = cases.status_view(db, row, deadlines.now())
+    for removal in view["removals"]:
+        # Dates read as the page's other dates do: "23. November 2026", not ISO.
+        removal["day"] = long_date(
+            date.fromisoformat(removal["acknowledged_at"][:10]), lang
+        )
     return render_template(
         "pages/status.html",
         req=row,
-        view=cases.status_view(db, row, deadlines.now()),
+        view=view,
         due=long_date(date.fromisoformat(row["due_at"]), lang),
         received=long_date(date.fromisoformat(row["receipt_day"]), lang),
         request_language=language(row["language"]),

@@ -63,11 +63,18 @@ def _staff_context() -> dict:
     return {"staff_user": g.get("staff_user")}
 
 
-def _safe_next(target: str | None) -> str:
-    """Only paths of our own staff pages (no open redirect)."""
+def home_page(user: dict) -> str:
+    """Where a role starts: the queue for legal staff, removal lists for training."""
+    if user["role"] == "training":
+        return url_for("staff_web.removals")
+    return url_for("staff_web.queue")
+
+
+def _safe_next(target: str | None, user: dict) -> str:
+    """Only paths of our own staff pages (no open redirect); else the role's home."""
     if target and target.startswith("/staff/") and not target.startswith("//"):
         return target
-    return url_for("staff_web.queue")
+    return home_page(user)
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -94,7 +101,7 @@ def login():
             session["staff_sid"] = staff.start_session(
                 get_db(), user["id"], deadlines.now()
             )
-            return redirect(_safe_next(request.args.get("next")), code=303)
+            return redirect(_safe_next(request.args.get("next"), user), code=303)
         error = "wrong e-mail or password"
         audit.append(
             get_db(), "unknown", "staff_login_failed", None, {"email": email}, at
@@ -215,10 +222,67 @@ def removals():
         }
         datasets = {e["dataset"] for e in json.loads(document)["entries"]} or {"—"}
         for dataset in sorted(datasets - acked):
+            # The versions the request's included matches were found in: the
+            # likely answers to "removed from which version?".
+            versions = [
+                r[0]
+                for r in db.execute(
+                    "SELECT DISTINCT dataset_version FROM matches WHERE request_id = ?"
+                    " AND dataset = ? AND decision = 'include' ORDER BY 1",
+                    [request_id, dataset],
+                )
+            ]
             pending.setdefault(dataset, []).append(
-                {"id": list_id, "issued_at": issued_at, "request_id": request_id}
+                {
+                    "id": list_id,
+                    "issued_at": issued_at,
+                    "request_id": request_id,
+                    "versions": versions,
+                }
             )
-    return render_template("staff/removals.html", pending=pending)
+    return render_template(
+        "staff/removals.html",
+        pending=pending,
+        message=session.pop("removals_message", None),  # set by acknowledge()
+        error=session.pop("removals_error", None),
+    )
+
+
+@bp.post("/removals/<list_id>/ack")
+@login_required("training", "admin")
+def acknowledge(list_id: str):
+    """Acknowledge, from the removals page, that a list was applied to a version."""
+    from marshmallow import ValidationError
+
+    from ..api.removal_lists import AckSchema
+    from ..removal import acknowledge as record_ack
+
+    try:
+        data = AckSchema().load(
+            {
+                "dataset": request.form.get("dataset", ""),
+                "dataset_version": request.form.get("dataset_version", "").strip(),
+            }
+        )
+        record_ack(
+            get_db(),
+            list_id,
+            data["dataset"],
+            data["dataset_version"],
+            current_user()["id"],
+            deadlines.now(),
+        )
+    except ValidationError as exc:
+        field, messages = next(iter(exc.normalized_messages().items()))
+        session["removals_error"] = f"{field}: {' '.join(messages)}"
+    except BadInput as exc:
+        session["removals_error"] = exc.message
+    else:
+        session["removals_message"] = (
+            f"List {list_id} acknowledged for {data['dataset']}"
+            f" version {data['dataset_version']}."
+        )
+    return redirect(url_for("staff_web.removals"), code=303)
 
 
 @bp.get("/removals/<list_id>")
