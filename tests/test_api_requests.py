@@ -614,3 +614,29 @@ def test_codes_and_tokens_never_reach_the_logs(api, db_path, caplog):
     logged = caplog.text
     assert code not in logged
     assert created["status_token"] not in logged
+
+
+def test_openapi_names_every_error_status_in_the_contract_shape(api):
+    """No catch-all ``default``: each status a client may see is listed, and every
+    error is ``{"errors": {...}}`` (400) or ``{"error": "..."}`` (contract 5)."""
+    spec = api.get("/api/v1/openapi.json").get_json()
+    schemas, responses = spec["components"]["schemas"], spec["components"]["responses"]
+    assert schemas["FieldErrors"]["required"] == ["errors"]
+    assert schemas["Error"]["required"] == ["error"]
+    for path, item in spec["paths"].items():
+        for method, operation in item.items():
+            if method == "parameters":
+                continue
+            codes = operation["responses"]
+            assert "default" not in codes, (method, path)
+            assert any(code.startswith("2") for code in codes), (method, path)
+            for code, answer in codes.items():
+                answer = responses.get(answer.get("$ref", "").split("/")[-1], answer)
+                if code.startswith("2"):
+                    continue
+                ref = answer["content"]["application/json"]["schema"]["$ref"]
+                assert ref.endswith("/FieldErrors" if code == "400" else "/Error")
+            if method == "post":
+                assert {"413", "415"} <= set(codes), path
+            if path.startswith(("/api/v1/staff", "/api/v1/removal", "/api/v1/supp")):
+                assert {"401", "403"} <= set(codes), path
