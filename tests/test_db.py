@@ -65,3 +65,29 @@ def test_web_requests_do_not_check_migrations(app, client, monkeypatch):
         migrations, "apply", lambda db: pytest.fail("a request migrated")
     )
     assert client.get("/api/v1/requests/nope").status_code == 404
+
+
+def test_requests_of_one_thread_share_its_connection(app):
+    from dsr_app.db import get_db
+
+    with app.app_context():
+        first = get_db()
+    with app.app_context():
+        assert get_db() is first
+        assert first.execute("SELECT count(*) FROM requests").fetchone() == (0,)
+
+
+def test_a_transaction_left_open_is_rolled_back_after_the_request(app, db_path):
+    from dsr_app.db import get_db
+
+    with app.app_context():
+        db = get_db()
+        db.conn.execute("BEGIN IMMEDIATE")
+        db.conn.execute(
+            "INSERT INTO outbox (channel, recipient, subject, body, created_at)"
+            " VALUES ('email', 'a@example.org', 's', 'b', 'now')"
+        )
+    assert not db.conn.in_transaction
+    other = open_db(db_path)
+    assert other.execute("SELECT count(*) FROM outbox").fetchone() == (0,)
+    other.close()
