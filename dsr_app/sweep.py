@@ -309,16 +309,21 @@ def sweep_requests(
 ) -> SweepReport:
     """Sweep for every verified request and store what was found."""
     from . import deadlines
-    from .search import identity_for, requests_to_search, store_matches
+    from .search import (
+        identity_for,
+        indexed_versions,
+        requests_to_search,
+        store_matches,
+    )
 
     at = at or deadlines.now()
     request_ids = requests_to_search(db)
     identities = [identity_for(db, r) for r in request_ids]
+    # Over the index, every version indexed before the sweep is swept: matches no
+    # longer found go. Over files, a file may be one shard of a version: add and
+    # refresh, delete nothing (the scope is still recorded with the search).
+    scope = indexed_versions(db) if not manifests else []
     report = sweep(identities, db_path, manifests, dataset, version, workers, progress)
-    # Over the index, every indexed version was swept: matches no longer found go.
-    # Over files, a file may be one shard of a version: add and refresh, delete
-    # nothing (the scope is still recorded with the search).
-    scope = None if not manifests else []
     for request_id in request_ids:
         store_matches(
             db,
