@@ -478,6 +478,30 @@ def test_unverified_request_expires_after_14_days(api, monkeypatch):
     assert_api_error(_verify(api, created, "email", "00000000"), 429)
 
 
+def test_expiry_is_stored_by_the_next_request_and_waits_for_no_lock(
+    api, db_path, monkeypatch
+):
+    from dsr_app.cases import expire_stale
+
+    created = new_request(api)
+    db = open_db(db_path)
+    db.execute("PRAGMA busy_timeout = 50")
+    writer = open_db(db_path)
+    writer.execute("BEGIN IMMEDIATE")  # an ingest holding the write lock
+    assert expire_stale(db, deadlines.now()) == 0  # nothing stale: no lock needed
+    writer.execute("ROLLBACK")
+    _later(monkeypatch, timedelta(days=14, minutes=1))
+    new_request(api, email="other@example.org")
+    row = db.execute(
+        "SELECT status FROM requests WHERE id = ?", [created["id"]]
+    ).fetchone()
+    assert row == ("expired",)
+    actions = [r[0] for r in db.execute("SELECT action FROM audit_log")]
+    assert actions.count("expired") == 1
+    db.close()
+    writer.close()
+
+
 def test_verified_request_does_not_expire(api, db_path, monkeypatch):
     created = new_request(api)
     verify(api, db_path, created, "email", "zoe@example.eu")
