@@ -41,3 +41,10 @@ def test_removal_benchmark_prints_its_table():
     out = _run("benchmarks.removal", "--records", "500")
     assert "500 records read, 50 removed, 0 list entries not found" in out
     assert "| apply: throughput " in out
+
+
+def test_load_run_passes_its_checks():
+    out = _run("benchmarks.load", "--seconds", "3", "--clients", "4")
+    assert "| checks " in out and "| passed |" in out, out
+    assert "| errors by status " in out and "| none |" in out, out
+    assert "DSR_RATE_LIMIT_CREATE and DSR_RATE_LIMIT_VERIFY raised" in out
