@@ -451,7 +451,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--threads", type=int, default=8, help="dsr serve --threads")
     parser.add_argument(
-        "--sweep-pause", type=float, default=5.0, help="seconds between sweeps"
+        "--sweep-pause", type=float, default=20.0, help="seconds between sweeps"
     )
     parser.add_argument("--dir", type=Path, default=None, help="work folder (kept)")
     args = parser.parse_args(argv)
