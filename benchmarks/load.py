@@ -36,7 +36,7 @@ from .report import print_table
 # raises them, keeping the limiter itself in the path.
 RAISED_LIMIT = "1000000 per hour"
 POLLS = 3  # status polls per filed request
-CODE = re.compile(r"(?<!\d)\d{8}(?!\d)")
+CODE = re.compile(r"(?<![\w-])\d{8}(?![\w-])")  # not inside the link's token
 
 
 @dataclass
@@ -95,7 +95,7 @@ class Outbox:
                     for row_id, to, body in rows:
                         found = CODE.findall(body)
                         if found:
-                            self.codes[to] = found[-1]
+                            self.codes[to] = found[0]
                         self.last = row_id
                     self.changed.notify_all()
             else:
