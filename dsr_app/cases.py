@@ -351,15 +351,16 @@ def resolve_ownership(db: sqlite_utils.Database, request_id: str) -> list[str]:
 def expire_stale(db: sqlite_utils.Database, at: datetime) -> int:
     """Mark requests nobody verified within 14 days as ``expired``; returns how many."""
     cutoff = (at - UNVERIFIED_LIFETIME).isoformat()
+    stale_query = (
+        "SELECT id FROM requests WHERE status = 'pending_verification'"
+        " AND received_at < ?"
+    )
+    # Runs before every new request: look first, so that the common case (nothing
+    # to expire) does not queue for the write lock (issue 7, load run).
+    if db.execute(stale_query + " LIMIT 1", [cutoff]).fetchone() is None:
+        return 0
     with write_transaction(db):
-        stale = [
-            r[0]
-            for r in db.execute(
-                "SELECT id FROM requests WHERE status = 'pending_verification'"
-                " AND received_at < ?",
-                [cutoff],
-            )
-        ]
+        stale = [r[0] for r in db.execute(stale_query, [cutoff])]
         for request_id in stale:
             db.execute(
                 "UPDATE requests SET status = 'expired', updated_at = ? WHERE id = ?",

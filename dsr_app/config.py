@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import tempfile
 from pathlib import Path
 
 from .errors import BadInput
@@ -83,15 +84,29 @@ def instance_secret(folder: Path, name: str, nbytes: int = 32) -> bytes:
     """A random secret kept in ``folder/name`` (mode 0600), created on first use."""
     path = folder / name
     if not path.exists():
-        folder.mkdir(parents=True, exist_ok=True)
-        # O_EXCL: two processes starting at once cannot both write the file.
+        return write_once(path, secrets.token_bytes(nbytes))
+    return path.read_bytes()
+
+
+def write_once(path: Path, data: bytes) -> bytes:
+    """Put ``data`` in a new file at ``path`` (mode 0600) unless one is there already;
+    returns what the file holds: ``data``, or what another writer put first.
+
+    The file appears whole or not at all: it is written under a temporary name and
+    linked into place. Creating it in place let a thread or process starting at the
+    same moment read it empty (issue 7: a code hashed with an empty key).
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
         try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            os.link(temporary, path)  # atomic, and never replaces the first file
         except FileExistsError:
             pass
-        else:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(secrets.token_bytes(nbytes))
+    finally:
+        os.unlink(temporary)
     return path.read_bytes()
 
 

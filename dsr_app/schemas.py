@@ -15,6 +15,9 @@ from marshmallow import (
     validates_schema,
 )
 
+from .i18n import LANGUAGES
+from .regions import EU_EEA
+
 _HEX64 = re.compile(r"[0-9a-fA-F]{64}")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
@@ -122,6 +125,14 @@ def _multi_line(value: str) -> None:
         raise ValidationError("Must not contain control characters.")
 
 
+def _handle() -> StrictString:
+    """A platform handle, ``@`` optional (checked by ``normalise_handles``)."""
+    return StrictString(
+        validate=[validate.Length(min=1, max=MAX_HANDLE_LEN + 1)],
+        metadata={"pattern": r"^\s*@*[A-Za-z0-9._]+\s*$"},
+    )
+
+
 class RequestCreateSchema(Schema):
     """A new access, objection or erasure request."""
 
@@ -130,15 +141,33 @@ class RequestCreateSchema(Schema):
         required=True, validate=[validate.Length(min=1, max=200), single_line]
     )
     email = StrictString(
-        required=True, validate=[validate.Length(max=254), single_line]
+        required=True,
+        validate=[validate.Length(max=254), single_line],
+        metadata={"format": "email"},
     )
-    phone = StrictString(validate=[validate.Length(max=40), single_line])
-    handles = fields.List(
-        StrictString(validate=[validate.Length(min=1, max=MAX_HANDLE_LEN + 1)]),
-        validate=validate.Length(max=MAX_HANDLES),
+    phone = StrictString(
+        validate=[validate.Length(max=40), single_line],
+        metadata={"description": "Any common spelling; kept in E.164."},
     )
-    country = StrictString(required=True)
-    language = StrictString(load_default="en", validate=validate.Length(max=35))
+    handles = fields.List(_handle(), validate=validate.Length(max=MAX_HANDLES))
+    # normalise_request checks these two; the enums tell clients (and the API
+    # fuzzer) which values are accepted.
+    country = StrictString(
+        required=True,
+        metadata={
+            "enum": sorted(EU_EEA),
+            "description": "EU/EEA country, ISO 3166-1 alpha-2 (any case).",
+        },
+    )
+    language = StrictString(
+        load_default="en",
+        validate=validate.Length(max=35),
+        metadata={
+            "enum": list(LANGUAGES),
+            "description": "Language of letters and messages (BCP 47; a region"
+            " subtag such as de-AT is accepted and dropped).",
+        },
+    )
     details = StrictString(validate=[validate.Length(max=5000), _multi_line])
 
     @validates_schema(skip_on_field_errors=False)
@@ -160,9 +189,7 @@ def normalise_request(data: dict) -> dict:
     """
     from email_validator import EmailNotValidError, validate_email
 
-    from .i18n import LANGUAGES
     from .identifiers import parse_phone
-    from .regions import EU_EEA
 
     errors: dict[str, list[str]] = {}
     country = data.get("country")
@@ -271,10 +298,7 @@ class ReplySchema(Schema):
     """An answer to a request for information: at least one of the fields."""
 
     details = StrictString(validate=[validate.Length(max=5000), _multi_line])
-    handles = fields.List(
-        StrictString(validate=[validate.Length(min=1, max=MAX_HANDLE_LEN + 1)]),
-        validate=validate.Length(max=MAX_HANDLES),
-    )
+    handles = fields.List(_handle(), validate=validate.Length(max=MAX_HANDLES))
     phone = StrictString(validate=[validate.Length(max=40), single_line])
 
     @validates_schema(skip_on_field_errors=False)
@@ -385,6 +409,71 @@ class StaffRequestSchema(QueueItemSchema):
     matches = fields.List(fields.Nested(MatchSchema))
     removals = fields.List(fields.Dict())
     audit = fields.List(fields.Dict())
+
+
+class DataCopyItemSchema(Schema):
+    """One record of the requester's data in the copy."""
+
+    dataset = fields.String()
+    dataset_version = fields.String()
+    record_id = fields.String()
+    posted_at = fields.String(allow_none=True)
+    kind = fields.String(allow_none=True)
+    content = fields.String(allow_none=True)
+
+
+class DatasetVersionSchema(Schema):
+    """A dataset version that was searched."""
+
+    dataset = fields.String()
+    dataset_version = fields.String()
+
+
+class DataCopySchema(Schema):
+    """The copy of the data of an answered access request (GDPR Art. 15(3))."""
+
+    request_id = fields.String()
+    searched_at = fields.String(allow_none=True)
+    datasets_searched = fields.List(fields.Nested(DatasetVersionSchema))
+    explanation = fields.String()
+    redaction = fields.String()
+    items = fields.List(fields.Nested(DataCopyItemSchema))
+
+
+class RemovalListItemSchema(Schema):
+    """A removal list, as listed for training teams."""
+
+    id = fields.String()
+    request_id = fields.String()
+    issued_at = fields.String()
+    entries = fields.Integer()
+    acks = fields.List(fields.Nested(RemovalStatusSchema))
+
+
+class RemovalListsSchema(Schema):
+    """Every removal list, newest first."""
+
+    items = fields.List(fields.Nested(RemovalListItemSchema))
+
+
+class AcknowledgementsSchema(Schema):
+    """A removal list's acknowledgements."""
+
+    id = fields.String()
+    acks = fields.List(fields.Nested(RemovalStatusSchema))
+
+
+class SuppressedSchema(Schema):
+    """One identifier to keep out of future training, as a keyed hash."""
+
+    type = fields.String()
+    hmac_sha256 = fields.String()
+
+
+class SuppressionListSchema(Schema):
+    """Every suppressed identifier (nothing in clear)."""
+
+    items = fields.List(fields.Nested(SuppressedSchema))
 
 
 class LetterArgsSchema(Schema):

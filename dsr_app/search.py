@@ -139,6 +139,32 @@ def search(db: sqlite_utils.Database, identity: Identity) -> list[Match]:
     ]
 
 
+def indexed_versions(db: sqlite_utils.Database) -> list[tuple[str, str]]:
+    """Every (dataset, version) in the index, in order.
+
+    A few probes along the records' unique index (one per dataset and version):
+    ``SELECT DISTINCT`` read every record, 3 ms at 20,000 records and linear
+    beyond, and ran once per verification and per request in each sweep (issue 7).
+    """
+    versions: list[tuple[str, str]] = []
+    dataset = db.execute("SELECT min(dataset) FROM records").fetchone()[0]
+    while dataset is not None:
+        version = db.execute(
+            "SELECT min(dataset_version) FROM records WHERE dataset = ?", [dataset]
+        ).fetchone()[0]
+        while version is not None:
+            versions.append((dataset, version))
+            version = db.execute(
+                "SELECT min(dataset_version) FROM records"
+                " WHERE dataset = ? AND dataset_version > ?",
+                [dataset, version],
+            ).fetchone()[0]
+        dataset = db.execute(
+            "SELECT min(dataset) FROM records WHERE dataset > ?", [dataset]
+        ).fetchone()[0]
+    return versions
+
+
 def store_matches(
     db: sqlite_utils.Database,
     request_id: str,
@@ -154,12 +180,7 @@ def store_matches(
     A match found again keeps its staff decision; one no longer found goes.
     """
     if scope is None:
-        scope = [
-            tuple(r)
-            for r in db.execute(
-                "SELECT DISTINCT dataset, dataset_version FROM records ORDER BY 1, 2"
-            )
-        ]
+        scope = indexed_versions(db)
     stamp = at.isoformat()
     with write_transaction(db):
         for m in matches:

@@ -11,7 +11,6 @@ import base64
 import hashlib
 import hmac
 import json
-import os
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -22,7 +21,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PublicKey,
 )
 
-from .config import instance_secret
+from .config import instance_secret, write_once
 from .errors import BadInput
 
 KEY_FILE = "removal_signing_key.pem"
@@ -40,19 +39,12 @@ def private_key(folder: Path) -> Ed25519PrivateKey:
     """The instance's signing key, created on first use (file mode 0600)."""
     path = Path(folder) / KEY_FILE
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
         pem = Ed25519PrivateKey.generate().private_bytes(
             serialization.Encoding.PEM,
             serialization.PrivateFormat.PKCS8,
             serialization.NoEncryption(),
         )
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            pass  # another process made it first
-        else:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(pem)
+        write_once(path, pem)  # whole or not at all; the first writer's key wins
     return serialization.load_pem_private_key(path.read_bytes(), password=None)
 
 

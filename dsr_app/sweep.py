@@ -373,11 +373,20 @@ def sweep_requests(
     spark_engine.sweep) instead of this machine's processes; manifests only.
     """
     from . import deadlines
-    from .search import identity_for, requests_to_search, store_matches
+    from .search import (
+        identity_for,
+        indexed_versions,
+        requests_to_search,
+        store_matches,
+    )
 
     at = at or deadlines.now()
     request_ids = requests_to_search(db)
     identities = [identity_for(db, r) for r in request_ids]
+    # Over the index, every version indexed before the sweep is swept: matches no
+    # longer found go. Over files, a file may be one shard of a version: add and
+    # refresh, delete nothing (the scope is still recorded with the search).
+    scope = indexed_versions(db) if not manifests else []
     if spark:
         from . import spark_engine
 
@@ -388,10 +397,6 @@ def sweep_requests(
         report = sweep(
             identities, db_path, manifests, dataset, version, workers, progress
         )
-    # Over the index, every indexed version was swept: matches no longer found go.
-    # Over files, a file may be one shard of a version: add and refresh, delete
-    # nothing (the scope is still recorded with the search).
-    scope = None if not manifests else []
     for request_id in request_ids:
         store_matches(
             db,

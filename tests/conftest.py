@@ -97,7 +97,8 @@ def snapshot(db_path: Path) -> dict[str, list]:
 
 # --- Requesters ------------------------------------------------------------------
 
-CODE_RE = re.compile(r"(?<!\d)\d{8}(?!\d)")
+# Standing alone: not part of a word or of the status link's token ([\w-]).
+CODE_RE = re.compile(r"(?<![\w-])\d{8}(?![\w-])")
 
 
 @pytest.fixture

@@ -478,6 +478,30 @@ def test_unverified_request_expires_after_14_days(api, monkeypatch):
     assert_api_error(_verify(api, created, "email", "00000000"), 429)
 
 
+def test_expiry_is_stored_by_the_next_request_and_waits_for_no_lock(
+    api, db_path, monkeypatch
+):
+    from dsr_app.cases import expire_stale
+
+    created = new_request(api)
+    db = open_db(db_path)
+    db.execute("PRAGMA busy_timeout = 50")
+    writer = open_db(db_path)
+    writer.execute("BEGIN IMMEDIATE")  # an ingest holding the write lock
+    assert expire_stale(db, deadlines.now()) == 0  # nothing stale: no lock needed
+    writer.execute("ROLLBACK")
+    _later(monkeypatch, timedelta(days=14, minutes=1))
+    new_request(api, email="other@example.org")
+    row = db.execute(
+        "SELECT status FROM requests WHERE id = ?", [created["id"]]
+    ).fetchone()
+    assert row == ("expired",)
+    actions = [r[0] for r in db.execute("SELECT action FROM audit_log")]
+    assert actions.count("expired") == 1
+    db.close()
+    writer.close()
+
+
 def test_verified_request_does_not_expire(api, db_path, monkeypatch):
     created = new_request(api)
     verify(api, db_path, created, "email", "zoe@example.eu")
@@ -614,3 +638,29 @@ def test_codes_and_tokens_never_reach_the_logs(api, db_path, caplog):
     logged = caplog.text
     assert code not in logged
     assert created["status_token"] not in logged
+
+
+def test_openapi_names_every_error_status_in_the_contract_shape(api):
+    """No catch-all ``default``: each status a client may see is listed, and every
+    error is ``{"errors": {...}}`` (400) or ``{"error": "..."}`` (contract 5)."""
+    spec = api.get("/api/v1/openapi.json").get_json()
+    schemas, responses = spec["components"]["schemas"], spec["components"]["responses"]
+    assert schemas["FieldErrors"]["required"] == ["errors"]
+    assert schemas["Error"]["required"] == ["error"]
+    for path, item in spec["paths"].items():
+        for method, operation in item.items():
+            if method == "parameters":
+                continue
+            codes = operation["responses"]
+            assert "default" not in codes, (method, path)
+            assert any(code.startswith("2") for code in codes), (method, path)
+            for code, answer in codes.items():
+                answer = responses.get(answer.get("$ref", "").split("/")[-1], answer)
+                if code.startswith("2"):
+                    continue
+                ref = answer["content"]["application/json"]["schema"]["$ref"]
+                assert ref.endswith("/FieldErrors" if code == "400" else "/Error")
+            if method == "post":
+                assert {"413", "415"} <= set(codes), path
+            if path.startswith(("/api/v1/staff", "/api/v1/removal", "/api/v1/supp")):
+                assert {"401", "403"} <= set(codes), path

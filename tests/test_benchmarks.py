@@ -50,3 +50,10 @@ def test_spark_benchmark_runs_both_engines_to_the_same_results():
     assert "| sweep, identical matches " in out and "| yes |" in out
     assert "| apply, identical output bytes" in out and "NO" not in out
     assert "200 removed" in out
+
+
+def test_load_run_passes_its_checks():
+    out = _run("benchmarks.load", "--seconds", "3", "--clients", "4")
+    assert "| checks " in out and "| passed |" in out, out
+    assert "| errors by status " in out and "| none |" in out, out
+    assert "DSR_RATE_LIMIT_CREATE and DSR_RATE_LIMIT_VERIFY raised" in out

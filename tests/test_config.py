@@ -63,3 +63,49 @@ def test_home_page_and_health(client):
     assert page.status_code == 200
     assert "Objection (Art. 21)" in page.get_data(as_text=True)
     assert client.get("/healthz").get_json() == {"status": "ok"}
+
+
+def test_instance_secret_is_never_read_half_written(tmp_path, monkeypatch):
+    """Threads asking for a new secret at once all get the whole of the same one.
+
+    The load run's first 50 requests raced for the code-hashing key: one read the
+    file its creator had not written yet, hashed its code with an empty key, and
+    its right code was then refused.
+    """
+    import secrets
+    import threading
+    import time
+
+    from dsr_app import config
+
+    real = secrets.token_bytes
+
+    def slow_token_bytes(n):
+        time.sleep(0.05)  # a creator that is slow to write
+        return real(n)
+
+    monkeypatch.setattr(config.secrets, "token_bytes", slow_token_bytes)
+    start = threading.Barrier(8)
+    got: list[bytes] = []
+
+    def ask():
+        start.wait()
+        got.append(config.instance_secret(tmp_path, "code_hmac_key"))
+
+    threads = [threading.Thread(target=ask) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(got) == 8 and len(set(got)) == 1 and len(got[0]) == 32
+    assert (tmp_path / "code_hmac_key").stat().st_mode & 0o777 == 0o600
+    assert [p.name for p in tmp_path.iterdir()] == ["code_hmac_key"]
+
+
+def test_write_once_keeps_the_first_writers_file(tmp_path):
+    from dsr_app.config import write_once
+
+    path = tmp_path / "keys" / "signing.pem"
+    assert write_once(path, b"first") == b"first"
+    assert write_once(path, b"second") == b"first"
+    assert sorted(p.name for p in path.parent.iterdir()) == ["signing.pem"]

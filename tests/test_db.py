@@ -44,3 +44,50 @@ def test_migrations_apply_once_and_reopen_cleanly(db_path):
     applied = [m.name for m in migrations.applied(db)]
     assert applied == [m.name for m in migrations._migrations]
     assert migrations.pending(db) == []
+
+
+def test_connect_sets_per_connection_pragmas_without_migrating(db_path, monkeypatch):
+    from dsr_app.db import connect
+
+    open_db(db_path).close()
+    monkeypatch.setattr(
+        migrations, "apply", lambda db: pytest.fail("connect() migrated")
+    )
+    db = connect(db_path)
+    assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"  # kept in file
+    assert db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+    assert db.execute("PRAGMA busy_timeout").fetchone()[0] == 30000
+    db.close()
+
+
+def test_web_requests_do_not_check_migrations(app, client, monkeypatch):
+    monkeypatch.setattr(
+        migrations, "apply", lambda db: pytest.fail("a request migrated")
+    )
+    assert client.get("/api/v1/requests/nope").status_code == 404
+
+
+def test_requests_of_one_thread_share_its_connection(app):
+    from dsr_app.db import get_db
+
+    with app.app_context():
+        first = get_db()
+    with app.app_context():
+        assert get_db() is first
+        assert first.execute("SELECT count(*) FROM requests").fetchone() == (0,)
+
+
+def test_a_transaction_left_open_is_rolled_back_after_the_request(app, db_path):
+    from dsr_app.db import get_db
+
+    with app.app_context():
+        db = get_db()
+        db.conn.execute("BEGIN IMMEDIATE")
+        db.conn.execute(
+            "INSERT INTO outbox (channel, recipient, subject, body, created_at)"
+            " VALUES ('email', 'a@example.org', 's', 'b', 'now')"
+        )
+    assert not db.conn.in_transaction
+    other = open_db(db_path)
+    assert other.execute("SELECT count(*) FROM outbox").fetchone() == (0,)
+    other.close()

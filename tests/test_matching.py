@@ -167,6 +167,33 @@ def test_rerun_keeps_staff_decisions_on_matches_still_there(demo):
     assert db["matches"].get(match_id)["decision"] == "include"
 
 
+def test_indexed_versions_probe_the_index_instead_of_reading_every_record(demo):
+    from dsr_app.search import indexed_versions
+
+    db, _ = demo
+    expected = [
+        tuple(r)
+        for r in db.execute(
+            "SELECT DISTINCT dataset, dataset_version FROM records ORDER BY 1, 2"
+        )
+    ]
+    assert (
+        indexed_versions(db)
+        == expected
+        == [
+            ("captions", "2025-03"),
+            ("public-posts", "2025-01"),
+            ("public-posts", "2025-06"),
+        ]
+    )
+    steps = []
+    db.conn.set_progress_handler(lambda: steps.append(1), 100)
+    indexed_versions(db)
+    db.conn.set_progress_handler(None, 0)
+    # The DISTINCT scan of 20,000 records takes thousands of VM steps per 100.
+    assert len(steps) < 20
+
+
 # --- the rules, one by one ---------------------------------------------------------
 
 ZOE = Identity.build(

@@ -34,14 +34,49 @@ _STATUS = {
 
 
 class ErrorSchema(ma.Schema):
-    """Every API error body: ``error`` (a sentence) or ``errors`` (by field)."""
+    """An error that is not about an input field: 401, 403, 404, 409, 413, 415, 429."""
 
-    error = ma.fields.String(metadata={"description": "What went wrong"})
+    error = ma.fields.String(required=True, metadata={"description": "What went wrong"})
+
+
+class FieldErrorsSchema(ma.Schema):
+    """Invalid input (400, also for a body that is not JSON): messages by field."""
+
     errors = ma.fields.Dict(
+        required=True,
         keys=ma.fields.String(),
         values=ma.fields.List(ma.fields.String()),
         metadata={"description": "Messages by input field"},
     )
+
+
+#: What each error status means on this API (contract section 5), for OpenAPI.
+ERROR_DESCRIPTIONS = {
+    401: "No staff token, or one that is wrong or revoked.",
+    403: "The staff user's role may not do this.",
+    404: "No such thing (for requesters also: a missing or wrong status token).",
+    409: "The request's state does not allow this (yet).",
+    413: f"The body is larger than {MAX_BODY_BYTES // 1024} KiB.",
+    415: "The body is not sent as application/json.",
+    429: "Too many tries or requests; wait for Retry-After seconds.",
+}
+#: The 200 answer of a letter: one document in the format asked for.
+LETTER_CONTENT = {
+    "200": {
+        "content": {
+            "text/html": {"schema": {"type": "string"}},
+            "application/pdf": {"schema": {"type": "string", "format": "binary"}},
+            "text/plain": {"schema": {"type": "string"}},
+        }
+    }
+}
+RETRY_AFTER = {
+    "Retry-After": {
+        "description": "Seconds to wait before trying again.",
+        "required": True,
+        "schema": {"type": "integer"},
+    }
+}
 
 
 class Parser(FlaskParser):
@@ -54,6 +89,25 @@ class Blueprint(flask_smorest.Blueprint):
     """A flask-smorest blueprint whose arguments fail with 400."""
 
     ARGUMENTS_PARSER = Parser()
+
+    def errors(self, *codes: int):
+        """Document the error answers a view gives, in the contract's shape.
+
+        400 is documented by ``@blp.arguments``; the document lists no catch-all
+        ``default`` answer, so every status a client may see is named.
+        """
+
+        def decorator(func):
+            for code in codes:
+                func = self.alt_response(
+                    code,
+                    schema=ErrorSchema,
+                    description=ERROR_DESCRIPTIONS[code],
+                    headers=RETRY_AFTER if code == 429 else None,
+                )(func)
+            return func
+
+        return decorator
 
 
 def _field_errors(messages) -> dict[str, list[str]]:
@@ -83,7 +137,10 @@ def is_api_request() -> bool:
 class Api(flask_smorest.Api):
     """flask-smorest's Api with the contract's error shapes."""
 
-    ERROR_SCHEMA = ErrorSchema
+    # 400 answers (webargs' BAD_REQUEST) carry field errors; other statuses are
+    # documented per view with Blueprint.errors, not with a catch-all "default".
+    ERROR_SCHEMA = FieldErrorsSchema
+    DEFAULT_ERROR_RESPONSE_NAME = None
 
     def handle_http_exception(self, error: HTTPException):
         """JSON errors under /api/, the HTML error page elsewhere."""

@@ -12,7 +12,12 @@ from marshmallow import Schema, validate
 from .. import deadlines
 from ..db import get_db
 from ..removal import acknowledge, acknowledgements, stored_list
-from ..schemas import StrictString
+from ..schemas import (
+    AcknowledgementsSchema,
+    RemovalListsSchema,
+    StrictString,
+    SuppressionListSchema,
+)
 from . import Blueprint
 from .staff import STAFF_TOKEN, current_staff, require_role
 
@@ -25,6 +30,38 @@ blp = Blueprint(
 READERS = ("training", "admin", "legal")
 TRAINING = ("training", "admin")
 _CSV_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\0")
+# The stored, signed document is sent as it is (never re-serialised through a
+# schema, which could change what the signature covers): contract section 6.
+LIST_CONTENT = {
+    "200": {
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "required": [
+                        "format",
+                        "id",
+                        "request_id",
+                        "request_type",
+                        "legal_basis",
+                        "issued_at",
+                        "approved_by",
+                        "entries",
+                        "suppression",
+                        "signature",
+                    ],
+                    "properties": {
+                        "format": {"type": "string", "enum": ["dsr-removal-list/1"]},
+                        "entries": {"type": "array", "items": {"type": "object"}},
+                        "suppression": {"type": "array", "items": {"type": "object"}},
+                        "signature": {"type": "object"},
+                    },
+                }
+            },
+            "text/csv": {"schema": {"type": "string"}},
+        }
+    }
+}
 
 
 class ListFormatSchema(Schema):
@@ -86,7 +123,8 @@ class RemovalLists(MethodView):
     decorators = [require_role(*READERS)]
 
     @blp.doc(security=STAFF_TOKEN)
-    @blp.response(200, description="The lists: `{'items': [...]}`.")
+    @blp.response(200, RemovalListsSchema)
+    @blp.errors(401, 403)
     def get(self):
         """Lists with their entry counts and acknowledgements."""
         db = get_db()
@@ -120,6 +158,8 @@ class RemovalList(MethodView):
     @blp.doc(security=STAFF_TOKEN)
     @blp.arguments(ListFormatSchema, location="query")
     @blp.response(200, description="The signed list (JSON) or its entries (CSV).")
+    @blp.doc(responses=LIST_CONTENT)
+    @blp.errors(401, 403, 404)
     def get(self, args, list_id):
         """The signed list as JSON, or its entries as CSV (`format=json|csv`)."""
         document = load_document(list_id)
@@ -136,7 +176,8 @@ class Acknowledge(MethodView):
 
     @blp.doc(security=STAFF_TOKEN)
     @blp.arguments(AckSchema)
-    @blp.response(200, description="The list's acknowledgements.")
+    @blp.response(200, AcknowledgementsSchema)
+    @blp.errors(401, 403, 404, 413, 415)
     def post(self, data, list_id):
         """Acknowledge a list for one dataset and version (idempotent)."""
         acks = acknowledge(
@@ -157,7 +198,8 @@ class Suppression(MethodView):
     decorators = [require_role(*READERS)]
 
     @blp.doc(security=STAFF_TOKEN)
-    @blp.response(200, description='`{"items": [{"type", "hmac_sha256"}]}`')
+    @blp.response(200, SuppressionListSchema)
+    @blp.errors(401, 403)
     def get(self):
         """Every suppressed identifier (HMAC-SHA-256; nothing in clear)."""
         return {

@@ -10,6 +10,7 @@ from ..db import get_db
 from ..errors import Conflict
 from ..letters import data_copy, requester_may_read
 from ..schemas import (
+    DataCopySchema,
     LetterArgsSchema,
     ReplySchema,
     RequestCreatedSchema,
@@ -20,7 +21,7 @@ from ..schemas import (
     VerifySchema,
 )
 from ..web.security import code_key, limiter, run_jobs_after_response
-from . import Blueprint, letter_response
+from . import LETTER_CONTENT, Blueprint, letter_response
 
 blp = Blueprint(
     "requests",
@@ -50,6 +51,7 @@ class Requests(MethodView):
 
     @blp.arguments(RequestCreateSchema)
     @blp.response(201, RequestCreatedSchema)
+    @blp.errors(413, 415, 429)
     def post(self, data):
         """File an access, objection or erasure request.
 
@@ -70,6 +72,7 @@ class RequestStatus(MethodView):
 
     @blp.doc(security=BEARER)
     @blp.response(200, RequestStatusSchema)
+    @blp.errors(404)
     def get(self, request_id):
         """Status, due date and verified channels of a request."""
         return cases.status_view(get_db(), _authorised(request_id), deadlines.now())
@@ -84,6 +87,7 @@ class Verify(MethodView):
     @blp.doc(security=BEARER)
     @blp.arguments(VerifySchema)
     @blp.response(200, VerifiedSchema)
+    @blp.errors(404, 413, 415, 429)
     def post(self, data, request_id):
         """Check a one-time code; 5 wrong tries block the code until a resend."""
         _authorised(request_id)
@@ -108,6 +112,7 @@ class Resend(MethodView):
     @blp.doc(security=BEARER)
     @blp.arguments(ResendSchema)
     @blp.response(200, VerifiedSchema)
+    @blp.errors(404, 413, 415, 429)
     def post(self, data, request_id):
         """Send a new code (the old one stops working); at most 3 an hour."""
         _authorised(request_id)
@@ -130,6 +135,7 @@ class Reply(MethodView):
     @blp.doc(security=BEARER)
     @blp.arguments(ReplySchema)
     @blp.response(200, RequestStatusSchema)
+    @blp.errors(404, 409, 413, 415, 429)
     def post(self, data, request_id):
         """Reply to `needs_info` with details, handles or a phone (409 otherwise).
 
@@ -155,6 +161,8 @@ class Letter(MethodView):
     @blp.doc(security=BEARER)
     @blp.arguments(LetterArgsSchema, location="query")
     @blp.response(200, description="The letter (HTML, PDF or plain text).")
+    @blp.doc(responses=LETTER_CONTENT)
+    @blp.errors(404, 409)
     def get(self, args, request_id):
         """The letter once the request is answered (`format=html|pdf|txt`); 409
         before."""
@@ -169,7 +177,8 @@ class DataCopy(MethodView):
     """The copy of the data (access requests)."""
 
     @blp.doc(security=BEARER)
-    @blp.response(200, description="The copy of the data, as JSON.")
+    @blp.response(200, DataCopySchema, description="The copy of the data, as JSON.")
+    @blp.errors(404, 409)
     def get(self, request_id):
         """The JSON copy of the data of an answered access request; 409 before."""
         row = _authorised(request_id)

@@ -20,7 +20,7 @@ from ..schemas import (
     StaffRequestSchema,
 )
 from ..staff import staff_for_token
-from . import Blueprint, letter_response
+from . import LETTER_CONTENT, Blueprint, letter_response
 
 blp = Blueprint(
     "staff",
@@ -105,6 +105,7 @@ class Queue(MethodView):
     @blp.doc(security=STAFF_TOKEN)
     @blp.arguments(StaffQueueArgsSchema, location="query")
     @blp.response(200, QueueSchema)
+    @blp.errors(401, 403)
     def get(self, args):
         """Requests ordered by due date, with days left, overdue and due soon."""
         return review.queue(
@@ -120,6 +121,7 @@ class Case(MethodView):
 
     @blp.doc(security=STAFF_TOKEN)
     @blp.response(200, StaffRequestSchema)
+    @blp.errors(401, 403, 404)
     def get(self, request_id):
         """The request, its verified channels, owned accounts, matches and trail."""
         return review.case(get_db(), request_id, deadlines.now())
@@ -134,6 +136,7 @@ class Decision(MethodView):
     @blp.doc(security=STAFF_TOKEN)
     @blp.arguments(DecisionSchema)
     @blp.response(200, StaffRequestSchema)
+    @blp.errors(401, 403, 404, 409, 413, 415)
     def post(self, data, request_id):
         """Approve, reject (reason), extend (reason) or request_info (reason).
 
@@ -166,6 +169,8 @@ class DraftLetter(MethodView):
     @blp.doc(security=STAFF_TOKEN)
     @blp.arguments(LetterArgsSchema, location="query")
     @blp.response(200, description="The letter (HTML, PDF or plain text).")
+    @blp.doc(responses=LETTER_CONTENT)
+    @blp.errors(401, 403, 404)
     def get(self, args, request_id):
         """The letter as it would be issued now (`format=html|pdf|txt`)."""
         return letter_response(request_id, args["format"])

@@ -10,7 +10,7 @@ from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFProtect
 
 from .. import config
-from ..db import open_db
+from ..db import connect
 from ..jobs import run_pending
 
 limiter = Limiter(key_func=get_remote_address, storage_uri="memory://")
@@ -40,7 +40,7 @@ def _after_response_jobs(response):
         db_path = current_app.config["DB"]
 
         def work() -> None:
-            db = open_db(db_path)
+            db = connect(db_path)
             try:
                 run_pending(db)
             finally:
