@@ -1,0 +1,145 @@
+"""Fixtures of the attack battery: a browser-like client, a canary web server, an
+SMTP sink and a ``dsr serve`` whose log the tests can read."""
+
+from __future__ import annotations
+
+import http.server
+import socketserver
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+
+import pytest
+
+from ..conftest import free_port
+from .helpers import https_client
+
+
+@pytest.fixture
+def web(api_app):
+    """A browser-like client of the app with abuse limits off."""
+    return https_client(api_app)
+
+
+# --- a canary: a loopback web server that records every request it gets ----------
+
+
+class _Canary(http.server.BaseHTTPRequestHandler):
+    hits: list[str]
+
+    def do_GET(self):  # noqa: N802 - http.server's name
+        self.hits.append(self.path)
+        self.send_response(200)
+        self.send_header("Content-Type", "text/plain")
+        self.end_headers()
+        self.wfile.write(b"canary")
+
+    do_POST = do_GET  # noqa: N815
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def canary():
+    """A web server on a loopback port: ``(port, hits)``; ``hits`` lists the paths
+    requested from it."""
+    hits: list[str] = []
+    handler = type("Canary", (_Canary,), {"hits": hits})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server.server_address[1], hits
+    server.shutdown()
+    server.server_close()
+
+
+# --- an SMTP sink: what a real mail server would receive ------------------------------
+
+
+class _SmtpSession(socketserver.StreamRequestHandler):
+    mails: list[dict]
+
+    def reply(self, line: str) -> None:
+        self.wfile.write(line.encode() + b"\r\n")
+
+    def handle(self):
+        self.reply("220 sink ESMTP")
+        mail: dict = {"rcpt": [], "data": b""}
+        while line := self.rfile.readline():
+            verb = line.decode("latin-1").strip().split(" ")[0].upper()
+            if verb == "EHLO":
+                self.wfile.write(b"250-sink\r\n250 8BITMIME\r\n")
+            elif verb == "MAIL":
+                mail["from"] = line.decode("latin-1").strip()
+                self.reply("250 OK")
+            elif verb == "RCPT":
+                mail["rcpt"].append(line.decode("latin-1").strip())
+                self.reply("250 OK")
+            elif verb == "DATA":
+                self.reply("354 go on")
+                data = b""
+                while (chunk := self.rfile.readline()) not in (b".\r\n", b""):
+                    data += chunk
+                mail["data"] = data
+                self.mails.append(mail)
+                mail = {"rcpt": [], "data": b""}
+                self.reply("250 OK")
+            elif verb == "QUIT":
+                self.reply("221 bye")
+                return
+            else:
+                self.reply("250 OK")
+
+
+@pytest.fixture
+def smtp_sink():
+    """An SMTP server on a loopback port: ``(port, mails)``, each mail a dict with
+    its ``rcpt`` commands and raw ``data``."""
+    mails: list[dict] = []
+    handler = type("Sink", (_SmtpSession,), {"mails": mails})
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server.server_address[1], mails
+    server.shutdown()
+    server.server_close()
+
+
+# --- dsr serve with its log kept -----------------------------------------------------
+
+
+@pytest.fixture
+def logged_server(db_path, tmp_path):
+    """``dsr serve`` on a free loopback port, its output kept: ``(url, log path)``."""
+    import os
+
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    log = tmp_path / "serve.log"
+    env = {**os.environ, "DSR_PUBLIC_URL": url, "PYTHONUNBUFFERED": "1"}
+    with open(log, "w") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "dsr_app", "serve", "--db", str(db_path)]
+            + ["--port", str(port)],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                urllib.request.urlopen(f"{url}/healthz", timeout=2).close()
+                break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(log.read_text()) from None
+                time.sleep(0.2)
+        yield url, log
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
