@@ -23,18 +23,30 @@ def web(api_app):
     return https_client(api_app)
 
 
-# --- a canary: a loopback web server that records every request it gets ----------
+# --- a canary: a loopback web site that records every request it gets -------------
 
 
-class _Canary(http.server.BaseHTTPRequestHandler):
-    hits: list[str]
+class Site:
+    """A web site on a loopback port: serves ``pages`` (path -> HTML) and records
+    every requested path in ``hits``."""
+
+    def __init__(self, port: int):
+        self.port = port
+        self.url = f"http://127.0.0.1:{port}"
+        self.hits: list[str] = []
+        self.pages: dict[str, str] = {}
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    site: Site
 
     def do_GET(self):  # noqa: N802 - http.server's name
-        self.hits.append(self.path)
+        self.site.hits.append(self.path)
+        page = self.site.pages.get(self.path, "canary")
         self.send_response(200)
-        self.send_header("Content-Type", "text/plain")
+        self.send_header("Content-Type", "text/html; charset=utf-8")
         self.end_headers()
-        self.wfile.write(b"canary")
+        self.wfile.write(page.encode())
 
     do_POST = do_GET  # noqa: N815
 
@@ -44,14 +56,13 @@ class _Canary(http.server.BaseHTTPRequestHandler):
 
 @pytest.fixture
 def canary():
-    """A web server on a loopback port: ``(port, hits)``; ``hits`` lists the paths
-    requested from it."""
-    hits: list[str] = []
-    handler = type("Canary", (_Canary,), {"hits": hits})
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    """A :class:`Site` on a free loopback port, for the length of the test."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    site = Site(server.server_address[1])
+    server.RequestHandlerClass = type("Handler", (_Handler,), {"site": site})
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield server.server_address[1], hits
+    yield site
     server.shutdown()
     server.server_close()
 
