@@ -17,6 +17,7 @@ from marshmallow import (
 
 _HEX64 = re.compile(r"[0-9a-fA-F]{64}")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
 class StrictBoolean(fields.Boolean):
@@ -29,11 +30,15 @@ class StrictBoolean(fields.Boolean):
 
 
 class StrictString(fields.String):
-    """A string, never a number or other value coerced into one."""
+    """A string, never a number or other value coerced into one, and never one
+    that cannot be stored: JSON may spell lone surrogates (``"\\ud800"``), which
+    no UTF-8 encoder (SQLite's, an HMAC's) accepts."""
 
     def _deserialize(self, value, attr, data, **kwargs):
         if not isinstance(value, str):
             raise self.make_error("invalid")
+        if _SURROGATE.search(value):
+            raise self.make_error("invalid_utf8")
         return value
 
 
