@@ -1,5 +1,6 @@
-"""Fixtures of the attack battery: a browser-like client, a canary web server, an
-SMTP sink and a ``dsr serve`` whose log the tests can read."""
+"""Fixtures of the attack battery: staff users made once per session, a
+browser-like client, a canary web site, an SMTP sink and a ``dsr serve`` whose
+log the tests can read."""
 
 from __future__ import annotations
 
@@ -12,9 +13,53 @@ import time
 import urllib.request
 
 import pytest
+from click.testing import CliRunner
+
+from dsr_app.cli import cli
+from dsr_app.db import open_db
 
 from ..conftest import free_port
-from .helpers import https_client
+from .helpers import PASSWORD, https_client
+
+
+@pytest.fixture(scope="session")
+def _staff_rows(tmp_path_factory) -> tuple[list, list, dict]:
+    """One staff user per role and an API token each, made once with the CLI
+    (Argon2id is slow on purpose: three hashes per test would double the time)."""
+    path = tmp_path_factory.mktemp("staff") / "staff.sqlite3"
+    runner, headers = CliRunner(), {}
+    for role in ("legal", "training", "admin"):
+        email = f"{role}@staff.example"
+        added = runner.invoke(
+            cli,
+            ["staff", "add", email, "--role", role, "--password-stdin"]
+            + ["--db", str(path)],
+            input=PASSWORD + "\n",
+        )
+        assert added.exit_code == 0, added.output
+        made = runner.invoke(cli, ["staff", "token", email, "--db", str(path)])
+        headers[role] = {"Authorization": f"Bearer {made.output.split()[-1]}"}
+    db = open_db(path)
+    try:
+        users = [dict(r) for r in db.query("SELECT * FROM staff_users")]
+        tokens = [dict(r) for r in db.query("SELECT * FROM staff_tokens")]
+    finally:
+        db.close()
+    return users, tokens, headers
+
+
+@pytest.fixture
+def staff(_staff_rows, db_path) -> dict[str, dict[str, str]]:
+    """Authorization headers of one staff user per role (as tests/conftest.py's
+    fixture, with the users and token hashes copied in instead of hashed again)."""
+    users, tokens, headers = _staff_rows
+    db = open_db(db_path)
+    try:
+        db["staff_users"].insert_all(users)
+        db["staff_tokens"].insert_all(tokens)
+    finally:
+        db.close()
+    return {role: dict(h) for role, h in headers.items()}
 
 
 @pytest.fixture
