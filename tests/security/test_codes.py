@@ -199,8 +199,7 @@ def test_expired_code_is_refused(api, db_path, monkeypatch):
 
 
 def test_code_of_another_request_is_refused(api, db_path):
-    """Attack: verify a request filed with the victim's address with the code of a
-    request filed with the attacker's own address."""
+    """Attack: verify a request in the victim's name with my own request's code."""
     mine = new_request(api, email="attacker@example.org")
     theirs = new_request(api, email=ZOE_EMAIL)
     my_code = latest_code(db_path, "attacker@example.org")

@@ -46,8 +46,7 @@ def _check_headers(resp, what: str, personal: bool) -> None:
 
 
 def test_security_headers_on_every_kind_of_response(api, api_app, staff, db_path, run):
-    """Attack surface: clickjacking, MIME sniffing, referrer and cache leaks, on
-    pages, JSON, errors, PDFs, CSV, downloads, redirects and unknown paths."""
+    """Attack: clickjacking, sniffing, referrer and cache leaks on any response."""
     created = decided(api, staff, db_path, run, "access", "en")
     link = re.search(r"(/r/\S+)", outbox(db_path, ZOE_EMAIL)[-1]["body"]).group(1)
     web = https_client(api_app)
@@ -192,8 +191,7 @@ def test_staff_login_is_rate_limited_per_account_and_address(db_path, staff):
 
 
 def test_busy_store_answers_503_with_retry_after(api, db_path, monkeypatch):
-    """Attack: keep the store's write lock busy (a huge ingest): writers are told
-    to come back later, not given a 500."""
+    """Attack: keep the store's write lock busy (a huge ingest) while others write."""
     import sqlite3
 
     from dsr_app import db as db_module
@@ -221,6 +219,6 @@ def test_busy_store_answers_503_with_retry_after(api, db_path, monkeypatch):
     finally:
         ingest.rollback()
         ingest.close()
-    assert_api_error(resp, 503)
+    assert_api_error(resp, 503)  # come back later: not a 500, nothing half-written
     assert int(resp.headers["Retry-After"]) > 0
     assert new_request(api)["status"] == "pending_verification"  # lock gone: fine

@@ -81,8 +81,7 @@ def _assert_inert(page, where: str) -> None:
 def test_stored_xss_in_staff_pages_and_letters_in_the_browser(
     live_server, page, api, staff, db_path, run, tmp_path
 ):
-    """Attack: markup and script in a request's fields and in manifest posts,
-    waiting for a legal user (or the requester) to open a page or letter."""
+    """Attack: stored XSS from request fields and manifest posts, in Chromium."""
     world(run, RECORDS_JSONL, _xss_manifest(tmp_path))
     objection = verified(
         api, db_path, full_name=ZOE_NAME + XSS["name"], details=XSS["details"]
@@ -145,8 +144,7 @@ SSTI = "{{7*7}} {controller} {0} ${7*7} #{7*7} <%= 7*7 %> {% raw %}"
 def test_template_injection_into_letters_and_mails_stays_text(
     api, staff, db_path, run, tmp_path
 ):
-    """Attack: template syntax in a name, a manifest post and a staff reason, hoping
-    that a letter or mail evaluates it (server-side template injection)."""
+    """Attack: template syntax in a name, post or reason (SSTI in letters, mails)."""
     manifest = write_jsonl(
         tmp_path / "ssti.jsonl",
         [
@@ -199,8 +197,7 @@ def test_template_injection_into_letters_and_mails_stays_text(
 def test_line_breaks_in_names_and_addresses_are_refused(
     api, web, db_path, field, value
 ):
-    """Attack: CR/LF (or another line break) in a one-line field, to add mail
-    headers or forge lines in a plain-text letter."""
+    """Attack: CR/LF or another line break in a one-line field (header injection)."""
     before = snapshot(db_path)
     body = {"type": "access", "full_name": "Zoë", "email": ZOE_EMAIL, "country": "DE"}
     resp = api.post("/api/v1/requests", json={**body, field: value})
@@ -215,8 +212,7 @@ def test_line_breaks_in_names_and_addresses_are_refused(
 def test_plain_text_letters_cannot_be_given_forged_lines(
     api, staff, db_path, run, tmp_path
 ):
-    """Attack: a post with line breaks of every kind, quoted in a plain-text letter,
-    that starts a line of its own which reads like the controller's words."""
+    """Attack: a quoted post whose line breaks forge a line of a plain-text letter."""
     breaks = ["\n", "\r", "\r\n", "\x0b", "\x0c", "\x1c", "\x85", "\u2028", "\u2029"]
     manifest = write_jsonl(
         tmp_path / "lines.jsonl",
@@ -240,8 +236,7 @@ def test_plain_text_letters_cannot_be_given_forged_lines(
 
 
 def test_mail_headers_cannot_be_injected_into_smtp(smtp_sink, db_path):
-    """Attack: CR/LF in a recipient or subject that reaches the mail backend (as
-    defence in depth behind input validation)."""
+    """Attack: CR/LF that reaches the SMTP backend in a recipient or subject."""
     port, mails = smtp_sink
     settings = {
         "MAIL_BACKEND": "smtp",
@@ -292,8 +287,7 @@ def _fetching_html(canary, secret) -> str:
 def test_pdf_letters_fetch_no_local_url_or_file(
     api, staff, db_path, run, tmp_path, canary
 ):
-    """Attack: markup in a name, a post, a dataset name and a staff reason that
-    makes the PDF renderer fetch from a local server (SSRF) or embed a local file."""
+    """Attack: HTML in a letter that makes the PDF renderer fetch a URL or a file."""
     secret = tmp_path / "secret.txt"
     secret.write_text("TOP SECRET CONTENT")
     payload = _fetching_html(canary, secret)
@@ -347,8 +341,7 @@ FORMULAS = [
 def test_csv_formula_injection_in_removal_lists(
     api, api_app, staff, db_path, run, tmp_path
 ):
-    """Attack: dataset names and record ids that a spreadsheet would run as formulas
-    when a training team opens the removal list's CSV."""
+    """Attack: formulas in dataset names and record ids of a removal list's CSV."""
     manifest = write_jsonl(
         tmp_path / "csv.jsonl",
         [

@@ -41,9 +41,7 @@ def _files(root: Path) -> set[Path]:
 
 
 def test_hostile_manifest_path_like_names_stay_data(api, staff, db_path, run, tmp_path):
-    """Attack: dataset names, record ids and handles shaped like paths, hoping that
-    the ingest, the rejects file, a removal list or its application writes there
-    (or that letters reveal where our files live)."""
+    """Attack: path-like dataset names and record ids in a manifest."""
     escape = f"../../../../../../../../tmp/dsr-escape-{uuid.uuid4().hex}"
     folder = tmp_path / "in" / "deep"
     folder.mkdir(parents=True)
@@ -134,8 +132,7 @@ def test_hostile_manifest_huge_line_is_refused(run, db_path, tmp_path, monkeypat
 
 @pytest.mark.parametrize("depth", [100, 100_000])
 def test_hostile_manifest_deep_json_is_refused(run, db_path, tmp_path, depth):
-    """Attack: JSON nested deeper than any record (the parser's recursion, and
-    whatever walks the stored value later)."""
+    """Attack: a manifest line with JSON nested deeper than any record."""
     path = tmp_path / "deep.jsonl"
     path.write_text(
         '{"record_id": "x", "dataset": "d", "text": "t", "nest": '
@@ -153,8 +150,7 @@ def test_hostile_manifest_deep_json_is_refused(run, db_path, tmp_path, depth):
 
 
 def test_oversized_bodies_are_refused_with_413_never_500(api, web, staff, db_path):
-    """Attack: bodies over the 64 KiB limit on every kind of endpoint, and forms
-    with thousands of fields."""
+    """Attack: bodies over 64 KiB, and forms of thousands of fields, everywhere."""
     created = new_request(api)
     big = json.dumps({"details": "x" * 70_000})
     for url, headers in (
@@ -177,8 +173,7 @@ def test_oversized_bodies_are_refused_with_413_never_500(api, web, staff, db_pat
 
 
 def test_oversized_chunked_body_on_a_live_server_is_413(live_server, db_path):
-    """Attack: a body without Content-Length (chunked), which a size check on the
-    header alone would let through."""
+    """Attack: an oversized body sent chunked, without Content-Length."""
     port = int(live_server.rsplit(":", 1)[1])
 
     def post(path, body, content_type, length=None):
@@ -277,9 +272,7 @@ def _contract_error(resp) -> bool:
 
 
 def test_malformed_bodies_never_answer_500_or_html(api, staff, db_path, run):
-    """Attack: bodies that are not JSON, JSON of the wrong shape, lone surrogates,
-    duplicate keys, huge numbers, deep nesting, on every API endpoint that takes
-    a body."""
+    """Attack: malformed JSON (surrogates, NaN, deep, wrong types) on every endpoint."""
     world(run)
     created = verified(api, db_path)
     decide_ok(api, staff, created["id"], decision="approve")

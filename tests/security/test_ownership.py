@@ -261,11 +261,12 @@ def test_lookalike_phone_owns_nothing(api, db_path, run, tmp_path, phone, countr
 def test_lookalike_that_normalises_to_the_victim_sends_codes_to_the_victim(
     api, db_path, email, phone
 ):
-    """Attack: a spelling that our normalisation folds into the victim's address or
-    number: then the codes go to the victim, never to the spelling as typed."""
+    """Attack: a spelling that folds into the victim's address or number."""
     created = new_request(api, email=email, phone=phone, **ZOE)
     row = stored(db_path, created)
     assert (row["email"], row["phone"]) == (ZOE_EMAIL, ZOE_PHONE)
+    # The codes go to the victim's real address and number, never to the spelling
+    # as typed: the attacker gets nothing to verify with.
     recipients = {m["to"] for m in outbox(db_path)}
     assert recipients == {ZOE_EMAIL, ZOE_PHONE}
 
@@ -381,8 +382,7 @@ def test_impostor_erasure_without_verification_removes_nothing(
 def test_impostor_with_own_verified_address_removes_nothing_of_the_victims(
     api, staff, db_path, run, kind
 ):
-    """Attack: verify my own address, give the victim's name, handle and phone, and
-    get the request approved: her posts must not be listed or erased."""
+    """Attack: an approved erasure or objection in the victim's name, my address."""
     world(run)
     created = verified(
         api, db_path, type=kind, email="attacker@example.org", phone=ZOE_PHONE, **ZOE
@@ -409,8 +409,7 @@ def test_impostor_with_own_verified_address_removes_nothing_of_the_victims(
 
 
 def test_verified_erasure_removes_nothing_before_approval(api, staff, db_path, run):
-    """Attack: the real owner's (or a hijacked) verified erasure acts before staff
-    approve it, or after they reject it."""
+    """Attack: a verified erasure acting before approval, or after a rejection."""
     world(run)
     created = verified(api, db_path, type="erasure", email=ZOE_EMAIL, **ZOE)
     assert any(m["match_kind"] == "own" for m in _matches(db_path, created))

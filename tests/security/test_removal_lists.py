@@ -94,8 +94,7 @@ def _tamperings(genuine: dict, tmp_path, db_path) -> dict[str, str]:
 def test_tampered_removal_lists_are_refused_and_nothing_is_written(
     genuine, run, tmp_path, db_path
 ):
-    """Attack: edit a signed list (or forge one) so that apply removes other
-    records, keeps the requester's, or trusts another key."""
+    """Attack: edit or forge a signed removal list to remove other records."""
     good = tmp_path / "good.json"
     good.write_text(json.dumps(genuine, ensure_ascii=False))
     manifest = tmp_path / "manifest.jsonl"

@@ -52,8 +52,7 @@ def test_mass_assignment_on_create_is_refused(api, db_path, field, value):
 
 
 def test_mass_assignment_on_later_calls_is_refused(api, staff, db_path, run):
-    """Attack: smuggle status, channels, dates, type or a new address into verify,
-    resend, reply, a decision or an acknowledgement."""
+    """Attack: extra fields in verify, resend, reply, decisions, acknowledgements."""
     world(run)
     created = verified(api, db_path, type="access")
     decide_ok(api, staff, created["id"], decision="request_info", reason="which?")
@@ -198,8 +197,7 @@ def test_revoked_tokens_and_sessions_are_refused(api, api_app, staff, db_path, r
 
 
 def test_staff_session_fixation_is_defeated(api_app, staff):
-    """Attack: plant a session cookie in a staff member's browser, let them log in,
-    then use the same cookie."""
+    """Attack: plant a session cookie, let staff log in with it, reuse it (fixation)."""
     victim = https_client(api_app)
     victim.get("/staff/login")
     planted = victim.get_cookie("__Host-dsr_session").value
@@ -309,8 +307,7 @@ def test_staff_api_refuses_session_calls_from_another_origin(
 def test_csrf_against_staff_decisions_from_another_origin_is_refused(
     live_server, page, canary, api, staff, db_path, run
 ):
-    """Attack: a page on another site (another loopback port) makes a logged-in
-    legal user's browser post a decision, as a form and as a text/plain "JSON"."""
+    """Attack: CSRF against a staff decision from another origin, in Chromium."""
     world(run)
     created = verified(api, db_path)
     page.goto(f"{live_server}/staff/login")

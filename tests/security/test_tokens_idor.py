@@ -89,8 +89,7 @@ def test_tampered_status_tokens_are_refused_like_unknown_ids(api):
 def test_status_token_in_the_url_is_refused_and_never_logged(
     logged_server, web, db_path
 ):
-    """Attack: pass the status token in a query string (where proxies, logs and
-    Referer headers keep it) or as a body field or e-mailed-link token."""
+    """Attack: the status token in a query string, a body field or a link."""
     url, log = logged_server
 
     def call(path, method="GET", body=None, token=None):
@@ -174,8 +173,7 @@ def test_idor_every_requester_url_answers_like_an_unknown_id(api, staff, db_path
 
 
 def test_idor_staff_urls_give_no_existence_oracle(api, staff, db_path, run):
-    """Attack: probe staff URLs with a requester token or a lesser role, with real
-    and made-up ids, to learn which requests exist."""
+    """Attack: staff URLs with a requester token or lesser role (IDOR, oracle)."""
     world(run)
     real = verified(api, db_path)
     decide(api, staff, real["id"], decision="approve")
@@ -222,8 +220,7 @@ def test_idor_staff_urls_give_no_existence_oracle(api, staff, db_path, run):
 
 
 def test_idor_decision_cannot_take_another_requests_matches(api, staff, db_path, run):
-    """Attack: include the matches of another case in a decision (and so in a
-    letter or removal list)."""
+    """Attack: put another case's matches in a decision (IDOR by match id)."""
     world(run)
     victim = verified(api, db_path)
     other = verified(api, db_path, email="max@example.org", full_name="Max Mustermann")
