@@ -128,7 +128,12 @@ def test_filing_is_rate_limited_per_address_with_retry_after(db_path):
     client = https_client(_limited_app(db_path, RATE_LIMIT_CREATE="2 per hour"))
     body = {"type": "access", "full_name": "X", "country": "DE"}
     for n in range(3):
-        resp = client.post("/api/v1/requests", json={**body, "email": f"a{n}@x.eu"})
+        # A forged X-Forwarded-For must not make each call a new client.
+        resp = client.post(
+            "/api/v1/requests",
+            json={**body, "email": f"a{n}@x.eu"},
+            headers={"X-Forwarded-For": f"203.0.113.{n}", "X-Real-IP": f"10.0.0.{n}"},
+        )
         if n < 2:
             assert resp.status_code == 201
             assert "Retry-After" not in resp.headers  # not refused: no "wait"

@@ -235,6 +235,16 @@ def test_plain_text_letters_cannot_be_given_forged_lines(
     assert forged == []  # every quoted line stays indented under its item
 
 
+def test_host_header_cannot_steer_the_links_in_mails(api, db_path):
+    """Attack: a forged Host header, so that the e-mailed link points to my site."""
+    forged = {"Host": "evil.example", "X-Forwarded-Host": "evil.example"}
+    body = {"type": "access", "full_name": "Zoë", "email": ZOE_EMAIL, "country": "DE"}
+    assert api.post("/api/v1/requests", json=body, headers=forged).status_code == 201
+    (mail,) = outbox(db_path, ZOE_EMAIL)
+    assert "evil" not in mail["body"]
+    assert re.search(r"http://127\.0\.0\.1:8000/r/\S+", mail["body"])  # PUBLIC_URL
+
+
 def test_mail_headers_cannot_be_injected_into_smtp(smtp_sink, db_path):
     """Attack: CR/LF that reaches the SMTP backend in a recipient or subject."""
     port, mails = smtp_sink
