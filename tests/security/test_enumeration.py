@@ -7,7 +7,11 @@ compares everything an attacker can observe."""
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 
+import pytest
+
+from dsr_app import deadlines
 from dsr_app.db import open_db
 
 from ..conftest import bearer, latest_code, outbox
@@ -35,6 +39,13 @@ UNKNOWN = {
 }
 # Headers that differ from one answer to the next whoever asks.
 VOLATILE = {"Date"}
+
+
+@pytest.fixture(autouse=True)
+def _one_instant(monkeypatch):
+    """Both people file at the same instant (no due date across midnight)."""
+    fixed = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
+    monkeypatch.setattr(deadlines, "now", lambda: fixed)
 
 
 def _seen(resp, body_keys_only: bool = False, ignore: tuple = ()) -> tuple:
