@@ -21,7 +21,7 @@ from .deadlines import UNVERIFIED_LIFETIME, due_date, receipt_day
 from .decisions import resume_after_reply
 from .errors import BadInput, Conflict, NotFound, TooManyAttempts
 from .i18n import text
-from .identifiers import canonical_email, parse_phone
+from .identifiers import canonical_email, mailbox_key, parse_phone
 from .verification import check_code, check_resend, issue_code
 
 MAX_REQUESTS_PER_TARGET_PER_DAY = 3
@@ -61,10 +61,11 @@ def create_request(
     country = str(config["CONTROLLER_COUNTRY"]).upper()
     day = receipt_day(at, country)
     email_key = canonical_email(data["email"])
+    mailbox = mailbox_key(data["email"])  # what the daily limit per target counts
     phone = data.get("phone")
     outgoing: list[messaging.Message] = []
     with write_transaction(db):
-        if _counts_today(db, "email_canonical", email_key, at) >= (
+        if _counts_today(db, "email_mailbox", mailbox, at) >= (
             MAX_REQUESTS_PER_TARGET_PER_DAY
         ) or (
             phone
@@ -73,16 +74,17 @@ def create_request(
             raise TooManyAttempts("too many requests for this address today", 3600)
         db.execute(
             "INSERT INTO requests (id, type, status, full_name, email, email_canonical,"
-            " phone, country, language, details, received_at, receipt_day,"
-            " controller_country, due_at, status_token_hash, updated_at)"
+            " email_mailbox, phone, country, language, details, received_at,"
+            " receipt_day, controller_country, due_at, status_token_hash, updated_at)"
             " VALUES (?, ?, 'pending_verification', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
-            " ?, ?)",
+            " ?, ?, ?)",
             [
                 request_id,
                 data["type"],
                 data["full_name"],
                 data["email"],
                 email_key,
+                mailbox,
                 phone,
                 data["country"],
                 data["language"],

@@ -68,6 +68,17 @@ def canonical_email(address: str) -> str:
     return f"{local}@{domain.lower()}"
 
 
+def mailbox_key(address: str) -> str:
+    """The mailbox an address most likely reaches, for abuse limits only: the whole
+    address lower-cased and a ``+tag`` dropped (``ZOE+x@Example.EU`` →
+    ``zoe@example.eu``), as nearly every provider delivers them alike.
+
+    Never for ownership, which takes the address as written (``canonical_email``).
+    """
+    local, _, domain = address.strip().lower().rpartition("@")
+    return f"{local.split('+', 1)[0] or local}@{domain}"
+
+
 def normalise_handle(handle: str) -> str:
     """Handle without ``@``, lower-cased."""
     return handle.strip().lstrip("@").lower()

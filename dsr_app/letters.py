@@ -28,12 +28,17 @@ FORMATS = {
     "txt": "text/plain; charset=utf-8",
     "pdf": "application/pdf",
 }
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # C0 but \t \n, DEL, C1
+_SEPARATORS = re.compile(r"[\u2028\u2029]")
 
 
 def _plain(value):
-    """Text output: no control characters from any value (no forged lines)."""
-    return _CONTROL.sub("", value) if isinstance(value, str) else value
+    """Text output: no control characters from any value and no Unicode line or
+    paragraph separator (a space instead), so that no value starts a line of its
+    own: only the templates' line breaks do (no forged lines)."""
+    if not isinstance(value, str):
+        return value
+    return _SEPARATORS.sub(" ", _CONTROL.sub("", value))
 
 
 @lru_cache(maxsize=2)

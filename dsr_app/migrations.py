@@ -386,3 +386,18 @@ def m010_follow_ups(db: sqlite_utils.Database) -> None:
         ALTER TABLE requests ADD COLUMN follow_up_weak INTEGER NOT NULL DEFAULT 0;
         """
     )
+
+
+@migrations()
+def m011_request_mailbox(db: sqlite_utils.Database) -> None:
+    """The mailbox a request's e-mail reaches (identifiers.mailbox_key), on which
+    the daily limit per target counts: ``Zoe+1@…`` and ``ZOE@…`` are ``zoe@…``."""
+    from .identifiers import mailbox_key
+
+    db.execute("ALTER TABLE requests ADD COLUMN email_mailbox TEXT")
+    for request_id, email in db.execute("SELECT id, email FROM requests").fetchall():
+        db.execute(
+            "UPDATE requests SET email_mailbox = ? WHERE id = ?",
+            [mailbox_key(email), request_id],
+        )
+    db.execute("CREATE INDEX requests_mailbox ON requests (email_mailbox, received_at)")

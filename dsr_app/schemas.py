@@ -20,6 +20,10 @@ from .regions import EU_EEA
 
 _HEX64 = re.compile(r"[0-9a-fA-F]{64}")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+# What else breaks a line in a plain-text viewer: NEL and the other C1 controls,
+# LINE SEPARATOR and PARAGRAPH SEPARATOR (str.splitlines() splits at each).
+_TYPED_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 class StrictBoolean(fields.Boolean):
@@ -32,11 +36,15 @@ class StrictBoolean(fields.Boolean):
 
 
 class StrictString(fields.String):
-    """A string, never a number or other value coerced into one."""
+    """A string, never a number or other value coerced into one, and never one
+    that cannot be stored: JSON may spell lone surrogates (``"\\ud800"``), which
+    no UTF-8 encoder (SQLite's, an HMAC's) accepts."""
 
     def _deserialize(self, value, attr, data, **kwargs):
         if not isinstance(value, str):
             raise self.make_error("invalid")
+        if _SURROGATE.search(value):
+            raise self.make_error("invalid_utf8")
         return value
 
 
@@ -51,6 +59,14 @@ def iso_datetime(value: str) -> None:
 def single_line(value: str) -> None:
     """Refuse control characters (line breaks included) in one-line fields."""
     if _CONTROL.search(value):
+        raise ValidationError("Must not contain control characters.")
+
+
+def typed_line(value: str) -> None:
+    """Refuse, in a one-line field a requester types, every control character
+    (C0 and C1) and the Unicode line and paragraph separators: a name goes into
+    plain-text letters, where any of them would start a forged line."""
+    if _TYPED_CONTROL.search(value):
         raise ValidationError("Must not contain control characters.")
 
 
@@ -138,15 +154,15 @@ class RequestCreateSchema(Schema):
 
     type = StrictString(required=True, validate=validate.OneOf(REQUEST_TYPES))
     full_name = StrictString(
-        required=True, validate=[validate.Length(min=1, max=200), single_line]
+        required=True, validate=[validate.Length(min=1, max=200), typed_line]
     )
     email = StrictString(
         required=True,
-        validate=[validate.Length(max=254), single_line],
+        validate=[validate.Length(max=254), typed_line],
         metadata={"format": "email"},
     )
     phone = StrictString(
-        validate=[validate.Length(max=40), single_line],
+        validate=[validate.Length(max=40), typed_line],
         metadata={"description": "Any common spelling; kept in E.164."},
     )
     handles = fields.List(_handle(), validate=validate.Length(max=MAX_HANDLES))
@@ -299,7 +315,7 @@ class ReplySchema(Schema):
 
     details = StrictString(validate=[validate.Length(max=5000), _multi_line])
     handles = fields.List(_handle(), validate=validate.Length(max=MAX_HANDLES))
-    phone = StrictString(validate=[validate.Length(max=40), single_line])
+    phone = StrictString(validate=[validate.Length(max=40), typed_line])
 
     @validates_schema(skip_on_field_errors=False)
     def _at_least_one(self, data, **kwargs):

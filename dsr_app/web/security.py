@@ -61,8 +61,9 @@ def security_headers(response):
     headers.setdefault(
         "Strict-Transport-Security", "max-age=63072000; includeSubDomains"
     )
-    if response.status_code != 429:
-        # Flask-Limiter adds Retry-After to every response; it means "refused, wait".
+    if response.status_code not in (429, 503):
+        # Flask-Limiter adds Retry-After to every response; it means "refused, wait"
+        # (429: a limit; 503: the store is busy).
         headers.pop("Retry-After", None)
     personal = request.path.startswith(
         ("/api/", "/r", "/verify", "/status", "/staff")  # /r: /request, /r/…
@@ -88,7 +89,10 @@ def init_security(app: Flask) -> None:
         RATELIMIT_HEADERS_ENABLED=True,
         RATELIMIT_ENABLED=bool(int(app.config["RATE_LIMITS"])),
     )
+    # Flask runs after_request hooks in reverse order of registration: the headers
+    # hook goes first so that it runs last, after Flask-Limiter's has added its
+    # Retry-After to every response, and can take it off those not refused.
+    app.after_request(security_headers)
     csrf.init_app(app)
     limiter.init_app(app)
     app.after_request(_after_response_jobs)
-    app.after_request(security_headers)
