@@ -258,6 +258,13 @@ def init_api(app: Flask) -> Api:
                 "securitySchemes": {
                     "statusToken": {"type": "http", "scheme": "bearer"},
                     "staffToken": {"type": "http", "scheme": "bearer"},
+                    # The staff pages' session (contract section 5); changes made
+                    # with it must come from this site (api/staff.current_staff).
+                    "staffSession": {
+                        "type": "apiKey",
+                        "in": "cookie",
+                        "name": "__Host-dsr_session",
+                    },
                 }
             }
         },

@@ -28,7 +28,8 @@ blp = Blueprint(
     url_prefix="/api/v1/staff/requests",
     description="Legal staff: the deadline-ordered queue, cases and decisions.",
 )
-STAFF_TOKEN = [{"staffToken": []}]
+# Either one: a bearer token, or the staff web session.
+STAFF_TOKEN = [{"staffToken": []}, {"staffSession": []}]
 LEGAL = ("legal", "admin")
 
 
