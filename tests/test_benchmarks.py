@@ -57,3 +57,28 @@ def test_load_run_passes_its_checks():
     assert "| checks " in out and "| passed |" in out, out
     assert "| errors by status " in out and "| none |" in out, out
     assert "DSR_RATE_LIMIT_CREATE and DSR_RATE_LIMIT_VERIFY raised" in out
+
+
+def test_timing_probe_times_both_groups_with_the_same_answers():
+    out = _run("benchmarks.timing", "--samples", "20", "--login-samples", "20")
+    create = next(line for line in out.splitlines() if line.startswith("| filing"))
+    login = next(line for line in out.splitlines() if line.startswith("| staff login"))
+    assert "status 201;" in create  # one status for known and unknown alike
+    assert "status 401;" in login  # the password really was checked
+    for line in (create, login):
+        p = float(line.split("p = ")[1].split(" ")[0])
+        assert 0.0 <= p <= 1.0
+
+
+def test_mann_whitney_tells_shifted_samples_from_equal_ones():
+    import random
+
+    from benchmarks.timing import mann_whitney_p
+
+    rng = random.Random(1)
+    a = [rng.gauss(10, 1) for _ in range(200)]
+    b = [rng.gauss(10, 1) for _ in range(200)]
+    shifted = [x + 0.5 for x in b]
+    assert mann_whitney_p(a, b) > 0.05
+    assert mann_whitney_p(a, shifted) < 0.001
+    assert mann_whitney_p([1.0] * 30, [1.0] * 30) == 1.0  # all tied

@@ -1,0 +1,209 @@
+"""Timing probe: ``python -m benchmarks.timing [--samples N]``.
+
+Can response times tell who is known to us (security.md, L3: no user deduction from
+messages, status codes or response times)? Against ``dsr serve --demo`` on loopback,
+it times, interleaved in random order:
+
+- filing a request with the e-mail and name of a person in the account registry
+  versus with an e-mail nobody has;
+- a staff login with a wrong password for an existing staff account versus for an
+  address that has none (the unknown address is checked against a dummy hash).
+
+For each pair it prints the medians and 90th percentiles and a two-sided
+Mann-Whitney U test; it exits 1 if a pair differs at ``--alpha`` (default 0.001).
+Rate limits are switched off for the probe (``DSR_RATE_LIMITS=0``): they would treat
+both groups alike, and would stop the run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import random
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+from dsr_app.config import package_resource
+
+from .load import free_port, percentile
+from .report import print_table
+
+CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
+STAFF_PASSWORD = "a long probe password"
+
+
+def mann_whitney_p(a: list[float], b: list[float]) -> float:
+    """Two-sided p-value of the Mann-Whitney U test (normal approximation with the
+    tie correction; fine for samples of 20 or more)."""
+    n1, n2 = len(a), len(b)
+    ranked = sorted([(v, 0) for v in a] + [(v, 1) for v in b])
+    ranks = [0.0] * len(ranked)
+    ties = 0.0
+    i = 0
+    while i < len(ranked):
+        j = i
+        while j + 1 < len(ranked) and ranked[j + 1][0] == ranked[i][0]:
+            j += 1
+        for k in range(i, j + 1):
+            ranks[k] = (i + j) / 2 + 1
+        t = j - i + 1
+        ties += t**3 - t
+        i = j + 1
+    r1 = sum(r for r, (_, group) in zip(ranks, ranked, strict=True) if group == 0)
+    u = r1 - n1 * (n1 + 1) / 2
+    n = n1 + n2
+    sigma = math.sqrt(n1 * n2 / 12 * ((n + 1) - ties / (n * (n - 1))))
+    if sigma == 0:
+        return 1.0
+    z = (u - n1 * n2 / 2) / sigma
+    return 2 * (1 - statistics.NormalDist().cdf(abs(z)))
+
+
+def start(db: Path, log: Path) -> tuple[subprocess.Popen, str]:
+    """``dsr serve --demo`` with rate limits off; waits until it answers."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DSR_")}
+    env.update(DSR_PUBLIC_URL=url, DSR_RATE_LIMITS="0")
+    argv = [sys.executable, "-m", "dsr_app", "serve", "--demo", "--db", str(db)]
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [*argv, "--port", str(port)], env=env, stdout=out, stderr=subprocess.STDOUT
+        )
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            httpx.get(f"{url}/healthz", timeout=2).raise_for_status()
+            return proc, url
+        except httpx.HTTPError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                log_text = log.read_text()
+                raise SystemExit(f"dsr serve did not start: {log_text}") from None
+            time.sleep(0.2)
+
+
+def _timed(call) -> tuple[float, httpx.Response]:
+    started = time.perf_counter()
+    response = call()
+    return time.perf_counter() - started, response
+
+
+def probe_create(url: str, samples: int, rng: random.Random) -> dict[str, list]:
+    """Filing for registry people versus unknown addresses (201 either way)."""
+    accounts = [
+        json.loads(line)
+        for line in (package_resource("fixtures") / "accounts.jsonl").open()
+    ]
+    known = rng.sample(accounts, min(samples, len(accounts)))
+    plan = [("known", a) for a in known] + [("unknown", n) for n in range(len(known))]
+    rng.shuffle(plan)
+    times: dict[str, list] = {"known": [], "unknown": [], "statuses": set()}
+    with httpx.Client(base_url=url, timeout=30) as client:
+        for group, who in plan:
+            if group == "known":
+                body = {"email": who["email"], "full_name": who["display_name"]}
+            else:
+                body = {
+                    "email": f"nobody{who}-{rng.randrange(10**9)}@probe.example",
+                    "full_name": "Nobody Known",
+                }
+            body.update(type="access", country="DE", language="en")
+            seconds, response = _timed(
+                lambda body=body: client.post("/api/v1/requests", json=body)
+            )
+            times[group].append(seconds)
+            times["statuses"].add((group, response.status_code))
+    return times
+
+
+def probe_login(url: str, samples: int, staff_email: str, rng: random.Random):
+    """A wrong password for an existing staff account versus an unknown address."""
+    plan = ["known"] * samples + ["unknown"] * samples
+    rng.shuffle(plan)
+    times: dict[str, list] = {"known": [], "unknown": [], "statuses": set()}
+    with httpx.Client(base_url=url, timeout=30) as client:
+        for n, group in enumerate(plan):
+            page = client.get("/staff/login")
+            token = CSRF_RE.search(page.text).group(1)
+            # The session cookie is Secure (__Host-); over plain loopback HTTP a
+            # client keeps it back, so it is passed on by hand.
+            cookie = page.headers["set-cookie"].split(";", 1)[0]
+            email = staff_email if group == "known" else f"ghost{n}@staff.example"
+            form = {"csrf_token": token, "email": email, "password": "wrong guess"}
+            seconds, response = _timed(
+                lambda form=form, cookie=cookie: client.post(
+                    "/staff/login", data=form, headers={"Cookie": cookie}
+                )
+            )
+            times[group].append(seconds)
+            times["statuses"].add((group, response.status_code))
+    return times
+
+
+def row(name: str, times: dict, alpha: float) -> tuple[tuple[str, str], bool]:
+    """A table row for one probe, and whether the two groups differ."""
+    known, unknown = times["known"], times["unknown"]
+    p = mann_whitney_p(known, unknown)
+    statuses = {s for _, s in times["statuses"]}
+    same_status = len(statuses) == 1
+    differ = p < alpha or not same_status
+    value = (
+        f"known {statistics.median(known) * 1000:.1f} / p90"
+        f" {percentile(known, 0.9) * 1000:.1f} ms; unknown"
+        f" {statistics.median(unknown) * 1000:.1f} / p90"
+        f" {percentile(unknown, 0.9) * 1000:.1f} ms; status"
+        f" {'/'.join(map(str, sorted(statuses)))}; Mann-Whitney p = {p:.3f}"
+        f" ({'DIFFERENT' if differ else 'no difference found'})"
+    )
+    return (f"{name} (n = {len(known)} + {len(unknown)})", value), differ
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Start the server, probe, print the table."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--samples", type=int, default=200, help="per group")
+    parser.add_argument("--login-samples", type=int, default=100, help="per group")
+    parser.add_argument("--alpha", type=float, default=0.001)
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args(argv)
+    rng = random.Random(args.seed)
+    with tempfile.TemporaryDirectory() as tmp:
+        db = Path(tmp) / "timing.sqlite3"
+        staff_email = "probe-legal@staff.example"
+        subprocess.run(
+            [sys.executable, "-m", "dsr_app", "staff", "add", staff_email, "--role",
+             "legal", "--password-stdin", "--db", str(db)],
+            input=STAFF_PASSWORD + "\n", text=True, check=True, capture_output=True,
+        )  # fmt: skip
+        server, url = start(db, Path(tmp) / "server.log")
+        try:
+            create = probe_create(url, args.samples, rng)
+            login = probe_login(url, args.login_samples, staff_email, rng)
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+    rows, failed = [], False
+    for name, times in (
+        ("filing: registry person vs unknown e-mail", create),
+        ("staff login: wrong password vs unknown account", login),
+    ):
+        line, differ = row(name, times, args.alpha)
+        rows.append(line)
+        failed |= differ
+    print_table(rows)
+    if failed:
+        raise SystemExit(1)
+
+
+if __name__ == "__main__":
+    main()
