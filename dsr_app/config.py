@@ -101,13 +101,29 @@ def write_once(path: Path, data: bytes) -> bytes:
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())  # on disk before its name is (power loss)
         try:
             os.link(temporary, path)  # atomic, and never replaces the first file
         except FileExistsError:
             pass
+        else:
+            _fsync_dir(path.parent)
     finally:
         os.unlink(temporary)
-    return path.read_bytes()
+    held = path.read_bytes()
+    if not held:
+        raise RuntimeError(f"{path} is empty: restore it from a backup")
+    return held
+
+
+def _fsync_dir(folder: Path) -> None:
+    """Make a new name in ``folder`` durable."""
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def resolve_db_path(option: str | os.PathLike | None = None) -> Path:

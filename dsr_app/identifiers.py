@@ -124,7 +124,7 @@ class PhoneCandidate:
 
     @property
     def digits(self) -> str:
-        """Only the digits, without an international ``00``/``+`` prefix marker."""
+        """Only the digits, as written (an international ``00`` stays; ``+`` goes)."""
         return re.sub(r"\D", "", self.raw)
 
     def key(self) -> str | None:
@@ -188,10 +188,11 @@ def text_identifier_keys(
 ) -> set[str]:
     """Index keys of every e-mail, @handle and phone number written in ``text``.
 
-    ``wanted_digits`` (optional): a test on the digits of an internationally written
-    number; one that fails it is not parsed, and its key is left out (a caller that
-    looks for a few known numbers skips the parsing that costs the most). Parsing
-    keeps a number's last digits, so a test on them is safe.
+    ``wanted_digits`` (optional): a test on the ASCII digits of an internationally
+    written number (full-width and other digits converted as the parser does); one
+    that fails it is not parsed, and its key is left out (a caller that looks for a
+    few known numbers skips the parsing that costs the most). Parsing keeps a
+    number's last digits, so a test on them is safe.
     """
     keys: set[str] = set()
     if "@" in text:
@@ -205,7 +206,7 @@ def text_identifier_keys(
         if (
             wanted_digits is not None
             and candidate.international
-            and not wanted_digits(candidate.digits)
+            and not wanted_digits(phonenumbers.normalize_digits_only(candidate.raw))
         ):
             continue
         key = candidate.key()

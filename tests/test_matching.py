@@ -476,3 +476,19 @@ def test_sweep_candidates_need_a_whole_name_not_one_common_word():
     assert matcher.candidates({"text": "Grüße, Anna und Jan Müller"}) == {1}
     assert matcher.candidates({"text": "Grüße an ANNA MUELLER!"}) == {0}
     assert matcher.candidates({"text": "Müller, Jan: danke"}) == {1}
+
+
+def test_sweep_finds_a_phone_written_in_full_width_digits_like_the_index():
+    """The sweep's digit prefilter reads digits as the phone parser does."""
+    from dsr_app.sweep import Matcher
+
+    zoe = Identity.build(request_id="z", country="DE", phone="+4915123456789")
+    record = {
+        "dataset": "d",
+        "dataset_version": "1",
+        "record_id": "r",
+        "text": "call 123456 or +４９ １５１ ２３４５６７８９",
+    }
+    direct = match_record(record, zoe)
+    assert [m.matched_on for m in direct] == ["phone"]
+    assert Matcher([zoe]).match(record) == direct

@@ -52,8 +52,9 @@ class FieldErrorsSchema(ma.Schema):
 
 #: What each error status means on this API (contract section 5), for OpenAPI.
 ERROR_DESCRIPTIONS = {
-    401: "No staff token, or one that is wrong or revoked.",
-    403: "The staff user's role may not do this.",
+    401: "No staff token (or staff session), or one that is wrong or revoked.",
+    403: "The staff user's role may not do this (or a change made with the staff"
+    " session came from another site).",
     404: "No such thing (for requesters also: a missing or wrong status token).",
     409: "The request's state does not allow this (yet).",
     413: f"The body is larger than {MAX_BODY_BYTES // 1024} KiB.",

@@ -54,9 +54,10 @@ def current_staff() -> dict | None:
         else:
             from ..web.staff import current_user
 
-            g.staff = current_user()
-            if g.staff is not None and not _same_origin():
+            user = current_user()
+            if user is not None and not _same_origin():
                 abort(403, "a staff session may only be used from this site's pages")
+            g.staff = user
     return g.staff
 
 
