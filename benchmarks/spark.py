@@ -17,7 +17,7 @@ from pathlib import Path
 from dsr_app import spark_engine
 from dsr_app.removal_apply import apply_shards, load_lists, shard_pairs
 from dsr_app.signing import public_key_b64, sign
-from dsr_app.sweep import sweep
+from dsr_app.sweep import part_records, plan, sweep
 
 from .matching import identities, write_manifest
 from .report import print_table
@@ -101,8 +101,12 @@ def main(argv: list[str] | None = None) -> None:
         spark, startup = _timed(spark_engine.session, args.master)
         local, local_s = _timed(sweep, people, manifests=shards, workers=2)
         remote, spark_s = _timed(spark_engine.sweep, people, shards, master=args.master)
-        lines = spark.read.option("lineSep", "\n").text([str(p) for p in shards])
-        sizes = lines.rdd.mapPartitions(lambda rows: [sum(1 for _ in rows)]).collect()
+        parts = plan(None, shards, None, "1", spark.sparkContext.defaultParallelism * 2)
+        sizes = (
+            spark.sparkContext.parallelize(parts, len(parts))
+            .map(lambda part: sum(1 for _ in part_records(part)))
+            .collect()
+        )
 
         rl = _signed_list(folder, args.records)
         key = public_key_b64(folder)

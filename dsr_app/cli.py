@@ -242,8 +242,6 @@ def sweep_command(
     from .sweep import sweep_requests
 
     spark = _spark_options(engine, master, conf)
-    if engine == "spark" and not manifests:
-        raise BadInputError("--engine spark sweeps manifest files: give --manifest")
     path = config.resolve_db_path(db_path)
     db = open_db(path)
     files = manifest_files(manifests) if manifests else None

@@ -1,15 +1,16 @@
 """The Spark engine: the sweep and removal application on Apache Spark (PySpark).
 
-Not a second implementation of the rules: the matcher (sweep.Matcher, matching.py)
-and the removal test (removal_apply.Targets) are imported and shipped to the
-executors. Spark brings the reading, the partitioning and the cluster:
+Not a second implementation of the rules: the readers and the matcher (sweep.py,
+matching.py) and the removal test (removal_apply.Targets) are imported and shipped
+to the executors. Spark brings the scheduling, the partitioning and the cluster:
 
-- sweep: manifests are read by Spark's own readers (JSON Lines as lines, split
-  across partitions, each kept as its bytes; Parquet by row group); every verified
-  requester's identifiers are broadcast; own content is a broadcast join of the
-  records' ``author_id`` with the requesters' accounts; mentions are found by the
-  shared matcher, applied per partition (``mapPartitions``); the matches come back
-  to the driver, which stores them in the service database like the local engine.
+- sweep: the work is planned as for the local engine (files, big JSON Lines files
+  split by bytes, or id ranges of the index) and read on the executors by the local
+  readers, so both engines see the same records; every verified requester's
+  identifiers are broadcast; own content comes from a broadcast join of the
+  records' ``author_id`` with the requesters' owned accounts; mentions are found by
+  the shared matcher per partition (``mapPartitions``); the matches come back to
+  the driver, which stores them like the local engine does.
 - removals apply: one task per input shard writes one output shard, with the local
   engine's per-file code (kept lines byte for byte, Parquet schema and order).
 
@@ -19,14 +20,14 @@ PySpark is an optional extra: ``pip install 'dsr-app[spark]'`` (and Java 17+).
 from __future__ import annotations
 
 import os
+import pickle
+import sys
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
-import orjson
-
 from .errors import BadInput
 from .matching import Identity
-from .sweep import Matcher, SweepReport, file_record, sweep_records
+from .sweep import Matcher, SweepReport, part_records, plan, sweep_records
 
 DEFAULT_MASTER = "local[*]"
 
@@ -45,12 +46,16 @@ def session(master: str | None = None, conf: Mapping[str, str] | None = None):
         builder = builder.master(master)
     elif not _submitted():
         builder = builder.master(DEFAULT_MASTER)
-    for key, value in (conf or {}).items():
-        builder = builder.config(key, value)
-    # The driver's UI, its port search and the console progress bar are of no use to
-    # a command-line run (dsr prints its own summary).
+    # Defaults first, so that a --conf of the same key wins. The driver's UI, its
+    # port search and the console progress bar are of no use to a command-line run
+    # (dsr prints its own summary); executors run this interpreter, which has
+    # dsr_app, unless told otherwise (spark-submit, PYSPARK_PYTHON).
     builder = builder.config("spark.ui.enabled", "false")
     builder = builder.config("spark.ui.showConsoleProgress", "false")
+    if not _submitted() and "PYSPARK_PYTHON" not in os.environ:
+        builder = builder.config("spark.pyspark.python", sys.executable)
+    for key, value in (conf or {}).items():
+        builder = builder.config(key, value)
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")
     return spark
@@ -75,126 +80,88 @@ def parse_conf(pairs: Iterable[str]) -> dict[str, str]:
 
 # --- sweep ---------------------------------------------------------------------
 
+# Columns of our own in the joined frame; a record travels pickled, so a manifest's
+# own fields (unknown ones are kept) can never collide with them.
+_AUTHOR, _RECORD, _OWNERS = "author_key", "record", "owners"
+
 
 def sweep(
     identities: list[Identity],
-    manifests: list[Path],
+    manifests: list[Path] | None = None,
     dataset: str | None = None,
     version: str = "1",
     master: str | None = None,
     conf: Mapping[str, str] | None = None,
+    db_path: str | None = None,
 ) -> SweepReport:
-    """Match every identity against the manifest files, on Spark."""
+    """Match every identity against manifest files (or the indexed records of
+    ``db_path`` when there are none), on Spark."""
     from pyspark.sql import functions as F
 
-    from .manifests import manifest_format
-
     matcher = Matcher(identities)
-    report = SweepReport()
-    if not manifests:
-        return report
     spark = session(master, conf)
     sc = spark.sparkContext
+    parts = plan(db_path, manifests, dataset, version, sc.defaultParallelism * 2)
+    report = SweepReport()
+    if not parts:
+        return report
     shared = sc.broadcast(matcher)
-    owners = _owners_frame(spark, matcher)
-    jsonl = [str(p) for p in manifests if manifest_format(p) != "parquet"]
-    parquet = [str(p) for p in manifests if manifest_format(p) == "parquet"]
-    frames = []
-    if jsonl:
-        lines = spark.read.option("lineSep", "\n").text(jsonl)
-        # The line's own bytes (Spark keeps them; a cast to text would replace the
-        # bytes of a line that is not UTF-8, which then must fail as it does locally).
-        frames.append(
-            (
-                "jsonl",
-                lines.select(
-                    lines.value.cast("binary").alias("line"),
-                    F.get_json_object(lines.value, "$.author_id").alias("author_key"),
-                ),
-            )
-        )
-    for path in parquet:  # one by one: shards may differ in their columns
-        frame = spark.read.parquet(path)
-        author = (
-            F.col("author_id").cast("string")
-            if "author_id" in frame.columns
-            else F.lit(None).cast("string")
-        )
-        frames.append(("parquet", frame.withColumn("author_key", author)))
     try:
-        for kind, frame in frames:
-            joined = frame.join(F.broadcast(owners), "author_key", "left")
-            pieces = joined.rdd.mapPartitions(
-                lambda rows, kind=kind: [
-                    _sweep_partition(rows, kind, shared.value, dataset, version)
-                ]
-            ).collect()
-            for piece in pieces:
-                report.merge(piece)
+        records = spark.createDataFrame(
+            sc.parallelize(parts, len(parts)).flatMap(_keyed_records),
+            f"{_AUTHOR} string, {_RECORD} binary",
+        )
+        owners = F.broadcast(_owners_frame(spark, matcher))
+        joined = records.join(owners, _AUTHOR, "left")
+        pieces = joined.rdd.mapPartitions(
+            lambda rows: [_sweep_partition(rows, shared.value)]
+        ).collect()
+    except Exception as exc:  # Py4J and Spark errors: one line, not a Java trace
+        raise BadInput("--engine spark", _spark_error(exc)) from exc
     finally:
         shared.unpersist()
+    for piece in pieces:
+        report.merge(piece)
     return report
+
+
+def _keyed_records(part: tuple) -> Iterator[tuple[str | None, bytes]]:
+    """(author_id, pickled record) for every record of a piece (on an executor),
+    read by the local engine's readers: both engines see the same records."""
+    for rec in part_records(part):
+        author = rec.get("author_id")
+        yield author if isinstance(author, str) else None, pickle.dumps(rec)
 
 
 def _owners_frame(spark, matcher: Matcher):
     """(author_key, owners): each owned account and the requesters who own it."""
-    from pyspark.sql.types import (
-        ArrayType,
-        IntegerType,
-        StringType,
-        StructField,
-        StructType,
-    )
-
-    schema = StructType(
-        [
-            StructField("author_key", StringType(), False),
-            StructField("owners", ArrayType(IntegerType()), False),
-        ]
-    )
     rows = [(account, sorted(n)) for account, n in matcher.by_author.items()]
-    return spark.createDataFrame(rows, schema)
+    return spark.createDataFrame(rows, f"{_AUTHOR} string, {_OWNERS} array<int>")
 
 
-def _sweep_partition(
-    rows: Iterator, kind: str, matcher: Matcher, dataset, version
-) -> SweepReport:
-    """One partition through the shared loop (runs on an executor)."""
-
-    def items():
-        for row in rows:
-            if kind == "jsonl":
-                try:
-                    rec = orjson.loads(row["line"])
-                except orjson.JSONDecodeError:
-                    continue
-            else:
-                rec = _parquet_record(row)
-            rec = file_record(rec, dataset, version)
-            if rec is None:
-                continue
-            key = row["author_key"]
-            # The join read the author with Spark's JSON reader; where it reads a
-            # line differently from ours (odd escapes), the matcher looks it up.
-            if key is not None and rec.get("author_id") == key:
-                yield rec, row["owners"] or ()
-            else:
-                yield rec, None
-
-    return sweep_records(matcher, items())
+def _sweep_partition(rows: Iterator, matcher: Matcher) -> SweepReport:
+    """One partition through the shared loop (on an executor). Own content comes
+    from the join: ``owners`` of the record's author (none: an empty list)."""
+    return sweep_records(
+        matcher,
+        (
+            (
+                pickle.loads(row[_RECORD]),
+                (row[_OWNERS] or ()) if row[_AUTHOR] is not None else None,
+            )
+            for row in rows
+        ),
+    )
 
 
-def _parquet_record(row) -> dict:
-    """A Spark row of a Parquet manifest as the local reader gives it (nulls are
-    absent fields; dates as ISO 8601)."""
-    from datetime import date, datetime
-
-    skip = {"author_key", "owners"}
-    return {
-        k: v.isoformat() if isinstance(v, datetime | date) else v
-        for k, v in row.asDict(recursive=True).items()
-        if v is not None and k not in skip
-    }
+def _spark_error(exc: Exception) -> str:
+    """The first line of a Spark failure, without the JVM's stack."""
+    text = str(exc).strip() or type(exc).__name__
+    for line in text.splitlines():
+        line = line.strip()
+        if line and not line.startswith(("at ", "File ", "Traceback")):
+            return line[:500]
+    return text.splitlines()[0][:500]
 
 
 # --- removals apply --------------------------------------------------------------
@@ -220,6 +187,8 @@ def apply_shards(
             .map(lambda pair: _apply_task(pair, shared.value))
             .collect()
         )
+    except Exception as exc:  # Py4J and Spark errors: one line, not a Java trace
+        raise BadInput("--engine spark", _spark_error(exc)) from exc
     finally:
         shared.unpersist()
     return results

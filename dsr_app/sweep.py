@@ -200,18 +200,19 @@ def _sweep_records(records: Iterable[Mapping]) -> SweepReport:
     return sweep_records(_MATCHER, ((record, None) for record in records))
 
 
-def _db_part(db_path: str, low: int, high: int) -> SweepReport:
-    """Sweep indexed records with ``low <= id < high``."""
-    from .db import open_db
+def _db_records(db_path: str, low: int, high: int) -> Iterator[dict]:
+    """Indexed records with ``low <= id < high``."""
+    from .db import connect
 
-    db = open_db(db_path)
+    db = connect(db_path)  # planned from an open store: migrated already
     try:
         rows = db.execute(
             f"SELECT {', '.join(_DB_COLUMNS)} FROM records WHERE id >= ? AND id < ?"
             " AND text IS NOT NULL",
             [low, high],
         )
-        return _sweep_records(dict(zip(_DB_COLUMNS, r, strict=True)) for r in rows)
+        for r in rows:
+            yield dict(zip(_DB_COLUMNS, r, strict=True))
     finally:
         db.close()
 
@@ -249,59 +250,74 @@ def _file_records(rows: Iterable[dict], dataset: str | None, version: str):
             yield rec
 
 
-def _jsonl_part(path: str, start: int, end: int, dataset, version) -> SweepReport:
-    """Sweep the lines of a .jsonl file that begin in the byte range [start, end)."""
-
-    def lines() -> Iterator[dict]:
-        for line in jsonl_range(Path(path), start, end):
-            try:
-                yield orjson.loads(line)
-            except orjson.JSONDecodeError:
-                continue
-
-    return _sweep_records(_file_records(lines(), dataset, version))
+def _parsed(lines: Iterable[bytes]) -> Iterator[object]:
+    for line in lines:
+        try:
+            yield orjson.loads(line)
+        except orjson.JSONDecodeError:
+            continue
 
 
-def _whole_file(path: str, dataset, version) -> SweepReport:
-    """Sweep a .jsonl.gz file (cannot be split) or a Parquet row group range."""
+def part_records(part: tuple) -> Iterator[dict]:
+    """The records of one piece of work (see ``plan``), as the rules read them.
+
+    The one reader of both engines: this machine's processes and Spark's executors.
+    """
     from .manifests import Limits, jsonl_lines, manifest_format, parquet_rows
 
-    p = Path(path)
-    if manifest_format(p) == "parquet":
-        rows = (row for _, row in parquet_rows(p))
-    else:
+    kind, *args = part
+    if kind == "db":
+        yield from _db_records(*args)
+        return
+    path, *rest = args
+    if kind == "range":  # lines of a .jsonl that begin in [start, end)
+        start, end, dataset, version = rest
+        rows = _parsed(jsonl_range(Path(path), start, end))
+    else:  # a whole file: .jsonl.gz (cannot be split), .jsonl or Parquet
+        dataset, version = rest
+        if manifest_format(Path(path)) == "parquet":
+            rows = (row for _, row in parquet_rows(Path(path)))
+        else:
+            rows = _parsed(line for _, line in jsonl_lines(Path(path), Limits()))
+    yield from _file_records(rows, dataset, version)
 
-        def rows_gen():
-            for _, line in jsonl_lines(p, Limits()):
-                try:
-                    yield orjson.loads(line)
-                except orjson.JSONDecodeError:
-                    continue
 
-        rows = rows_gen()
-    return _sweep_records(_file_records(rows, dataset, version))
-
-
-def _parts_for_files(paths: list[Path], workers: int, dataset, version):
-    """(function, args) per piece of work: big .jsonl files are split by bytes."""
+def plan(
+    db_path: str | None,
+    manifests: list[Path] | None,
+    dataset: str | None,
+    version: str,
+    pieces: int,
+) -> list[tuple]:
+    """Pieces of work, about ``pieces`` of them: id ranges of the index, or files,
+    big .jsonl files split by bytes."""
     from .manifests import manifest_format
 
-    parts = []
-    for path in paths:
-        size = path.stat().st_size
-        if manifest_format(path) == "jsonl" and size > 8 * 1024 * 1024:
-            pieces = max(workers * 2, 1)
-            step = size // pieces + 1
-            for start in range(0, size, step):
-                parts.append(
-                    (
-                        _jsonl_part,
-                        (str(path), start, min(size, start + step), dataset, version),
-                    )
-                )
-        else:
-            parts.append((_whole_file, (str(path), dataset, version)))
-    return parts
+    parts: list[tuple] = []
+    if manifests:
+        for path in manifests:
+            size = path.stat().st_size
+            if manifest_format(path) == "jsonl" and size > 8 * 1024 * 1024:
+                step = size // max(pieces, 1) + 1
+                for start in range(0, size, step):
+                    end = min(size, start + step)
+                    parts.append(("range", str(path), start, end, dataset, version))
+            else:
+                parts.append(("file", str(path), dataset, version))
+        return parts
+    from .db import open_db
+
+    db = open_db(db_path)
+    low, high = db.execute("SELECT min(id), max(id) FROM records").fetchone()
+    db.close()
+    if low is None:
+        return []
+    step = (high - low) // max(pieces, 1) + 1
+    return [("db", db_path, n, n + step) for n in range(low, high + 1, step)]
+
+
+def _sweep_part(part: tuple) -> SweepReport:
+    return _sweep_records(part_records(part))
 
 
 def sweep(
@@ -320,26 +336,14 @@ def sweep(
     """
     workers = workers or os.cpu_count() or 1
     matcher = Matcher(identities)
-    if manifests:
-        parts = _parts_for_files(manifests, workers, dataset, version)
-    else:
-        from .db import open_db
-
-        db = open_db(db_path)
-        low, high = db.execute("SELECT min(id), max(id) FROM records").fetchone()
-        db.close()
-        if low is None:
-            return SweepReport()
-        step = (high - low) // (workers * 4) + 1
-        parts = [
-            (_db_part, (db_path, start, start + step))
-            for start in range(low, high + 1, step)
-        ]
+    parts = plan(
+        db_path, manifests, dataset, version, workers * (2 if manifests else 4)
+    )
     report = SweepReport()
-    if workers == 1 or len(parts) == 1:
+    if workers == 1 or len(parts) <= 1:
         _init_worker(matcher)
-        for func, args in parts:
-            piece = func(*args)
+        for part in parts:
+            piece = _sweep_part(part)
             report.merge(piece)
             if progress:
                 progress(piece.records)
@@ -347,9 +351,7 @@ def sweep(
     with ProcessPoolExecutor(
         workers, initializer=_init_worker, initargs=(matcher,)
     ) as pool:
-        futures = [pool.submit(func, *args) for func, args in parts]
-        for future in futures:
-            piece = future.result()
+        for piece in pool.map(_sweep_part, parts):
             report.merge(piece)
             if progress:
                 progress(piece.records)
@@ -370,7 +372,7 @@ def sweep_requests(
     """Sweep for every verified request and store what was found.
 
     ``spark``: run on Apache Spark with these options (``master``, ``conf``; see
-    spark_engine.sweep) instead of this machine's processes; manifests only.
+    spark_engine.sweep) instead of this machine's processes.
     """
     from . import deadlines
     from .search import (
@@ -390,7 +392,9 @@ def sweep_requests(
     if spark:
         from . import spark_engine
 
-        report = spark_engine.sweep(identities, manifests, dataset, version, **spark)
+        report = spark_engine.sweep(
+            identities, manifests, dataset, version, db_path=db_path, **spark
+        )
         if progress:
             progress(report.records)
     else:

@@ -155,9 +155,6 @@ def test_spark_options_need_the_spark_engine(run, tmp_path):
     result = run("sweep", "--master", "local[2]", "--manifest", str(tmp_path))
     assert result.exit_code == 2
     assert "--engine spark" in result.output
-    result = run("sweep", "--engine", "spark")
-    assert result.exit_code == 2
-    assert "--manifest" in result.output
     result = run(
         "sweep", "--engine", "spark", "--conf", "nonsense", "--manifest", str(tmp_path)
     )
@@ -381,3 +378,53 @@ def test_the_readme_spark_submit_form_runs(world, tmp_path):
     assert result.returncode == 0, result.stderr[-2000:]
     rows = pq.ParquetFile(FIXTURES / entry["path"]).metadata.num_rows
     assert f"swept {rows:,} records" in result.stdout
+
+
+def test_spark_sweep_over_the_index_equals_the_local_one(spark, world):
+    """``dsr sweep --engine spark`` with no --manifest sweeps the indexed records."""
+    from dsr_app import spark_engine
+
+    _, db_path, _, identities, _ = world
+    local = sweep(identities, db_path=str(db_path), workers=2)
+    on_spark = spark_engine.sweep(identities, db_path=str(db_path), master=MASTER)
+    assert on_spark.records == local.records == 20_057
+    assert _matches(on_spark) == _matches(local)
+
+
+def test_odd_shards_are_read_alike_by_both_engines(spark, world, tmp_path):
+    """Shards named like Hadoop's hidden files or globs, a Parquet manifest whose
+    own columns are named like the join's, nanosecond timestamps: one reader."""
+    import pyarrow as pa
+
+    from dsr_app import spark_engine
+
+    _, _, _, identities, entries = world
+    entry = next(e for e in entries if e["path"].endswith(".parquet"))
+    table = pq.read_table(FIXTURES / entry["path"])
+    nulls = pa.nulls(table.num_rows)
+    table = (
+        table.append_column("owners", nulls.cast(pa.string()))
+        .append_column("author_key", nulls.cast(pa.string()))
+        .append_column("record", nulls.cast(pa.binary()))
+        .append_column(
+            "seen_at",
+            pa.array([0] * table.num_rows, pa.int64()).cast(pa.timestamp("ns")),
+        )
+    )
+    odd = tmp_path / "_hidden[1].parquet"
+    pq.write_table(table, odd)
+    jsonl = _shards(FIXTURES / entries[0]["path"], tmp_path / "j", 1)[0]
+    hidden = jsonl.with_name(".part {x}.jsonl")
+    jsonl.rename(hidden)
+    for shard, version in ((odd, entry["version"]), (hidden, entries[0]["version"])):
+        local = sweep(identities, manifests=[shard], version=version)
+        on_spark = spark_engine.sweep(identities, [shard], version=version)
+        assert on_spark.records == local.records > 0
+        assert _matches(on_spark) == _matches(local)
+    # the Parquet shard's own "owners" column did not stand in for the join's
+    assert any(
+        m[4] == "own"
+        for m in _matches(
+            spark_engine.sweep(identities, [odd], version=entry["version"])
+        )
+    )
