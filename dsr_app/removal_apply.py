@@ -106,10 +106,18 @@ class ApplyReport:
         return line
 
 
+def _host() -> str:
+    return re.sub(r"[^A-Za-z0-9]", "_", socket.gethostname()) or "host"
+
+
 def _temp_prefix(out_path: Path) -> str:
     """``.OUT.dsr-apply-HOST-`` (the process id and a random part follow)."""
-    host = re.sub(r"[^A-Za-z0-9]", "_", socket.gethostname()) or "host"
-    return f".{out_path.name}.dsr-apply-{host}-"
+    return f".{out_path.name}.dsr-apply-{_host()}-"
+
+
+def _staging_prefix() -> str:
+    """``.dsr-shards-HOST-`` (the process id and a random part follow)."""
+    return f".dsr-shards-{_host()}-"
 
 
 def _running(pid: int) -> bool:
@@ -122,23 +130,29 @@ def _running(pid: int) -> bool:
     return True
 
 
-def sweep_leftovers(out_path: Path) -> int:
-    """Remove the temporary files that killed runs for OUT left on this host.
-
-    Only files of processes that no longer exist: a run still writing keeps its own,
-    and so does a run on another host sharing the folder.
-    """
-    prefix = _temp_prefix(out_path)
+def _sweep_dead(folder: Path, prefix: str) -> int:
+    """Remove what runs of this host that no longer exist left in ``folder`` under
+    ``prefix`` + their process id: a run still writing keeps its own, and so does a
+    run on another host sharing the folder."""
     removed = 0
-    for name in glob.glob(glob.escape(str(out_path.parent / prefix)) + "*"):
+    for name in glob.glob(glob.escape(str(folder / prefix)) + "*"):
         pid = Path(name).name[len(prefix) :].split("-", 1)[0]
-        if pid.isdigit() and not _running(int(pid)):
+        if not pid.isdigit() or _running(int(pid)):
+            continue
+        if os.path.isdir(name):
+            shutil.rmtree(name, ignore_errors=True)
+        else:
             try:
                 os.unlink(name)
             except FileNotFoundError:
                 continue  # another run swept it first
-            removed += 1
+        removed += 1
     return removed
+
+
+def sweep_leftovers(out_path: Path) -> int:
+    """Remove the temporary files that killed runs for OUT left on this host."""
+    return _sweep_dead(out_path.parent, _temp_prefix(out_path))
 
 
 def _jsonl_kept(path: Path, targets: Targets) -> Iterator[tuple[bool, bytes]]:
@@ -353,7 +367,10 @@ def apply_shards(
     else:
         staged = _staging(pairs)
         jobs = [(i, stage) for i, stage, _ in staged]
-    leftovers = sum(_sweep_staging(p) for p in {out.parent for _, out in pairs})
+    leftovers = sum(
+        _sweep_dead(folder, _staging_prefix())
+        for folder in {out.parent for _, out in pairs}
+    )
     try:
         if engine == "spark":
             from . import spark_engine
@@ -379,11 +396,6 @@ def apply_shards(
     )
 
 
-def _staging_prefix() -> str:
-    host = re.sub(r"[^A-Za-z0-9]", "_", socket.gethostname()) or "host"
-    return f".dsr-shards-{host}-"
-
-
 def _staging(pairs: list[tuple[Path, Path]]) -> list[tuple[Path, Path, Path]]:
     """(input, staged output, final output) with one staging folder per output
     folder, named after this host and process."""
@@ -397,15 +409,3 @@ def _staging(pairs: list[tuple[Path, Path]]) -> list[tuple[Path, Path, Path]]:
             roots[parent] = Path(tempfile.mkdtemp(dir=parent, prefix=prefix))
         staged.append((in_path, roots[parent] / out_path.name, out_path))
     return staged
-
-
-def _sweep_staging(folder: Path) -> int:
-    """Remove staging folders that killed runs on this host left in ``folder``."""
-    prefix = _staging_prefix()
-    removed = 0
-    for name in glob.glob(glob.escape(str(folder / prefix)) + "*"):
-        pid = Path(name).name[len(prefix) :].split("-", 1)[0]
-        if pid.isdigit() and not _running(int(pid)):
-            shutil.rmtree(name, ignore_errors=True)
-            removed += 1
-    return removed

@@ -498,3 +498,21 @@ class LetterArgsSchema(Schema):
     format = StrictString(
         load_default="html", validate=validate.OneOf(("html", "pdf", "txt"))
     )
+
+
+# --- Removal lists (contract section 5, training API) ------------------------
+
+
+class ListFormatSchema(Schema):
+    """Which format of a removal list."""
+
+    format = StrictString(load_default="json", validate=validate.OneOf(("json", "csv")))
+
+
+class AckSchema(Schema):
+    """Which dataset version a training team removed the entries from."""
+
+    dataset = StrictString(required=True, validate=validate.Length(min=1, max=256))
+    dataset_version = StrictString(
+        required=True, validate=validate.Length(min=1, max=256)
+    )

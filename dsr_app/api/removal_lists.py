@@ -7,15 +7,15 @@ import io
 
 from flask import Response
 from flask.views import MethodView
-from marshmallow import Schema, validate
 
 from .. import deadlines
 from ..db import get_db
 from ..removal import acknowledge, acknowledgements, stored_list
 from ..schemas import (
     AcknowledgementsSchema,
+    AckSchema,
+    ListFormatSchema,
     RemovalListsSchema,
-    StrictString,
     SuppressionListSchema,
 )
 from . import Blueprint
@@ -62,21 +62,6 @@ LIST_CONTENT = {
         }
     }
 }
-
-
-class ListFormatSchema(Schema):
-    """Which format of a removal list."""
-
-    format = StrictString(load_default="json", validate=validate.OneOf(("json", "csv")))
-
-
-class AckSchema(Schema):
-    """Which dataset version a training team removed the entries from."""
-
-    dataset = StrictString(required=True, validate=validate.Length(min=1, max=256))
-    dataset_version = StrictString(
-        required=True, validate=validate.Length(min=1, max=256)
-    )
 
 
 def csv_cell(value: object) -> str:

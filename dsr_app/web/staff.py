@@ -254,8 +254,8 @@ def acknowledge(list_id: str):
     """Acknowledge, from the removals page, that a list was applied to a version."""
     from marshmallow import ValidationError
 
-    from ..api.removal_lists import AckSchema
     from ..removal import acknowledge as record_ack
+    from ..schemas import AckSchema
 
     try:
         data = AckSchema().load(
