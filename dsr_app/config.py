@@ -85,7 +85,10 @@ def instance_secret(folder: Path, name: str, nbytes: int = 32) -> bytes:
     path = folder / name
     if not path.exists():
         return write_once(path, secrets.token_bytes(nbytes))
-    return path.read_bytes()
+    held = path.read_bytes()
+    if not held:  # never hash or sign with an empty key
+        raise RuntimeError(f"{path} is empty: restore it from a backup")
+    return held
 
 
 def write_once(path: Path, data: bytes) -> bytes:

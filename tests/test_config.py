@@ -109,3 +109,15 @@ def test_write_once_keeps_the_first_writers_file(tmp_path):
     assert write_once(path, b"first") == b"first"
     assert write_once(path, b"second") == b"first"
     assert sorted(p.name for p in path.parent.iterdir()) == ["signing.pem"]
+
+
+def test_an_empty_secret_file_is_refused_not_used(tmp_path):
+    """A key file left empty (a crash of an older version, a bad restore) is an
+    error: codes are never hashed with an empty key."""
+    import pytest
+
+    from dsr_app.config import instance_secret
+
+    (tmp_path / "code_hmac_key").write_bytes(b"")
+    with pytest.raises(RuntimeError, match="is empty"):
+        instance_secret(tmp_path, "code_hmac_key")
