@@ -234,14 +234,14 @@ def test_busy_store_answers_503_with_retry_after(api, db_path, monkeypatch):
 
     from dsr_app import db as db_module
 
-    opened = db_module.open_db
+    connected = db_module.connect
 
     def impatient(path):  # the same store, waiting 0.2 s for a lock instead of 30
-        database = opened(path)
+        database = connected(path)
         database.conn.execute("PRAGMA busy_timeout = 200")
         return database
 
-    monkeypatch.setattr(db_module, "open_db", impatient)
+    monkeypatch.setattr(db_module, "connect", impatient)  # what requests use
     ingest = sqlite3.connect(db_path)
     ingest.execute("BEGIN IMMEDIATE")  # what a long ingest holds
     try:
