@@ -376,3 +376,22 @@ def test_extension_is_announced_once_and_requester_not_told_twice(
         if m["subject"] == "We need more time for your request"
     ]
     assert len(mails) == 1
+
+
+def test_rate_limit_counters_are_swept_once_a_second_and_still_expire(app, monkeypatch):
+    """The limiter's store sweeps expired counters every second, not every 10 ms
+    (the override of limits' private method still takes); a counter past its window
+    is gone on the next read all the same."""
+    import time as time_module
+
+    from dsr_app.web.security import SweptMemoryStorage, limiter
+
+    assert isinstance(limiter.storage, SweptMemoryStorage)  # what the app uses
+    storage = SweptMemoryStorage("dsr-memory://")
+    storage.timer.join()  # the sweep limits starts at creation (10 ms)
+    assert storage.incr("k", expiry=60) == 1
+    assert storage.timer.interval == SweptMemoryStorage.SWEEP_SECONDS
+    assert storage.incr("k", expiry=60) == 2
+    now = time_module.time()
+    monkeypatch.setattr("limits.storage.memory.time.time", lambda: now + 61)
+    assert storage.get("k") == 0  # expired on read, before any sweep

@@ -2,18 +2,44 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 from flask import Flask, current_app, g, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFProtect
+from limits.storage import MemoryStorage
 
 from .. import config
 from ..db import connect
 from ..jobs import run_pending
 
-limiter = Limiter(key_func=get_remote_address, storage_uri="memory://")
+
+class SweptMemoryStorage(MemoryStorage):
+    """limits' in-process storage, with its expired counters swept once a second
+    instead of every 10 ms.
+
+    A counter past its window is dropped when it is next read (MemoryStorage.get),
+    so the sweep only gives memory back; but every 10 ms it walked every key limited
+    in the last hour (each address, mailbox and request), which cost the load run
+    about a sixth of the server's CPU (issue 7). tests/test_review_fixes.py checks
+    that the override still takes (it replaces a private method of limits).
+    """
+
+    STORAGE_SCHEME = ["dsr-memory"]
+    SWEEP_SECONDS = 1.0
+
+    def _MemoryStorage__schedule_expiry(self) -> None:
+        if not self.timer.is_alive():
+            self.timer = threading.Timer(
+                self.SWEEP_SECONDS, self._MemoryStorage__expire_events
+            )
+            self.timer.daemon = True
+            self.timer.start()
+
+
+limiter = Limiter(key_func=get_remote_address, storage_uri="dsr-memory://")
 csrf = CSRFProtect()
 
 _CSP = (
