@@ -14,7 +14,6 @@ Exits 1 when a check fails.
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import sqlite3
 import subprocess
@@ -30,6 +29,7 @@ import httpx
 import psutil
 
 from .report import print_table
+from .server import start_server
 
 # One address sends everything here, and the per-address abuse limits
 # (DSR_RATE_LIMIT_CREATE, DSR_RATE_LIMIT_VERIFY) are meant for one person: the run
@@ -219,45 +219,6 @@ def dsr(db: Path, *args: str, stdin: str | None = None) -> str:
     return done.stdout
 
 
-def start_server(db: Path, port: int, threads: int, log: Path) -> subprocess.Popen:
-    """``dsr serve --demo`` with the abuse limits raised; waits until it answers.
-
-    Its output goes to ``log``: a pipe nobody reads would fill up with waitress'
-    queue-depth warnings and stall the server.
-    """
-    url = f"http://127.0.0.1:{port}"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DSR_")}
-    env.update(
-        DSR_PUBLIC_URL=url,
-        DSR_RATE_LIMIT_CREATE=RAISED_LIMIT,
-        DSR_RATE_LIMIT_VERIFY=RAISED_LIMIT,
-    )
-    argv = [sys.executable, "-m", "dsr_app", "serve", "--demo", "--db", str(db)]
-    argv += ["--port", str(port), "--threads", str(threads)]
-    with log.open("wb") as out:
-        proc = subprocess.Popen(argv, env=env, stdout=out, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 120
-    while True:
-        try:
-            httpx.get(f"{url}/healthz", timeout=2).raise_for_status()
-            return proc
-        except httpx.HTTPError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                raise SystemExit(
-                    f"dsr serve did not start: {log.read_text()}"
-                ) from None
-            time.sleep(0.2)
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def percentile(values: list[float], q: float) -> float:
     """The ``q`` quantile (nearest rank) of ``values``."""
     ordered = sorted(values)
@@ -325,9 +286,18 @@ def cpu_seconds(proc: psutil.Process) -> float:
 
 def load(db: Path, args: argparse.Namespace, log: Path) -> Run:
     """Serve ``db`` and drive it with the clients and the sweep for ``--seconds``."""
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    server = start_server(db, port, args.threads, log)
+    # --demo data; the abuse limits raised (see RAISED_LIMIT)
+    server, url = start_server(
+        db,
+        "--demo",
+        "--threads",
+        str(args.threads),
+        log=log,
+        env={
+            "DSR_RATE_LIMIT_CREATE": RAISED_LIMIT,
+            "DSR_RATE_LIMIT_VERIFY": RAISED_LIMIT,
+        },
+    )
     try:
         email = "load-legal@example.org"
         password = "a long load-run password\n"

@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
 import random
 import re
 import statistics
@@ -34,8 +33,9 @@ import httpx
 
 from dsr_app.config import package_resource
 
-from .load import free_port, percentile
+from .load import percentile
 from .report import print_table
+from .server import start_server
 
 CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
 STAFF_PASSWORD = "a long probe password"
@@ -66,30 +66,6 @@ def mann_whitney_p(a: list[float], b: list[float]) -> float:
         return 1.0
     z = (u - n1 * n2 / 2) / sigma
     return 2 * (1 - statistics.NormalDist().cdf(abs(z)))
-
-
-def start(db: Path, log: Path) -> tuple[subprocess.Popen, str]:
-    """``dsr serve --demo`` with rate limits off; waits until it answers."""
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DSR_")}
-    env.update(DSR_PUBLIC_URL=url, DSR_RATE_LIMITS="0")
-    argv = [sys.executable, "-m", "dsr_app", "serve", "--demo", "--db", str(db)]
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [*argv, "--port", str(port)], env=env, stdout=out, stderr=subprocess.STDOUT
-        )
-    deadline = time.monotonic() + 120
-    while True:
-        try:
-            httpx.get(f"{url}/healthz", timeout=2).raise_for_status()
-            return proc, url
-        except httpx.HTTPError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                log_text = log.read_text()
-                raise SystemExit(f"dsr serve did not start: {log_text}") from None
-            time.sleep(0.2)
 
 
 def _timed(call) -> tuple[float, httpx.Response]:
@@ -185,7 +161,9 @@ def main(argv: list[str] | None = None) -> None:
              "legal", "--password-stdin", "--db", str(db)],
             input=STAFF_PASSWORD + "\n", text=True, check=True, capture_output=True,
         )  # fmt: skip
-        server, url = start(db, Path(tmp) / "server.log")
+        server, url = start_server(
+            db, "--demo", log=Path(tmp) / "server.log", env={"DSR_RATE_LIMITS": "0"}
+        )
         try:
             create = probe_create(url, args.samples, rng)
             login = probe_login(url, args.login_samples, staff_email, rng)

@@ -9,9 +9,6 @@ code, content type, body and headers.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import tempfile
 import time
 
@@ -26,7 +23,7 @@ from schemathesis import GenerationMode, checks
 from dsr_app import create_app
 from dsr_app.cli import cli
 
-from .conftest import CODE_RE, RECORDS_JSONL, REGISTRY, free_port, outbox
+from .conftest import CODE_RE, RECORDS_JSONL, REGISTRY, outbox, start_server
 
 EXAMPLES = 40  # per operation; the whole file stays well under a minute
 CHECKS = [
@@ -129,37 +126,10 @@ def world(tmp_path_factory):
             input="a long fuzzing password\n",
         )
         staff[role] = _dsr(db_path, "staff", "token", email).split()[-1]
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DSR_")}
     # DSR_RATE_LIMITS=0: the per-address limits would answer nearly everything 429.
-    env.update(DSR_PUBLIC_URL=url, DSR_RATE_LIMITS="0", PYTHONUNBUFFERED="1")
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "dsr_app",
-            "serve",
-            "--db",
-            str(db_path),
-            "--port",
-            str(port),
-        ],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    log = folder / "serve.log"
+    proc, url = start_server(db_path, log=log, env={"DSR_RATE_LIMITS": "0"})
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                httpx.get(f"{url}/healthz", timeout=2).close()
-                break
-            except httpx.HTTPError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(proc.stdout.read()) from None
-                time.sleep(0.2)
         made = World(url, db_path)
         made.staff = staff
         made.file("pending", "pending@example.org")
@@ -180,7 +150,8 @@ def world(tmp_path_factory):
         made.http.close()
     finally:
         proc.terminate()
-        out, _ = proc.communicate(timeout=30)
+        proc.wait(timeout=30)
+    out = log.read_text()
     assert "Traceback" not in out, out
 
 

@@ -6,11 +6,7 @@ from __future__ import annotations
 
 import http.server
 import socketserver
-import subprocess
-import sys
 import threading
-import time
-import urllib.request
 
 import pytest
 from click.testing import CliRunner
@@ -18,7 +14,7 @@ from click.testing import CliRunner
 from dsr_app.cli import cli
 from dsr_app.db import open_db
 
-from ..conftest import free_port
+from ..conftest import start_server
 from .helpers import PASSWORD, https_client
 
 
@@ -171,30 +167,9 @@ def smtp_sink():
 @pytest.fixture
 def logged_server(db_path, tmp_path):
     """``dsr serve`` on a free loopback port, its output kept: ``(url, log path)``."""
-    import os
-
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    log = tmp_path / "serve.log"
-    env = {**os.environ, "DSR_PUBLIC_URL": url, "PYTHONUNBUFFERED": "1"}
-    with open(log, "w") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "dsr_app", "serve", "--db", str(db_path)]
-            + ["--port", str(port)],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
+    log = tmp_path / "serving.log"
+    proc, url = start_server(db_path, log=log)
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                urllib.request.urlopen(f"{url}/healthz", timeout=2).close()
-                break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(log.read_text()) from None
-                time.sleep(0.2)
         yield url, log
     finally:
         proc.terminate()
