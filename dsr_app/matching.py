@@ -139,6 +139,7 @@ class Identity:
     names: tuple[str, ...] = field(default=())  # name_variants(full_name)
     phone_key_set: frozenset[str] = frozenset()  # see phone_keys()
     phone_region: str | None = None  # the country the verified number belongs to
+    phone_national: str = ""  # its national significant number (digits)
 
     @classmethod
     def build(cls, **values) -> Identity:
@@ -151,6 +152,8 @@ class Identity:
             number = phonenumbers.parse(identity.phone, None)
             region = phonenumbers.region_code_for_number(number)
             object.__setattr__(identity, "phone_region", region)
+            national = phonenumbers.national_significant_number(number)
+            object.__setattr__(identity, "phone_national", national)
         verified = frozenset(h.lower() for h in identity.verified_handles)
         object.__setattr__(identity, "verified_handles", verified)
         object.__setattr__(

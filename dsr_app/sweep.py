@@ -19,7 +19,6 @@ from pathlib import Path
 
 import ahocorasick
 import orjson
-import phonenumbers
 import sqlite_utils
 
 from .identifiers import fold, text_identifier_keys
@@ -61,8 +60,7 @@ class Matcher:
             for key in keys:
                 self.by_key[key].add(n)
             if identity.phone:
-                national = phonenumbers.parse(identity.phone, None).national_number
-                tail = min(_PHONE_TAIL, len(str(national)))
+                tail = min(_PHONE_TAIL, len(identity.phone_national))
                 self.phone_tails[tail].add(identity.phone[-tail:])
             # The automaton looks for one word of each spelling, its longest (names'
             # longest words are their rarest: "novak", not "jan"); match_record then
