@@ -36,22 +36,31 @@ def _transliterate(run: str) -> str:
 
 
 def _fold_errors(exc: UnicodeEncodeError) -> tuple[str, int]:
-    """Codec error handler: a run of non-ASCII characters, transliterated."""
-    return _transliterate(exc.object[exc.start : exc.end]), exc.end
+    """Codec error handler: a run of non-ASCII characters, lower-cased and
+    transliterated."""
+    return _transliterate(exc.object[exc.start : exc.end].lower()), exc.end
 
 
 codecs.register_error("dsr_fold", _fold_errors)
 
 
-def fold(text: str) -> str:
-    """Fold for search: ``Zoë Müller-Łukasik`` → ``zoe muller-lukasik``.
+def fold_ascii(text: str) -> bytes:
+    """``fold(text)`` as ASCII bytes.
 
     The ASCII codec does the work in C and calls back only for non-ASCII runs, which
-    unidecode transliterates (``Σωκράτης`` → ``sokrates``).
+    are lower-cased and transliterated by unidecode (``Σωκράτης`` → ``sokrates``);
+    the ASCII letters are lower-cased as bytes. That is ``unidecode(text.lower())
+    .lower()`` character for character (a test checks every code point), without
+    lower-casing the whole text as a wide string first, which took half the time.
     """
+    return text.encode("ascii", "dsr_fold").lower()
+
+
+def fold(text: str) -> str:
+    """Fold for search: ``Zoë Müller-Łukasik`` → ``zoe muller-lukasik``."""
     if text.isascii():
         return text.lower()
-    return text.lower().encode("ascii", "dsr_fold").decode("ascii").lower()
+    return fold_ascii(text).decode("ascii")
 
 
 def email_key(address: str) -> str:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 import pytest
+from unidecode import unidecode
 
 from dsr_app.identifiers import (
     canonical_email,
     fold,
+    fold_ascii,
     national_digits,
     normalise_handle,
     parse_phone,
@@ -30,6 +34,24 @@ from dsr_app.identifiers import (
 )
 def test_fold_removes_case_accents_and_script(text, folded):
     assert fold(text) == folded
+
+
+def test_fold_is_unidecode_of_the_lower_cased_text_for_every_code_point():
+    # fold lower-cases only the non-ASCII runs it transliterates; whole-text
+    # lower-casing first would give the same for every character (Ξ → ks, not x)
+    characters = [
+        chr(c)
+        for c in range(0x80, 0x30000)
+        if unicodedata.category(chr(c)) not in ("Cn", "Cs", "Co")
+    ]
+    for start in range(0, len(characters), 4096):
+        # "x" between the characters: each is a run of its own, lower-cased alone
+        text = "x".join(characters[start : start + 4096])
+        assert fold(text) == unidecode(text.lower()).lower()
+    # in context: runs next to ASCII, final sigma, a dotted capital I
+    for text in ("ΣΟΦΊΑ Σ. Ξένια", "İstanbul İİ", "Ǝva ƦOLF", "a\u00dfb Ⴀ-x"):
+        assert fold(text) == unidecode(text.lower()).lower()
+        assert fold_ascii(text) == fold(text).encode("ascii")
 
 
 @pytest.mark.parametrize(
