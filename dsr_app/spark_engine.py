@@ -27,7 +27,8 @@ from pathlib import Path
 
 from .errors import BadInput
 from .matching import Identity
-from .sweep import Matcher, SweepReport, part_records, plan, sweep_records
+from .sweep import Matcher, SweepReport, sweep_records
+from .sweep_input import part_records, plan
 
 DEFAULT_MASTER = "local[*]"
 
@@ -49,11 +50,14 @@ def session(master: str | None = None, conf: Mapping[str, str] | None = None):
     # Defaults first, so that a --conf of the same key wins. The driver's UI, its
     # port search and the console progress bar are of no use to a command-line run
     # (dsr prints its own summary); executors run this interpreter, which has
-    # dsr_app, unless told otherwise (spark-submit, PYSPARK_PYTHON).
+    # dsr_app, unless told otherwise (spark-submit, PYSPARK_PYTHON). PySpark takes
+    # the executors' Python from PYSPARK_PYTHON when the context starts, else
+    # "python3" from PATH (the spark.pyspark.python setting is read by spark-submit
+    # only), so the variable is what sets it.
     builder = builder.config("spark.ui.enabled", "false")
     builder = builder.config("spark.ui.showConsoleProgress", "false")
     if not _submitted() and "PYSPARK_PYTHON" not in os.environ:
-        builder = builder.config("spark.pyspark.python", sys.executable)
+        os.environ["PYSPARK_PYTHON"] = sys.executable
     for key, value in (conf or {}).items():
         builder = builder.config(key, value)
     spark = builder.getOrCreate()

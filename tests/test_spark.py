@@ -9,6 +9,7 @@ from __future__ import annotations
 import gzip
 import json
 import shutil
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -76,6 +77,12 @@ def _shards(source: Path, folder: Path, count: int) -> list[Path]:
 
 def _matches(report) -> set[tuple]:
     return _keyed(m for found in report.matches.values() for m in found)
+
+
+def test_executors_run_the_drivers_python(spark):
+    # not "python3" from PATH, which need not have dsr_app and its libraries
+    found = spark.sparkContext.parallelize([0], 1).map(lambda _: sys.executable)
+    assert found.collect() == [sys.executable]
 
 
 def test_spark_sweep_of_the_demo_manifests_equals_the_local_sweep(spark, world):
