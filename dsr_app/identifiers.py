@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import codecs
 import re
+import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from functools import lru_cache
 
 import phonenumbers
 from unidecode import unidecode
@@ -30,15 +30,31 @@ _MIN_PHONE_DIGITS, _MAX_PHONE_DIGITS = 6, 15
 _MAX_CHUNKS = 6
 
 
-@lru_cache(maxsize=65536)
 def _transliterate(run: str) -> str:
+    # Digits of every script become ASCII digits, as the phone parser reads them
+    # (unidecode leaves some scripts' digits out).
+    if any(c.isdecimal() for c in run):
+        run = "".join(str(unicodedata.decimal(c)) if c.isdecimal() else c for c in run)
     return unidecode(run)
+
+
+# Folded runs by run as written: texts repeat few runs ("ü", "é"), and a plain dict
+# is the cheapest lookup for a handler called a few times per text. Emptied when
+# full, so that no input can grow it without bound.
+_FOLDED: dict[str, str] = {}
+_FOLDED_MAX = 65536
 
 
 def _fold_errors(exc: UnicodeEncodeError) -> tuple[str, int]:
     """Codec error handler: a run of non-ASCII characters, lower-cased and
     transliterated."""
-    return _transliterate(exc.object[exc.start : exc.end].lower()), exc.end
+    run = exc.object[exc.start : exc.end]
+    folded = _FOLDED.get(run)
+    if folded is None:
+        if len(_FOLDED) >= _FOLDED_MAX:
+            _FOLDED.clear()
+        folded = _FOLDED[run] = _transliterate(run.lower())
+    return folded, exc.end
 
 
 codecs.register_error("dsr_fold", _fold_errors)
@@ -48,10 +64,11 @@ def fold_ascii(text: str) -> bytes:
     """``fold(text)`` as ASCII bytes.
 
     The ASCII codec does the work in C and calls back only for non-ASCII runs, which
-    are lower-cased and transliterated by unidecode (``Σωκράτης`` → ``sokrates``);
-    the ASCII letters are lower-cased as bytes. That is ``unidecode(text.lower())
-    .lower()`` character for character (a test checks every code point), without
-    lower-casing the whole text as a wide string first, which took half the time.
+    are lower-cased and transliterated by unidecode (``Σωκράτης`` → ``sokrates``),
+    digits of any script made ASCII digits; the ASCII letters are lower-cased as
+    bytes. That is ``unidecode(text.lower()).lower()`` character for character (a
+    test checks every code point), without lower-casing the whole text as a wide
+    string first, which took half the time.
     """
     return text.encode("ascii", "dsr_fold").lower()
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 
+import phonenumbers
 import pytest
 from unidecode import unidecode
 
@@ -36,6 +37,13 @@ def test_fold_removes_case_accents_and_script(text, folded):
     assert fold(text) == folded
 
 
+def _folded(text: str) -> str:
+    """What fold means: unidecode of the lower-cased text, digits of every script
+    as ASCII digits."""
+    text = "".join(str(unicodedata.decimal(c)) if c.isdecimal() else c for c in text)
+    return unidecode(text.lower()).lower()
+
+
 def test_fold_is_unidecode_of_the_lower_cased_text_for_every_code_point():
     # fold lower-cases only the non-ASCII runs it transliterates; whole-text
     # lower-casing first would give the same for every character (Ξ → ks, not x)
@@ -47,11 +55,19 @@ def test_fold_is_unidecode_of_the_lower_cased_text_for_every_code_point():
     for start in range(0, len(characters), 4096):
         # "x" between the characters: each is a run of its own, lower-cased alone
         text = "x".join(characters[start : start + 4096])
-        assert fold(text) == unidecode(text.lower()).lower()
+        assert fold(text) == _folded(text)
     # in context: runs next to ASCII, final sigma, a dotted capital I
-    for text in ("ΣΟΦΊΑ Σ. Ξένια", "İstanbul İİ", "Ǝva ƦOLF", "a\u00dfb Ⴀ-x"):
-        assert fold(text) == unidecode(text.lower()).lower()
+    for text in ("ΣΟΦΊΑ Σ. Ξένια", "İstanbul İİ", "Ǝva ƦOLF", "a\u00dfb Ⴀ-x ߁߅"):
+        assert fold(text) == _folded(text)
         assert fold_ascii(text) == fold(text).encode("ascii")
+
+
+def test_fold_reads_digits_of_every_script_as_the_phone_parser_does():
+    digits = [chr(c) for c in range(0x110000) if chr(c).isdecimal()]
+    assert len(digits) > 600
+    assert [fold(d) for d in digits] == [
+        phonenumbers.normalize_digits_only(d) for d in digits
+    ]
 
 
 @pytest.mark.parametrize(
