@@ -1,11 +1,13 @@
 """Batch matching: every verified request against every record, in one pass.
 
-The pass costs about the same whatever the number of requests: identifiers written in
-a record are looked up in dictionaries, and all requesters' name spellings are found
-at once by an Aho-Corasick automaton; only the (record, requester) pairs so found go
-through the shared rules of matching.py. Work is split across processes: by id range
-over the indexed records, by byte range of a .jsonl file, by row group of a Parquet
-file, or by file.
+The pass costs about the same whatever the number of requests. Records come in
+batches; the prefilter (prefilter.py) scans each batch's texts at once for every
+requester's literals, and the author of each record is looked up in a dictionary.
+Only the records so pointed at are read further: identifiers written in them are
+looked up in dictionaries, and all requesters' name spellings are found at once by
+an Aho-Corasick automaton; only the (record, requester) pairs so found go through
+the shared rules of matching.py. Work is split across processes: by id range over
+the indexed records, by byte range of a .jsonl file, or by file.
 """
 
 from __future__ import annotations
@@ -15,18 +17,17 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
 
 import ahocorasick
-import orjson
 import sqlite_utils
 
+from . import sweep_input
 from .identifiers import fold, text_identifier_keys
-from .manifests import jsonl_range
 from .matching import Identity, Match, TextView, match_record, name_text
-from .records import MINOR, NON_PUBLIC
-
-_PHONE_TAIL = 7  # digits compared before an international number is parsed
+from .prefilter import Prefilter, phone_tail
+from .sweep_input import BATCH, part_records, plan
 
 
 class Matcher:
@@ -60,8 +61,8 @@ class Matcher:
             for key in keys:
                 self.by_key[key].add(n)
             if identity.phone:
-                tail = min(_PHONE_TAIL, len(identity.phone_national))
-                self.phone_tails[tail].add(identity.phone[-tail:])
+                tail = phone_tail(identity)
+                self.phone_tails[len(tail)].add(tail)
             # The automaton looks for one word of each spelling, its longest (names'
             # longest words are their rarest: "novak", not "jan"); match_record then
             # checks the whole name.
@@ -72,6 +73,7 @@ class Matcher:
         self._has_names = bool(words)
         if self._has_names:
             self.names.make_automaton()
+        self.prefilter = Prefilter(self.identities)
 
     def _wanted_digits(self, digits: str) -> bool:
         return any(digits[-n:] in tails for n, tails in self.phone_tails.items())
@@ -126,6 +128,24 @@ class Matcher:
                 )
         return found
 
+    def likely(
+        self, batch: list[tuple[Mapping, Iterable[int] | None]]
+    ) -> Iterator[tuple[Mapping, Iterable[int] | None]]:
+        """The (record, authors) pairs of ``batch`` that may concern a requester
+        (a superset of those with matches): the prefilter found a literal in the
+        text, or the author is a requester's account."""
+        hits = self.prefilter.hits([record.get("text") or "" for record, _ in batch])
+        for n, (record, authors) in enumerate(batch):
+            if n in hits or authors or self._by_author(record):
+                yield record, authors
+
+    def _by_author(self, record: Mapping) -> bool:
+        author = record.get("author_id")
+        if author and author in self.by_author:
+            return True
+        handle = record.get("author_handle")
+        return bool(handle) and handle.lower() in self.by_author_handle
+
     def match(
         self, record: Mapping, authors: Iterable[int] | None = None
     ) -> list[Match]:
@@ -156,20 +176,6 @@ class SweepReport:
             self.matches.setdefault(request_id, []).extend(found)
 
 
-# --- where records come from -------------------------------------------------------
-
-_DB_COLUMNS = (
-    "id",
-    "dataset",
-    "dataset_version",
-    "record_id",
-    "text",
-    "author_id",
-    "author_handle",
-    "lang",
-    "policy_flags",
-)
-
 _MATCHER: Matcher | None = None  # set in worker processes by _init_worker
 
 
@@ -186,136 +192,71 @@ def sweep_records(
     The one loop of both engines: the local one here, Spark's per partition.
     """
     report = SweepReport()
-    for record, authors in items:
-        report.records += 1
-        report.scope.add((record["dataset"], record["dataset_version"]))
-        for m in matcher.match(record, authors):
-            report.matches.setdefault(m.request_id, []).append(m)
+    items = iter(items)
+    while batch := list(islice(items, BATCH)):
+        report.records += len(batch)
+        report.scope.update(
+            (record["dataset"], record["dataset_version"]) for record, _ in batch
+        )
+        for record, authors in matcher.likely(batch):
+            if "policy_flags" not in record:  # a manifest's record: worked out now
+                record["policy_flags"] = sweep_input.policy_flags(record)
+            for m in matcher.match(record, authors):
+                report.matches.setdefault(m.request_id, []).append(m)
     return report
 
 
-def _sweep_records(records: Iterable[Mapping]) -> SweepReport:
-    return sweep_records(_MATCHER, ((record, None) for record in records))
-
-
-def _db_records(db_path: str, low: int, high: int) -> Iterator[dict]:
-    """Indexed records with ``low <= id < high``."""
-    from .db import connect
-
-    db = connect(db_path)  # planned from an open store: migrated already
-    try:
-        rows = db.execute(
-            f"SELECT {', '.join(_DB_COLUMNS)} FROM records WHERE id >= ? AND id < ?"
-            " AND text IS NOT NULL",
-            [low, high],
-        )
-        for r in rows:
-            yield dict(zip(_DB_COLUMNS, r, strict=True))
-    finally:
-        db.close()
-
-
-def _flags(record: dict) -> int:
-    visibility = record.get("visibility")
-    return (NON_PUBLIC if visibility not in (None, "public") else 0) | (
-        MINOR if record.get("author_is_minor") is True else 0
-    )
-
-
-_STRING_FIELDS = ("record_id", "dataset", "author_id", "author_handle", "lang")
-
-
-def file_record(rec, dataset: str | None, version: str) -> dict | None:
-    """A manifest record as the rules read it, or ``None`` for one that ingest would
-    refuse (wrong types; ``dsr ingest`` reports those)."""
-    if not isinstance(rec, dict) or not isinstance(rec.get("text"), str):
-        return None
-    if any(
-        rec.get(name) is not None and not isinstance(rec[name], str)
-        for name in _STRING_FIELDS
-    ):
-        return None
-    rec["dataset"] = rec.get("dataset") or dataset
-    rec["dataset_version"] = version
-    rec["policy_flags"] = _flags(rec)
-    return rec if rec["dataset"] and rec.get("record_id") else None
-
-
-def _file_records(rows: Iterable[dict], dataset: str | None, version: str):
-    for rec in rows:
-        rec = file_record(rec, dataset, version)
-        if rec is not None:
-            yield rec
-
-
-def _parsed(lines: Iterable[bytes]) -> Iterator[object]:
-    for line in lines:
-        try:
-            yield orjson.loads(line)
-        except orjson.JSONDecodeError:
-            continue
-
-
-def part_records(part: tuple) -> Iterator[dict]:
-    """The records of one piece of work (see ``plan``), as the rules read them.
-
-    The one reader of both engines: this machine's processes and Spark's executors.
-    """
-    from .manifests import Limits, jsonl_lines, manifest_format, parquet_rows
-
-    kind, *args = part
-    if kind == "db":
-        yield from _db_records(*args)
-        return
-    path, *rest = args
-    if kind == "range":  # lines of a .jsonl that begin in [start, end)
-        start, end, dataset, version = rest
-        rows = _parsed(jsonl_range(Path(path), start, end))
-    else:  # a whole file: .jsonl.gz (cannot be split), .jsonl or Parquet
-        dataset, version = rest
-        if manifest_format(Path(path)) == "parquet":
-            rows = (row for _, row in parquet_rows(Path(path)))
-        else:
-            rows = _parsed(line for _, line in jsonl_lines(Path(path), Limits()))
-    yield from _file_records(rows, dataset, version)
-
-
-def plan(
-    db_path: str | None,
-    manifests: list[Path] | None,
+def sweep_lines(
+    matcher: Matcher,
+    batches: Iterable[list[bytes]],
     dataset: str | None,
     version: str,
-    pieces: int,
-) -> list[tuple]:
-    """Pieces of work, about ``pieces`` of them: id ranges of the index, or files,
-    big .jsonl files split by bytes."""
-    from .manifests import manifest_format
+) -> SweepReport:
+    """Match the records of batches of JSON lines, as ``sweep_records`` would, faster.
 
-    parts: list[tuple] = []
-    if manifests:
-        for path in manifests:
-            size = path.stat().st_size
-            if manifest_format(path) == "jsonl" and size > 8 * 1024 * 1024:
-                step = size // max(pieces, 1) + 1
-                for start in range(0, size, step):
-                    end = min(size, start + step)
-                    parts.append(("range", str(path), start, end, dataset, version))
-            else:
-                parts.append(("file", str(path), dataset, version))
-        return parts
-    from .db import open_db
-
-    db = open_db(db_path)
-    low, high = db.execute("SELECT min(id), max(id) FROM records").fetchone()
-    db.close()
-    if low is None:
-        return []
-    step = (high - low) // max(pieces, 1) + 1
-    return [("db", db_path, n, n + step) for n in range(low, high + 1, step)]
+    Of each line, only the fields the prefilter and the counts need are parsed
+    (``sweep_input.rows``); a line is read whole only when the prefilter finds a
+    literal in its text or its author is a requester's account. A batch with a line
+    that is not such a record is read whole, record by record.
+    """
+    report = SweepReport()
+    for batch in batches:
+        rows = sweep_input.rows(batch)
+        if rows is None:
+            found = sweep_input.file_records(
+                sweep_input.parsed(batch), dataset, version
+            )
+            report.merge(sweep_records(matcher, ((r, None) for r in found)))
+            continue
+        # a record needs an id and a dataset (its own or the sweep's), as file_record
+        named = [(row.dataset or dataset) if row.record_id else None for row in rows]
+        report.records += len(named) - named.count(None)
+        report.scope.update((name, version) for name in set(named) if name)
+        hits = matcher.prefilter.hits([row.text for row in rows])
+        owned = matcher.by_author.keys() & {row.author_id for row in rows}
+        if owned:
+            hits.update(n for n, row in enumerate(rows) if row.author_id in owned)
+        # A handle makes a record own content only when it has no author id
+        # (match_record); mentions of it are in the text, which the prefilter saw.
+        hits.update(
+            n
+            for n, row in enumerate(rows)
+            if not row.author_id
+            and row.author_handle
+            and row.author_handle.lower() in matcher.by_author_handle
+        )
+        for n in sorted(hits):
+            record = sweep_input.whole(batch[n], dataset, version) if named[n] else None
+            for m in matcher.match(record) if record else ():
+                report.matches.setdefault(m.request_id, []).append(m)
+    return report
 
 
 def _sweep_part(part: tuple) -> SweepReport:
-    return _sweep_records(part_records(part))
+    batches = sweep_input.part_batches(part)
+    if batches is not None:
+        return sweep_lines(_MATCHER, batches, *part[-2:])
+    return sweep_records(_MATCHER, ((record, None) for record in part_records(part)))
 
 
 def sweep(

@@ -1,0 +1,215 @@
+"""The sweep's prefilter never hides a match, and the fast JSON-lines path of the
+sweep reads the same records as the record-by-record one."""
+
+from __future__ import annotations
+
+import json
+
+import orjson
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from dsr_app.matching import Identity, match_record
+from dsr_app.prefilter import Prefilter
+from dsr_app.sweep import Matcher, sweep_lines, sweep_records
+from dsr_app.sweep_input import file_records, parsed
+
+from .test_matching import FIXTURES, _keyed
+
+ZOE = Identity.build(
+    request_id="zoe",
+    country="DE",
+    full_name="Zoë Müller-Łukasik",
+    email="Zoe.M@Example.eu",
+    phone="+4915123456789",
+    account_ids=frozenset({"acc-1"}),
+    verified_handles=frozenset({"zoe_ml"}),
+    other_handles=frozenset({"zoe.alt"}),
+)
+XENIA = Identity.build(request_id="xenia", country="GR", full_name="ΞΕΝΙΑ ΣΟΦΟΎ")
+
+
+def _record(text: str) -> dict:
+    return {"dataset": "d", "dataset_version": "1", "record_id": "r", "text": text}
+
+
+@pytest.mark.parametrize(
+    ("identity", "text"),
+    [
+        (ZOE, "Grüße an Zoe Mueller-Lukasik!"),
+        (ZOE, "MÜLLER-ŁUKASIK, ZOË hat geschrieben"),
+        (ZOE, "Zoë \u200bMüller\u00ad-Łukasik"),  # zero-width space, soft hyphen
+        (ZOE, "Zoe\u0308 Mu\u0308ller-Łukasik"),  # decomposed accents
+        (ZOE, "Zoë\nMüller-Łukasik\tand friends"),
+        (ZOE, "a NUL \x00 then Zoë Müller-Łukasik"),
+        (ZOE, "mail ZOE.M@EXAMPLE.EU now"),
+        (ZOE, "hi @Zoe_ML and @zoe.alt."),
+        (ZOE, "call 0151/2345-6789 (mobile)"),
+        (ZOE, "ruf an: +49 (0) 151 234 567 89"),
+        (ZOE, "0049-151-23456789"),
+        (ZOE, "room 123456, +４９ １５１ ２３４５ ６７８９"),  # full-width digits
+        (ZOE, "ticket 123456, +߄߉ ߁߅߁ ߂߃߄߅ ߆߇߈߉"),  # N'Ko digits
+        (XENIA, "η Ξενία Σοφού έγραψε"),
+        (XENIA, "ΣΟΦΟΎ, ΞΈΝΙΑ"),
+    ],
+)
+def test_every_match_is_in_the_prefilters_hits(identity, text):
+    assert match_record(_record(text), identity), "the rules must match this text"
+    prefilter = Prefilter([identity])
+    assert prefilter.hits([text]) == {0}
+    # in a batch, the right text is pointed at
+    assert prefilter.hits(["nothing here", text, "nor here"]) == {1}
+
+
+def test_texts_without_a_literal_are_left_out():
+    prefilter = Prefilter([ZOE])
+    texts = [
+        "Zoe Müller was here",  # not the whole name
+        "call 0151 2345 6788",  # another number
+        "zoe.m@example.org",  # another address
+        "plain text",
+    ]
+    assert prefilter.hits(texts) == set()
+
+
+# Pieces a random text is built of: each identifier in some spelling, and noise
+_PIECES = [
+    "Zoë",
+    "Müller-Łukasik",
+    "ZOE MUELLER",
+    "lukasik,",
+    "zoe.m@example.eu",
+    "@zoe_ml",
+    "+49 151",
+    "2345 6789",
+    "0151/23456789",
+    "ΞΈΝΙΑ",
+    "Σοφού",
+    "\x00",
+    "\u0308",
+    "\u200b",
+    "１５１",
+]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.one_of(st.sampled_from(_PIECES), st.text(max_size=6)),
+        max_size=12,
+    ),
+    st.sampled_from([" ", "", "-", "\n", ", "]),
+)
+def test_random_texts_matched_by_the_rules_are_hit(pieces, glue):
+    text = glue.join(pieces)
+    prefilter = Prefilter([ZOE, XENIA])
+    for identity in (ZOE, XENIA):
+        if match_record(_record(text), identity):
+            assert prefilter.hits(["x", text]) == {1}
+
+
+def test_a_literal_without_letters_or_digits_turns_the_prefilter_off():
+    odd = Identity.build(request_id="o", country="DE", other_handles=frozenset({"_"}))
+    assert Prefilter([odd]).hits(["a", "b"]) == {0, 1}
+
+
+def test_prefilter_on_the_demo_world_misses_nothing():
+    """Sweeping the demo manifests with the prefilter finds what checking every
+    record against every requester finds."""
+    from dsr_app.sweep_input import part_records
+
+    identities = _demo_identities()
+    fast, slow = Matcher(identities), Matcher(identities)
+    slow.prefilter.everything = True
+    entries = json.loads((FIXTURES / "manifests.json").read_text())
+    for entry in entries:
+        part = ("file", str(FIXTURES / entry["path"]), None, entry["version"])
+        records = list(part_records(part))
+        a = sweep_records(fast, ((r, None) for r in records))
+        b = sweep_records(slow, ((dict(r), None) for r in records))
+        assert a.records == b.records == len(records)
+        found = [m for v in a.matches.values() for m in v]
+        assert _keyed(found) == _keyed(m for v in b.matches.values() for m in v)
+
+
+def _demo_identities() -> list[Identity]:
+    """Every demo account as a requester: name, e-mail, phone, account, handle."""
+    accounts = [
+        json.loads(line)
+        for line in (FIXTURES / "accounts.jsonl").read_text().splitlines()
+    ]
+    return [
+        Identity.build(
+            request_id=a["account_id"],
+            country=a["country"],
+            full_name=a.get("display_name") or "",
+            email=a.get("email"),
+            phone=a.get("phone"),
+            account_ids=frozenset({a["account_id"]}),
+            verified_handles=frozenset({a["handle"]}),
+        )
+        for a in accounts[::4]  # 500 of them: the check costs a record each
+    ]
+
+
+def test_fast_json_lines_path_reads_what_the_record_path_reads():
+    """Bad lines, blank lines, wrong types, records without an id or a dataset,
+    authors by id and by handle: both paths count and match the same."""
+    lines = [
+        orjson.dumps({"record_id": "1", "text": "hi Zoë Müller-Łukasik"}),
+        b"",
+        orjson.dumps({"record_id": "2", "text": "by her", "author_id": "acc-1"}),
+        orjson.dumps({"record_id": "3", "text": "x", "author_handle": "ZOE_ML"}),
+        orjson.dumps(
+            {
+                "record_id": "4",
+                "text": "y",
+                "author_id": "acc-9",
+                "author_handle": "zoe_ml",
+            }
+        ),
+        orjson.dumps({"record_id": "5", "text": "z", "author_id": 5}),
+        orjson.dumps({"record_id": "6", "text": None}),
+        orjson.dumps({"text": "no id, ZOE.M@example.eu"}),
+        orjson.dumps({"record_id": "8", "dataset": "other", "text": "@zoe.alt"}),
+        b"{not json",
+        b"[1, 2]",
+        orjson.dumps({"record_id": "9", "text": "call 0151 23456789", "lang": "de"}),
+        orjson.dumps(
+            {
+                "record_id": "10",
+                "text": "x",
+                "visibility": "private",
+                "author_id": "acc-1",
+            }
+        ),
+    ]
+    good = [line for line in lines[:5] if line]  # a batch with no bad line
+    for batch in (lines, good):
+        matcher = Matcher([ZOE])
+        fast = sweep_lines(matcher, [batch], "posts", "v1")
+        records = file_records(parsed(batch), "posts", "v1")
+        slow = sweep_records(matcher, ((r, None) for r in records))
+        assert fast.records == slow.records
+        assert fast.scope == slow.scope
+        assert _keyed(m for v in fast.matches.values() for m in v) == _keyed(
+            m for v in slow.matches.values() for m in v
+        )
+    matcher = Matcher([ZOE])
+    report = sweep_lines(matcher, [lines], "posts", "v1")
+    # 5 (author_id a number), 6 (no text), the one without an id and the two
+    # lines that are not objects are not records
+    assert report.records == 7
+    assert report.scope == {("posts", "v1"), ("other", "v1")}
+    kinds = {(m.record_id, m.matched_on) for m in report.matches["zoe"]}
+    assert kinds == {
+        ("1", "name"),
+        ("2", "account"),
+        ("3", "account"),  # no author id: the owned handle decides
+        ("8", "handle"),
+        ("9", "phone"),
+        ("10", "account"),
+    }
+    flags = {m.record_id: m.policy_flags for m in report.matches["zoe"]}
+    assert flags["10"] == ("non_public",) and flags["2"] == ()
