@@ -60,8 +60,9 @@ def _fold_errors(exc: UnicodeEncodeError) -> tuple[str, int]:
 codecs.register_error("dsr_fold", _fold_errors)
 
 
-def fold_ascii(text: str) -> bytes:
-    """``fold(text)`` as ASCII bytes.
+def fold_ascii(text: str, lower: bool = True) -> bytes:
+    """``fold(text)`` as ASCII bytes (``lower=False``: with the ASCII capitals of
+    ``text`` left for the caller to lower-case).
 
     The ASCII codec does the work in C and calls back only for non-ASCII runs, which
     are lower-cased and transliterated by unidecode (``Σωκράτης`` → ``sokrates``),
@@ -70,7 +71,8 @@ def fold_ascii(text: str) -> bytes:
     test checks every code point), without lower-casing the whole text as a wide
     string first, which took half the time.
     """
-    return text.encode("ascii", "dsr_fold").lower()
+    folded = text.encode("ascii", "dsr_fold")
+    return folded.lower() if lower else folded
 
 
 def fold(text: str) -> str:
