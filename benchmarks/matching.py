@@ -95,6 +95,14 @@ def write_manifest(path: Path, n: int, people: list[Identity]) -> None:
             fh.write(orjson.dumps(rec) + b"\n")
 
 
+def cpu_seconds() -> float:
+    """CPU time of this process and of its children that have ended (the sweep's
+    workers, ripgrep)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return sum((u.ru_utime + u.ru_stime) for u in (own, children))
+
+
 def percentile(values: list[float], q: float) -> float:
     values = sorted(values)
     return values[min(len(values) - 1, int(q * len(values)))]
@@ -159,7 +167,7 @@ def main(argv: list[str] | None = None) -> None:
         manifest = folder / f"match-{args.records}.jsonl"
         mb = manifest.stat().st_size / 1e6
         for count in (1, 100, 10_000):
-            start = time.perf_counter()
+            start, cpu = time.perf_counter(), cpu_seconds()
             report = sweep(people[:count], manifests=[manifest], workers=2)
             seconds = time.perf_counter() - start
             rows.append(
@@ -167,7 +175,7 @@ def main(argv: list[str] | None = None) -> None:
                     f"sweep, {count:,} requesters",
                     f"{mb / seconds:,.1f} MB/s, {report.records / seconds:,.0f} "
                     f"records/s, {sum(map(len, report.matches.values())):,} "
-                    "matches",
+                    f"matches; {cpu_seconds() - cpu:,.1f} s CPU in all",
                 )
             )
         peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
@@ -187,7 +195,7 @@ def main(argv: list[str] | None = None) -> None:
                         *(f"@{h}" for h in p.verified_handles),
                     ):
                         fh.write(literal + "\n")
-            start = time.perf_counter()
+            start, cpu = time.perf_counter(), cpu_seconds()
             subprocess.run(
                 [rg, "-F", "-c", "-f", str(patterns), str(manifest)],
                 stdout=subprocess.DEVNULL,
@@ -197,7 +205,7 @@ def main(argv: list[str] | None = None) -> None:
             rows.append(
                 (
                     f"ripgrep -F, {count:,} requesters' literals",
-                    f"{mb / seconds:,.1f} MB/s",
+                    f"{mb / seconds:,.1f} MB/s; {cpu_seconds() - cpu:,.1f} s CPU",
                 )
             )
     print_table(rows)
