@@ -12,7 +12,7 @@ from flask_wtf.csrf import CSRFProtect
 from limits.storage import MemoryStorage
 
 from .. import config
-from ..db import connect
+from ..db import release, thread_db
 from ..jobs import run_pending
 
 
@@ -57,20 +57,21 @@ def code_key() -> bytes:
 
 
 def run_jobs_after_response() -> None:
-    """Run pending jobs once this response has been sent (its own connection)."""
+    """Run pending jobs once this response has been sent (same thread, same store)."""
     g.run_jobs = True
 
 
 def _after_response_jobs(response):
     if g.pop("run_jobs", False):
-        db_path = current_app.config["DB"]
+        app = current_app._get_current_object()
 
         def work() -> None:
-            db = connect(db_path)
+            # After the request's teardown: the thread's connection is free again.
+            db = thread_db(app)
             try:
                 run_pending(db)
             finally:
-                db.close()
+                release(db)
 
         response.call_on_close(work)
     return response
