@@ -664,3 +664,14 @@ def test_openapi_names_every_error_status_in_the_contract_shape(api):
                 assert {"413", "415"} <= set(codes), path
             if path.startswith(("/api/v1/staff", "/api/v1/removal", "/api/v1/supp")):
                 assert {"401", "403"} <= set(codes), path
+
+
+def test_request_bodies_are_loaded_without_a_schema_per_request(api, monkeypatch):
+    """One schema instance per view, made at start-up (issue 7)."""
+    from dsr_app.schemas import RequestCreateSchema
+
+    def built(*args, **kwargs):
+        pytest.fail("a schema was built for a request")
+
+    monkeypatch.setattr(RequestCreateSchema, "__init__", built)
+    assert new_request(api)["status"] == "pending_verification"

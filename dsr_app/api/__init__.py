@@ -10,6 +10,7 @@ from __future__ import annotations
 import flask_smorest
 import marshmallow as ma
 from flask import Flask, current_app, jsonify, render_template, request
+from flask_smorest.utils import resolve_schema_instance
 from webargs.flaskparser import FlaskParser
 from werkzeug.exceptions import (
     BadRequest,
@@ -90,6 +91,14 @@ class Blueprint(flask_smorest.Blueprint):
     """A flask-smorest blueprint whose arguments fail with 400."""
 
     ARGUMENTS_PARSER = Parser()
+
+    def arguments(self, schema, **kwargs):
+        """flask-smorest's ``arguments``, with a schema class made an instance once.
+
+        webargs builds a new instance of a class for every request, copying each of
+        its fields (issue 7, load run); loading keeps no state on the instance.
+        """
+        return super().arguments(resolve_schema_instance(schema), **kwargs)
 
     def errors(self, *codes: int):
         """Document the error answers a view gives, in the contract's shape.
