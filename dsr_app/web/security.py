@@ -50,10 +50,17 @@ _CSP = (
 
 
 def code_key() -> bytes:
-    """The instance's key for hashing one-time codes (kept out of the database)."""
-    return config.instance_secret(
-        config.Path(current_app.config["INSTANCE_DIR"]), "code_hmac_key"
-    )
+    """The instance's key for hashing one-time codes (kept out of the database).
+
+    Read from its file once per app, like the session key, not on every request.
+    """
+    key = current_app.extensions.get("dsr_code_key")
+    if key is None:
+        key = config.instance_secret(
+            config.Path(current_app.config["INSTANCE_DIR"]), "code_hmac_key"
+        )
+        current_app.extensions["dsr_code_key"] = key
+    return key
 
 
 def run_jobs_after_response() -> None:
