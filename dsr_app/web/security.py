@@ -6,6 +6,7 @@ import threading
 from datetime import timedelta
 
 from flask import Flask, current_app, g, request
+from flask.sessions import SecureCookieSessionInterface
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFProtect
@@ -37,6 +38,16 @@ class SweptMemoryStorage(MemoryStorage):
             )
             self.timer.daemon = True
             self.timer.start()
+
+
+class CookieSessions(SecureCookieSessionInterface):
+    """Flask's signed-cookie session, opened without building its signer when the
+    request sends no session cookie (every API call: issue 7, load run)."""
+
+    def open_session(self, app: Flask, request):
+        if app.secret_key and not request.cookies.get(self.get_cookie_name(app)):
+            return self.session_class()
+        return super().open_session(app, request)
 
 
 limiter = Limiter(key_func=get_remote_address, storage_uri="dsr-memory://")
@@ -127,6 +138,7 @@ def init_security(app: Flask) -> None:
     # hook goes first so that it runs last, after Flask-Limiter's has added its
     # Retry-After to every response, and can take it off those not refused.
     app.after_request(security_headers)
+    app.session_interface = CookieSessions()
     csrf.init_app(app)
     limiter.init_app(app)
     app.after_request(_after_response_jobs)
