@@ -40,6 +40,33 @@ class SweptMemoryStorage(MemoryStorage):
             self.timer.start()
 
 
+class ViewLimiter(Limiter):
+    """Flask-Limiter, without its check before each request while every limit is
+    on a view (``limiter.limit``), as all of ours are.
+
+    That check looks for default, application, meta and blueprint limits only
+    (a decorated view checks its own limits when it runs), and with none it
+    still resolved the endpoint's scopes on every request: a tenth of a status
+    poll's CPU (issue 7, load run). Any such limit configured turns it back on.
+    tests/security/test_headers_limits.py checks both ways (this relies on private
+    attributes of Flask-Limiter).
+    """
+
+    def _check_request_limit(
+        self, callable_name: str | None = None, in_middleware: bool = True
+    ) -> None:
+        manager = self.limit_manager
+        outside_views = (
+            manager._default_limits
+            or manager._application_limits
+            or manager._blueprint_limits
+            or self._meta_limits
+        )
+        if in_middleware and not outside_views:
+            return
+        super()._check_request_limit(callable_name, in_middleware)
+
+
 class CookieSessions(SecureCookieSessionInterface):
     """Flask's signed-cookie session, opened without building its signer when the
     request sends no session cookie (every API call: issue 7, load run)."""
@@ -50,7 +77,7 @@ class CookieSessions(SecureCookieSessionInterface):
         return super().open_session(app, request)
 
 
-limiter = Limiter(key_func=get_remote_address, storage_uri="dsr-memory://")
+limiter = ViewLimiter(key_func=get_remote_address, storage_uri="dsr-memory://")
 csrf = CSRFProtect()
 
 _CSP = (
