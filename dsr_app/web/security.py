@@ -122,21 +122,34 @@ def _after_response_jobs(response):
     return response
 
 
+#: Headers on every response (shared/research/security.md, OWASP table), with
+#: their names in lower case; a response that sets one itself keeps its own.
+_SECURITY_HEADERS = tuple(
+    (name, name.lower(), value)
+    for name, value in (
+        ("Content-Security-Policy", _CSP),
+        ("X-Content-Type-Options", "nosniff"),
+        ("Referrer-Policy", "no-referrer"),
+        ("Cross-Origin-Opener-Policy", "same-origin"),
+        ("X-Frame-Options", "DENY"),
+        ("Strict-Transport-Security", "max-age=63072000; includeSubDomains"),
+    )
+)
+
+
 def security_headers(response):
     """Headers on every response (shared/research/security.md, OWASP table)."""
     headers = response.headers
-    headers.setdefault("Content-Security-Policy", _CSP)
-    headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("Referrer-Policy", "no-referrer")
-    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-    headers.setdefault("X-Frame-Options", "DENY")
-    headers.setdefault(
-        "Strict-Transport-Security", "max-age=63072000; includeSubDomains"
-    )
-    if response.status_code not in (429, 503):
+    # One pass over the response's headers, not one per header set by default
+    # (Headers.setdefault scans them all each time: issue 7, load run).
+    present = {name.lower() for name in headers.keys()}
+    for name, lower, value in _SECURITY_HEADERS:
+        if lower not in present:
+            headers.add(name, value)
+    if response.status_code not in (429, 503) and "retry-after" in present:
         # Flask-Limiter adds Retry-After to every response; it means "refused, wait"
         # (429: a limit; 503: the store is busy).
-        headers.pop("Retry-After", None)
+        del headers["Retry-After"]
     personal = request.path.startswith(
         ("/api/", "/r", "/verify", "/status", "/staff")  # /r: /request, /r/…
     )
