@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import socket
 
+import pytest
+
 from dsr_app import create_app
 from dsr_app.db import open_db
 from dsr_app.jobs import HANDLERS, run_pending
@@ -78,6 +80,28 @@ def test_deeply_nested_json_is_400_not_500(api):
         headers=bearer(created),
     )
     assert_api_error(resp, 400, "json")
+
+
+@pytest.mark.parametrize(
+    ("body", "refused"),
+    [
+        ("[" * 16 + "]" * 16, False),  # as deep as allowed
+        ("[" * 17 + "]" * 17, True),
+        ("[" + "[]," * 40 + "[]]", False),  # many brackets, two levels
+        ('{"details": "' + "[" * 40 + '"}', False),  # brackets in a string
+        ('{"a": "\\\\"}' + "[" * 17, True),  # after an escaped backslash
+    ],
+)
+def test_json_depth_is_counted_by_nesting_not_by_brackets(body, refused):
+    from werkzeug.exceptions import BadRequest
+
+    from dsr_app.api import _refuse_deep_json
+
+    if refused:
+        with pytest.raises(BadRequest):
+            _refuse_deep_json(body.encode())
+    else:
+        _refuse_deep_json(body.encode())
 
 
 def test_failed_mail_delivery_still_answers_201(db_path):

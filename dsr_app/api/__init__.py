@@ -226,6 +226,8 @@ def _refuse_deep_json(body: bytes) -> None:
     The standard library's parser (used by webargs) recurses once per level, so
     ``[[[[…`` a few thousand deep would end in a RecursionError and a 500.
     """
+    if body.count(b"[") + body.count(b"{") <= MAX_JSON_DEPTH:
+        return  # too few brackets to nest that deep: no need to walk the bytes
     depth = deepest = 0
     in_string = escaped = False
     for byte in body:
