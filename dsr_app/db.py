@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -42,6 +42,21 @@ def connect(path: str | Path) -> sqlite_utils.Database:
     conn.execute("PRAGMA synchronous = NORMAL")
     conn.execute("PRAGMA foreign_keys = ON")
     return db
+
+
+def select_rows(
+    db: sqlite_utils.Database, sql: str, params: Sequence = ()
+) -> list[dict]:
+    """The rows of a ``SELECT`` as dicts, for the queries every request runs.
+
+    ``db.query()`` runs each statement inside a savepoint of its own (three
+    statements, and a transaction begun and ended, for one read) to reject SQL
+    that returns no rows; these are constant SELECTs (issue 7, load run). Column
+    names must be unique.
+    """
+    cursor = db.execute(sql, params)
+    names = [column[0] for column in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor]
 
 
 def get_db() -> sqlite_utils.Database:

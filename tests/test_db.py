@@ -116,3 +116,20 @@ def test_jobs_after_a_response_reuse_the_thread_connection(api, db_path, monkeyp
     pending = check.execute("SELECT count(*) FROM jobs WHERE done_at IS NULL")
     assert (searched, pending.fetchone()) == ((1,), (0,))
     check.close()
+
+
+def test_select_rows_runs_one_statement_and_gives_dicts(db):
+    from dsr_app.db import select_rows
+
+    db.execute(
+        "INSERT INTO outbox (channel, recipient, subject, body, created_at)"
+        " VALUES ('email', 'a@example.org', 's', 'b', 'now')"
+    )
+    statements = []
+    db.conn.set_trace_callback(statements.append)
+    found = select_rows(
+        db, "SELECT recipient, subject FROM outbox WHERE channel = ?", ["email"]
+    )
+    db.conn.set_trace_callback(None)
+    assert found == [{"recipient": "a@example.org", "subject": "s"}]
+    assert len(statements) == 1 and not db.conn.in_transaction
