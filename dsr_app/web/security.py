@@ -30,14 +30,22 @@ class SweptMemoryStorage(MemoryStorage):
 
     STORAGE_SCHEME = ["dsr-memory"]
     SWEEP_SECONDS = 1.0
+    _timer_lock = threading.Lock()
 
     def _MemoryStorage__schedule_expiry(self) -> None:
-        if not self.timer.is_alive():
-            self.timer = threading.Timer(
-                self.SWEEP_SECONDS, self._MemoryStorage__expire_events
-            )
-            self.timer.daemon = True
-            self.timer.start()
+        if self.timer.is_alive():
+            return
+        # Every request thread comes here once the sweep has run: one starts the
+        # next. Setting up self.timer in place let another thread start it first,
+        # and then setting its daemon flag raised (a 500 in the issue 7 load run).
+        with self._timer_lock:
+            if not self.timer.is_alive():
+                timer = threading.Timer(
+                    self.SWEEP_SECONDS, self._MemoryStorage__expire_events
+                )
+                timer.daemon = True
+                timer.start()
+                self.timer = timer
 
 
 class ViewLimiter(Limiter):
