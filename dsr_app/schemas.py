@@ -366,6 +366,15 @@ class StaffQueueArgsSchema(Schema):
         )
     )
     type = StrictString(validate=validate.OneOf(REQUEST_TYPES))
+    limit = fields.Integer(
+        validate=validate.Range(min=1),
+        metadata={"description": "At most this many items (default: all)."},
+    )
+    offset = fields.Integer(
+        load_default=0,
+        validate=validate.Range(min=0),
+        metadata={"description": "Skip this many items first."},
+    )
 
 
 class MatchSchema(Schema):
