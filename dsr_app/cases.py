@@ -63,6 +63,7 @@ def create_request(
     email_key = canonical_email(data["email"])
     mailbox = mailbox_key(data["email"])  # what the daily limit per target counts
     phone = data.get("phone")
+    due = due_date(day, country).isoformat()
     outgoing: list[messaging.Message] = []
     with write_transaction(db):
         if _counts_today(db, "email_mailbox", mailbox, at) >= (
@@ -92,7 +93,7 @@ def create_request(
                 at.isoformat(),
                 day.isoformat(),
                 country,
-                due_date(day, country).isoformat(),
+                due,
                 token_hash(status_token),
                 at.isoformat(),
             ],
@@ -108,7 +109,7 @@ def create_request(
             "requester",
             "request_filed",
             request_id,
-            {"type": data["type"], "due_at": due_date(day, country).isoformat()},
+            {"type": data["type"], "due_at": due},
             at,
         )
         link = new_status_link(db, request_id, at)
@@ -121,12 +122,11 @@ def create_request(
             )
     for message in outgoing:
         messaging.deliver(db, config, message)
-    row = _row(db, request_id)
     return {
         "id": request_id,
-        "status": row["status"],
+        "status": "pending_verification",  # as stored: nobody has its token yet
         "status_token": status_token,
-        "due_at": row["due_at"],
+        "due_at": due,
     }
 
 
