@@ -10,22 +10,24 @@ from waitress.server import BaseWSGIServer, create_server
 
 
 class Channel(HTTPChannel):
-    """waitress's connection, leaving a running task's output to that task.
+    """waitress's connection, not offered to the main loop while its task holds it.
 
     waitress's main loop writes a connection whenever output waits in it, even
-    while the task answering it is writing that output under its lock: the loop
-    found the socket writable, could not take the lock and went round again,
-    scanning every connection each time. Under the issue 7 load run that was up to
-    30 rounds a request and a quarter of the server's CPU. A task sends its own
-    output as it writes (waitress sends from the first byte) and wakes the loop
-    when it ends, so a busy connection needs the loop only when it is closing or
-    its output passed the high-water mark (the task then waits for the loop).
+    while the task answering it is sending that output under the connection's
+    lock: the loop found the socket writable, could not take the lock and went
+    round again, scanning every connection each time. In the issue 7 load run
+    that was up to 30 rounds a request and a quarter of the server's CPU, as the
+    task waited for the GIL with the lock in hand. Such a connection is now left
+    out of the loop's select until the task lets the lock go (it wakes the loop
+    when it is done, and waits on the lock when it needs the loop's help).
     """
 
     def writable(self) -> bool:
-        busy = self.requests and not (self.will_close or self.close_when_flushed)
-        if busy and self.total_outbufs_len <= self.adj.outbuf_high_watermark:
-            return False
+        if self.requests and self.total_outbufs_len:
+            # A task is answering: the loop could do nothing while it holds the lock.
+            if not self.outbuf_lock.acquire(blocking=False):
+                return False
+            self.outbuf_lock.release()
         return bool(super().writable())
 
 
