@@ -166,12 +166,12 @@ def legal_staff(url: str, token: str, stop, stats: Stats, filed: list) -> None:
                 "GET /staff/requests",
                 "GET",
                 "/api/v1/staff/requests",
-                params={"status": "in_review"},
+                params={"status": "in_review", "limit": 10},  # the next 10 due
             )
             if queue is None or queue.status_code != 200:
                 continue
             by_id.update({f.id: f for f in filed[len(by_id) :]})
-            items = queue.json()["items"][:10]
+            items = queue.json()["items"]
             if not items:
                 time.sleep(0.1)
             for entry in items:

@@ -8,7 +8,7 @@ from pathlib import Path
 import orjson
 import sqlite_utils
 
-from .db import write_transaction
+from .db import select_rows, write_transaction
 from .errors import BadInput
 from .identifiers import canonical_email, normalise_handle, parse_phone
 from .manifests import Limits, jsonl_lines
@@ -124,9 +124,8 @@ def accounts_owned_by(
         params.append(phone)
     if not clauses:
         return []
-    return list(
-        db.query(
-            f"SELECT * FROM accounts WHERE {' OR '.join(clauses)} ORDER BY account_id",
-            params,
-        )
+    return select_rows(
+        db,
+        f"SELECT * FROM accounts WHERE {' OR '.join(clauses)} ORDER BY account_id",
+        params,
     )

@@ -16,7 +16,7 @@ import sqlite_utils
 
 from . import audit, messaging
 from .accounts import accounts_owned_by
-from .db import write_transaction
+from .db import select_rows, write_transaction
 from .deadlines import UNVERIFIED_LIFETIME, due_date, receipt_day
 from .decisions import resume_after_reply
 from .errors import BadInput, Conflict, NotFound, TooManyAttempts
@@ -63,6 +63,7 @@ def create_request(
     email_key = canonical_email(data["email"])
     mailbox = mailbox_key(data["email"])  # what the daily limit per target counts
     phone = data.get("phone")
+    due = due_date(day, country).isoformat()
     outgoing: list[messaging.Message] = []
     with write_transaction(db):
         if _counts_today(db, "email_mailbox", mailbox, at) >= (
@@ -92,7 +93,7 @@ def create_request(
                 at.isoformat(),
                 day.isoformat(),
                 country,
-                due_date(day, country).isoformat(),
+                due,
                 token_hash(status_token),
                 at.isoformat(),
             ],
@@ -108,7 +109,7 @@ def create_request(
             "requester",
             "request_filed",
             request_id,
-            {"type": data["type"], "due_at": due_date(day, country).isoformat()},
+            {"type": data["type"], "due_at": due},
             at,
         )
         link = new_status_link(db, request_id, at)
@@ -121,12 +122,11 @@ def create_request(
             )
     for message in outgoing:
         messaging.deliver(db, config, message)
-    row = _row(db, request_id)
     return {
         "id": request_id,
-        "status": row["status"],
+        "status": "pending_verification",  # as stored: nobody has its token yet
         "status_token": status_token,
-        "due_at": row["due_at"],
+        "due_at": due,
     }
 
 
@@ -179,10 +179,10 @@ def _code_message(db, config, key, request_id, channel, data, at, link):
 
 
 def _row(db: sqlite_utils.Database, request_id: str) -> dict:
-    rows = list(db.query("SELECT * FROM requests WHERE id = ?", [request_id]))
-    if not rows:
+    found = select_rows(db, "SELECT * FROM requests WHERE id = ?", [request_id])
+    if not found:
         raise NotFound("not found")
-    return rows[0]
+    return found[0]
 
 
 def authorise(db: sqlite_utils.Database, request_id: str, token: str | None) -> dict:
@@ -191,12 +191,12 @@ def authorise(db: sqlite_utils.Database, request_id: str, token: str | None) -> 
     :raises NotFound: for a missing or wrong token, another request's id and an id
         that does not exist alike (contract section 5), in about the same time.
     """
-    rows = list(db.query("SELECT * FROM requests WHERE id = ?", [request_id]))
-    stored = rows[0]["status_token_hash"] if rows else _DUMMY_HASH
+    found = select_rows(db, "SELECT * FROM requests WHERE id = ?", [request_id])
+    stored = found[0]["status_token_hash"] if found else _DUMMY_HASH
     given = token_hash(token or "")
-    if not hmac.compare_digest(stored, given) or not rows or not token:
+    if not hmac.compare_digest(stored, given) or not found or not token:
         raise NotFound("not found")
-    return rows[0]
+    return found[0]
 
 
 def verified_channels(row: Mapping) -> list[str]:
@@ -307,15 +307,13 @@ def status_view(
         "received_at": row["received_at"],
         "due_at": row["due_at"],
         "verified_channels": verified_channels(row),
-        "removals": [
-            dict(r)
-            for r in db.query(
-                "SELECT a.dataset, a.dataset_version, a.acknowledged_at"
-                " FROM removal_acks a JOIN removal_lists l ON l.id = a.list_id"
-                " WHERE l.request_id = ? ORDER BY a.acknowledged_at",
-                [row["id"]],
-            )
-        ],
+        "removals": select_rows(
+            db,
+            "SELECT a.dataset, a.dataset_version, a.acknowledged_at"
+            " FROM removal_acks a JOIN removal_lists l ON l.id = a.list_id"
+            " WHERE l.request_id = ? ORDER BY a.acknowledged_at",
+            [row["id"]],
+        ),
     }
 
 

@@ -72,10 +72,9 @@ def cli() -> None:
 @click.option("--threads", default=8, show_default=True, type=int, help="Workers.")
 def serve(db_path: Path | None, demo: bool, host: str, port: int, threads: int) -> None:
     """Run the web app on a production WSGI server (waitress)."""
-    import waitress
-
     from . import create_app
     from .demo import load_demo
+    from .serving import serve as serve_app
 
     path = config.resolve_db_path(db_path)
     if demo:
@@ -89,7 +88,7 @@ def serve(db_path: Path | None, demo: bool, host: str, port: int, threads: int) 
         for login in report.staff:
             click.echo(f"  demo login: {login}")
     sys.stdout.flush()
-    waitress.serve(app, host=host, port=port, threads=threads, ident="dsr_app")
+    serve_app(app, host, port, threads)
 
 
 @cli.command(name="ingest")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -44,21 +44,51 @@ def connect(path: str | Path) -> sqlite_utils.Database:
     return db
 
 
+def select_rows(
+    db: sqlite_utils.Database, sql: str, params: Sequence = ()
+) -> list[dict]:
+    """The rows of a ``SELECT`` as dicts, for the queries every request runs.
+
+    ``db.query()`` runs each statement inside a savepoint of its own (three
+    statements, and a transaction begun and ended, for one read) to reject SQL
+    that returns no rows; these are constant SELECTs (issue 7, load run). Column
+    names must be unique.
+    """
+    cursor = db.execute(sql, params)
+    names = [column[0] for column in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor]
+
+
 def get_db() -> sqlite_utils.Database:
     """The request's connection: its thread's, opened on first use and kept.
 
     flaskr opens one per request, but SQLite reads the whole schema again for
     every new connection: 1 ms of CPU, half of a status poll (issue 7, load run).
-    Each server thread keeps its own, since a connection never crosses threads.
     """
     from flask import current_app, g
 
     if "db" not in g:
-        kept = current_app.extensions.setdefault("dsr_db", threading.local())
-        if getattr(kept, "db", None) is None:
-            kept.db = connect(current_app.config["DB"])  # init_app migrated it
-        g.db = kept.db
+        g.db = thread_db(current_app)
     return g.db
+
+
+def thread_db(app) -> sqlite_utils.Database:
+    """This thread's kept connection to ``app``'s store, opened on first use.
+
+    Each server thread keeps its own, since a connection never crosses threads;
+    the jobs run after a response use it too (issue 7: a new connection per
+    verification cost as much CPU as the jobs themselves).
+    """
+    kept = app.extensions["dsr_db"]
+    if getattr(kept, "db", None) is None:
+        kept.db = connect(app.config["DB"])  # init_app migrated it
+    return kept.db
+
+
+def release(db: sqlite_utils.Database) -> None:
+    """Roll back whatever a use of a kept connection left open."""
+    if db.conn.in_transaction:
+        db.conn.rollback()
 
 
 def close_db(_exc: BaseException | None = None) -> None:
@@ -66,13 +96,14 @@ def close_db(_exc: BaseException | None = None) -> None:
     from flask import g
 
     db = g.pop("db", None)
-    if db is not None and db.conn.in_transaction:
-        db.conn.rollback()
+    if db is not None:
+        release(db)
 
 
 def init_app(app) -> None:
     """Register the per-request teardown and create or migrate the store at start-up
     (requests then connect without checking the migrations again)."""
+    app.extensions["dsr_db"] = threading.local()  # thread_db's connections
     app.teardown_appcontext(close_db)
     open_db(app.config["DB"]).close()
 

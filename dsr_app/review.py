@@ -9,6 +9,7 @@ import sqlite_utils
 
 from .audit import trail
 from .cases import effective_status, verified_channels
+from .db import select_rows
 from .errors import NotFound
 
 DUE_SOON_DAYS = 7
@@ -37,24 +38,36 @@ def _item(row: dict, today: date, at: datetime, counts: tuple[int, int]) -> dict
     }
 
 
+#: What a queue item is made of (the full row holds names, addresses and text).
+_QUEUE_COLUMNS = (
+    "id, type, status, received_at, due_at, strict_due_at, email_verified_at,"
+    " phone_verified_at, follow_up_weak"
+)
+
+
 def queue(
     db: sqlite_utils.Database,
     at: datetime,
     status: str | None = None,
     kind: str | None = None,
+    limit: int | None = None,
+    offset: int = 0,
 ) -> dict:
-    """Requests ordered by due date (soonest first), with counts by status."""
+    """Requests ordered by due date (soonest first), with counts by status.
+
+    ``limit`` and ``offset`` page the items; the counts are over every request
+    (of ``kind``), whatever the page.
+    """
     where, params = [], []
     if kind:
         where.append("type = ?")
         params.append(kind)
-    rows = list(
-        db.query(
-            "SELECT * FROM requests"
-            + (" WHERE " + " AND ".join(where) if where else "")
-            + " ORDER BY due_at, received_at",
-            params,
-        )
+    rows = select_rows(
+        db,
+        f"SELECT {_QUEUE_COLUMNS} FROM requests"
+        + (" WHERE " + " AND ".join(where) if where else "")
+        + " ORDER BY due_at, received_at",
+        params,
     )
     counts = {
         r[0]: (r[1], r[2])
@@ -73,7 +86,8 @@ def queue(
     totals["follow_up"] = sum(1 for i in items if i["follow_up_weak"])
     if status:
         items = [i for i in items if i["status"] == status]
-    return {"items": items, "counts": totals}
+    end = None if limit is None else offset + limit
+    return {"items": items[offset:end], "counts": totals}
 
 
 def case(db: sqlite_utils.Database, request_id: str, at: datetime) -> dict:

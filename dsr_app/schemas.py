@@ -10,7 +10,6 @@ from marshmallow import (
     Schema,
     ValidationError,
     fields,
-    post_load,
     validate,
     validates_schema,
 )
@@ -188,12 +187,9 @@ class RequestCreateSchema(Schema):
 
     @validates_schema(skip_on_field_errors=False)
     def _normalise(self, data, **kwargs):
-        """Cross-field checks that also normalise (run by ``load``)."""
+        """Cross-field checks that also normalise, in place: ``load`` returns the
+        very dict (once, not again in a post_load: issue 7, load run)."""
         normalise_request(data)
-
-    @post_load
-    def _normalised(self, data, **kwargs):
-        return normalise_request(data)
 
 
 def normalise_request(data: dict) -> dict:
@@ -366,6 +362,15 @@ class StaffQueueArgsSchema(Schema):
         )
     )
     type = StrictString(validate=validate.OneOf(REQUEST_TYPES))
+    limit = fields.Integer(
+        validate=validate.Range(min=1),
+        metadata={"description": "At most this many items (default: all)."},
+    )
+    offset = fields.Integer(
+        load_default=0,
+        validate=validate.Range(min=0),
+        metadata={"description": "Skip this many items first."},
+    )
 
 
 class MatchSchema(Schema):

@@ -10,6 +10,7 @@ import sqlite_utils
 from argon2 import PasswordHasher
 from argon2 import exceptions as argon2_exceptions
 
+from .db import select_rows
 from .errors import BadInput, Conflict, NotFound
 
 ROLES = ("legal", "training", "admin")
@@ -106,14 +107,13 @@ def staff_for_token(db: sqlite_utils.Database, token: str | None) -> dict | None
     """The staff user a live token belongs to, else ``None``."""
     if not token or not token.startswith(TOKEN_PREFIX):
         return None
-    rows = list(
-        db.query(
-            "SELECT u.id, u.email, u.role FROM staff_tokens t JOIN staff_users u"
-            " ON u.id = t.staff_id WHERE t.token_hash = ? AND t.revoked_at IS NULL",
-            [_token_hash(token)],
-        )
+    found = select_rows(
+        db,
+        "SELECT u.id, u.email, u.role FROM staff_tokens t JOIN staff_users u"
+        " ON u.id = t.staff_id WHERE t.token_hash = ? AND t.revoked_at IS NULL",
+        [_token_hash(token)],
     )
-    return rows[0] if rows else None
+    return found[0] if found else None
 
 
 # --- web sessions (server-side, so that logout and timeouts really end them) -------

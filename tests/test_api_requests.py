@@ -664,3 +664,48 @@ def test_openapi_names_every_error_status_in_the_contract_shape(api):
                 assert {"413", "415"} <= set(codes), path
             if path.startswith(("/api/v1/staff", "/api/v1/removal", "/api/v1/supp")):
                 assert {"401", "403"} <= set(codes), path
+
+
+def test_request_bodies_are_loaded_without_a_schema_per_request(api, monkeypatch):
+    """One schema instance per view, made at start-up (issue 7)."""
+    from dsr_app.schemas import RequestCreateSchema
+
+    def built(*args, **kwargs):
+        pytest.fail("a schema was built for a request")
+
+    monkeypatch.setattr(RequestCreateSchema, "__init__", built)
+    assert new_request(api)["status"] == "pending_verification"
+
+
+def test_a_new_request_is_normalised_once_and_returned_normalised(monkeypatch):
+    from dsr_app import schemas
+
+    calls = []
+    original = schemas.normalise_request
+
+    def counted(data):
+        calls.append(dict(data))
+        return original(data)
+
+    monkeypatch.setattr(schemas, "normalise_request", counted)
+    loaded = schemas.RequestCreateSchema().load(
+        {
+            "type": "access",
+            "full_name": " Zoë ",
+            "email": "zoe@Example.EU",
+            "phone": "0151 23456789",
+            "handles": ["@Zoe.Mueller"],
+            "country": "de",
+            "language": "de-AT",
+        }
+    )
+    assert len(calls) == 1
+    assert loaded == {
+        "type": "access",
+        "full_name": "Zoë",
+        "email": "zoe@example.eu",
+        "phone": "+4915123456789",
+        "handles": ["zoe.mueller"],
+        "country": "DE",
+        "language": "de",
+    }

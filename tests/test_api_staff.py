@@ -80,6 +80,35 @@ def test_queue_is_ordered_by_due_date_with_marks_and_counts(
     )
 
 
+def test_queue_pages_its_items_and_counts_them_all(api, staff, db_path):
+    ids = []
+    for n in range(5):
+        created = new_request(api, email=f"p{n}@example.org")
+        verify(api, db_path, created, "email", f"p{n}@example.org")
+        ids.append(created["id"])
+    url = "/api/v1/staff/requests?status=in_review"
+    everything = api.get(url, headers=staff["legal"]).get_json()
+    assert sorted(i["id"] for i in everything["items"]) == sorted(ids)  # default
+
+    def page(query: str) -> dict:
+        return api.get(f"{url}&{query}", headers=staff["legal"]).get_json()
+
+    assert page("limit=2")["items"] == everything["items"][:2]
+    assert page("limit=2&offset=3")["items"] == everything["items"][3:]
+    assert page("offset=4")["items"] == everything["items"][4:]
+    assert page("offset=9")["items"] == []
+    assert page("limit=1")["counts"] == everything["counts"]  # never paged
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [("limit=0", "limit"), ("limit=x", "limit"), ("offset=-1", "offset")],
+)
+def test_queue_refuses_a_bad_page(api, staff, query, field):
+    resp = api.get(f"/api/v1/staff/requests?{query}", headers=staff["legal"])
+    assert_api_error(resp, 400, field)
+
+
 def test_case_shows_matches_in_the_contract_shape(api, staff, db_path, run):
     request_id = verified_case(api, db_path, run)
     body = api.get(

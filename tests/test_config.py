@@ -121,3 +121,13 @@ def test_an_empty_secret_file_is_refused_not_used(tmp_path):
     (tmp_path / "code_hmac_key").write_bytes(b"")
     with pytest.raises(RuntimeError, match="is empty"):
         instance_secret(tmp_path, "code_hmac_key")
+
+
+def test_the_code_key_is_read_from_its_file_once_per_app(app, monkeypatch):
+    from dsr_app import config
+    from dsr_app.web.security import code_key
+
+    with app.app_context():
+        first = code_key()
+        monkeypatch.setattr(config, "instance_secret", lambda *a: pytest.fail("read"))
+        assert code_key() == first and len(first) == 32

@@ -91,3 +91,45 @@ def test_a_transaction_left_open_is_rolled_back_after_the_request(app, db_path):
     other = open_db(db_path)
     assert other.execute("SELECT count(*) FROM outbox").fetchone() == (0,)
     other.close()
+
+
+def test_jobs_after_a_response_reuse_the_thread_connection(api, db_path, monkeypatch):
+    import sqlite_utils
+
+    from tests.conftest import latest_code
+
+    body = {"type": "access", "full_name": "Ada", "email": "ada@example.org"}
+    made = api.post("/api/v1/requests", json={**body, "country": "DE"}).get_json()
+    code = latest_code(db_path, "ada@example.org")
+    monkeypatch.setattr(
+        sqlite_utils, "Database", lambda *a, **k: pytest.fail("opened a connection")
+    )
+    answer = api.post(
+        f"/api/v1/requests/{made['id']}/verify",
+        json={"channel": "email", "code": code},
+        headers={"Authorization": f"Bearer {made['status_token']}"},
+    )
+    assert answer.status_code == 200
+    answer.close()  # the jobs run when the server closes the response
+    check = sqlite3.connect(db_path)
+    searched = check.execute("SELECT count(*) FROM searches").fetchone()
+    pending = check.execute("SELECT count(*) FROM jobs WHERE done_at IS NULL")
+    assert (searched, pending.fetchone()) == ((1,), (0,))
+    check.close()
+
+
+def test_select_rows_runs_one_statement_and_gives_dicts(db):
+    from dsr_app.db import select_rows
+
+    db.execute(
+        "INSERT INTO outbox (channel, recipient, subject, body, created_at)"
+        " VALUES ('email', 'a@example.org', 's', 'b', 'now')"
+    )
+    statements = []
+    db.conn.set_trace_callback(statements.append)
+    found = select_rows(
+        db, "SELECT recipient, subject FROM outbox WHERE channel = ?", ["email"]
+    )
+    db.conn.set_trace_callback(None)
+    assert found == [{"recipient": "a@example.org", "subject": "s"}]
+    assert len(statements) == 1 and not db.conn.in_transaction

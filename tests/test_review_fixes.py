@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import socket
 
+import pytest
+
 from dsr_app import create_app
 from dsr_app.db import open_db
 from dsr_app.jobs import HANDLERS, run_pending
@@ -78,6 +80,28 @@ def test_deeply_nested_json_is_400_not_500(api):
         headers=bearer(created),
     )
     assert_api_error(resp, 400, "json")
+
+
+@pytest.mark.parametrize(
+    ("body", "refused"),
+    [
+        ("[" * 16 + "]" * 16, False),  # as deep as allowed
+        ("[" * 17 + "]" * 17, True),
+        ("[" + "[]," * 40 + "[]]", False),  # many brackets, two levels
+        ('{"details": "' + "[" * 40 + '"}', False),  # brackets in a string
+        ('{"a": "\\\\"}' + "[" * 17, True),  # after an escaped backslash
+    ],
+)
+def test_json_depth_is_counted_by_nesting_not_by_brackets(body, refused):
+    from werkzeug.exceptions import BadRequest
+
+    from dsr_app.api import _refuse_deep_json
+
+    if refused:
+        with pytest.raises(BadRequest):
+            _refuse_deep_json(body.encode())
+    else:
+        _refuse_deep_json(body.encode())
 
 
 def test_failed_mail_delivery_still_answers_201(db_path):
@@ -395,3 +419,41 @@ def test_rate_limit_counters_are_swept_once_a_second_and_still_expire(app, monke
     now = time_module.time()
     monkeypatch.setattr("limits.storage.memory.time.time", lambda: now + 61)
     assert storage.get("k") == 0  # expired on read, before any sweep
+
+
+def test_threads_hitting_limits_at_once_start_one_sweep(monkeypatch):
+    """Many request threads find the sweep finished at the same moment: one starts
+    the next, and none fails (a 500 under the issue 7 load run)."""
+    import threading
+
+    from dsr_app.web.security import SweptMemoryStorage
+
+    started = []
+
+    class CountedTimer(threading.Timer):
+        def start(self):
+            started.append(self)
+            super().start()
+
+    monkeypatch.setattr(threading, "Timer", CountedTimer)
+    monkeypatch.setattr(SweptMemoryStorage, "SWEEP_SECONDS", 3600)
+    storage = SweptMemoryStorage("dsr-memory://")
+    storage.timer.join()  # the sweep limits starts at creation (10 ms)
+    started.clear()
+    barrier = threading.Barrier(8)
+    failures = []
+
+    def hit(n: int) -> None:
+        barrier.wait()
+        try:
+            storage.incr(f"k{n}", expiry=60)
+        except Exception as exc:  # noqa: BLE001 - the test reports it
+            failures.append(exc)
+
+    threads = [threading.Thread(target=hit, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    storage.timer.cancel()
+    assert failures == [] and len(started) == 1

@@ -48,6 +48,30 @@ def test_login_logout_and_server_side_session(browser, staff):
     assert browser.get("/staff/").status_code == 302
 
 
+def test_the_session_signer_is_built_only_for_a_session_cookie(
+    browser, staff, monkeypatch
+):
+    """Calls without the cookie (every API call) skip it (issue 7); the staff
+    session still works through the API."""
+    from flask.sessions import SecureCookieSessionInterface
+
+    assert log_in(browser).status_code == 303
+    built = []
+    original = SecureCookieSessionInterface.get_signing_serializer
+
+    def counted(self, app):
+        built.append(app)
+        return original(self, app)
+
+    monkeypatch.setattr(SecureCookieSessionInterface, "get_signing_serializer", counted)
+    anonymous = browser.application.test_client()
+    anonymous.environ_base["wsgi.url_scheme"] = "https"
+    assert anonymous.get("/api/v1/requests/nope").status_code == 404
+    assert built == []
+    assert browser.get("/api/v1/staff/requests").status_code == 200
+    assert built
+
+
 def test_login_gives_a_new_session_id(browser, staff):
     browser.get("/staff/login")
     before = browser.get_cookie("__Host-dsr_session").value

@@ -10,6 +10,7 @@ from __future__ import annotations
 import flask_smorest
 import marshmallow as ma
 from flask import Flask, current_app, jsonify, render_template, request
+from flask_smorest.utils import resolve_schema_instance
 from webargs.flaskparser import FlaskParser
 from werkzeug.exceptions import (
     BadRequest,
@@ -90,6 +91,14 @@ class Blueprint(flask_smorest.Blueprint):
     """A flask-smorest blueprint whose arguments fail with 400."""
 
     ARGUMENTS_PARSER = Parser()
+
+    def arguments(self, schema, **kwargs):
+        """flask-smorest's ``arguments``, with a schema class made an instance once.
+
+        webargs builds a new instance of a class for every request, copying each of
+        its fields (issue 7, load run); loading keeps no state on the instance.
+        """
+        return super().arguments(resolve_schema_instance(schema), **kwargs)
 
     def errors(self, *codes: int):
         """Document the error answers a view gives, in the contract's shape.
@@ -217,6 +226,8 @@ def _refuse_deep_json(body: bytes) -> None:
     The standard library's parser (used by webargs) recurses once per level, so
     ``[[[[…`` a few thousand deep would end in a RecursionError and a 500.
     """
+    if body.count(b"[") + body.count(b"{") <= MAX_JSON_DEPTH:
+        return  # too few brackets to nest that deep: no need to walk the bytes
     depth = deepest = 0
     in_string = escaped = False
     for byte in body:

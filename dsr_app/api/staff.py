@@ -109,9 +109,18 @@ class Queue(MethodView):
     @blp.response(200, QueueSchema)
     @blp.errors(401, 403)
     def get(self, args):
-        """Requests ordered by due date, with days left, overdue and due soon."""
+        """Requests ordered by due date, with days left, overdue and due soon.
+
+        `limit` and `offset` page the items (default: all of them); `counts` are
+        always over the whole queue.
+        """
         return review.queue(
-            get_db(), deadlines.now(), args.get("status"), args.get("type")
+            get_db(),
+            deadlines.now(),
+            args.get("status"),
+            args.get("type"),
+            args.get("limit"),
+            args["offset"],
         )
 
 

@@ -6,13 +6,14 @@ import threading
 from datetime import timedelta
 
 from flask import Flask, current_app, g, request
+from flask.sessions import SecureCookieSessionInterface
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFProtect
 from limits.storage import MemoryStorage
 
 from .. import config
-from ..db import connect
+from ..db import release, thread_db
 from ..jobs import run_pending
 
 
@@ -29,17 +30,62 @@ class SweptMemoryStorage(MemoryStorage):
 
     STORAGE_SCHEME = ["dsr-memory"]
     SWEEP_SECONDS = 1.0
+    _timer_lock = threading.Lock()
 
     def _MemoryStorage__schedule_expiry(self) -> None:
-        if not self.timer.is_alive():
-            self.timer = threading.Timer(
-                self.SWEEP_SECONDS, self._MemoryStorage__expire_events
-            )
-            self.timer.daemon = True
-            self.timer.start()
+        if self.timer.is_alive():
+            return
+        # Every request thread comes here once the sweep has run: one starts the
+        # next. Setting up self.timer in place let another thread start it first,
+        # and then setting its daemon flag raised (a 500 in the issue 7 load run).
+        with self._timer_lock:
+            if not self.timer.is_alive():
+                timer = threading.Timer(
+                    self.SWEEP_SECONDS, self._MemoryStorage__expire_events
+                )
+                timer.daemon = True
+                timer.start()
+                self.timer = timer
 
 
-limiter = Limiter(key_func=get_remote_address, storage_uri="dsr-memory://")
+class ViewLimiter(Limiter):
+    """Flask-Limiter, without its check before each request while every limit is
+    on a view (``limiter.limit``), as all of ours are.
+
+    That check looks for default, application, meta and blueprint limits only
+    (a decorated view checks its own limits when it runs), and with none it
+    still resolved the endpoint's scopes on every request: a tenth of a status
+    poll's CPU (issue 7, load run). Any such limit configured turns it back on.
+    tests/security/test_headers_limits.py checks both ways (this relies on private
+    attributes of Flask-Limiter).
+    """
+
+    def _check_request_limit(
+        self, callable_name: str | None = None, in_middleware: bool = True
+    ) -> None:
+        manager = self.limit_manager
+        outside_views = (
+            manager._default_limits
+            or manager._application_limits
+            or manager._blueprint_limits
+            or self._meta_limits
+        )
+        if in_middleware and not outside_views:
+            return
+        super()._check_request_limit(callable_name, in_middleware)
+
+
+class CookieSessions(SecureCookieSessionInterface):
+    """Flask's signed-cookie session, opened without building its signer when the
+    request sends no session cookie (every API call: issue 7, load run)."""
+
+    def open_session(self, app: Flask, request):
+        if app.secret_key and not request.cookies.get(self.get_cookie_name(app)):
+            return self.session_class()
+        return super().open_session(app, request)
+
+
+limiter = ViewLimiter(key_func=get_remote_address, storage_uri="dsr-memory://")
 csrf = CSRFProtect()
 
 _CSP = (
@@ -50,47 +96,68 @@ _CSP = (
 
 
 def code_key() -> bytes:
-    """The instance's key for hashing one-time codes (kept out of the database)."""
-    return config.instance_secret(
-        config.Path(current_app.config["INSTANCE_DIR"]), "code_hmac_key"
-    )
+    """The instance's key for hashing one-time codes (kept out of the database).
+
+    Read from its file once per app, like the session key, not on every request.
+    """
+    key = current_app.extensions.get("dsr_code_key")
+    if key is None:
+        key = config.instance_secret(
+            config.Path(current_app.config["INSTANCE_DIR"]), "code_hmac_key"
+        )
+        current_app.extensions["dsr_code_key"] = key
+    return key
 
 
 def run_jobs_after_response() -> None:
-    """Run pending jobs once this response has been sent (its own connection)."""
+    """Run pending jobs once this response has been sent (same thread, same store)."""
     g.run_jobs = True
 
 
 def _after_response_jobs(response):
     if g.pop("run_jobs", False):
-        db_path = current_app.config["DB"]
+        app = current_app._get_current_object()
 
         def work() -> None:
-            db = connect(db_path)
+            # After the request's teardown: the thread's connection is free again.
+            db = thread_db(app)
             try:
                 run_pending(db)
             finally:
-                db.close()
+                release(db)
 
         response.call_on_close(work)
     return response
 
 
+#: Headers on every response (shared/research/security.md, OWASP table), with
+#: their names in lower case; a response that sets one itself keeps its own.
+_SECURITY_HEADERS = tuple(
+    (name, name.lower(), value)
+    for name, value in (
+        ("Content-Security-Policy", _CSP),
+        ("X-Content-Type-Options", "nosniff"),
+        ("Referrer-Policy", "no-referrer"),
+        ("Cross-Origin-Opener-Policy", "same-origin"),
+        ("X-Frame-Options", "DENY"),
+        ("Strict-Transport-Security", "max-age=63072000; includeSubDomains"),
+    )
+)
+
+
 def security_headers(response):
     """Headers on every response (shared/research/security.md, OWASP table)."""
     headers = response.headers
-    headers.setdefault("Content-Security-Policy", _CSP)
-    headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("Referrer-Policy", "no-referrer")
-    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-    headers.setdefault("X-Frame-Options", "DENY")
-    headers.setdefault(
-        "Strict-Transport-Security", "max-age=63072000; includeSubDomains"
-    )
-    if response.status_code not in (429, 503):
+    # One pass over the response's headers, not one per header set by default
+    # (Headers.setdefault scans them all each time: issue 7, load run).
+    present = {name.lower() for name in headers.keys()}
+    for name, lower, value in _SECURITY_HEADERS:
+        if lower not in present:
+            headers.add(name, value)
+    if response.status_code not in (429, 503) and "retry-after" in present:
         # Flask-Limiter adds Retry-After to every response; it means "refused, wait"
         # (429: a limit; 503: the store is busy).
-        headers.pop("Retry-After", None)
+        del headers["Retry-After"]
     personal = request.path.startswith(
         ("/api/", "/r", "/verify", "/status", "/staff")  # /r: /request, /r/…
     )
@@ -119,6 +186,7 @@ def init_security(app: Flask) -> None:
     # hook goes first so that it runs last, after Flask-Limiter's has added its
     # Retry-After to every response, and can take it off those not refused.
     app.after_request(security_headers)
+    app.session_interface = CookieSessions()
     csrf.init_app(app)
     limiter.init_app(app)
     app.after_request(_after_response_jobs)

@@ -164,6 +164,47 @@ def test_verification_is_rate_limited_per_address_with_retry_after(db_path):
     _assert_429(resp)
 
 
+def test_only_limited_views_check_limits_while_no_limit_is_app_wide(
+    db_path, monkeypatch
+):
+    """ViewLimiter skips Flask-Limiter's check before each request (issue 7), and
+    the views' own limits still run."""
+    from flask_limiter import Limiter
+
+    checks = []
+    original = Limiter._check_request_limit
+
+    def counted(self, callable_name=None, in_middleware=True):
+        checks.append("before request" if in_middleware else "view")
+        return original(self, callable_name, in_middleware)
+
+    monkeypatch.setattr(Limiter, "_check_request_limit", counted)
+    client = _limited_app(db_path).test_client()
+    assert client.get("/api/v1/requests/nope").status_code == 404
+    assert checks == []
+    new_request(client)
+    assert checks == ["view"]
+
+
+def test_an_app_wide_limit_is_still_checked_before_each_request():
+    """Should a default limit be configured, the before-request check runs again."""
+    from flask import Flask
+
+    from dsr_app.web.security import ViewLimiter
+
+    app = Flask(__name__)
+    ViewLimiter(
+        key_func=lambda: "one client",
+        app=app,
+        default_limits=["1 per hour"],
+        storage_uri="memory://",
+    )
+    app.add_url_rule("/", "index", lambda: "ok")
+    client = app.test_client()
+    assert client.get("/").status_code == 200
+    assert client.get("/").status_code == 429
+
+
 @pytest.mark.parametrize(
     ("field", "spellings", "mailbox"),
     [
