@@ -32,18 +32,21 @@ from .manifests import (
     manifest_format,
     parquet_rows,
 )
-from .records import Batch, Rejected, prepare_batch
+from .records import ABSENT, Batch, Rejected, prepare_batch
 
 DEFAULT_VERSION = "1"
 # Files smaller than this are prepared in-process: starting workers costs more.
 _PARALLEL_MIN_BYTES = 4 * 1024 * 1024
 
-_INSERT_RECORD = """
-    INSERT INTO records (id, manifest_id, dataset, dataset_version, record_id, text,
-        content_sha256, source, kind, author_id, author_handle, author_handle_key,
-        created_at, visibility, author_is_minor, lang, url, extra, policy_flags)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-"""
+# Optional columns arrive as records.ABSENT when the record has no value.
+_INSERT_RECORD = (
+    "INSERT INTO records (id, manifest_id, dataset, dataset_version, record_id, text,"
+    " content_sha256, source, kind, author_id, author_handle, author_handle_key,"
+    " created_at, visibility, author_is_minor, lang, url, extra, policy_flags)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, {}, ?)".format(
+        ", ".join([f"nullif(?, '{ABSENT}')"] * 11)
+    )
+)
 _INSERT_KEY = "INSERT OR IGNORE INTO text_identifiers (value, record) VALUES (?, ?)"
 _INSERT_FTS = "INSERT INTO records_fts (rowid, folded) VALUES (?, ?)"
 

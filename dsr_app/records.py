@@ -17,6 +17,12 @@ from .manifests import row_as_line
 from .schemas import ManifestRecordSchema
 
 NON_PUBLIC, MINOR = 1, 2
+# An absent optional value in a prepared row, turned into NULL by the INSERT
+# (ingest._INSERT_RECORD): the sqlite3 module binds None through its adapter lookup,
+# 1 µs a value, a seventh of a row's insert. No valid value can equal it: one-line
+# fields refuse control characters, and created_at, extra and author_is_minor are
+# never this string.
+ABSENT = "\x01"
 POLICY_FLAG_NAMES = {NON_PUBLIC: "non_public", MINOR: "minor"}
 
 OPTIONAL_STRINGS = {
@@ -176,23 +182,24 @@ def prepare(
     flags = (NON_PUBLIC if visibility is not None and visibility != "public" else 0) | (
         MINOR if minor else 0
     )
+    handle = rec.get("author_handle")
     row = (
         own_dataset or dataset,
         version,
         rec["record_id"],
         text,
         digest,
-        rec.get("source"),
-        rec.get("kind"),
-        rec.get("author_id"),
-        rec.get("author_handle"),
-        rec["author_handle"].lower() if rec.get("author_handle") else None,
-        rec.get("created_at"),
-        visibility,
-        None if minor is None else int(minor),
-        rec.get("lang"),
-        rec.get("url"),
-        orjson.dumps(extra, default=str).decode() if extra else None,
+        rec.get("source", ABSENT),
+        rec.get("kind", ABSENT),
+        rec.get("author_id", ABSENT),
+        rec.get("author_handle", ABSENT),
+        handle.lower() if handle else ABSENT,
+        rec.get("created_at", ABSENT),
+        ABSENT if visibility is None else visibility,
+        ABSENT if minor is None else int(minor),
+        rec.get("lang", ABSENT),
+        rec.get("url", ABSENT),
+        orjson.dumps(extra, default=str).decode() if extra else ABSENT,
         flags,
     )
     # unicode61 folds case itself, so ASCII text goes to the index unchanged (and
