@@ -30,6 +30,7 @@ from .manifests import (
     jsonl_lines,
     manifest_files,
     manifest_format,
+    parquet_num_rows,
     parquet_rows,
 )
 from .records import ABSENT, Batch, Rejected, prepare_batch
@@ -47,6 +48,7 @@ _INSERT_RECORD = (
         ", ".join([f"nullif(?, '{ABSENT}')"] * 11)
     )
 )
+_REBUILT_INDEXES = ("records_author_handle", "records_author_id")
 _INSERT_KEY = "INSERT OR IGNORE INTO text_identifiers (value, record) VALUES (?, ?)"
 _INSERT_FTS = "INSERT INTO records_fts (rowid, folded) VALUES (?, ?)"
 
@@ -210,6 +212,11 @@ def ingest_file(
             first_id = db.execute(
                 "SELECT coalesce(max(id), 0) + 1 FROM records"
             ).fetchone()[0]
+            rebuild = (
+                _drop_author_indexes(db.conn)
+                if _records_estimate(path, fmt) >= first_id
+                else []
+            )
             for batch in _prepared_batches(
                 path,
                 fmt,
@@ -243,6 +250,8 @@ def ingest_file(
                 totals.violations += counted.violations
                 if progress:
                     progress(len(batch.rows) + len(batch.rejects))
+            for sql in rebuild:
+                db.conn.execute(sql)
             db.execute(
                 "UPDATE manifests SET records = ?, rejects = ?, violations = ?"
                 " WHERE id = ?",
@@ -267,6 +276,32 @@ def ingest_file(
         totals.violations,
         manifest_id,
     )
+
+
+def _records_estimate(path: Path, fmt: str) -> int:
+    """About how many records a file holds, erring low (read from the footer of a
+    Parquet file; JSON Lines records are rarely under 1 KiB, a fourth when gzipped)."""
+    if fmt == "parquet":
+        return parquet_num_rows(path) or 0
+    return path.stat().st_size // (256 if fmt == "jsonl.gz" else 1024)
+
+
+def _drop_author_indexes(conn: sqlite3.Connection) -> list[str]:
+    """Drop the indexes on the records' authors; returns the SQL that makes them.
+
+    For a file that at least doubles the store: building an index from sorted keys
+    at the end costs a fraction of inserting its keys in random order (about 5 µs
+    a record less). Inside the file's transaction, so readers and a rollback never
+    see the store without them. The unique index stays: it finds clashing ids.
+    """
+    found = conn.execute(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index'"
+        " AND tbl_name = 'records' AND name IN (?, ?) ORDER BY name",
+        _REBUILT_INDEXES,
+    ).fetchall()
+    for name, _ in found:
+        conn.execute(f'DROP INDEX "{name}"')
+    return [sql for _, sql in found]
 
 
 def _write_batch(
