@@ -27,7 +27,7 @@ from .manifests import (
     REJECTS_SUFFIX,
     Limits,
     file_sha256,
-    jsonl_lines,
+    jsonl_blocks,
     manifest_files,
     manifest_format,
     parquet_num_rows,
@@ -373,32 +373,31 @@ def _prepared_batches(
 ) -> Iterator[Batch]:
     """Batches ready to insert, in file order; big files are prepared by workers.
 
-    Each chunk of lines gets the next ids in advance, one per line, so that workers
-    build complete rows and this process only writes (a rejected line leaves a gap,
-    which integer primary keys allow).
+    The record on line n gets id ``first_id - 1 + n``, so that workers build
+    complete rows and this process only writes (a blank or rejected line leaves a
+    gap, which integer primary keys allow). JSON Lines go to the workers as blocks
+    of whole lines, Parquet as rows.
     """
     if fmt == "parquet":
         source = _chunks(parquet_rows(path, batch_size), batch_size)
         task = "parquet"
     else:
-        source = _chunks(jsonl_lines(path, limits), batch_size)
+        source = jsonl_blocks(path, limits)
         task = "jsonl"
-    args = (manifest_id, dataset, version, limits.max_json_depth)
+    args = (first_id - 1, manifest_id, dataset, version, limits.max_json_depth)
     if workers is None:
         # The writer (this process) keeps one core busy; workers take the rest.
         workers = max(1, (os.cpu_count() or 1) - 1)
     if workers < 1 or path.stat().st_size < _PARALLEL_MIN_BYTES:
         for chunk in source:
-            yield prepare_batch(task, chunk, first_id, *args)
-            first_id += len(chunk)
+            yield prepare_batch(task, chunk, *args)
         return
     # A bounded window of batches in flight keeps memory flat whatever the file size
     # (Executor.map would read the whole input ahead).
     with ProcessPoolExecutor(max_workers=workers) as pool:
         window: deque[Future] = deque()
         for chunk in source:
-            window.append(pool.submit(_in_worker, task, chunk, first_id, *args))
-            first_id += len(chunk)
+            window.append(pool.submit(_in_worker, task, chunk, *args))
             if len(window) >= workers * 3:
                 yield _unpack(window.popleft().result())
         while window:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterator
 from datetime import datetime
 from typing import NamedTuple
 
@@ -159,7 +160,6 @@ def _depth_exceeds(value, limit: int) -> bool:
 def prepare(
     rec,
     line_no: int,
-    raw: bytes | None,
     record: int,
     manifest_id: int,
     dataset: str | None,
@@ -167,17 +167,16 @@ def prepare(
     max_depth: int = 64,
 ) -> Prepared | Rejected:
     """Validate one parsed record and build its row (columns: migrations.m001) with
-    id ``record``; ``raw`` (the line, for a rejects file) is made from ``rec`` if
-    ``None``."""
+    id ``record``; a ``Rejected`` has no ``raw`` yet (the caller has the line)."""
     if type(rec) is not dict:
-        return Rejected(line_no, "", "not a JSON object", raw or row_as_line(rec))
+        return Rejected(line_no, "", "not a JSON object", b"")
     if None in rec.values():
         for name in _NULLABLE:
             if name in rec and rec[name] is None:
                 del rec[name]  # null is absent, as in Parquet (contract section 3)
     values = _line_values(rec)
     if values is None:
-        return Rejected(line_no, *schema_error(rec), raw or row_as_line(rec))
+        return Rejected(line_no, *schema_error(rec), b"")
     source, kind, author_id, handle, visibility, lang, url, own_dataset = values
     if own_dataset == ABSENT:
         if dataset is None:
@@ -185,7 +184,7 @@ def prepare(
                 line_no,
                 "dataset",
                 "Missing data (or give --dataset).",
-                raw or row_as_line(rec),
+                b"",
             )
         own_dataset = dataset
     elif dataset is not None and own_dataset != dataset:
@@ -193,7 +192,7 @@ def prepare(
             line_no,
             "dataset",
             f"is {own_dataset!r} but --dataset is {dataset!r}",
-            raw or row_as_line(rec),
+            b"",
         )
     text = rec["text"]
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
@@ -203,7 +202,7 @@ def prepare(
             line_no,
             "content_sha256",
             f"does not match text (its SHA-256 is {digest})",
-            raw or row_as_line(rec),
+            b"",
         )
     extra = ABSENT
     if not rec.keys() <= KNOWN_FIELDS:
@@ -214,7 +213,7 @@ def prepare(
                     line_no,
                     name,
                     f"nested deeper than {max_depth} levels",
-                    raw or row_as_line(rec),
+                    b"",
                 )
         extra = orjson.dumps(unknown, default=str).decode()
     minor = rec.get("author_is_minor")
@@ -261,41 +260,29 @@ class Batch(NamedTuple):
 
 def prepare_batch(
     fmt: str,
-    chunk: list[tuple[int, object]],
-    first_id: int,
+    chunk: tuple[int, bytes] | list[tuple[int, dict]],
+    base_id: int,
     manifest_id: int,
     dataset: str | None,
     version: str,
     max_depth: int,
 ) -> Batch:
-    """Prepare a chunk of numbered JSON lines (``jsonl``) or Parquet rows (``parquet``).
+    """Prepare a block of JSON Lines (``jsonl``: the number of its first line and the
+    block, from ``manifests.jsonl_blocks``) or numbered Parquet rows (``parquet``).
 
-    The record on the chunk's n-th line gets id ``first_id + n``.
+    The record on line n gets id ``base_id + n``, so ids follow the file wherever
+    it is prepared (a blank or bad line leaves a gap).
     """
     rows, keys, fts, line_nos, rejects = [], [], [], [], []
     violations = 0
-    record = first_id - 1
-    jsonl = fmt == "jsonl"
-    for line_no, item in chunk:
-        record += 1
-        if jsonl:
-            try:
-                rec = orjson.loads(item)
-            except orjson.JSONDecodeError as exc:
-                reason = str(exc)
-                if "depth" in reason or "recursion" in reason:
-                    reason = "JSON nested too deeply"
-                rejects.append(Rejected(line_no, "", f"not valid JSON: {reason}", item))
-                continue
-            out = prepare(
-                rec, line_no, item, record, manifest_id, dataset, version, max_depth
-            )
-        else:
-            out = prepare(
-                item, line_no, None, record, manifest_id, dataset, version, max_depth
-            )
+    for line_no, rec, raw in _jsonl_records(*chunk) if fmt == "jsonl" else _rows(chunk):
+        if type(rec) is Rejected:
+            rejects.append(rec)
+            continue
+        record = base_id + line_no
+        out = prepare(rec, line_no, record, manifest_id, dataset, version, max_depth)
         if type(out) is Rejected:
-            rejects.append(out)
+            rejects.append(out._replace(raw=row_as_line(rec) if raw is None else raw))
             continue
         line_nos.append(line_no)
         rows.append(out.row)
@@ -305,3 +292,41 @@ def prepare_batch(
         if out.flags:
             violations += 1
     return Batch(rows, keys, fts, line_nos, violations, rejects)
+
+
+def _jsonl_records(first: int, block: bytes) -> Iterator[tuple[int, object, bytes]]:
+    """(line number, parsed record or ``Rejected``, line) for each non-blank line
+    (without its line end, which the rejects file puts back)."""
+    lines = block.split(b"\n")
+    ends = block.endswith(b"\n")
+    if ends:
+        lines.pop()  # the empty rest after the last line end
+    last = len(lines) - 1
+    for i, line in enumerate(lines):
+        if not line or line.isspace():
+            continue  # blank lines are skipped but counted
+        try:
+            rec = orjson.loads(line)
+        except orjson.JSONDecodeError:
+            raw = line + b"\n" if ends or i < last else line
+            yield first + i, _json_error(first + i, raw), raw
+            continue
+        yield first + i, rec, line
+
+
+def _json_error(line_no: int, raw: bytes) -> Rejected:
+    """The reason a line is not JSON (the message names the place in the line as
+    the file holds it, line end included)."""
+    try:
+        orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        reason = str(exc)
+    if "depth" in reason or "recursion" in reason:
+        reason = "JSON nested too deeply"
+    return Rejected(line_no, "", f"not valid JSON: {reason}", raw)
+
+
+def _rows(chunk: list[tuple[int, dict]]) -> Iterator[tuple[int, dict, None]]:
+    """Parquet rows as (row number, row, no line: one is written for a reject)."""
+    for row_no, row in chunk:
+        yield row_no, row, None
