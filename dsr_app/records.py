@@ -9,6 +9,8 @@ import hashlib
 import re
 from collections.abc import Iterator
 from datetime import datetime
+from functools import partial
+from operator import is_not
 from typing import NamedTuple
 
 import orjson
@@ -52,6 +54,9 @@ _LINE_FIELDS = (
     ),
     *((name, OPTIONAL_STRINGS[name]) for name in ("lang", "url", "dataset")),
 )
+_LINE_NAMES = tuple(name for name, _ in _LINE_FIELDS)
+_SHORTEST_LIMIT = min(OPTIONAL_STRINGS.values())
+_is_value = partial(is_not, None)
 _NULLABLE = ("created_at", "author_is_minor", "content_sha256", *OPTIONAL_STRINGS)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _HEX64 = re.compile(r"[0-9a-fA-F]{64}")
@@ -94,24 +99,27 @@ def _line_values(rec: dict) -> list | None:
         return None
     if type(get("text")) is not str or get("dataset") == "":
         return None
-    values = []
-    for name, max_len in _LINE_FIELDS:
-        value = get(name)
-        if value is None:
-            values.append(ABSENT)
-            continue
-        # isprintable() is one C pass and true for nearly every value; only a value
-        # with other characters than printable ones needs the control-character test.
-        if (
-            type(value) is not str
-            or len(value) > max_len
-            or not value.isprintable()
-            and _CONTROL.search(value)
-        ):
-            return None
-        values.append(value)
-    if not record_id.isprintable() and _CONTROL.search(record_id):
+    # Whole-record tests in C (map, filter, join) instead of a Python step a field:
+    # join refuses a value that is not a string, one isprintable() pass covers all
+    # (control characters are not printable), and values within the smallest
+    # length limit need no test a field.
+    values = list(map(get, _LINE_NAMES))
+    present = list(filter(_is_value, values))
+    present.append(record_id)
+    try:
+        line = "".join(present)
+    except TypeError:
         return None
+    if not line.isprintable() and _CONTROL.search(line):
+        return None
+    if max(map(len, present)) > _SHORTEST_LIMIT and any(
+        len(value) > max_len
+        for value, (_, max_len) in zip(values, _LINE_FIELDS, strict=True)
+        if value is not None
+    ):
+        return None
+    if len(present) <= len(values):  # some field is absent
+        values = [ABSENT if value is None else value for value in values]
     created = get("created_at")
     if created is not None:
         if type(created) is not str:
