@@ -6,38 +6,31 @@ Each file is one transaction: it is stored whole or not at all (unless
 
 from __future__ import annotations
 
-import marshal
 import os
 import sqlite3
 import time
-from collections import deque
-from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from itertools import islice
 from pathlib import Path
 
 import orjson
 import sqlite_utils
 
+from .batches import prepared_batches
 from .db import write_transaction
 from .errors import BadInput
 from .manifests import (
     REJECTS_SUFFIX,
     Limits,
     file_sha256,
-    jsonl_blocks,
     manifest_files,
     manifest_format,
     parquet_num_rows,
-    parquet_rows,
 )
-from .records import ABSENT, Batch, Rejected, prepare_batch
+from .records import ABSENT, Batch
 
 DEFAULT_VERSION = "1"
-# Files smaller than this are prepared in-process: starting workers costs more.
-_PARALLEL_MIN_BYTES = 4 * 1024 * 1024
 
 # Optional columns arrive as records.ABSENT when the record has no value.
 _INSERT_RECORD = (
@@ -217,7 +210,7 @@ def ingest_file(
                 if _records_estimate(path, fmt) >= first_id
                 else []
             )
-            for batch in _prepared_batches(
+            for batch in prepared_batches(
                 path,
                 fmt,
                 dataset,
@@ -358,71 +351,6 @@ def _write_rows_one_by_one(
     conn.executemany(_INSERT_KEY, (k for k in batch.keys if k[1] in written))
     conn.executemany(_INSERT_FTS, (f for f in batch.fts if f[0] in written))
     return counted
-
-
-def _prepared_batches(
-    path: Path,
-    fmt: str,
-    dataset: str | None,
-    version: str,
-    limits: Limits,
-    workers: int | None,
-    batch_size: int,
-    first_id: int,
-    manifest_id: int,
-) -> Iterator[Batch]:
-    """Batches ready to insert, in file order; big files are prepared by workers.
-
-    The record on line n gets id ``first_id - 1 + n``, so that workers build
-    complete rows and this process only writes (a blank or rejected line leaves a
-    gap, which integer primary keys allow). JSON Lines go to the workers as blocks
-    of whole lines, Parquet as rows.
-    """
-    if fmt == "parquet":
-        source = _chunks(parquet_rows(path, batch_size), batch_size)
-        task = "parquet"
-    else:
-        source = jsonl_blocks(path, limits)
-        task = "jsonl"
-    args = (first_id - 1, manifest_id, dataset, version, limits.max_json_depth)
-    if workers is None:
-        # The writer (this process) keeps one core busy; workers take the rest.
-        workers = max(1, (os.cpu_count() or 1) - 1)
-    if workers < 1 or path.stat().st_size < _PARALLEL_MIN_BYTES:
-        for chunk in source:
-            yield prepare_batch(task, chunk, *args)
-        return
-    # A bounded window of batches in flight keeps memory flat whatever the file size
-    # (Executor.map would read the whole input ahead).
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        window: deque[Future] = deque()
-        for chunk in source:
-            window.append(pool.submit(_in_worker, task, chunk, *args))
-            if len(window) >= workers * 3:
-                yield _unpack(window.popleft().result())
-        while window:
-            yield _unpack(window.popleft().result())
-
-
-def _in_worker(*args) -> bytes:
-    """``prepare_batch`` in a worker process, answered in marshal format.
-
-    marshal moves plain lists and tuples about twice as fast as pickle moves named
-    tuples: at 25,000 records/s the transfer matters.
-    """
-    batch = prepare_batch(*args)
-    return marshal.dumps((*batch[:-1], [tuple(r) for r in batch.rejects]))
-
-
-def _unpack(payload: bytes) -> Batch:
-    """The inverse of ``_in_worker``."""
-    *fields, rejects = marshal.loads(payload)
-    return Batch(*fields, [Rejected(*r) for r in rejects])
-
-
-def _chunks(items: Iterator, size: int) -> Iterator[list]:
-    while chunk := list(islice(items, size)):
-        yield chunk
 
 
 def _now() -> str:
