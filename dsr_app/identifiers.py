@@ -24,7 +24,14 @@ _EMAIL_RE = re.compile(
 _HANDLE_RE = re.compile(r"(?<![\w@.])@([A-Za-z0-9._]{1,64})")
 # A run of digits with the separators people type inside phone numbers. A digit run is
 # never split: a number inside a longer run is not that number.
-_PHONE_GROUP_RE = re.compile(r"(?<![\w+])\+?\(?\d[\d()./ \-]*\d(?!\w)")
+#   (?<![\w+])\+?\(?\d[\d()./ \-]*\d(?!\w)
+# written to begin with a character class, so that re skips to the next [+(\d] in C
+# instead of trying the pattern at every position (twice as fast on long texts; the
+# same matches: tests/test_identifiers.py). The first character is taken, then
+# checked: nothing of [\w+] before it, and what \+?\(? allows after it.
+_PHONE_GROUP_RE = re.compile(
+    r"[+(\d](?<![\w+].)(?:(?<=\+)\(?\d|(?<=\()\d|(?<=\d))[\d()./ \-]*\d(?!\w)"
+)
 _CHUNK_RE = re.compile(r"\S+")
 _MIN_PHONE_DIGITS, _MAX_PHONE_DIGITS = 6, 15
 _MAX_CHUNKS = 6
