@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterator
 from datetime import datetime
+from functools import partial
+from operator import is_not
 from typing import NamedTuple
 
 import orjson
@@ -17,6 +20,12 @@ from .manifests import row_as_line
 from .schemas import ManifestRecordSchema
 
 NON_PUBLIC, MINOR = 1, 2
+# An absent optional value in a prepared row, turned into NULL by the INSERT
+# (ingest._INSERT_RECORD): the sqlite3 module binds None through its adapter lookup,
+# 1 µs a value, a seventh of a row's insert. No valid value can equal it: one-line
+# fields refuse control characters, and created_at, extra and author_is_minor are
+# never this string.
+ABSENT = "\x01"
 POLICY_FLAG_NAMES = {NON_PUBLIC: "non_public", MINOR: "minor"}
 
 OPTIONAL_STRINGS = {
@@ -37,6 +46,17 @@ KNOWN_FIELDS = {
     "content_sha256",
     *OPTIONAL_STRINGS,
 }
+# The one-line fields in the order of their columns, dataset last (not a column).
+_LINE_FIELDS = (
+    *(
+        (name, OPTIONAL_STRINGS[name])
+        for name in ("source", "kind", "author_id", "author_handle", "visibility")
+    ),
+    *((name, OPTIONAL_STRINGS[name]) for name in ("lang", "url", "dataset")),
+)
+_LINE_NAMES = tuple(name for name, _ in _LINE_FIELDS)
+_SHORTEST_LIMIT = min(OPTIONAL_STRINGS.values())
+_is_value = partial(is_not, None)
 _NULLABLE = ("created_at", "author_is_minor", "content_sha256", *OPTIONAL_STRINGS)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _HEX64 = re.compile(r"[0-9a-fA-F]{64}")
@@ -44,15 +64,11 @@ _SCHEMA = ManifestRecordSchema()
 
 
 class Prepared(NamedTuple):
-    """A valid record: its row values, identifier keys and text for the FTS index.
-
-    Named tuples, not dataclasses: batches of them cross process boundaries, and
-    tuples pickle several times faster.
-    """
+    """A valid record: its row, identifier keys and text for the FTS index."""
 
     line_no: int
-    row: tuple
-    keys: tuple[str, ...]
+    row: tuple  # every column of records, in order
+    keys: set[str]
     folded: str
     flags: int
 
@@ -71,37 +87,56 @@ def policy_flag_names(flags: int) -> list[str]:
     return [name for bit, name in POLICY_FLAG_NAMES.items() if flags & bit]
 
 
-def _quick_valid(rec: dict) -> bool:
-    """True only for records the schema certainly accepts (the common, fast case)."""
-    record_id = rec.get("record_id")
-    if not (isinstance(record_id, str) and 0 < len(record_id) <= 1024):
-        return False
-    if not isinstance(rec.get("text"), str):
-        return False
-    one_line = [record_id]
-    for name, max_len in OPTIONAL_STRINGS.items():
-        value = rec.get(name)
-        if value is not None:
-            if not (isinstance(value, str) and len(value) <= max_len):
-                return False
-            one_line.append(value)
-    if rec.get("dataset") == "" or _CONTROL.search("".join(one_line)):
-        return False
-    created = rec.get("created_at")
+def _line_values(rec: dict) -> list | None:
+    """The one-line optional fields in row order (``ABSENT`` where missing) if the
+    schema certainly accepts ``rec``, else ``None`` (it may not: ask the schema).
+
+    Plain checks for the common case; the schema names the field of a bad line.
+    """
+    get = rec.get
+    record_id = get("record_id")
+    if type(record_id) is not str or not 0 < len(record_id) <= 1024:
+        return None
+    if type(get("text")) is not str or get("dataset") == "":
+        return None
+    # Whole-record tests in C (map, filter, join) instead of a Python step a field:
+    # join refuses a value that is not a string, one isprintable() pass covers all
+    # (control characters are not printable), and values within the smallest
+    # length limit need no test a field.
+    values = list(map(get, _LINE_NAMES))
+    present = list(filter(_is_value, values))
+    present.append(record_id)
+    try:
+        line = "".join(present)
+    except TypeError:
+        return None
+    if not line.isprintable() and _CONTROL.search(line):
+        return None
+    if max(map(len, present)) > _SHORTEST_LIMIT and any(
+        len(value) > max_len
+        for value, (_, max_len) in zip(values, _LINE_FIELDS, strict=True)
+        if value is not None
+    ):
+        return None
+    if len(present) <= len(values):  # some field is absent
+        values = [ABSENT if value is None else value for value in values]
+    created = get("created_at")
     if created is not None:
-        if not isinstance(created, str):
-            return False
+        if type(created) is not str:
+            return None
         try:
             datetime.fromisoformat(created)
         except ValueError:
-            return False
-    minor = rec.get("author_is_minor")
-    if minor is not None and not isinstance(minor, bool):
-        return False
-    digest = rec.get("content_sha256")
-    return digest is None or (
-        isinstance(digest, str) and _HEX64.fullmatch(digest) is not None
-    )
+            return None
+    minor = get("author_is_minor")
+    if minor is not None and type(minor) is not bool:
+        return None
+    digest = get("content_sha256")
+    if digest is not None and (
+        type(digest) is not str or _HEX64.fullmatch(digest) is None
+    ):
+        return None
+    return values
 
 
 def schema_error(rec: dict) -> tuple[str, str]:
@@ -133,26 +168,39 @@ def _depth_exceeds(value, limit: int) -> bool:
 def prepare(
     rec,
     line_no: int,
-    raw: bytes,
+    record: int,
+    manifest_id: int,
     dataset: str | None,
     version: str,
     max_depth: int = 64,
 ) -> Prepared | Rejected:
-    """Validate one parsed record and build its row (columns: migrations.m001)."""
-    if not isinstance(rec, dict):
-        return Rejected(line_no, "", "not a JSON object", raw)
+    """Validate one parsed record and build its row (columns: migrations.m001) with
+    id ``record``; a ``Rejected`` has no ``raw`` yet (the caller has the line)."""
+    if type(rec) is not dict:
+        return Rejected(line_no, "", "not a JSON object", b"")
     if None in rec.values():
         for name in _NULLABLE:
             if name in rec and rec[name] is None:
                 del rec[name]  # null is absent, as in Parquet (contract section 3)
-    if not _quick_valid(rec):
-        return Rejected(line_no, *schema_error(rec), raw)
-    own_dataset = rec.get("dataset")
-    if own_dataset is None and dataset is None:
-        return Rejected(line_no, "dataset", "Missing data (or give --dataset).", raw)
-    if dataset is not None and own_dataset is not None and own_dataset != dataset:
+    values = _line_values(rec)
+    if values is None:
+        return Rejected(line_no, *schema_error(rec), b"")
+    source, kind, author_id, handle, visibility, lang, url, own_dataset = values
+    if own_dataset == ABSENT:
+        if dataset is None:
+            return Rejected(
+                line_no,
+                "dataset",
+                "Missing data (or give --dataset).",
+                b"",
+            )
+        own_dataset = dataset
+    elif dataset is not None and own_dataset != dataset:
         return Rejected(
-            line_no, "dataset", f"is {own_dataset!r} but --dataset is {dataset!r}", raw
+            line_no,
+            "dataset",
+            f"is {own_dataset!r} but --dataset is {dataset!r}",
+            b"",
         )
     text = rec["text"]
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
@@ -162,67 +210,55 @@ def prepare(
             line_no,
             "content_sha256",
             f"does not match text (its SHA-256 is {digest})",
-            raw,
+            b"",
         )
-    unknown = rec.keys() - KNOWN_FIELDS
-    extra = {k: rec[k] for k in sorted(unknown)} if unknown else {}
-    for name, value in extra.items():
-        if isinstance(value, dict | list) and _depth_exceeds(value, max_depth):
-            return Rejected(
-                line_no, name, f"nested deeper than {max_depth} levels", raw
-            )
+    extra = ABSENT
+    if not rec.keys() <= KNOWN_FIELDS:
+        unknown = {k: rec[k] for k in sorted(rec.keys() - KNOWN_FIELDS)}
+        for name, value in unknown.items():
+            if isinstance(value, dict | list) and _depth_exceeds(value, max_depth):
+                return Rejected(
+                    line_no,
+                    name,
+                    f"nested deeper than {max_depth} levels",
+                    b"",
+                )
+        extra = orjson.dumps(unknown, default=str).decode()
     minor = rec.get("author_is_minor")
-    visibility = rec.get("visibility")
-    flags = (NON_PUBLIC if visibility is not None and visibility != "public" else 0) | (
+    flags = (NON_PUBLIC if visibility not in (ABSENT, "public") else 0) | (
         MINOR if minor else 0
     )
     row = (
-        own_dataset or dataset,
+        record,
+        manifest_id,
+        own_dataset,
         version,
         rec["record_id"],
         text,
         digest,
-        rec.get("source"),
-        rec.get("kind"),
-        rec.get("author_id"),
-        rec.get("author_handle"),
-        rec["author_handle"].lower() if rec.get("author_handle") else None,
-        rec.get("created_at"),
+        source,
+        kind,
+        author_id,
+        handle,
+        handle.lower() if handle else ABSENT,  # ABSENT.lower() is ABSENT
+        rec.get("created_at", ABSENT),
         visibility,
-        None if minor is None else int(minor),
-        rec.get("lang"),
-        rec.get("url"),
-        orjson.dumps(extra, default=str).decode() if extra else None,
+        ABSENT if minor is None else int(minor),
+        lang,
+        url,
+        extra,
         flags,
     )
     # unicode61 folds case itself, so ASCII text goes to the index unchanged (and
     # crosses from the worker once, not twice).
     searchable = text if text.isascii() else fold(text)
-    return Prepared(line_no, row, tuple(text_identifier_keys(text)), searchable, flags)
-
-
-def prepare_jsonl(
-    lines: list[tuple[int, bytes]], dataset: str | None, version: str, max_depth: int
-) -> list[Prepared | Rejected]:
-    """Parse and prepare a batch of raw JSON lines."""
-    out: list[Prepared | Rejected] = []
-    for line_no, raw in lines:
-        try:
-            rec = orjson.loads(raw)
-        except orjson.JSONDecodeError as exc:
-            reason = str(exc)
-            if "depth" in reason or "recursion" in reason:
-                reason = "JSON nested too deeply"
-            out.append(Rejected(line_no, "", f"not valid JSON: {reason}", raw))
-            continue
-        out.append(prepare(rec, line_no, raw, dataset, version, max_depth))
-    return out
+    return Prepared(line_no, row, text_identifier_keys(text), searchable, flags)
 
 
 class Batch(NamedTuple):
     """Prepared records of one chunk, shaped for ``executemany``."""
 
-    rows: list[tuple]  # (id, manifest_id, *Prepared.row)
+    rows: list[tuple]  # Prepared.row
     keys: list[tuple[str, int]]  # (identifier key, record id)
     fts: list[tuple[int, str]]  # (record id, text for the index)
     line_nos: list[int]  # line of each row, for error messages
@@ -232,38 +268,73 @@ class Batch(NamedTuple):
 
 def prepare_batch(
     fmt: str,
-    chunk: list[tuple[int, object]],
-    first_id: int,
+    chunk: tuple[int, bytes] | list[tuple[int, dict]],
+    base_id: int,
     manifest_id: int,
     dataset: str | None,
     version: str,
     max_depth: int,
 ) -> Batch:
-    """Prepare a chunk of numbered JSON lines (``jsonl``) or Parquet rows (``parquet``).
+    """Prepare a block of JSON Lines (``jsonl``: the number of its first line and the
+    block, from ``manifests.jsonl_blocks``) or numbered Parquet rows (``parquet``).
 
-    The record on the chunk's n-th line gets id ``first_id + n``.
+    The record on line n gets id ``base_id + n``, so ids follow the file wherever
+    it is prepared (a blank or bad line leaves a gap).
     """
-    if fmt == "jsonl":
-        items = prepare_jsonl(chunk, dataset, version, max_depth)
-    else:
-        items = [
-            prepare(row, n, row_as_line(row), dataset, version, max_depth)
-            for n, row in chunk
-        ]
     rows, keys, fts, line_nos, rejects = [], [], [], [], []
     violations = 0
-    record = first_id - 1
-    for item in items:
-        record += 1
-        if type(item) is Rejected:
-            rejects.append(item)
+    for line_no, rec, raw in _jsonl_records(*chunk) if fmt == "jsonl" else _rows(chunk):
+        if type(rec) is Rejected:
+            rejects.append(rec)
             continue
-        line_no, row, item_keys, searchable, flags = item
-        rows.append((record, manifest_id, *row))
-        if item_keys:
-            keys.extend([(key, record) for key in item_keys])
-        fts.append((record, searchable))
+        record = base_id + line_no
+        out = prepare(rec, line_no, record, manifest_id, dataset, version, max_depth)
+        if type(out) is Rejected:
+            rejects.append(out._replace(raw=row_as_line(rec) if raw is None else raw))
+            continue
         line_nos.append(line_no)
-        if flags:
+        rows.append(out.row)
+        if out.keys:
+            keys.extend([(key, record) for key in out.keys])
+        fts.append((record, out.folded))
+        if out.flags:
             violations += 1
     return Batch(rows, keys, fts, line_nos, violations, rejects)
+
+
+def _jsonl_records(first: int, block: bytes) -> Iterator[tuple[int, object, bytes]]:
+    """(line number, parsed record or ``Rejected``, line) for each non-blank line
+    (without its line end, which the rejects file puts back)."""
+    lines = block.split(b"\n")
+    ends = block.endswith(b"\n")
+    if ends:
+        lines.pop()  # the empty rest after the last line end
+    last = len(lines) - 1
+    for i, line in enumerate(lines):
+        if not line or line.isspace():
+            continue  # blank lines are skipped but counted
+        try:
+            rec = orjson.loads(line)
+        except orjson.JSONDecodeError:
+            raw = line + b"\n" if ends or i < last else line
+            yield first + i, _json_error(first + i, raw), raw
+            continue
+        yield first + i, rec, line
+
+
+def _json_error(line_no: int, raw: bytes) -> Rejected:
+    """The reason a line is not JSON (the message names the place in the line as
+    the file holds it, line end included)."""
+    try:
+        orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        reason = str(exc)
+    if "depth" in reason or "recursion" in reason:
+        reason = "JSON nested too deeply"
+    return Rejected(line_no, "", f"not valid JSON: {reason}", raw)
+
+
+def _rows(chunk: list[tuple[int, dict]]) -> Iterator[tuple[int, dict, None]]:
+    """Parquet rows as (row number, row, no line: one is written for a reject)."""
+    for row_no, row in chunk:
+        yield row_no, row, None

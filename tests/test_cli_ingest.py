@@ -393,3 +393,60 @@ def test_ingest_large_file_uses_workers_and_matches_inline(db_path, tmp_path):
     keys = "SELECT value, record FROM text_identifiers ORDER BY 1, 2"
     assert list(inline_db.execute(keys)) == list(parallel_db.execute(keys))
     assert orjson.loads(orjson.dumps(len(list(parallel_db.execute(query))))) == 12_000
+
+
+def _author_indexes(db_path):
+    return rows(
+        db_path,
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index'"
+        " AND tbl_name = 'records' AND name LIKE 'records_author%' ORDER BY name",
+    )
+
+
+def test_ingest_big_file_builds_author_indexes_again_as_they_were(
+    db, db_path, tmp_path
+):
+    """A file that doubles the store drops the author indexes and builds them after."""
+    from dsr_app.ingest import ingest
+
+    before = _author_indexes(db_path)
+    records = [
+        {
+            "record_id": f"r{i}",
+            "dataset": "d",
+            "text": "x" * 1100,
+            "author_id": f"a{i % 7}",
+            "author_handle": f"H{i % 5}",
+        }
+        for i in range(50)
+    ]
+    ingest(db, [write_jsonl(tmp_path / "big.jsonl", records)])
+    assert _author_indexes(db_path) == before
+    assert rows(db_path, "PRAGMA integrity_check") == [("ok",)]
+    plan = rows(
+        db_path, "EXPLAIN QUERY PLAN SELECT id FROM records WHERE author_id = 'a3'"
+    )
+    assert "records_author_id" in plan[0][-1]
+    assert (
+        rows(db_path, "SELECT count(*) FROM records WHERE author_handle_key = 'h2'")[0][
+            0
+        ]
+        == 10
+    )
+
+
+def test_ingest_big_file_with_a_bad_line_keeps_the_author_indexes(
+    run, db_path, tmp_path
+):
+    records = [
+        {"record_id": f"r{i}", "dataset": "d", "text": "x" * 1100} for i in range(50)
+    ]
+    path = write_jsonl(tmp_path / "big.jsonl", records)
+    with path.open("a") as fh:
+        fh.write('{"record_id": "bad"}\n')
+    run("ingest", RECORDS_JSONL)
+    before, state = _author_indexes(db_path), snapshot(db_path)
+    assert len(before) == 2
+    assert run("ingest", path).exit_code == 2
+    assert _author_indexes(db_path) == before
+    assert snapshot(db_path) == state

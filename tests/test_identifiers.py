@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+import re
 import unicodedata
 
 import phonenumbers
@@ -9,6 +11,7 @@ import pytest
 from unidecode import unidecode
 
 from dsr_app.identifiers import (
+    _PHONE_GROUP_RE,
     canonical_email,
     fold,
     fold_ascii,
@@ -146,3 +149,42 @@ def test_identifier_keys_skip_international_numbers_the_caller_does_not_want():
     assert wanted == everything - {"p:+491512345"}
     unwanted = text_identifier_keys(text, lambda digits: False)
     assert unwanted == everything - {"p:+4915123456789", "p:+491512345"}
+
+
+# The phone-group pattern as first written; identifiers._PHONE_GROUP_RE is a faster
+# spelling of it and must find exactly the same groups, from any start position.
+_READABLE_PHONE_GROUP = re.compile(r"(?<![\w+])\+?\(?\d[\d()./ \-]*\d(?!\w)")
+
+
+def _same_groups(text: str) -> bool:
+    return all(
+        [m.span() for m in _PHONE_GROUP_RE.finditer(text, pos)]
+        == [m.span() for m in _READABLE_PHONE_GROUP.finditer(text, pos)]
+        for pos in range(min(len(text), 4))
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a+(123456",
+        "+(12) 345-678",
+        "(0151) 234567",
+        "++49 151 234567",
+        "((0151) 2345 67",
+        "(+49)12345678",
+        "tel:+491511234567.",
+        "x1 (2)3 4/5-6.7",
+        "+4915112345678x",
+        "١٢٣٤٥٦٧ and 0151 2345678",
+    ],
+)
+def test_phone_group_pattern_finds_what_the_readable_one_finds(text):
+    assert _same_groups(text)
+
+
+def test_phone_group_pattern_agrees_on_random_texts():
+    rng = random.Random(11)
+    alphabet = "0123456789٠١ +()./-_ax\n\t@"
+    texts = ["".join(rng.choices(alphabet, k=rng.randint(1, 24))) for _ in range(5000)]
+    assert [t for t in texts if not _same_groups(t)] == []
