@@ -439,6 +439,38 @@ def test_training_page_lists_unacknowledged_lists_and_pages_show_removals(
     assert re.search(r"removed from dataset tiny version 1 on \d{4}-\d{2}-\d{2}", case)
 
 
+def test_a_list_stays_pending_until_each_version_with_matches_is_acknowledged(
+    api, api_app, staff, db_path, run
+):
+    from .test_web_staff import log_in
+
+    # Zoë's records in two versions of the dataset: both must lose them.
+    assert run("ingest", RECORDS_JSONL, "--version", "2").exit_code == 0
+    decided(api, staff, db_path, run, "objection", "en")
+    (item,) = api.get("/api/v1/removal-lists", headers=staff["training"]).get_json()[
+        "items"
+    ]
+    browser = api_app.test_client()
+    browser.environ_base["wsgi.url_scheme"] = "https"
+    log_in(browser, "training@staff.example")
+    page = browser.get("/staff/removals").get_data(as_text=True)
+    assert '<option value="1">' in page and '<option value="2">' in page
+    for version, left in (("1", "2"), ("2", None)):
+        ack = api.post(
+            f"/api/v1/removal-lists/{item['id']}/ack",
+            json={"dataset": "tiny", "dataset_version": version},
+            headers=staff["training"],
+        )
+        assert ack.status_code == 200, ack.get_json()
+        page = browser.get("/staff/removals").get_data(as_text=True)
+        if left:  # still listed, with only the version left to do offered
+            assert f'data-list="{item["id"]}"' in page
+            assert f'<option value="{left}">' in page
+            assert f'<option value="{version}">' not in page
+        else:
+            assert "Every list is acknowledged." in page
+
+
 def test_training_user_acknowledges_on_the_removals_page(
     api, api_app, staff, objection, db_path, run
 ):

@@ -205,7 +205,9 @@ def dashboard():
 @bp.get("/removals")
 @login_required("training", "admin")
 def removals():
-    """Removal lists not yet acknowledged, per dataset."""
+    """Removal lists not yet acknowledged, per dataset: until every version the
+    request's included matches were found in is acknowledged (or, for a dataset
+    with no such version, any one)."""
     import json
 
     db = get_db()
@@ -214,17 +216,17 @@ def removals():
         "SELECT id, request_id, issued_at, document FROM removal_lists"
         " ORDER BY issued_at"
     ):
-        acked = {
-            r[0]
-            for r in db.execute(
-                "SELECT dataset FROM removal_acks WHERE list_id = ?", [list_id]
-            )
-        }
+        acked = set(
+            db.execute(
+                "SELECT dataset, dataset_version FROM removal_acks WHERE list_id = ?",
+                [list_id],
+            ).fetchall()
+        )
         datasets = {e["dataset"] for e in json.loads(document)["entries"]} or {"—"}
-        for dataset in sorted(datasets - acked):
+        for dataset in sorted(datasets):
             # The versions the request's included matches were found in: the
             # likely answers to "removed from which version?".
-            versions = [
+            found = [
                 r[0]
                 for r in db.execute(
                     "SELECT DISTINCT dataset_version FROM matches WHERE request_id = ?"
@@ -232,6 +234,9 @@ def removals():
                     [request_id, dataset],
                 )
             ]
+            versions = [v for v in found if (dataset, v) not in acked]
+            if not versions and (found or any(d == dataset for d, _ in acked)):
+                continue  # every version with matches, or some version, is done
             pending.setdefault(dataset, []).append(
                 {
                     "id": list_id,
