@@ -241,6 +241,16 @@ def html_to_pdf(html: str) -> bytes:
     return HTML(string=html, base_url=None, url_fetcher=NoFetching()).write_pdf()
 
 
+def handed_out(
+    db: sqlite_utils.Database, request_id: str, what: str, fmt: str, at: datetime
+) -> None:
+    """Audit the requester's download of their ``letter`` or ``data`` copy, so the
+    trail shows when the answer reached them (accountability, Art. 5(2) GDPR)."""
+    from . import audit
+
+    audit.append(db, "requester", f"{what}_downloaded", request_id, {"format": fmt}, at)
+
+
 def requester_may_read(row: Mapping) -> bool:
     """Whether the requester may see a letter yet: once decided, or the notice of an
     extension or a request for information (never a draft)."""

@@ -334,6 +334,26 @@ def stored_list(db: sqlite_utils.Database, list_id: str) -> dict:
     return json.loads(row[0])
 
 
+def hand_out(
+    db: sqlite_utils.Database, list_id: str, staff_id: int, fmt: str, at: datetime
+) -> dict:
+    """A stored list for a staff user to download, the download audited (who took
+    which list, in which format: accountability, Art. 5(2) GDPR).
+
+    :raises NotFound: no such list.
+    """
+    document = stored_list(db, list_id)
+    audit.append(
+        db,
+        f"staff:{staff_id}",
+        "removal_list_downloaded",
+        document["request_id"],
+        {"list_id": list_id, "format": fmt},
+        at,
+    )
+    return document
+
+
 def acknowledgements(db: sqlite_utils.Database, list_id: str) -> list[dict]:
     """The dataset versions a list was acknowledged for, oldest first."""
     return [

@@ -170,6 +170,28 @@ def test_access_letter_copies_own_content_in_full_and_masks_others(
     assert all("max@" not in i["content"] for i in body["items"])
 
 
+def test_downloads_of_the_letter_and_the_data_are_audited(api, staff, db_path, run):
+    from dsr_app.audit import trail, verify
+    from dsr_app.db import open_db
+
+    created = decided(api, staff, db_path, run, "access", "en")
+    assert _letter(api, created, "pdf").status_code == 200
+    data = api.get(f"/api/v1/requests/{created['id']}/data", headers=bearer(created))
+    assert data.status_code == 200
+    assert _letter(api, created, "docx").status_code == 400  # refused: not audited
+    db = open_db(db_path)
+    handed = [
+        (e["actor"], e["action"], e["detail"])
+        for e in trail(db, created["id"])
+        if e["action"].endswith("_downloaded")
+    ]
+    assert handed == [
+        ("requester", "letter_downloaded", {"format": "pdf"}),
+        ("requester", "data_downloaded", {"format": "json"}),
+    ]
+    assert verify(db).ok
+
+
 def test_letter_and_data_only_after_the_answer(api, staff, db_path, run):
     from dsr_app.db import open_db
     from dsr_app.jobs import run_pending

@@ -425,6 +425,18 @@ def test_training_page_lists_unacknowledged_lists_and_pages_show_removals(
         as_text=True
     )
     assert csv_text.startswith("list_id,request_type,dataset,record_id")
+    from dsr_app.audit import trail
+
+    downloads = [
+        (e["actor"].split(":")[0], e["detail"])
+        for e in trail(open_db(db_path), created["id"])
+        if e["action"] == "removal_list_downloaded"
+    ]
+    # the fixture's download through the API, then this one on the page
+    assert downloads == [
+        ("staff", {"list_id": document["id"], "format": "json"}),
+        ("staff", {"list_id": document["id"], "format": "csv"}),
+    ]
     api.post(
         f"/api/v1/removal-lists/{document['id']}/ack",
         json={"dataset": "tiny", "dataset_version": "1"},

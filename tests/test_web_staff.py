@@ -194,6 +194,11 @@ def test_requester_status_page_offers_the_letter_once_answered(
     data = client.get("/status/data").get_json()
     assert data["items"]
     assert bearer(created)  # the API token still works alongside
+    from dsr_app.audit import trail
+    from dsr_app.db import open_db
+
+    actions = [e["action"] for e in trail(open_db(db_path), created["id"])]
+    assert actions[-2:] == ["letter_downloaded", "data_downloaded"]
 
 
 @pytest.mark.parametrize(

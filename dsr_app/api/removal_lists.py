@@ -10,7 +10,7 @@ from flask.views import MethodView
 
 from .. import deadlines
 from ..db import get_db
-from ..removal import acknowledge, acknowledgements, stored_list
+from ..removal import acknowledge, acknowledgements, hand_out
 from ..schemas import (
     AcknowledgementsSchema,
     AckSchema,
@@ -129,11 +129,6 @@ class RemovalLists(MethodView):
         return {"items": items}
 
 
-def load_document(list_id: str) -> dict:
-    """A stored removal list (``NotFound`` for an unknown id)."""
-    return stored_list(get_db(), list_id)
-
-
 @blp.route("/removal-lists/<list_id>")
 class RemovalList(MethodView):
     """One removal list."""
@@ -147,7 +142,9 @@ class RemovalList(MethodView):
     @blp.errors(401, 403, 404)
     def get(self, args, list_id):
         """The signed list as JSON, or its entries as CSV (`format=json|csv`)."""
-        document = load_document(list_id)
+        document = hand_out(
+            get_db(), list_id, current_staff()["id"], args["format"], deadlines.now()
+        )
         if args["format"] == "csv":
             return csv_response(document)
         return document

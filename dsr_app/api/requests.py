@@ -8,7 +8,7 @@ from flask.views import MethodView
 from .. import cases, deadlines
 from ..db import get_db
 from ..errors import Conflict
-from ..letters import data_copy, requester_may_read
+from ..letters import data_copy, handed_out, requester_may_read
 from ..schemas import (
     DataCopySchema,
     LetterArgsSchema,
@@ -169,7 +169,9 @@ class Letter(MethodView):
         row = _authorised(request_id)
         if not requester_may_read(row):
             raise Conflict("there is no letter yet")
-        return letter_response(request_id, args["format"])
+        response = letter_response(request_id, args["format"])
+        handed_out(get_db(), request_id, "letter", args["format"], deadlines.now())
+        return response
 
 
 @blp.route("/<request_id>/data")
@@ -184,4 +186,6 @@ class DataCopy(MethodView):
         row = _authorised(request_id)
         if row["type"] != "access" or row["status"] != "completed":
             raise Conflict("there is no copy of data for this request (yet)")
-        return data_copy(get_db(), request_id, current_app.config, deadlines.now())
+        copy = data_copy(get_db(), request_id, current_app.config, deadlines.now())
+        handed_out(get_db(), request_id, "data", "json", deadlines.now())
+        return copy

@@ -255,19 +255,21 @@ def open_link():
 @bp.get("/status/letter")
 def status_letter():
     """The letter of the session's request, once there is one (format=html|pdf|txt)."""
-    from ..letters import requester_may_read
+    from ..letters import handed_out, requester_may_read
 
     row = _session_request()
     fmt = request.args.get("format", "html")
     if fmt not in ("html", "pdf", "txt") or not requester_may_read(row):
         abort(404)
-    return letter_response(row["id"], fmt)
+    response = letter_response(row["id"], fmt)
+    handed_out(get_db(), row["id"], "letter", fmt, deadlines.now())
+    return response
 
 
 @bp.get("/status/data")
 def status_data():
     """The JSON copy of the data of the session's answered access request."""
-    from ..letters import data_copy
+    from ..letters import data_copy, handed_out
 
     row = _session_request()
     if row["type"] != "access" or row["status"] != "completed":
@@ -275,5 +277,6 @@ def status_data():
     response = jsonify(
         data_copy(get_db(), row["id"], current_app.config, deadlines.now())
     )
+    handed_out(get_db(), row["id"], "data", "json", deadlines.now())
     response.headers["Content-Disposition"] = 'attachment; filename="my-data.json"'
     return response

@@ -296,10 +296,13 @@ def removal_list(list_id: str):
     """Download a removal list (format=json|csv) with the browser session."""
     from flask import jsonify
 
-    from ..api.removal_lists import csv_response, load_document
+    from ..api.removal_lists import csv_response
+    from ..removal import hand_out
 
-    document = load_document(list_id)  # NotFound -> the HTML 404 page
-    if request.args.get("format") == "csv":
+    fmt = "csv" if request.args.get("format") == "csv" else "json"
+    # NotFound -> the HTML 404 page
+    document = hand_out(get_db(), list_id, current_user()["id"], fmt, deadlines.now())
+    if fmt == "csv":
         return csv_response(document)
     response = jsonify(document)
     response.headers["Content-Disposition"] = 'attachment; filename="removal-list.json"'
