@@ -180,12 +180,13 @@ class SweepReport:
 _MATCHER: Matcher | None = None  # set in worker processes by _init_worker
 
 
-def _init_worker(matcher: Matcher) -> None:
+def _init_worker(matcher: Matcher, pooled: bool = False) -> None:
     global _MATCHER
     _MATCHER = matcher
-    # The matcher lives as long as the process: the garbage collector need not
-    # walk its hundreds of thousands of objects again at every full collection.
-    gc.freeze()
+    if pooled:
+        # The matcher lives as long as the worker: the garbage collector need not
+        # walk its hundreds of thousands of objects at every full collection.
+        gc.freeze()
 
 
 def sweep_records(
@@ -292,7 +293,7 @@ def sweep(
                 progress(piece.records)
         return report
     with ProcessPoolExecutor(
-        workers, initializer=_init_worker, initargs=(matcher,)
+        workers, initializer=_init_worker, initargs=(matcher, True)
     ) as pool:
         for piece in pool.map(_sweep_part, parts):
             report.merge(piece)
