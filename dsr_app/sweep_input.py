@@ -130,7 +130,7 @@ _ROW = msgspec.json.Decoder(Row)  # other fields are skipped, not built
 
 
 def rows(lines: list[bytes]) -> list[Row] | None:
-    """The lines' rows (in a few hundred nanoseconds a line), or ``None`` when a
+    """The lines' rows (about 2 µs for a line of 700 bytes), or ``None`` when a
     line is not a record as the rules read it (not JSON, a field of the wrong type,
     no text): the caller then reads the batch as whole records."""
     try:
