@@ -17,7 +17,7 @@ import msgspec
 
 from .manifests import (
     Limits,
-    jsonl_lines,
+    jsonl_blocks,
     jsonl_range_batches,
     manifest_format,
     parquet_rows,
@@ -156,14 +156,17 @@ def part_batches(part: tuple) -> Iterator[list[bytes]] | None:
     kind, *args = part
     if kind == "range":  # lines of a .jsonl that begin in [start, end)
         path, start, end, *_ = args
-        return (
-            [line for line in batch if line.strip()] if b"" in batch else batch
-            for batch in jsonl_range_batches(Path(path), start, end)
-        )
-    if kind == "file" and manifest_format(Path(args[0])) != "parquet":
-        lines = (line for _, line in jsonl_lines(Path(args[0]), Limits()))
-        return iter(lambda: list(islice(lines, BATCH)), [])
-    return None
+        batches = jsonl_range_batches(Path(path), start, end)
+    elif kind == "file" and manifest_format(Path(args[0])) != "parquet":
+        # whole lines a few megabytes at a time, with the reader limits of ingest
+        blocks = jsonl_blocks(Path(args[0]), Limits())
+        batches = (block.split(b"\n") for _, block in blocks)
+    else:
+        return None
+    return (
+        [line for line in batch if line.strip()] if b"" in batch else batch
+        for batch in batches
+    )
 
 
 def part_records(part: tuple) -> Iterator[dict]:
