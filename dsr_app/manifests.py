@@ -145,7 +145,7 @@ def jsonl_blocks(
     path: Path, limits: Limits, size: int = 4 * 1024 * 1024
 ) -> Iterator[tuple[int, bytes]]:
     """Whole lines of a JSON Lines file, about ``size`` bytes at a time, each block
-    with the number of its first line (``records.block_lines`` splits them).
+    with the number of its first line (``records._jsonl_records`` splits them).
 
     The limits of ``jsonl_lines``, in a few C calls a block instead of a Python
     step a line: ingest reads in the one writing process, where every µs a record
