@@ -17,8 +17,7 @@ from pathlib import Path
 import sqlite_utils
 
 from . import audit
-from .db import write_transaction
-from .errors import BadInput, NotFound
+from .errors import NotFound
 from .identifiers import fold, text_identifier_keys
 from .signing import canonical, sign, suppression_hash
 
@@ -332,77 +331,3 @@ def stored_list(db: sqlite_utils.Database, list_id: str) -> dict:
     if row is None:
         raise NotFound("no such removal list")
     return json.loads(row[0])
-
-
-def hand_out(
-    db: sqlite_utils.Database, list_id: str, staff_id: int, fmt: str, at: datetime
-) -> dict:
-    """A stored list for a staff user to download, the download audited (who took
-    which list, in which format: accountability, Art. 5(2) GDPR).
-
-    :raises NotFound: no such list.
-    """
-    document = stored_list(db, list_id)
-    audit.append(
-        db,
-        f"staff:{staff_id}",
-        "removal_list_downloaded",
-        document["request_id"],
-        {"list_id": list_id, "format": fmt},
-        at,
-    )
-    return document
-
-
-def acknowledgements(db: sqlite_utils.Database, list_id: str) -> list[dict]:
-    """The dataset versions a list was acknowledged for, oldest first."""
-    return [
-        dict(r)
-        for r in db.query(
-            "SELECT dataset, dataset_version, acknowledged_at FROM removal_acks"
-            " WHERE list_id = ? ORDER BY acknowledged_at",
-            [list_id],
-        )
-    ]
-
-
-def acknowledge(
-    db: sqlite_utils.Database,
-    list_id: str,
-    dataset: str,
-    dataset_version: str,
-    staff_id: int,
-    at: datetime,
-) -> list[dict]:
-    """Record that a training team removed a list's entries from one dataset version.
-
-    Idempotent: the same version again changes nothing (and is audited once). The
-    requester's status page shows each acknowledgement (Art. 19 GDPR).
-
-    :raises NotFound: no such list.
-    :raises BadInput: the list has no entries in ``dataset``.
-    """
-    document = stored_list(db, list_id)
-    named = {e["dataset"] for e in document["entries"]}
-    if named and dataset not in named:
-        raise BadInput("dataset", "this list has no entries in that dataset")
-    with write_transaction(db):
-        added = db.execute(
-            "INSERT OR IGNORE INTO removal_acks (list_id, dataset, dataset_version,"
-            " acknowledged_at, acknowledged_by) VALUES (?, ?, ?, ?, ?)",
-            [list_id, dataset, dataset_version, at.isoformat(), staff_id],
-        ).rowcount
-        if added:
-            audit.append(
-                db,
-                f"staff:{staff_id}",
-                "removal_acknowledged",
-                document["request_id"],
-                {
-                    "list_id": list_id,
-                    "dataset": dataset,
-                    "dataset_version": dataset_version,
-                },
-                at,
-            )
-    return acknowledgements(db, list_id)

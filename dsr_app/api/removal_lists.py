@@ -9,8 +9,8 @@ from flask import Response
 from flask.views import MethodView
 
 from .. import deadlines
+from ..acknowledgements import acknowledge, acknowledgements, hand_out
 from ..db import get_db
-from ..removal import acknowledge, acknowledgements, hand_out
 from ..schemas import (
     AcknowledgementsSchema,
     AckSchema,

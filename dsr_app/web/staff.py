@@ -205,49 +205,12 @@ def dashboard():
 @bp.get("/removals")
 @login_required("training", "admin")
 def removals():
-    """Removal lists not yet acknowledged, per dataset: until every version the
-    request's included matches were found in is acknowledged (or, for a dataset
-    with no such version, any one)."""
-    import json
+    """Removal lists not yet acknowledged, per dataset (acknowledgements.pending)."""
+    from ..acknowledgements import pending
 
-    db = get_db()
-    pending: dict[str, list[dict]] = {}
-    for list_id, request_id, issued_at, document in db.execute(
-        "SELECT id, request_id, issued_at, document FROM removal_lists"
-        " ORDER BY issued_at"
-    ):
-        acked = set(
-            db.execute(
-                "SELECT dataset, dataset_version FROM removal_acks WHERE list_id = ?",
-                [list_id],
-            ).fetchall()
-        )
-        datasets = {e["dataset"] for e in json.loads(document)["entries"]} or {"—"}
-        for dataset in sorted(datasets):
-            # The versions the request's included matches were found in: the
-            # likely answers to "removed from which version?".
-            found = [
-                r[0]
-                for r in db.execute(
-                    "SELECT DISTINCT dataset_version FROM matches WHERE request_id = ?"
-                    " AND dataset = ? AND decision = 'include' ORDER BY 1",
-                    [request_id, dataset],
-                )
-            ]
-            versions = [v for v in found if (dataset, v) not in acked]
-            if not versions and (found or any(d == dataset for d, _ in acked)):
-                continue  # every version with matches, or some version, is done
-            pending.setdefault(dataset, []).append(
-                {
-                    "id": list_id,
-                    "issued_at": issued_at,
-                    "request_id": request_id,
-                    "versions": versions,
-                }
-            )
     return render_template(
         "staff/removals.html",
-        pending=pending,
+        pending=pending(get_db()),
         message=session.pop("removals_message", None),  # set by acknowledge()
         error=session.pop("removals_error", None),
     )
@@ -259,7 +222,7 @@ def acknowledge(list_id: str):
     """Acknowledge, from the removals page, that a list was applied to a version."""
     from marshmallow import ValidationError
 
-    from ..removal import acknowledge as record_ack
+    from ..acknowledgements import acknowledge as record_ack
     from ..schemas import AckSchema
 
     try:
@@ -296,8 +259,8 @@ def removal_list(list_id: str):
     """Download a removal list (format=json|csv) with the browser session."""
     from flask import jsonify
 
+    from ..acknowledgements import hand_out
     from ..api.removal_lists import csv_response
-    from ..removal import hand_out
 
     fmt = "csv" if request.args.get("format") == "csv" else "json"
     # NotFound -> the HTML 404 page
