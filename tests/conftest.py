@@ -230,6 +230,38 @@ def screenshot(page, name: str) -> Path:
     return path
 
 
+def file_and_verify_in_german(page, base: str, db_path, shots: str) -> None:
+    """Zoë files an objection through the pages in German and confirms her e-mail
+    and phone with the codes from the outbox; screenshots ``{shots}-01…04``."""
+    page.goto(f"{base}/?lang=de")
+    screenshot(page, f"{shots}-01-home")
+    page.get_by_role("link", name="Anfrage stellen").click()
+    page.get_by_label("Widerspruch").check()
+    page.get_by_label("Ihr vollständiger Name").fill("Zoë Müller-Łukasik")
+    page.get_by_label("Ihre E-Mail-Adresse").fill("zoe@example.eu")
+    page.get_by_label("Ihre Telefonnummer").fill("0151 23456789")
+    page.get_by_label("Land, in dem Sie wohnen").select_option("DE")
+    page.get_by_label("Sprache unserer Antwort").select_option("de")
+    screenshot(page, f"{shots}-02-form")
+    page.get_by_role("button", name="Anfrage senden").click()
+    page.wait_for_url("**/verify")
+    assert page.locator("html").get_attribute("lang") == "de"
+    page.get_by_role("textbox", name="Code aus der E-Mail").fill(
+        latest_code(db_path, "zoe@example.eu")
+    )
+    page.locator("section", has_text="E-Mail").get_by_role(
+        "button", name="Bestätigen"
+    ).click()
+    page.get_by_text("Danke, bestätigt.").wait_for()
+    page.get_by_role("textbox", name="Code aus der SMS").fill(
+        latest_code(db_path, "+4915123456789")
+    )
+    screenshot(page, f"{shots}-03-codes")
+    page.get_by_role("button", name="Bestätigen").click()
+    page.wait_for_url("**/status")
+    screenshot(page, f"{shots}-04-status")
+
+
 @pytest.fixture
 def staff(cli_runner, db_path):
     """Authorization headers of one staff user per role (made with the CLI)."""

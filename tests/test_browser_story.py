@@ -28,7 +28,7 @@ from dsr_app.db import open_db
 from dsr_app.demo import load_demo
 from dsr_app.i18n import long_date
 
-from .conftest import latest_code, screenshot
+from .conftest import file_and_verify_in_german, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -111,36 +111,9 @@ def _dsr(*args, **kwargs) -> subprocess.CompletedProcess:
 def test_the_whole_story_in_chromium(demo_server, page, db_path, tmp_path):
     base = demo_server
 
-    # 1. Zoë files an objection in German through the pages.
-    page.goto(f"{base}/?lang=de")
-    screenshot(page, "story-01-home")
-    page.get_by_role("link", name="Anfrage stellen").click()
-    page.get_by_label("Widerspruch").check()
-    page.get_by_label("Ihr vollständiger Name").fill("Zoë Müller-Łukasik")
-    page.get_by_label("Ihre E-Mail-Adresse").fill("zoe@example.eu")
-    page.get_by_label("Ihre Telefonnummer").fill("0151 23456789")
-    page.get_by_label("Land, in dem Sie wohnen").select_option("DE")
-    page.get_by_label("Sprache unserer Antwort").select_option("de")
-    screenshot(page, "story-02-form")
-    page.get_by_role("button", name="Anfrage senden").click()
-    page.wait_for_url("**/verify")
-    assert page.locator("html").get_attribute("lang") == "de"
-
-    # 2. She confirms her e-mail and her phone with the codes sent to them.
-    page.get_by_role("textbox", name="Code aus der E-Mail").fill(
-        latest_code(db_path, "zoe@example.eu")
-    )
-    page.locator("section", has_text="E-Mail").get_by_role(
-        "button", name="Bestätigen"
-    ).click()
-    page.get_by_text("Danke, bestätigt.").wait_for()
-    page.get_by_role("textbox", name="Code aus der SMS").fill(
-        latest_code(db_path, "+4915123456789")
-    )
-    screenshot(page, "story-03-codes")
-    page.get_by_role("button", name="Bestätigen").click()
-    page.wait_for_url("**/status")
-    screenshot(page, "story-04-status")
+    # 1-2. Zoë files an objection in German through the pages and confirms her
+    # e-mail and her phone with the codes sent to them.
+    file_and_verify_in_german(page, base, db_path, "story")
     status = page.locator("#status")
     assert status.get_attribute("data-status") == "in_review"
     assert "Rechtsabteilung" in status.inner_text()
