@@ -11,6 +11,8 @@ import sqlite_utils
 
 from .migrations import migrations
 
+WAL_SIZE_LIMIT = 64 * 1024 * 1024  # bytes the WAL file keeps after a checkpoint
+
 
 def open_db(path: str | Path) -> sqlite_utils.Database:
     """Open (creating if needed) the store at ``path`` and apply pending migrations."""
@@ -41,6 +43,10 @@ def connect(path: str | Path) -> sqlite_utils.Database:
     # never corrupts the file.
     conn.execute("PRAGMA synchronous = NORMAL")
     conn.execute("PRAGMA foreign_keys = ON")
+    # A big ingest passes the whole file through the WAL; without a limit the WAL
+    # file keeps that size (a 1 GB manifest: about 1 GB more on disk) for as long
+    # as any connection stays open, such as the web server's.
+    conn.execute(f"PRAGMA journal_size_limit = {WAL_SIZE_LIMIT}")
     return db
 
 

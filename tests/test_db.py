@@ -133,3 +133,34 @@ def test_select_rows_runs_one_statement_and_gives_dicts(db):
     db.conn.set_trace_callback(None)
     assert found == [{"recipient": "a@example.org", "subject": "s"}]
     assert len(statements) == 1 and not db.conn.in_transaction
+
+
+def test_the_wal_shrinks_after_a_big_ingest_while_others_are_connected(
+    db_path, monkeypatch
+):
+    from pathlib import Path
+
+    from dsr_app import db as store
+    from dsr_app.ingest import ingest
+
+    limit = 64 * 1024
+    monkeypatch.setattr(store, "WAL_SIZE_LIMIT", limit)
+    writer = open_db(db_path)
+    assert writer.execute("PRAGMA journal_size_limit").fetchone()[0] == limit
+    server = store.connect(db_path)  # keeps the WAL file from being deleted
+    server.execute("SELECT count(*) FROM records").fetchall()
+    manifest = Path(__file__).parents[1] / "fixtures/manifests"
+    ingest(writer, [manifest / "public-posts-2025-01.jsonl.gz"], workers=0)
+    wal = Path(f"{db_path}-wal")
+    assert wal.stat().st_size > 10 * limit  # the file went through the WAL
+    # as a commit does once the WAL holds 1,000 pages (a file of a few MB here)
+    server.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+    server.execute(
+        "INSERT INTO manifests (file_name, file_sha256, format, dataset_option,"
+        " dataset_version, records, rejects, violations, ingested_at)"
+        " VALUES ('f', 'h', 'jsonl', '', '1', 0, 0, 0, 'now')"
+    )
+    server.conn.commit()
+    assert wal.stat().st_size <= limit
+    server.close()
+    writer.close()
