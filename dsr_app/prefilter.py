@@ -4,9 +4,9 @@ The sweep checks every record against every requester. Most records concern nobo
 and the rules of matching.py cost tens of microseconds a record in Python, so the
 sweep first asks this prefilter, which looks at a whole batch of texts at once in
 compiled code: the texts are folded (case, accents, script) and stripped of all but
-letters and digits, and an Aho-Corasick automaton (Rust's aho-corasick) finds every
-requester's names, e-mails, handles and phone-number endings in that view. Only the
-records it points at go through the rules.
+letters and digits (in C: _squash.c), and an Aho-Corasick automaton (Rust's
+aho-corasick) finds every requester's names, e-mails, handles and phone-number
+endings in that view. Only the records it points at go through the rules.
 
 It never misses a match: dropping the same characters from a text and from an
 identifier keeps every place where the one holds the other, and each rule's hit
@@ -23,6 +23,11 @@ import ahocorasick_rs
 
 from .identifiers import fold_ascii
 from .matching import Identity
+
+try:  # compiled by pip install (hatch_build.py); the same view, five times faster
+    from ._squash import squash as _squash_texts
+except ImportError:  # pragma: no cover - a source tree nobody built
+    _squash_texts = None
 
 PHONE_TAIL = 7  # digits of a number's end looked for (fewer when its number is short)
 
@@ -48,6 +53,31 @@ _MAX_DFA_BYTES = 1_500_000
 def squash(text: str) -> bytes:
     """``text`` as the prefilter sees it: folded, letters and digits only."""
     return fold_ascii(text).translate(None, _DROPPED)
+
+
+def _squash_char(code: int) -> bytes:
+    return squash(chr(code))
+
+
+def view(texts: list[str]) -> bytes:
+    """The texts as the prefilter sees them: each ``squash``-ed, joined by NUL
+    bytes (a NUL in a text is dropped like every character but letters and digits).
+
+    In C when compiled (_squash.c): fold works one character at a time, so each
+    character's squashed fold is asked of Python once and kept.
+    """
+    if _squash_texts is not None:
+        return _squash_texts(texts, _squash_char)
+    return python_view(texts)
+
+
+def python_view(texts: list[str]) -> bytes:
+    """``view`` in Python: one fold of the joined texts (and the reference the C
+    one is tested against)."""
+    joined = _SEPARATOR.join(texts)
+    if joined.count(_SEPARATOR) != len(texts) - 1:  # a text holds the separator
+        joined = _SEPARATOR.join(t.replace(_SEPARATOR, " ") for t in texts)
+    return fold_ascii(joined, lower=False).translate(_LOWER, _DROPPED_IN_BATCH)
 
 
 def phone_tail(identity: Identity) -> str:
@@ -106,18 +136,15 @@ class Prefilter:
             return set(range(len(texts)))
         if not self.patterns or not texts:
             return set()
-        joined = _SEPARATOR.join(texts)
-        if joined.count(_SEPARATOR) != len(texts) - 1:  # a text holds the separator
-            joined = _SEPARATOR.join(t.replace(_SEPARATOR, " ") for t in texts)
-        view = fold_ascii(joined, lower=False).translate(_LOWER, _DROPPED_IN_BATCH)
+        squashed = view(texts)
         # overlapping: every pattern found, also one inside or across another's hit
-        found = self.automaton.find_matches_as_indexes(view, overlapping=True)
+        found = self.automaton.find_matches_as_indexes(squashed, overlapping=True)
         if not found:
             return set()
         separator = _SEPARATOR.encode()
         indexes, index, last = set(), 0, 0
         for start in sorted(start for _, start, _ in found):
-            index += view.count(separator, last, start)
+            index += squashed.count(separator, last, start)
             last = start
             indexes.add(index)
         return indexes

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from dsr_app import prefilter
 from dsr_app.matching import Identity, match_record
 from dsr_app.prefilter import Prefilter
 from dsr_app.sweep import Matcher, sweep_lines, sweep_records
@@ -213,3 +214,42 @@ def test_fast_json_lines_path_reads_what_the_record_path_reads():
     }
     flags = {m.record_id: m.policy_flags for m in report.matches["zoe"]}
     assert flags["10"] == ("non_public",) and flags["2"] == ()
+
+
+def test_the_compiled_view_is_built():
+    # pip install -e . compiles it (hatch_build.py); without it the sweep is slower
+    assert prefilter._squash_texts is not None
+
+
+def test_compiled_view_is_the_python_view_for_every_code_point():
+    """The C view asks Python for one character's squashed fold at a time: the same
+    as folding whole texts, for every character, next to letters, next to each
+    other and at a text's ends."""
+    characters = [chr(c) for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF]
+    for start in range(0, len(characters), 8192):
+        chunk = characters[start : start + 8192]
+        # all of them in one run, folded whole by Python; some between letters
+        texts = ["".join(chunk), "A x".join(chunk[::16]), chunk[0], "", chunk[-1]]
+        assert prefilter.view(texts) == prefilter.python_view(texts)
+
+
+@pytest.mark.parametrize(
+    "texts",
+    [
+        [],
+        [""],
+        ["", ""],
+        ["Zoë Müller-Łukasik", "ΣΟΦΊΑ Σ. Ξένια ς", "İstanbul"],
+        ["a\x00b", "\x00", "c"],  # a NUL in a text is dropped, not a separator
+        ["ﬁ ǅ ẞ ㍻ ½ ②", "߁߅ ４９", "\U0001d400\U0001f600"],
+        ["x" * 5000 + "㍻" * 3000],  # folds longer than their characters
+    ],
+)
+def test_compiled_view_examples(texts):
+    assert prefilter.view(texts) == prefilter.python_view(texts)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text(st.characters(exclude_categories=("Cs",)), max_size=40)))
+def test_compiled_view_agrees_on_random_texts(texts):
+    assert prefilter.view(texts) == prefilter.python_view(texts)
