@@ -120,14 +120,19 @@ class Prefilter:
     @property
     def automaton(self) -> ahocorasick_rs.BytesAhoCorasick:
         if self._automaton is None:
-            size = sum(map(len, self.patterns))
-            self._automaton = ahocorasick_rs.BytesAhoCorasick(
-                self.patterns,
-                implementation=ahocorasick_rs.Implementation.DFA
-                if size <= _MAX_DFA_BYTES
-                else ahocorasick_rs.Implementation.ContiguousNFA,
-            )
+            self.compile()
         return self._automaton
+
+    def compile(self) -> None:
+        """Build the automaton now (else on first use): processes forked after
+        this share it."""
+        size = sum(map(len, self.patterns))
+        self._automaton = ahocorasick_rs.BytesAhoCorasick(
+            self.patterns,
+            implementation=ahocorasick_rs.Implementation.DFA
+            if size <= _MAX_DFA_BYTES
+            else ahocorasick_rs.Implementation.ContiguousNFA,
+        )
 
     def hits(self, texts: list[str]) -> set[int]:
         """Indexes of the texts that may hold a literal (all of them when some

@@ -13,6 +13,7 @@ the indexed records, by byte range of a .jsonl file, or by file.
 from __future__ import annotations
 
 import gc
+import multiprocessing
 import os
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -292,8 +293,14 @@ def sweep(
             if progress:
                 progress(piece.records)
         return report
+    # Forked workers share the prefilter's automaton, compiled here once: one
+    # copy of its tens of megabytes in the processors' shared cache, not one each.
+    matcher.prefilter.compile()
     with ProcessPoolExecutor(
-        workers, initializer=_init_worker, initargs=(matcher, True)
+        workers,
+        mp_context=multiprocessing.get_context("fork"),
+        initializer=_init_worker,
+        initargs=(matcher, True),
     ) as pool:
         for piece in pool.map(_sweep_part, parts):
             report.merge(piece)
