@@ -101,14 +101,11 @@ class Prefilter:
     """The literals of many requesters, compiled once per process."""
 
     def __init__(self, identities: Iterable[Identity]):
-        patterns: set[bytes] = set()
-        self.everything = False  # a literal with no letter or digit: no prefilter
-        for identity in identities:
-            for literal in literals(identity):
-                squashed = squash(literal)[:_PREFIX]
-                if not squashed:
-                    self.everything = True
-                patterns.add(squashed)
+        found = [literal for identity in identities for literal in literals(identity)]
+        # every literal squashed at once, as texts are (one view, split)
+        patterns = {squashed[:_PREFIX] for squashed in view(found).split(b"\x00")}
+        # a literal with no letter or digit: no prefilter
+        self.everything = bool(found) and b"" in patterns
         patterns.discard(b"")
         self.patterns = sorted(patterns)
         self._automaton = None
