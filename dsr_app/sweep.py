@@ -239,18 +239,20 @@ def sweep_lines(
         report.records += len(named) - named.count(None)
         report.scope.update((name, version) for name in set(named) if name)
         hits = matcher.prefilter.hits([row.text for row in rows])
-        owned = matcher.by_author.keys() & {row.author_id for row in rows}
+        authors = {row.author_id for row in rows}
+        owned = matcher.by_author.keys() & authors
         if owned:
             hits.update(n for n, row in enumerate(rows) if row.author_id in owned)
         # A handle makes a record own content only when it has no author id
         # (match_record); mentions of it are in the text, which the prefilter saw.
-        hits.update(
-            n
-            for n, row in enumerate(rows)
-            if not row.author_id
-            and row.author_handle
-            and row.author_handle.lower() in matcher.by_author_handle
-        )
+        if matcher.by_author_handle and (None in authors or "" in authors):
+            hits.update(
+                n
+                for n, row in enumerate(rows)
+                if not row.author_id
+                and row.author_handle
+                and row.author_handle.lower() in matcher.by_author_handle
+            )
         for n in sorted(hits):
             record = sweep_input.whole(batch[n], dataset, version) if named[n] else None
             for m in matcher.match(record) if record else ():

@@ -134,7 +134,7 @@ def rows(lines: list[bytes]) -> list[Row] | None:
     line is not a record as the rules read it (not JSON, a field of the wrong type,
     no text): the caller then reads the batch as whole records."""
     try:
-        return [_ROW.decode(line) for line in lines]
+        return list(map(_ROW.decode, lines))
     except _BAD_LINE:
         return None
 
