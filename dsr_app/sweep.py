@@ -18,6 +18,7 @@ import os
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
@@ -178,6 +179,20 @@ class SweepReport:
             self.matches.setdefault(request_id, []).extend(found)
 
 
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """The garbage collector off for a while: building a matcher makes hundreds of
+    thousands of sets and tuples, none of them garbage, which every collection
+    would walk again (a third of the build with 10,000 requesters)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 _MATCHER: Matcher | None = None  # set in worker processes by _init_worker
 
 
@@ -282,7 +297,8 @@ def sweep(
     :param manifests: sweep these files directly, without ingesting them.
     """
     workers = workers or os.cpu_count() or 1
-    matcher = Matcher(identities)
+    with _collector_paused():
+        matcher = Matcher(identities)
     parts = plan(
         db_path, manifests, dataset, version, workers * (2 if manifests else 4)
     )
