@@ -20,14 +20,16 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import ahocorasick_rs
+import msgspec
 
 from .identifiers import fold_ascii
 from .matching import Identity
 
 try:  # compiled by pip install (hatch_build.py); the same view, five times faster
     from ._squash import squash as _squash_texts
+    from ._squash import squash_json as _squash_json
 except ImportError:  # pragma: no cover - a source tree nobody built
-    _squash_texts = None
+    _squash_texts = _squash_json = None
 
 PHONE_TAIL = 7  # digits of a number's end looked for (fewer when its number is short)
 
@@ -78,6 +80,26 @@ def python_view(texts: list[str]) -> bytes:
     if joined.count(_SEPARATOR) != len(texts) - 1:  # a text holds the separator
         joined = _SEPARATOR.join(t.replace(_SEPARATOR, " ") for t in texts)
     return fold_ascii(joined, lower=False).translate(_LOWER, _DROPPED_IN_BATCH)
+
+
+def json_view(strings: list) -> bytes | None:
+    """``view`` of the texts that ``strings`` are as JSON (``msgspec.Raw``: the
+    string as written, quotes, escapes and UTF-8), without building them; ``None``
+    when one is not a string that msgspec would read as ``str``.
+
+    In C when compiled: escapes are read, UTF-8 is checked as Python's decoder
+    checks it, and a surrogate must be half of a pair; anything else, None.
+    """
+    if _squash_json is not None:
+        return _squash_json(strings, _squash_char)
+    try:
+        return python_view([_decode_str(string) for string in strings])
+    except _BAD_STRING:
+        return None
+
+
+_decode_str = msgspec.json.Decoder(str).decode
+_BAD_STRING = (msgspec.MsgspecError, ValueError)
 
 
 def phone_tail(identity: Identity) -> str:
@@ -134,11 +156,16 @@ class Prefilter:
     def hits(self, texts: list[str]) -> set[int]:
         """Indexes of the texts that may hold a literal (all of them when some
         requester's literal has nothing to look for)."""
+        if self.everything or not self.patterns or not texts:
+            return self.hits_in_view(b"", len(texts))
+        return self.hits_in_view(view(texts), len(texts))
+
+    def hits_in_view(self, squashed: bytes, count: int) -> set[int]:
+        """``hits`` of the ``count`` texts whose ``view`` is ``squashed``."""
         if self.everything:
-            return set(range(len(texts)))
-        if not self.patterns or not texts:
+            return set(range(count))
+        if not self.patterns or not count:
             return set()
-        squashed = view(texts)
         # overlapping: every pattern found, also one inside or across another's hit
         found = self.automaton.find_matches_as_indexes(squashed, overlapping=True)
         if not found:

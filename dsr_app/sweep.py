@@ -29,7 +29,7 @@ import sqlite_utils
 from . import sweep_input
 from .identifiers import fold, text_identifier_keys
 from .matching import Identity, Match, TextView, match_record, name_text
-from .prefilter import Prefilter, phone_tail
+from .prefilter import Prefilter, json_view, phone_tail
 from .sweep_input import BATCH, part_records, plan
 
 
@@ -236,14 +236,16 @@ def sweep_lines(
     """Match the records of batches of JSON lines, as ``sweep_records`` would, faster.
 
     Of each line, only the fields the prefilter and the counts need are parsed
-    (``sweep_input.rows``); a line is read whole only when the prefilter finds a
+    (``sweep_input.rows``; the text is squashed from its JSON as written,
+    ``prefilter.json_view``); a line is read whole only when the prefilter finds a
     literal in its text or its author is a requester's account. A batch with a line
     that is not such a record is read whole, record by record.
     """
     report = SweepReport()
     for batch in batches:
         rows = sweep_input.rows(batch)
-        if rows is None:
+        texts = None if rows is None else json_view([row.text for row in rows])
+        if texts is None:
             found = sweep_input.file_records(
                 sweep_input.parsed(batch), dataset, version
             )
@@ -253,7 +255,7 @@ def sweep_lines(
         named = [(row.dataset or dataset) if row.record_id else None for row in rows]
         report.records += len(named) - named.count(None)
         report.scope.update((name, version) for name in set(named) if name)
-        hits = matcher.prefilter.hits([row.text for row in rows])
+        hits = matcher.prefilter.hits_in_view(texts, len(rows))
         authors = {row.author_id for row in rows}
         owned = matcher.by_author.keys() & authors
         if owned:
