@@ -373,3 +373,14 @@ def test_a_text_msgspec_would_not_read_leaves_the_fast_path_with_the_same_counts
         m for v in slow.matches.values() for m in v
     )
     assert {m.record_id for m in fast.matches["zoe"]} == {"1", "2"}
+
+
+def test_views_without_the_compiled_module(monkeypatch):
+    """A tree nobody built falls back to Python, and reads the same."""
+    strings = [orjson.dumps("Zoë\nMüller-Łukasik"), rb'"a\ud83d\ude00\\n"']
+    expected = prefilter.json_view(strings)
+    monkeypatch.setattr(prefilter, "_squash_texts", None)
+    monkeypatch.setattr(prefilter, "_squash_json", None)
+    assert prefilter.json_view(strings) == expected
+    assert prefilter.json_view([b'"ok"', b'"\xff"']) is None
+    assert prefilter.view(["Zoë", "x"]) == b"zoe\x00x"
