@@ -240,8 +240,12 @@ class TextView:
         return [(c.key(), c) for c in phone_candidates(self.text)]
 
     @cached_property
-    def spaced(self) -> str:
-        return name_text(self.text)
+    def folded(self) -> str:
+        return fold(self.text)
+
+    @cached_property
+    def spaced(self) -> str:  # name_text(text), from the one fold
+        return " " + _NON_WORD.sub(" ", self.folded).strip() + " "
 
 
 def _phone_hits(
@@ -271,11 +275,13 @@ def _name_hit(view: TextView, identity: Identity) -> tuple[int, int] | None:
     for variant in identity.names:
         at = view.spaced.find(variant)
         if at >= 0:
-            return _original_span(view.text, at, len(variant.strip()))
+            return _original_span(view.text, at, len(variant.strip()), view.folded)
     return None
 
 
-def _original_span(text: str, folded_at: int, length: int) -> tuple[int, int]:
+def _original_span(
+    text: str, folded_at: int, length: int, folded: str | None = None
+) -> tuple[int, int]:
     """Map a position in ``name_text(text)`` back to ``text`` (folding may change
     lengths: ß → ss).
 
@@ -283,8 +289,9 @@ def _original_span(text: str, folded_at: int, length: int) -> tuple[int, int]:
     letters and digits made one space (none before the first word); fold works
     one character at a time, so only the non-ASCII characters can fold to more
     or fewer than one. Both are walked run by run, not character by character.
+    ``folded``: ``fold(text)``, when the caller has it.
     """
-    folded = fold(text)
+    folded = fold(text) if folded is None else folded
     first = _folded_offset(folded, folded_at)
     if first is None:
         return 0, len(text)

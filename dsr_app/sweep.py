@@ -27,8 +27,8 @@ import ahocorasick
 import sqlite_utils
 
 from . import sweep_input
-from .identifiers import fold, text_identifier_keys
-from .matching import Identity, Match, TextView, match_record, name_text
+from .identifiers import text_identifier_keys
+from .matching import Identity, Match, TextView, match_record
 from .prefilter import Prefilter, json_view, phone_tail
 from .sweep_input import BATCH, part_records, plan
 
@@ -82,12 +82,16 @@ class Matcher:
         return any(digits[-n:] in tails for n, tails in self.phone_tails.items())
 
     def candidates(
-        self, record: Mapping, authors: Iterable[int] | None = None
+        self,
+        record: Mapping,
+        authors: Iterable[int] | None = None,
+        view: TextView | None = None,
     ) -> set[int]:
         """Requesters that ``record`` could concern (a superset of the matches).
 
         ``authors``: the owners of the record's ``author_id``, when a join has
         already looked them up (the Spark engine); else they are looked up here.
+        ``view``: the record's text as the rules read it, when the caller has it.
         """
         found: set[int] = set()
         if authors is not None:
@@ -104,7 +108,8 @@ class Matcher:
             if key in self.by_key:
                 found |= self.by_key[key]
         if self._has_names and text:
-            folded = fold(text)
+            view = view if view is not None else TextView(text)
+            folded = view.folded
             named: set[int] = set()
             for end, (word, owners) in self.names.iter(folded):
                 start = end - len(word) + 1
@@ -123,7 +128,7 @@ class Matcher:
                 if any(all(w in folded for w in words) for words in self.name_words[n])
             }
             if named:
-                spaced = name_text(text)
+                spaced = view.spaced
                 found.update(
                     n
                     for n in named
@@ -153,10 +158,10 @@ class Matcher:
         self, record: Mapping, authors: Iterable[int] | None = None
     ) -> list[Match]:
         """Every match of every requester in ``record`` (``authors``: as above)."""
-        candidates = self.candidates(record, authors)
+        view = TextView(record.get("text") or "")
+        candidates = self.candidates(record, authors, view)
         if not candidates:
             return []
-        view = TextView(record.get("text") or "")
         return [
             m
             for n in sorted(candidates)

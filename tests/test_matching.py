@@ -19,6 +19,7 @@ from dsr_app.jobs import run_pending
 from dsr_app.matching import (
     _NON_WORD,
     Identity,
+    TextView,
     _original_span,
     mask_others,
     match_record,
@@ -553,3 +554,18 @@ def test_original_span_of_a_name(text):
     span = _original_span(text, at, len("zoe muller lukasik"))
     assert name_text(text[slice(*span)]) == " zoe muller lukasik "
     assert span == _original_span_one_character_at_a_time(text, at, 18)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.text(
+        st.one_of(
+            st.sampled_from(" -.Zoëß㍻ΣİŁ\u0308"),
+            st.characters(exclude_categories=("Cs",)),
+        )
+    )
+)
+def test_text_view_reads_names_from_its_one_fold_as_name_text_does(text):
+    view = TextView(text)
+    assert view.folded == fold(text)
+    assert view.spaced == name_text(text)
