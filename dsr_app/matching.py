@@ -240,8 +240,12 @@ class TextView:
         return [(c.key(), c) for c in phone_candidates(self.text)]
 
     @cached_property
-    def spaced(self) -> str:
-        return name_text(self.text)
+    def folded(self) -> str:
+        return fold(self.text)
+
+    @cached_property
+    def spaced(self) -> str:  # name_text(text), from the one fold
+        return " " + _NON_WORD.sub(" ", self.folded).strip() + " "
 
 
 def _phone_hits(
@@ -271,29 +275,65 @@ def _name_hit(view: TextView, identity: Identity) -> tuple[int, int] | None:
     for variant in identity.names:
         at = view.spaced.find(variant)
         if at >= 0:
-            return _original_span(view.text, at, len(variant.strip()))
+            return _original_span(view.text, at, len(variant.strip()), view.folded)
     return None
 
 
-def _original_span(text: str, folded_at: int, length: int) -> tuple[int, int]:
+def _original_span(
+    text: str, folded_at: int, length: int, folded: str | None = None
+) -> tuple[int, int]:
     """Map a position in ``name_text(text)`` back to ``text`` (folding may change
-    lengths: ß → ss), by folding the text one character at a time."""
-    position = 0
-    start = end = None
-    previous_space = True
-    for index, char in enumerate(text):
-        piece = _NON_WORD.sub(" ", fold(char))
-        for c in piece:
-            if c == " " and previous_space:
-                continue
-            previous_space = c == " "
-            position += 1
-            if start is None and position > folded_at:
-                start = index
-            if start is not None and position >= folded_at + length:
-                end = index + 1
-                return start, end
-    return (start or 0), len(text)
+    lengths: ß → ss).
+
+    ``name_text`` is the folded text with each run of other characters than
+    letters and digits made one space (none before the first word); fold works
+    one character at a time, so only the non-ASCII characters can fold to more
+    or fewer than one. Both are walked run by run, not character by character.
+    ``folded``: ``fold(text)``, when the caller has it.
+    """
+    folded = fold(text) if folded is None else folded
+    first = _folded_offset(folded, folded_at)
+    if first is None:
+        return 0, len(text)
+    start = _character_at(text, first)
+    last = _folded_offset(folded, folded_at + max(length, 1) - 1)
+    if last is None:
+        return start, len(text)
+    return start, _character_at(text, last) + 1
+
+
+def _folded_offset(folded: str, n: int) -> int | None:
+    """Where in ``folded`` the ``n``-th character (from 0) of its words with single
+    spaces between them comes from, if it has that many."""
+    dropped = 0  # characters of ``folded`` before there that the words drop
+    for run in _NON_WORD.finditer(folded):
+        start, end = run.span()
+        if start == 0:  # a run before the first word is dropped whole
+            dropped = end
+            continue
+        if start - dropped > n:
+            break
+        if start - dropped == n:
+            return start  # the run's one space
+        dropped += end - start - 1
+    return n + dropped if n + dropped < len(folded) else None
+
+
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+
+
+def _character_at(text: str, offset: int) -> int:
+    """The character of ``text`` whose fold holds ``fold(text)[offset]``."""
+    extra = 0  # characters that the non-ASCII ones before there fold to, less one
+    for character in _NON_ASCII.finditer(text):
+        index = character.start()
+        if index + extra > offset:
+            break
+        width = len(fold(character.group()))
+        if index + extra + width > offset:
+            return index
+        extra += width - 1
+    return offset - extra
 
 
 def match_record(

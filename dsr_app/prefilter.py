@@ -4,9 +4,9 @@ The sweep checks every record against every requester. Most records concern nobo
 and the rules of matching.py cost tens of microseconds a record in Python, so the
 sweep first asks this prefilter, which looks at a whole batch of texts at once in
 compiled code: the texts are folded (case, accents, script) and stripped of all but
-letters and digits, and an Aho-Corasick automaton (Rust's aho-corasick) finds every
-requester's names, e-mails, handles and phone-number endings in that view. Only the
-records it points at go through the rules.
+letters and digits (in C: _squash.c), and an Aho-Corasick automaton (Rust's
+aho-corasick) finds every requester's names, e-mails, handles and phone-number
+endings in that view. Only the records it points at go through the rules.
 
 It never misses a match: dropping the same characters from a text and from an
 identifier keeps every place where the one holds the other, and each rule's hit
@@ -20,9 +20,16 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import ahocorasick_rs
+import msgspec
 
 from .identifiers import fold_ascii
 from .matching import Identity
+
+try:  # compiled by pip install (hatch_build.py); the same view, five times faster
+    from ._squash import squash as _squash_texts
+    from ._squash import squash_json as _squash_json
+except ImportError:  # pragma: no cover - a source tree nobody built
+    _squash_texts = _squash_json = None
 
 PHONE_TAIL = 7  # digits of a number's end looked for (fewer when its number is short)
 
@@ -50,6 +57,51 @@ def squash(text: str) -> bytes:
     return fold_ascii(text).translate(None, _DROPPED)
 
 
+def _squash_char(code: int) -> bytes:
+    return squash(chr(code))
+
+
+def view(texts: list[str]) -> bytes:
+    """The texts as the prefilter sees them: each ``squash``-ed, joined by NUL
+    bytes (a NUL in a text is dropped like every character but letters and digits).
+
+    In C when compiled (_squash.c): fold works one character at a time, so each
+    character's squashed fold is asked of Python once and kept.
+    """
+    if _squash_texts is not None:
+        return _squash_texts(texts, _squash_char)
+    return python_view(texts)
+
+
+def python_view(texts: list[str]) -> bytes:
+    """``view`` in Python: one fold of the joined texts (and the reference the C
+    one is tested against)."""
+    joined = _SEPARATOR.join(texts)
+    if joined.count(_SEPARATOR) != len(texts) - 1:  # a text holds the separator
+        joined = _SEPARATOR.join(t.replace(_SEPARATOR, " ") for t in texts)
+    return fold_ascii(joined, lower=False).translate(_LOWER, _DROPPED_IN_BATCH)
+
+
+def json_view(strings: list) -> bytes | None:
+    """``view`` of the texts that ``strings`` are as JSON (``msgspec.Raw``: the
+    string as written, quotes, escapes and UTF-8), without building them; ``None``
+    when one is not a string that msgspec would read as ``str``.
+
+    In C when compiled: escapes are read, UTF-8 is checked as Python's decoder
+    checks it, and a surrogate must be half of a pair; anything else, None.
+    """
+    if _squash_json is not None:
+        return _squash_json(strings, _squash_char)
+    try:
+        return python_view([_decode_str(string) for string in strings])
+    except _BAD_STRING:
+        return None
+
+
+_decode_str = msgspec.json.Decoder(str).decode
+_BAD_STRING = (msgspec.MsgspecError, ValueError)
+
+
 def phone_tail(identity: Identity) -> str:
     """The last digits of the verified number, as every spelling of it ends."""
     tail = min(PHONE_TAIL, len(identity.phone_national))
@@ -71,14 +123,11 @@ class Prefilter:
     """The literals of many requesters, compiled once per process."""
 
     def __init__(self, identities: Iterable[Identity]):
-        patterns: set[bytes] = set()
-        self.everything = False  # a literal with no letter or digit: no prefilter
-        for identity in identities:
-            for literal in literals(identity):
-                squashed = squash(literal)[:_PREFIX]
-                if not squashed:
-                    self.everything = True
-                patterns.add(squashed)
+        found = [literal for identity in identities for literal in literals(identity)]
+        # every literal squashed at once, as texts are (one view, split)
+        patterns = {squashed[:_PREFIX] for squashed in view(found).split(b"\x00")}
+        # a literal with no letter or digit: no prefilter
+        self.everything = bool(found) and b"" in patterns
         patterns.discard(b"")
         self.patterns = sorted(patterns)
         self._automaton = None
@@ -90,34 +139,41 @@ class Prefilter:
     @property
     def automaton(self) -> ahocorasick_rs.BytesAhoCorasick:
         if self._automaton is None:
-            size = sum(map(len, self.patterns))
-            self._automaton = ahocorasick_rs.BytesAhoCorasick(
-                self.patterns,
-                implementation=ahocorasick_rs.Implementation.DFA
-                if size <= _MAX_DFA_BYTES
-                else ahocorasick_rs.Implementation.ContiguousNFA,
-            )
+            self.compile()
         return self._automaton
+
+    def compile(self) -> None:
+        """Build the automaton now (else on first use): processes forked after
+        this share it."""
+        size = sum(map(len, self.patterns))
+        self._automaton = ahocorasick_rs.BytesAhoCorasick(
+            self.patterns,
+            implementation=ahocorasick_rs.Implementation.DFA
+            if size <= _MAX_DFA_BYTES
+            else ahocorasick_rs.Implementation.ContiguousNFA,
+        )
 
     def hits(self, texts: list[str]) -> set[int]:
         """Indexes of the texts that may hold a literal (all of them when some
         requester's literal has nothing to look for)."""
+        if self.everything or not self.patterns or not texts:
+            return self.hits_in_view(b"", len(texts))
+        return self.hits_in_view(view(texts), len(texts))
+
+    def hits_in_view(self, squashed: bytes, count: int) -> set[int]:
+        """``hits`` of the ``count`` texts whose ``view`` is ``squashed``."""
         if self.everything:
-            return set(range(len(texts)))
-        if not self.patterns or not texts:
+            return set(range(count))
+        if not self.patterns or not count:
             return set()
-        joined = _SEPARATOR.join(texts)
-        if joined.count(_SEPARATOR) != len(texts) - 1:  # a text holds the separator
-            joined = _SEPARATOR.join(t.replace(_SEPARATOR, " ") for t in texts)
-        view = fold_ascii(joined, lower=False).translate(_LOWER, _DROPPED_IN_BATCH)
         # overlapping: every pattern found, also one inside or across another's hit
-        found = self.automaton.find_matches_as_indexes(view, overlapping=True)
+        found = self.automaton.find_matches_as_indexes(squashed, overlapping=True)
         if not found:
             return set()
         separator = _SEPARATOR.encode()
         indexes, index, last = set(), 0, 0
         for start in sorted(start for _, start, _ in found):
-            index += view.count(separator, last, start)
+            index += squashed.count(separator, last, start)
             last = start
             indexes.add(index)
         return indexes

@@ -116,9 +116,13 @@ def parsed(lines: Iterable[bytes]) -> Iterator[object]:
 
 class Row(msgspec.Struct, gc=False):
     """What of a manifest line decides whether it is read whole: its text and its
-    author; and the fields whose type makes it a record ingest would refuse."""
+    author; and the fields whose type makes it a record ingest would refuse.
 
-    text: str
+    The text is kept as written (JSON), not built: the prefilter reads it so
+    (``prefilter.json_view``), and says whether it is a string at all.
+    """
+
+    text: msgspec.Raw
     record_id: str | None = None
     dataset: str | None = None
     author_id: str | None = None
@@ -130,11 +134,12 @@ _ROW = msgspec.json.Decoder(Row)  # other fields are skipped, not built
 
 
 def rows(lines: list[bytes]) -> list[Row] | None:
-    """The lines' rows (about 2 µs for a line of 700 bytes), or ``None`` when a
+    """The lines' rows (about 1 µs for a line of 700 bytes), or ``None`` when a
     line is not a record as the rules read it (not JSON, a field of the wrong type,
-    no text): the caller then reads the batch as whole records."""
+    no text; a text that is not a string is told by ``prefilter.json_view``): the
+    caller then reads the batch as whole records."""
     try:
-        return [_ROW.decode(line) for line in lines]
+        return list(map(_ROW.decode, lines))
     except _BAD_LINE:
         return None
 

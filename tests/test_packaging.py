@@ -34,5 +34,8 @@ def test_wheel_ships_templates_and_fixtures(tmp_path):
     assert "dsr_app/fixtures/manifests.json" in names
     assert "dsr_app/fixtures/manifests/captions-2025-03.parquet" in names
     assert "dsr_app/cli.py" in names
+    # the compiled prefilter view (hatch_build.py), with the wheel tagged for it
+    assert any(n.startswith("dsr_app/_squash.") and n.endswith(".so") for n in names)
+    assert not wheel.name.endswith("-none-any.whl")
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
     assert "dsr = dsr_app.cli:cli" in zipfile.ZipFile(wheel).read(entry_points).decode()

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import json
 
+import msgspec
 import orjson
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from dsr_app import prefilter
 from dsr_app.matching import Identity, match_record
 from dsr_app.prefilter import Prefilter
 from dsr_app.sweep import Matcher, sweep_lines, sweep_records
@@ -213,3 +215,172 @@ def test_fast_json_lines_path_reads_what_the_record_path_reads():
     }
     flags = {m.record_id: m.policy_flags for m in report.matches["zoe"]}
     assert flags["10"] == ("non_public",) and flags["2"] == ()
+
+
+def test_the_compiled_view_is_built():
+    # pip install -e . compiles it (hatch_build.py); without it the sweep is slower
+    assert prefilter._squash_texts is not None
+
+
+def test_compiled_view_is_the_python_view_for_every_code_point():
+    """The C view asks Python for one character's squashed fold at a time: the same
+    as folding whole texts, for every character, next to letters, next to each
+    other and at a text's ends."""
+    characters = [chr(c) for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF]
+    for start in range(0, len(characters), 8192):
+        chunk = characters[start : start + 8192]
+        # all of them in one run, folded whole by Python; some between letters
+        texts = ["".join(chunk), "A x".join(chunk[::16]), chunk[0], "", chunk[-1]]
+        assert prefilter.view(texts) == prefilter.python_view(texts)
+
+
+@pytest.mark.parametrize(
+    "texts",
+    [
+        [],
+        [""],
+        ["", ""],
+        ["Zoë Müller-Łukasik", "ΣΟΦΊΑ Σ. Ξένια ς", "İstanbul"],
+        ["a\x00b", "\x00", "c"],  # a NUL in a text is dropped, not a separator
+        ["ﬁ ǅ ẞ ㍻ ½ ②", "߁߅ ４９", "\U0001d400\U0001f600"],
+        ["x" * 5000 + "㍻" * 3000],  # folds longer than their characters
+    ],
+)
+def test_compiled_view_examples(texts):
+    assert prefilter.view(texts) == prefilter.python_view(texts)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text(st.characters(exclude_categories=("Cs",)), max_size=40)))
+def test_compiled_view_agrees_on_random_texts(texts):
+    assert prefilter.view(texts) == prefilter.python_view(texts)
+
+
+def _json_view_or_none(strings: list[bytes]) -> bytes | None:
+    """The reference: msgspec reads each string as ``str``, Python folds them."""
+    try:
+        texts = [msgspec.json.decode(s, type=str) for s in strings]
+    except (msgspec.MsgspecError, ValueError):
+        return None
+    return prefilter.python_view(texts)
+
+
+def test_json_view_reads_every_code_point_as_utf8_and_as_escapes():
+    characters = [chr(c) for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF]
+    for start in range(0, len(characters), 8192):
+        text = "".join(characters[start : start + 8192])
+        strings = [
+            orjson.dumps(text),  # UTF-8, control characters escaped
+            json.dumps(text).encode(),  # \uXXXX, astral ones as surrogate pairs
+        ]
+        assert prefilter.json_view(strings) == prefilter.python_view([text, text])
+
+
+@pytest.mark.parametrize(
+    "string",
+    [
+        rb'"Anna\nSchmidt"',  # escapes are dropped, not read as letters
+        rb'"Anna\\nSchmidt"',  # an escaped backslash, then the letter n
+        rb'"a\"b\/c\\\b\f\r\t"',
+        rb'"\u005a\u00f6\u00DF \ud83d\ude00 \u0000x"',
+        rb'""',
+        '"Zoë Müller-Łukasik ΣΟΦΊΑ 𝐀"'.encode(),
+    ],
+)
+def test_json_view_reads_escapes_and_utf8_as_msgspec_does(string):
+    assert prefilter.json_view([string]) == _json_view_or_none([string])
+    assert prefilter.json_view([string]) is not None
+
+
+@pytest.mark.parametrize(
+    "string",
+    [
+        b"1",
+        b"null",
+        b'{"a": "b"}',
+        b'"a',
+        rb'"\ud800"',  # a surrogate alone
+        rb'"\udc00\ud800"',
+        rb'"\ud800\u0041"',
+        rb'"\ud800x"',
+        rb'"\u12G4"',
+        rb'"\x"',
+        b'"\xff"',  # not UTF-8
+        b'"\xc0\x80"',  # overlong
+        b'"\xed\xa0\x80"',  # a surrogate as UTF-8
+        b'"\xf4\x90\x80\x80"',  # beyond U+10FFFF
+        b'"\xe2\x82"',  # cut short
+        b'"a\x01b"',  # a raw control character
+    ],
+)
+def test_json_view_refuses_what_msgspec_refuses(string):
+    assert _json_view_or_none([string]) is None
+    assert prefilter.json_view([b'"ok"', string]) is None
+
+
+_JSON_PIECES = [
+    b"\\",
+    b"\\u",
+    b"d83d",
+    b"\\ude00",
+    b"\\ud800",
+    b"\\udc00",
+    b"00e9",
+    b'"',
+    b"\\n",
+    b"\\\\",
+    b"\xc3",
+    b"\xa9",
+    b"\xed\xa0\x80",
+    b"\xf0\x9f\x98\x80",
+    b"\xf4\x90",
+    b"\xe0\x80",
+    b"\x00",
+    b"A",
+    b"z",
+    b"0",
+]
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.one_of(st.sampled_from(_JSON_PIECES), st.binary(max_size=3))))
+def test_json_view_agrees_with_msgspec_on_random_strings(pieces):
+    string = b'"' + b"".join(pieces) + b'"'
+    assert prefilter.json_view([string]) == _json_view_or_none([string])
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        b'{"record_id": "b", "text": "\xff"}',  # not UTF-8
+        b'{"record_id": "b", "text": "\\ud800 Zo\\u00eb M\\u00fcller-\\u0141ukasik"}',
+        b'{"record_id": "b", "text": 5}',
+        b'{"record_id": "b", "text": ["Zo\\u00eb M\\u00fcller-\\u0141ukasik"]}',
+    ],
+)
+def test_a_text_msgspec_would_not_read_leaves_the_fast_path_with_the_same_counts(bad):
+    lines = [
+        orjson.dumps({"record_id": "1", "text": "hi Zoë\nMüller-Łukasik"}),
+        bad,
+        b'{"record_id": "2", "text": "Zo\\u00eb M\\u00fcller-\\u0141ukasik \\/"}',
+    ]
+    matcher = Matcher([ZOE])
+    fast = sweep_lines(matcher, [lines], "posts", "v1")
+    records = file_records(parsed(lines), "posts", "v1")
+    slow = sweep_records(matcher, ((r, None) for r in records))
+    assert fast.records == slow.records == 2
+    assert _keyed(m for v in fast.matches.values() for m in v) == _keyed(
+        m for v in slow.matches.values() for m in v
+    )
+    assert {m.record_id for m in fast.matches["zoe"]} == {"1", "2"}
+
+
+def test_views_without_the_compiled_module(monkeypatch):
+    """A tree nobody built falls back to Python, and reads the same."""
+    strings = [orjson.dumps("Zoë\nMüller-Łukasik"), rb'"a\ud83d\ude00\\n"']
+    expected = prefilter.json_view(strings)
+    monkeypatch.setattr(prefilter, "_squash_texts", None)
+    monkeypatch.setattr(prefilter, "_squash_json", None)
+    assert prefilter.json_view(strings) == expected
+    assert prefilter.json_view([b'"ok"', b'"\xff"']) is None
+    assert prefilter.view(["Zoë", "x"]) == b"zoe\x00x"

@@ -1,0 +1,332 @@
+/* The prefilter's view of a batch of texts, in one pass (prefilter.py).
+
+   squash(texts, fold_char) -> bytes: each text as prefilter.squash gives it (folded,
+   letters and digits only), the texts joined by NUL bytes. fold is a function of
+   each character alone (identifiers.fold: unidecode and lower-casing work one
+   character at a time, and the one lower-casing that reads its neighbours, the
+   final sigma, folds to "s" either way), so a character's squashed fold is worked
+   out once, by calling fold_char(code point) -> bytes, and kept for the life of
+   the process. tests/test_prefilter_squash.py checks the result against the
+   Python squash for every code point. */
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+/* ASCII: lower-cased letters and digits are kept, all else is dropped (0). */
+static char ascii_kept[128];
+
+/* The squashed fold of every code point seen so far, by blocks of 256. */
+#define BLOCKS (0x110000 >> 8)
+static PyObject **folded[BLOCKS];
+
+typedef struct {
+    char *data;
+    Py_ssize_t length, size;
+    PyObject *bytes;
+} Out;
+
+static int grow(Out *out, Py_ssize_t more) {
+    Py_ssize_t size = out->size;
+    while (out->length + more > size)
+        size *= 2;
+    if (size != out->size) {
+        if (_PyBytes_Resize(&out->bytes, size) < 0)
+            return -1;
+        out->size = size;
+        out->data = PyBytes_AS_STRING(out->bytes);
+    }
+    return 0;
+}
+
+static PyObject *fold_of(Py_UCS4 c, PyObject *fold_char) {
+    PyObject **block = folded[c >> 8];
+    if (block == NULL) {
+        block = PyMem_Calloc(256, sizeof(PyObject *));
+        if (block == NULL)
+            return PyErr_NoMemory();
+        folded[c >> 8] = block;
+    }
+    PyObject *found = block[c & 0xff];
+    if (found == NULL) {
+        found = PyObject_CallFunction(fold_char, "I", (unsigned int)c);
+        if (found == NULL)
+            return NULL;
+        if (!PyBytes_Check(found)) {
+            Py_DECREF(found);
+            PyErr_SetString(PyExc_TypeError, "fold_char must return bytes");
+            return NULL;
+        }
+        block[c & 0xff] = found; /* kept for good: at most one per code point */
+    }
+    return found;
+}
+
+/* The characters of one kind of str (1, 2 or 4 bytes a character); room for one
+   byte a character is kept ahead, so that an ASCII character is one table look-up
+   and one store. */
+#define SQUASH_KIND(NAME, TYPE)                                                 \
+    static int NAME(Out *out, const TYPE *s, Py_ssize_t n, PyObject *fold_char) { \
+        char *o = out->data + out->length;                                      \
+        for (Py_ssize_t i = 0; i < n; i++) {                                    \
+            Py_UCS4 c = s[i];                                                   \
+            if (c < 128) {                                                      \
+                char k = ascii_kept[c];                                         \
+                *o = k;                                                         \
+                o += (k != 0);                                                  \
+                continue;                                                       \
+            }                                                                   \
+            out->length = o - out->data;                                        \
+            PyObject *f = fold_of(c, fold_char);                                \
+            if (f == NULL)                                                      \
+                return -1;                                                      \
+            Py_ssize_t m = PyBytes_GET_SIZE(f);                                 \
+            if (grow(out, m + n - i) < 0)                                       \
+                return -1;                                                      \
+            memcpy(out->data + out->length, PyBytes_AS_STRING(f), m);           \
+            o = out->data + out->length + m;                                    \
+        }                                                                       \
+        out->length = o - out->data;                                            \
+        return 0;                                                               \
+    }
+
+SQUASH_KIND(squash_ucs1, Py_UCS1)
+SQUASH_KIND(squash_ucs2, Py_UCS2)
+SQUASH_KIND(squash_ucs4, Py_UCS4)
+
+static int squash_text(Out *out, PyObject *text, PyObject *fold_char) {
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+    const void *data = PyUnicode_DATA(text);
+    if (grow(out, n) < 0)
+        return -1;
+    switch (PyUnicode_KIND(text)) {
+    case PyUnicode_1BYTE_KIND:
+        return squash_ucs1(out, data, n, fold_char);
+    case PyUnicode_2BYTE_KIND:
+        return squash_ucs2(out, data, n, fold_char);
+    default:
+        return squash_ucs4(out, data, n, fold_char);
+    }
+}
+
+static PyObject *squash(PyObject *module, PyObject *args) {
+    PyObject *texts, *fold_char;
+    (void)module;
+    if (!PyArg_ParseTuple(args, "O!O:squash", &PyList_Type, &texts, &fold_char))
+        return NULL;
+    Out out = {NULL, 0, 1024, NULL};
+    out.bytes = PyBytes_FromStringAndSize(NULL, out.size);
+    if (out.bytes == NULL)
+        return NULL;
+    out.data = PyBytes_AS_STRING(out.bytes);
+    for (Py_ssize_t t = 0; t < PyList_GET_SIZE(texts); t++) {
+        PyObject *text = PyList_GET_ITEM(texts, t);
+        if (!PyUnicode_Check(text)) {
+            PyErr_SetString(PyExc_TypeError, "texts must be str");
+            goto error;
+        }
+        if (t) {
+            if (grow(&out, 1) < 0)
+                goto error;
+            out.data[out.length++] = '\0';
+        }
+        Py_INCREF(text); /* fold_char may run any code */
+        int failed = squash_text(&out, text, fold_char);
+        Py_DECREF(text);
+        if (failed)
+            goto error;
+    }
+    if (_PyBytes_Resize(&out.bytes, out.length) < 0)
+        return NULL;
+    return out.bytes;
+error:
+    Py_XDECREF(out.bytes);
+    return NULL;
+}
+
+/* One JSON string as written ("...", escapes, UTF-8): its characters as
+   squash_text takes them. 1: squashed; 0: not a string msgspec would decode
+   (a value of another type, a bad escape or surrogate, bytes that are not
+   UTF-8 as Python's strict decoder reads it); -1: error. */
+static int hex4(const unsigned char *s, Py_UCS4 *value) {
+    Py_UCS4 v = 0;
+    for (int k = 0; k < 4; k++) {
+        unsigned char c = s[k];
+        v <<= 4;
+        if (c >= '0' && c <= '9')
+            v |= c - '0';
+        else if (c >= 'a' && c <= 'f')
+            v |= c - 'a' + 10;
+        else if (c >= 'A' && c <= 'F')
+            v |= c - 'A' + 10;
+        else
+            return 0;
+    }
+    *value = v;
+    return 1;
+}
+
+static int squash_json_string(Out *out, const unsigned char *s, Py_ssize_t n,
+                              PyObject *fold_char) {
+    if (n < 2 || s[0] != '"' || s[n - 1] != '"')
+        return 0;
+    Py_ssize_t i = 1, end = n - 1;
+    if (grow(out, end - i) < 0)
+        return -1;
+    char *o = out->data + out->length;
+    while (i < end) {
+        Py_UCS4 c = s[i];
+        if (c >= 0x20 && c < 0x80 && c != '\\' && c != '"') {
+            char k = ascii_kept[c];
+            *o = k;
+            o += (k != 0);
+            i++;
+            continue;
+        }
+        if (c == '\\') {
+            if (i + 1 >= end)
+                return 0;
+            unsigned char e = s[i + 1];
+            if (e == 'u') {
+                if (i + 6 > end || !hex4(s + i + 2, &c))
+                    return 0;
+                i += 6;
+                if (c >= 0xDC00 && c <= 0xDFFF)
+                    return 0; /* a low surrogate alone */
+                if (c >= 0xD800 && c <= 0xDBFF) {
+                    Py_UCS4 low;
+                    if (i + 6 > end || s[i] != '\\' || s[i + 1] != 'u' ||
+                        !hex4(s + i + 2, &low) || low < 0xDC00 || low > 0xDFFF)
+                        return 0;
+                    c = 0x10000 + ((c - 0xD800) << 10) + (low - 0xDC00);
+                    i += 6;
+                }
+            } else if (e == '"' || e == '\\' || e == '/' || e == 'b' || e == 'f' ||
+                       e == 'n' || e == 'r' || e == 't') {
+                i += 2; /* none of them a letter or digit */
+                continue;
+            } else {
+                return 0;
+            }
+        } else if (c < 0x80) {
+            return 0; /* a control character or a bare quote */
+        } else {
+            /* UTF-8, the well-formed sequences of Unicode's table 3-7 only */
+            unsigned char lo = 0x80, hi = 0xBF;
+            int more;
+            if (c >= 0xC2 && c <= 0xDF) {
+                more = 1;
+                c &= 0x1F;
+            } else if (c >= 0xE0 && c <= 0xEF) {
+                more = 2;
+                if (c == 0xE0)
+                    lo = 0xA0;
+                else if (c == 0xED)
+                    hi = 0x9F;
+                c &= 0x0F;
+            } else if (c >= 0xF0 && c <= 0xF4) {
+                more = 3;
+                if (c == 0xF0)
+                    lo = 0x90;
+                else if (c == 0xF4)
+                    hi = 0x8F;
+                c &= 0x07;
+            } else {
+                return 0;
+            }
+            for (int k = 1; k <= more; k++) {
+                if (i + k >= end)
+                    return 0;
+                unsigned char b = s[i + k];
+                if (b < lo || b > hi)
+                    return 0;
+                lo = 0x80, hi = 0xBF;
+                c = (c << 6) | (b & 0x3F);
+            }
+            i += more + 1;
+        }
+        if (c < 0x80) { /* from an escape */
+            char k = ascii_kept[c];
+            *o = k;
+            o += (k != 0);
+            continue;
+        }
+        out->length = o - out->data;
+        PyObject *f = fold_of(c, fold_char);
+        if (f == NULL)
+            return -1;
+        Py_ssize_t m = PyBytes_GET_SIZE(f);
+        if (grow(out, m + end - i) < 0)
+            return -1;
+        memcpy(out->data + out->length, PyBytes_AS_STRING(f), m);
+        o = out->data + out->length + m;
+    }
+    out->length = o - out->data;
+    return 1;
+}
+
+static PyObject *squash_json(PyObject *module, PyObject *args) {
+    PyObject *values, *fold_char;
+    (void)module;
+    if (!PyArg_ParseTuple(args, "O!O:squash_json", &PyList_Type, &values,
+                          &fold_char))
+        return NULL;
+    Out out = {NULL, 0, 1024, NULL};
+    out.bytes = PyBytes_FromStringAndSize(NULL, out.size);
+    if (out.bytes == NULL)
+        return NULL;
+    out.data = PyBytes_AS_STRING(out.bytes);
+    for (Py_ssize_t t = 0; t < PyList_GET_SIZE(values); t++) {
+        PyObject *value = PyList_GET_ITEM(values, t);
+        Py_buffer view;
+        if (t) {
+            if (grow(&out, 1) < 0)
+                goto error;
+            out.data[out.length++] = '\0';
+        }
+        Py_INCREF(value); /* fold_char may run any code */
+        if (PyObject_GetBuffer(value, &view, PyBUF_SIMPLE) < 0) {
+            Py_DECREF(value);
+            goto error;
+        }
+        int done = squash_json_string(&out, view.buf, view.len, fold_char);
+        PyBuffer_Release(&view);
+        Py_DECREF(value);
+        if (done < 0)
+            goto error;
+        if (done == 0) {
+            Py_DECREF(out.bytes);
+            Py_RETURN_NONE;
+        }
+    }
+    if (_PyBytes_Resize(&out.bytes, out.length) < 0)
+        return NULL;
+    return out.bytes;
+error:
+    Py_XDECREF(out.bytes);
+    return NULL;
+}
+
+static PyMethodDef methods[] = {
+    {"squash", squash, METH_VARARGS,
+     "squash(texts, fold_char) -> the texts squashed, joined by NUL bytes."},
+    {"squash_json", squash_json, METH_VARARGS,
+     "squash_json(values, fold_char) -> the JSON strings (buffers, as written) "
+     "squashed, joined by NUL bytes; None if one is not a string msgspec reads."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {
+    PyModuleDef_HEAD_INIT, "_squash", NULL, -1, methods, NULL, NULL, NULL, NULL,
+};
+
+PyMODINIT_FUNC PyInit__squash(void) {
+    for (int c = 0; c < 128; c++) {
+        if (c >= 'a' && c <= 'z')
+            ascii_kept[c] = (char)c;
+        else if (c >= 'A' && c <= 'Z')
+            ascii_kept[c] = (char)(c - 'A' + 'a');
+        else if (c >= '0' && c <= '9')
+            ascii_kept[c] = (char)c;
+    }
+    return PyModule_Create(&module);
+}

@@ -1,0 +1,37 @@
+"""Build hook: compiles the one C extension, dsr_app/_squash.c (the sweep
+prefilter's view of a batch of texts), with setuptools' build_ext.
+
+A regular wheel gets the compiled module and a platform tag; an editable install
+(``pip install -e .``) gets it built in place, next to its source. Without it
+dsr_app works the same, slower (prefilter.py falls back to Python).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from hatchling.builders.hooks.plugin.interface import BuildHookInterface
+
+
+class CustomBuildHook(BuildHookInterface):
+    """Compile ``dsr_app._squash`` for the wheel being built."""
+
+    def initialize(self, version: str, build_data: dict) -> None:
+        """Build the extension: in place for ``editable``, else into the wheel."""
+        from setuptools import Distribution, Extension
+
+        root = Path(self.root)
+        extension = Extension("dsr_app._squash", ["dsr_app/_squash.c"])
+        dist = Distribution({"ext_modules": [extension]})
+        dist.script_name = "hatch_build.py"
+        command = dist.get_command_obj("build_ext")
+        command.inplace = True  # next to the source: found by editable installs
+        command.ensure_finalized()
+        command.run()
+        built = root / command.get_ext_filename(extension.name)
+        if version != "editable":
+            build_data["force_include"][str(built)] = str(
+                built.relative_to(root).as_posix()
+            )
+        build_data["pure_python"] = False
+        build_data["infer_tag"] = True
