@@ -6,18 +6,30 @@
    character at a time, and the one lower-casing that reads its neighbours, the
    final sigma, folds to "s" either way), so a character's squashed fold is worked
    out once, by calling fold_char(code point) -> bytes, and kept for the life of
-   the process. tests/test_prefilter_squash.py checks the result against the
-   Python squash for every code point. */
+   the process. tests/test_prefilter.py checks the result against the Python
+   squash for every code point.
+
+   spaced(text, fold_char) -> str: the same walk with another table, for the
+   full-text index (identifiers.index_text): fold(text) with every character but
+   letters and digits a space; tests/test_identifiers.py checks it likewise. */
 
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
-/* ASCII: lower-cased letters and digits are kept, all else is dropped (0). */
-static char ascii_kept[128];
-
-/* The squashed fold of every code point seen so far, by blocks of 256. */
 #define BLOCKS (0x110000 >> 8)
-static PyObject **folded[BLOCKS];
+
+/* A view of texts, character by character: what each ASCII character becomes (0:
+   dropped), and what every other code point seen so far becomes, asked of Python
+   once and kept, by blocks of 256. */
+typedef struct {
+    char ascii[128];
+    PyObject **blocks[BLOCKS];
+} Table;
+
+/* squashed: the prefilter's, lower-cased letters and digits kept, all else
+   dropped. spaced: the full-text index's (spaced()), lower-cased letters and digits
+   kept, all else a space, which leaves fold's words as they are. */
+static Table squashed, spaced_table;
 
 typedef struct {
     char *data;
@@ -38,13 +50,13 @@ static int grow(Out *out, Py_ssize_t more) {
     return 0;
 }
 
-static PyObject *fold_of(Py_UCS4 c, PyObject *fold_char) {
-    PyObject **block = folded[c >> 8];
+static PyObject *fold_of(Table *table, Py_UCS4 c, PyObject *fold_char) {
+    PyObject **block = table->blocks[c >> 8];
     if (block == NULL) {
         block = PyMem_Calloc(256, sizeof(PyObject *));
         if (block == NULL)
             return PyErr_NoMemory();
-        folded[c >> 8] = block;
+        table->blocks[c >> 8] = block;
     }
     PyObject *found = block[c & 0xff];
     if (found == NULL) {
@@ -65,18 +77,19 @@ static PyObject *fold_of(Py_UCS4 c, PyObject *fold_char) {
    byte a character is kept ahead, so that an ASCII character is one table look-up
    and one store. */
 #define SQUASH_KIND(NAME, TYPE)                                                 \
-    static int NAME(Out *out, const TYPE *s, Py_ssize_t n, PyObject *fold_char) { \
+    static int NAME(Out *out, const TYPE *s, Py_ssize_t n, Table *table,       \
+                    PyObject *fold_char) {                                      \
         char *o = out->data + out->length;                                      \
         for (Py_ssize_t i = 0; i < n; i++) {                                    \
             Py_UCS4 c = s[i];                                                   \
             if (c < 128) {                                                      \
-                char k = ascii_kept[c];                                         \
+                char k = table->ascii[c];                                       \
                 *o = k;                                                         \
                 o += (k != 0);                                                  \
                 continue;                                                       \
             }                                                                   \
             out->length = o - out->data;                                        \
-            PyObject *f = fold_of(c, fold_char);                                \
+            PyObject *f = fold_of(table, c, fold_char);                         \
             if (f == NULL)                                                      \
                 return -1;                                                      \
             Py_ssize_t m = PyBytes_GET_SIZE(f);                                 \
@@ -93,18 +106,19 @@ SQUASH_KIND(squash_ucs1, Py_UCS1)
 SQUASH_KIND(squash_ucs2, Py_UCS2)
 SQUASH_KIND(squash_ucs4, Py_UCS4)
 
-static int squash_text(Out *out, PyObject *text, PyObject *fold_char) {
+static int squash_text(Out *out, PyObject *text, Table *table,
+                       PyObject *fold_char) {
     Py_ssize_t n = PyUnicode_GET_LENGTH(text);
     const void *data = PyUnicode_DATA(text);
     if (grow(out, n) < 0)
         return -1;
     switch (PyUnicode_KIND(text)) {
     case PyUnicode_1BYTE_KIND:
-        return squash_ucs1(out, data, n, fold_char);
+        return squash_ucs1(out, data, n, table, fold_char);
     case PyUnicode_2BYTE_KIND:
-        return squash_ucs2(out, data, n, fold_char);
+        return squash_ucs2(out, data, n, table, fold_char);
     default:
-        return squash_ucs4(out, data, n, fold_char);
+        return squash_ucs4(out, data, n, table, fold_char);
     }
 }
 
@@ -130,7 +144,7 @@ static PyObject *squash(PyObject *module, PyObject *args) {
             out.data[out.length++] = '\0';
         }
         Py_INCREF(text); /* fold_char may run any code */
-        int failed = squash_text(&out, text, fold_char);
+        int failed = squash_text(&out, text, &squashed, fold_char);
         Py_DECREF(text);
         if (failed)
             goto error;
@@ -176,7 +190,7 @@ static int squash_json_string(Out *out, const unsigned char *s, Py_ssize_t n,
     while (i < end) {
         Py_UCS4 c = s[i];
         if (c >= 0x20 && c < 0x80 && c != '\\' && c != '"') {
-            char k = ascii_kept[c];
+            char k = squashed.ascii[c];
             *o = k;
             o += (k != 0);
             i++;
@@ -245,13 +259,13 @@ static int squash_json_string(Out *out, const unsigned char *s, Py_ssize_t n,
             i += more + 1;
         }
         if (c < 0x80) { /* from an escape */
-            char k = ascii_kept[c];
+            char k = squashed.ascii[c];
             *o = k;
             o += (k != 0);
             continue;
         }
         out->length = o - out->data;
-        PyObject *f = fold_of(c, fold_char);
+        PyObject *f = fold_of(&squashed, c, fold_char);
         if (f == NULL)
             return -1;
         Py_ssize_t m = PyBytes_GET_SIZE(f);
@@ -306,12 +320,36 @@ error:
     return NULL;
 }
 
+/* spaced(text, fold_char) -> str: fold(text) with every character but letters and
+   digits a space, for the full-text index (identifiers.index_text); fold_char(code
+   point) -> bytes gives a character's view. */
+static PyObject *spaced(PyObject *module, PyObject *args) {
+    PyObject *text, *fold_char;
+    (void)module;
+    if (!PyArg_ParseTuple(args, "UO:spaced", &text, &fold_char))
+        return NULL;
+    Out out = {NULL, 0, 1024, NULL};
+    out.bytes = PyBytes_FromStringAndSize(NULL, out.size);
+    if (out.bytes == NULL)
+        return NULL;
+    out.data = PyBytes_AS_STRING(out.bytes);
+    Py_INCREF(text); /* fold_char may run any code */
+    int failed = squash_text(&out, text, &spaced_table, fold_char);
+    Py_DECREF(text);
+    PyObject *result =
+        failed ? NULL : PyUnicode_DecodeASCII(out.data, out.length, "strict");
+    Py_DECREF(out.bytes);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"squash", squash, METH_VARARGS,
      "squash(texts, fold_char) -> the texts squashed, joined by NUL bytes."},
     {"squash_json", squash_json, METH_VARARGS,
      "squash_json(values, fold_char) -> the JSON strings (buffers, as written) "
      "squashed, joined by NUL bytes; None if one is not a string msgspec reads."},
+    {"spaced", spaced, METH_VARARGS,
+     "spaced(text, fold_char) -> fold(text), all but letters and digits spaces."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -321,12 +359,13 @@ static struct PyModuleDef module = {
 
 PyMODINIT_FUNC PyInit__squash(void) {
     for (int c = 0; c < 128; c++) {
-        if (c >= 'a' && c <= 'z')
-            ascii_kept[c] = (char)c;
+        char kept = 0;
+        if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'))
+            kept = (char)c;
         else if (c >= 'A' && c <= 'Z')
-            ascii_kept[c] = (char)(c - 'A' + 'a');
-        else if (c >= '0' && c <= '9')
-            ascii_kept[c] = (char)c;
+            kept = (char)(c - 'A' + 'a');
+        squashed.ascii[c] = kept;
+        spaced_table.ascii[c] = kept ? kept : ' ';
     }
     return PyModule_Create(&module);
 }

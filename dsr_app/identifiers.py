@@ -15,6 +15,11 @@ from dataclasses import dataclass
 import phonenumbers
 from unidecode import unidecode
 
+try:  # compiled by pip install (hatch_build.py)
+    from ._squash import spaced as _spaced
+except ImportError:  # pragma: no cover - a source tree nobody built
+    _spaced = None
+
 # Key prefixes in the text_identifiers table (see migrations.m001).
 EMAIL, HANDLE, PHONE, NATIONAL = "e:", "h:", "p:", "n:"
 
@@ -88,6 +93,31 @@ def fold(text: str) -> str:
     if text.isascii():
         return text.lower()
     return fold_ascii(text).decode("ascii")
+
+
+# fold's output with every byte but lower-case letters and digits a space
+_WORD_BYTES = b"abcdefghijklmnopqrstuvwxyz0123456789"
+_SPACED = bytes(b if b in _WORD_BYTES else 32 for b in range(256))
+
+
+def _spaced_char(code: int) -> bytes:
+    return fold_ascii(chr(code)).translate(_SPACED)
+
+
+def index_text(text: str) -> str:
+    """What the full-text index (unicode61, words of letters and digits) is given
+    for ``text``: the words of ``fold(text)``.
+
+    ASCII text as it is (the tokenizer lower-cases it). Other text folded; in C
+    when compiled (_squash.c), where fold, which works one character at a time,
+    is asked once per character and every character but letters and digits becomes
+    a space, which leaves the words as they were (ingest spent 4 µs a record here).
+    """
+    if text.isascii():
+        return text
+    if _spaced is not None:
+        return _spaced(text, _spaced_char)
+    return fold(text)
 
 
 def email_key(address: str) -> str:

@@ -15,7 +15,7 @@ from typing import NamedTuple
 
 import orjson
 
-from .identifiers import fold, text_identifier_keys
+from .identifiers import index_text, text_identifier_keys
 from .manifests import row_as_line
 from .schemas import ManifestRecordSchema
 
@@ -249,10 +249,9 @@ def prepare(
         extra,
         flags,
     )
-    # unicode61 folds case itself, so ASCII text goes to the index unchanged (and
-    # crosses from the worker once, not twice).
-    searchable = text if text.isascii() else fold(text)
-    return Prepared(line_no, row, text_identifier_keys(text), searchable, flags)
+    # ASCII text goes to the index unchanged (crossing from the worker once, not
+    # twice): unicode61 folds case itself.
+    return Prepared(line_no, row, text_identifier_keys(text), index_text(text), flags)
 
 
 class Batch(NamedTuple):

@@ -18,7 +18,7 @@ import sqlite_utils
 
 from . import audit
 from .errors import NotFound
-from .identifiers import fold, text_identifier_keys
+from .identifiers import index_text, text_identifier_keys
 from .signing import canonical, sign, suppression_hash
 
 FORMAT = "dsr-removal-list/1"
@@ -141,7 +141,7 @@ def purge(db: sqlite_utils.Database, request_id: str, entries: Iterable[dict]) -
             " AND text IS NOT NULL",
             [entry["dataset"], entry["record_id"]],
         ).fetchall():
-            searchable = text if text.isascii() else fold(text)
+            searchable = index_text(text)
             db.execute(
                 "INSERT INTO records_fts (records_fts, rowid, folded)"
                 " VALUES ('delete', ?, ?)",

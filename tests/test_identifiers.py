@@ -10,11 +10,13 @@ import phonenumbers
 import pytest
 from unidecode import unidecode
 
+from dsr_app import identifiers
 from dsr_app.identifiers import (
     _PHONE_GROUP_RE,
     canonical_email,
     fold,
     fold_ascii,
+    index_text,
     national_digits,
     normalise_handle,
     parse_phone,
@@ -188,3 +190,50 @@ def test_phone_group_pattern_agrees_on_random_texts():
     alphabet = "0123456789٠١ +()./-_ax\n\t@"
     texts = ["".join(rng.choices(alphabet, k=rng.randint(1, 24))) for _ in range(5000)]
     assert [t for t in texts if not _same_groups(t)] == []
+
+
+_NON_WORD_CHARACTER = re.compile(r"[^a-z0-9]")
+
+
+def _words_of_fold(text: str) -> str:
+    """The reference for ``index_text``: fold, every character but letters and
+    digits a space."""
+    return _NON_WORD_CHARACTER.sub(" ", fold(text))
+
+
+def test_the_compiled_index_view_is_built():
+    # pip install -e . compiles it (hatch_build.py); without it ingest is slower
+    assert identifiers._spaced is not None
+
+
+def test_index_text_is_folds_words_for_every_code_point():
+    """The C view asks fold for one character at a time: the same as folding the
+    whole text with everything but letters and digits spaced, for every character,
+    next to letters, next to each other and at a text's ends."""
+    characters = [chr(c) for c in range(0x80, 0x110000) if not 0xD800 <= c <= 0xDFFF]
+    for start in range(0, len(characters), 8192):
+        chunk = characters[start : start + 8192]
+        for text in ("".join(chunk), "A x,".join(chunk[::16]), chunk[0], chunk[-1]):
+            assert index_text(text) == _words_of_fold(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Zoë Müller-Łukasik, née Σωκράτης!",
+        "ΣΟΦΊΑ Σ. Ξένια ς",
+        "a\x00b ﬁ ǅ ẞ ㍻ ½ ② ߁߅ ４９ \U0001d400\U0001f600",
+        "x" * 5000 + "㍻" * 3000,  # folds longer than their characters
+        "e\u0301 \u200b zero-width",
+    ],
+)
+def test_index_text_examples(text):
+    assert index_text(text) == _words_of_fold(text)
+    assert index_text(text).split() == re.findall(r"[a-z0-9]+", fold(text))
+
+
+def test_ascii_text_goes_to_the_index_as_it_is(monkeypatch):
+    text = "Zoe MUELLER-Lukasik, 0151/2345"
+    assert index_text(text) is text  # the tokenizer lower-cases it
+    monkeypatch.setattr(identifiers, "_spaced", None)  # a tree nobody built
+    assert index_text("Zoë Łukasik") == fold("Zoë Łukasik")
