@@ -16,6 +16,7 @@ from .records import Batch, Rejected, prepare_batch
 
 # Files smaller than this are prepared in-process: starting workers costs more.
 _PARALLEL_MIN_BYTES = 4 * 1024 * 1024
+_BLOCK_BYTES = 2 * 1024 * 1024
 
 
 def prepared_batches(
@@ -40,12 +41,11 @@ def prepared_batches(
         source = _chunks(parquet_rows(path, batch_size), batch_size)
         task = "parquet"
     else:
-        source = jsonl_blocks(path, limits)
+        source = jsonl_blocks(path, limits, _BLOCK_BYTES)
         task = "jsonl"
     args = (first_id - 1, manifest_id, dataset, version, limits.max_json_depth)
     if workers is None:
-        # The writer (this process) keeps one core busy; workers take the rest.
-        workers = max(1, (os.cpu_count() or 1) - 1)
+        workers = os.cpu_count() or 1
     if workers < 1 or path.stat().st_size < _PARALLEL_MIN_BYTES:
         for chunk in source:
             yield prepare_batch(task, chunk, *args)
@@ -56,7 +56,7 @@ def prepared_batches(
         window: deque[Future] = deque()
         for chunk in source:
             window.append(pool.submit(_in_worker, task, chunk, *args))
-            if len(window) >= workers * 3:
+            if len(window) >= workers * 2:
                 yield _unpack(window.popleft().result())
         while window:
             yield _unpack(window.popleft().result())

@@ -102,7 +102,7 @@ def serve(db_path: Path | None, demo: bool, host: str, port: int, threads: int) 
     help="Store the good lines; write bad ones to <file>.rejects.jsonl.",
 )
 @click.option(
-    "--workers", type=int, help="Worker processes (default: cores - 1; 0: none)."
+    "--workers", type=int, help="Worker processes (default: one per core; 0: none)."
 )
 def ingest_command(
     db_path: Path | None,
