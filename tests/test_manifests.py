@@ -28,7 +28,8 @@ def test_byte_ranges_give_every_line_once_whatever_the_chunk(
     tmp_path, monkeypatch, seed
 ):
     rng = random.Random(seed)
-    monkeypatch.setattr(manifests, "_CHUNK", rng.choice([1, 3, 7, 64]))
+    chunk = rng.choice([1, 3, 7, 64])
+    monkeypatch.setattr(manifests, "_CHUNK", chunk)
     path = tmp_path / "m.jsonl"
     for _ in range(50):
         data = bytes(rng.choice(b"ab\n") for _ in range(rng.randint(0, 60)))
@@ -39,7 +40,9 @@ def test_byte_ranges_give_every_line_once_whatever_the_chunk(
         for start, end in zip(bounds, bounds[1:], strict=False):
             lines = list(jsonl_range(path, start, end))
             assert lines == _by_readline(path, start, end)
-            batched = [x for b in jsonl_range_batches(path, start, end) for x in b]
+            batched = [
+                x for b in jsonl_range_batches(path, start, end, chunk) for x in b
+            ]
             assert batched == [line.rstrip(b"\n") for line in lines]
             got += lines
         assert b"".join(got) == data
