@@ -17,20 +17,9 @@ from pathlib import Path
 
 import psutil
 
+from .memory import tree_rss
 from .report import print_table
 from .synthetic import manifest_in
-
-
-def tree_rss(proc: psutil.Process) -> int:
-    """Resident bytes of a process and all its children, shared pages counted once
-    (the sum of PSS; plain RSS would count pages shared by forked workers twice)."""
-    total = 0
-    for p in [proc, *proc.children(recursive=True)]:
-        try:
-            total += p.memory_full_info().pss
-        except psutil.Error:
-            pass
-    return total
 
 
 def run_ingest(manifest: Path, db: Path, workers: int | None) -> tuple[float, int, str]:

@@ -5,7 +5,8 @@
    fewer than 100 matches; and, separately, a common name with thousands of weak
    matches.
 2. The sweep over the N-record JSONL with 1, 100 and 10,000 requesters (both cores),
-   in MB/s and records/s, peak RSS; and ripgrep's literal scan (`rg -F -c -f`) of
+   in MB/s and records/s, peak memory (PSS of this process and its workers); and
+   ripgrep's literal scan (`rg -F -c -f`) of
    the same identifiers for comparison.
 """
 
@@ -30,6 +31,7 @@ from dsr_app.matching import Identity
 from dsr_app.search import search
 from dsr_app.sweep import sweep
 
+from .memory import peak_of_this_tree
 from .report import print_table
 from .synthetic import record
 
@@ -169,10 +171,13 @@ def main(argv: list[str] | None = None) -> None:
             db.close()
         manifest = folder / f"match-{args.records}.jsonl"
         mb = manifest.stat().st_size / 1e6
+        peaks: dict[int, float] = {}
         for count in (1, 100, 10_000):
             start, cpu = time.perf_counter(), cpu_seconds()
-            report = sweep(people[:count], manifests=[manifest], workers=2)
+            with peak_of_this_tree(interval=0.1) as peak:
+                report = sweep(people[:count], manifests=[manifest], workers=2)
             seconds = time.perf_counter() - start
+            peaks[count] = peak.bytes / 2**20
             rows.append(
                 (
                     f"sweep, {count:,} requesters",
@@ -181,8 +186,13 @@ def main(argv: list[str] | None = None) -> None:
                     f"matches; {cpu_seconds() - cpu:,.1f} s CPU in all",
                 )
             )
-        peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-        rows.append(("sweep peak RSS (largest worker)", f"{peak:,.0f} MiB"))
+        rows.append(
+            (
+                "sweep peak memory, 1 / 100 / 10,000 requesters",
+                " / ".join(f"{peaks[c]:,.0f}" for c in (1, 100, 10_000))
+                + " MiB (this process and its workers, PSS)",
+            )
+        )
         rg = shutil.which("rg")
         for count in (1, 100, 10_000):
             if not rg:

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import multiprocessing
+import re
 import subprocess
 import sys
+import time
 from pathlib import Path
+
+from benchmarks.memory import peak_of_this_tree
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -35,6 +40,24 @@ def test_matching_benchmark_prints_its_table():
         "common name, 100 records",
     ):
         assert measure in out, out
+    row = r"sweep peak memory, 1 / 100 / 10,000 requesters +\| (.*) MiB"
+    peaks = re.search(row, out)
+    assert peaks and all(float(v) > 10 for v in peaks.group(1).split(" / ")), out
+
+
+def test_peak_memory_counts_the_pages_of_workers():
+    with multiprocessing.get_context("fork").Pool(1) as pool:
+        with peak_of_this_tree(interval=0.01) as before:
+            time.sleep(0.1)
+        with peak_of_this_tree(interval=0.01) as peak:
+            pool.apply(_hold, (64 * 2**20, 0.3))
+    assert peak.bytes - before.bytes > 60 * 2**20
+
+
+def _hold(size: int, seconds: float) -> None:
+    block = bytearray(size)  # zeroed, so every page is touched
+    time.sleep(seconds)
+    del block
 
 
 def test_removal_benchmark_prints_its_table():
