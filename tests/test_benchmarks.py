@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import multiprocessing
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -33,7 +34,9 @@ def test_ingest_benchmark_prints_its_table():
 
 
 def test_matching_benchmark_prints_its_table():
-    out = _run("benchmarks.matching", "--records", "1000", "--requests", "3")
+    out = _run(
+        "benchmarks.matching", "--records", "1000", "--requests", "3", "--repeat", "2"
+    )
     for measure in (
         "search, 1,000 records: p50 / p99",
         "sweep, 10,000 requesters",
@@ -43,6 +46,10 @@ def test_matching_benchmark_prints_its_table():
     row = r"sweep peak memory, 1 / 100 / 10,000 requesters +\| (.*) MiB"
     peaks = re.search(row, out)
     assert peaks and all(float(v) > 10 for v in peaks.group(1).split(" / ")), out
+    if shutil.which("rg"):
+        row = r"ripgrep's, 10,000 requesters +\| [0-9.]+ \(medians; turn by turn "
+        turns = re.search(row + r"([0-9., ]+)\)", out)
+        assert turns and len(turns.group(1).split(", ")) == 2, out
 
 
 def test_peak_memory_counts_the_pages_of_workers():
