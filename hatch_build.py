@@ -2,8 +2,10 @@
 prefilter's view of a batch of texts), with setuptools' build_ext.
 
 A regular wheel gets the compiled module and a platform tag; an editable install
-(``pip install -e .``) gets it built in place, next to its source. Without it
-dsr_app works the same, slower (prefilter.py falls back to Python).
+(``pip install -e .``) gets it built in place, next to its source. It needs a C
+compiler and Python's headers; where they are missing the build says so and goes
+on without it: dsr_app then works the same, slower (prefilter.py and
+identifiers.py fall back to Python), from a wheel for any platform.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ class CustomBuildHook(BuildHookInterface):
     def initialize(self, version: str, build_data: dict) -> None:
         """Build the extension: in place for ``editable``, else into the wheel."""
         from setuptools import Distribution, Extension
+        from setuptools.errors import CCompilerError, ExecError, PlatformError
 
         root = Path(self.root)
         extension = Extension("dsr_app._squash", ["dsr_app/_squash.c"])
@@ -27,7 +30,14 @@ class CustomBuildHook(BuildHookInterface):
         command = dist.get_command_obj("build_ext")
         command.inplace = True  # next to the source: found by editable installs
         command.ensure_finalized()
-        command.run()
+        try:
+            command.run()
+        except (CCompilerError, ExecError, PlatformError) as error:
+            self.app.display_warning(
+                f"dsr_app._squash not compiled ({error}); "
+                "dsr_app works without it, slower"
+            )
+            return
         built = root / command.get_ext_filename(extension.name)
         if version != "editable":
             build_data["force_include"][str(built)] = str(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -10,7 +12,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def test_wheel_ships_templates_and_fixtures(tmp_path):
+def _wheel(source: Path, out: Path, **env: str) -> Path:
     subprocess.run(
         [
             sys.executable,
@@ -21,13 +23,19 @@ def test_wheel_ships_templates_and_fixtures(tmp_path):
             "--no-build-isolation",
             "-q",
             "-w",
-            str(tmp_path),
-            str(ROOT),
+            str(out),
+            str(source),
         ],
         check=True,
         capture_output=True,
+        env={**os.environ, **env},
     )
-    (wheel,) = tmp_path.glob("dsr_app-*.whl")
+    (wheel,) = out.glob("dsr_app-*.whl")
+    return wheel
+
+
+def test_wheel_ships_templates_and_fixtures(tmp_path):
+    wheel = _wheel(ROOT, tmp_path)
     names = set(zipfile.ZipFile(wheel).namelist())
     assert "dsr_app/templates/base.html" in names
     assert "dsr_app/templates/pages/home.html" in names
@@ -39,3 +47,20 @@ def test_wheel_ships_templates_and_fixtures(tmp_path):
     assert not wheel.name.endswith("-none-any.whl")
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
     assert "dsr = dsr_app.cli:cli" in zipfile.ZipFile(wheel).read(entry_points).decode()
+
+
+def test_without_a_c_compiler_the_wheel_is_built_without_the_extension(tmp_path):
+    source = tmp_path / "src"
+    tracked = subprocess.run(
+        ["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True
+    ).stdout.decode()
+    for name in filter(None, tracked.split("\0")):
+        (source / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / name, source / name)
+    wheel = _wheel(source, tmp_path / "out", CC="/bin/false", LDSHARED="/bin/false")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    assert "dsr_app/prefilter.py" in names
+    assert not any(
+        n.startswith("dsr_app/_squash.") and n.endswith(".so") for n in names
+    )
+    assert wheel.name.endswith("-py3-none-any.whl")
