@@ -17,7 +17,7 @@ from pathlib import Path
 
 import psutil
 
-from .memory import tree_rss
+from .memory import peak_of_tree
 from .report import print_table
 from .synthetic import manifest_in
 
@@ -34,19 +34,12 @@ def run_child(argv: list[str]) -> tuple[float, int, str]:
     """Run a command, sampling its process tree's RSS: (seconds, peak, last line)."""
     started = time.monotonic()
     child = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    proc = psutil.Process(child.pid)
-    peak = 0
-    while child.poll() is None:
-        try:
-            peak = max(peak, tree_rss(proc))
-        except psutil.Error:
-            pass
-        time.sleep(0.05)
+    with peak_of_tree(psutil.Process(child.pid)) as peak:
+        out, err = child.communicate()
     seconds = time.monotonic() - started
-    out, err = child.communicate()
     if child.returncode:
         raise SystemExit(f"{' '.join(argv[2:4])} failed: {err.decode()}")
-    return seconds, peak, out.decode().strip().splitlines()[-1]
+    return seconds, peak.bytes, out.decode().strip().splitlines()[-1]
 
 
 def main(argv: list[str] | None = None) -> None:

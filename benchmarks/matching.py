@@ -6,8 +6,8 @@
    matches.
 2. The sweep over the N-record JSONL with 1, 100 and 10,000 requesters (both cores),
    in MB/s and records/s, peak memory (PSS of this process and its workers); and
-   ripgrep's literal scan (`rg -F -c -f`) of
-   the same identifiers for comparison.
+   ripgrep's literal scan (`rg -F -c -f`) of the same identifiers, run in turns
+   with the sweep for comparison.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from dsr_app.matching import Identity
 from dsr_app.search import search
 from dsr_app.sweep import sweep
 
-from .memory import peak_of_this_tree
+from .memory import peak_of_tree
 from .report import print_table
 from .synthetic import record
 
@@ -200,7 +200,7 @@ def sweep_rows(
         ours, theirs, peak_bytes = [], [], 0
         for _ in range(repeat):
             start, cpu = time.perf_counter(), cpu_seconds()
-            with peak_of_this_tree(interval=0.1) as peak:
+            with peak_of_tree(interval=0.1) as peak:
                 report = sweep(people[:count], manifests=[manifest], workers=2)
             ours.append((time.perf_counter() - start, cpu_seconds() - cpu))
             peak_bytes = max(peak_bytes, peak.bytes)

@@ -28,9 +28,12 @@ class Peak:
 
 
 @contextmanager
-def peak_of_this_tree(interval: float = 0.05) -> Iterator[Peak]:
-    """Sample this process and its children (workers) while the block runs."""
-    peak, done, proc = Peak(), threading.Event(), psutil.Process()
+def peak_of_tree(
+    proc: psutil.Process | None = None, interval: float = 0.05
+) -> Iterator[Peak]:
+    """Sample ``proc`` (default: this process) and its children while the block
+    runs."""
+    peak, done, proc = Peak(), threading.Event(), proc or psutil.Process()
 
     def sample() -> None:
         while True:

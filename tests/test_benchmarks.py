@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from benchmarks.memory import peak_of_this_tree
+from benchmarks.memory import peak_of_tree
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -54,9 +54,9 @@ def test_matching_benchmark_prints_its_table():
 
 def test_peak_memory_counts_the_pages_of_workers():
     with multiprocessing.get_context("fork").Pool(1) as pool:
-        with peak_of_this_tree(interval=0.01) as before:
+        with peak_of_tree(interval=0.01) as before:
             time.sleep(0.1)
-        with peak_of_this_tree(interval=0.01) as peak:
+        with peak_of_tree(interval=0.01) as peak:
             pool.apply(_hold, (64 * 2**20, 0.3))
     assert peak.bytes - before.bytes > 60 * 2**20
 
