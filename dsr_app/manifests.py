@@ -242,6 +242,10 @@ def row_as_line(row: dict) -> bytes:
     return orjson.dumps(row, default=_json_safe) + b"\n"
 
 
+_CHUNK = 1 << 20  # bytes read at a time by _range_chunks
+_SWEEP_CHUNK = 1 << 19  # jsonl_range_batches': see there
+
+
 def jsonl_range(path: Path, start: int, end: int) -> Iterator[bytes]:
     """The raw lines of a plain .jsonl file that begin in the byte range [start, end),
     each with its line break (the file's last line without one, if it has none).
@@ -258,7 +262,7 @@ def jsonl_range(path: Path, start: int, end: int) -> Iterator[bytes]:
 
 
 def jsonl_range_batches(
-    path: Path, start: int, end: int, chunk: int = 1 << 19
+    path: Path, start: int, end: int, chunk: int = _SWEEP_CHUNK
 ) -> Iterator[list[bytes]]:
     """The lines of ``jsonl_range`` without their line breaks, in lists of about
     ``chunk`` bytes, for readers that take lines by the hundred (the sweep: half a
@@ -266,9 +270,6 @@ def jsonl_range_batches(
     cache to its automaton than a megabyte; about 10% faster here)."""
     for lines, _ in _range_chunks(path, start, end, chunk):
         yield lines
-
-
-_CHUNK = 1 << 20
 
 
 def _range_chunks(
