@@ -1,8 +1,9 @@
-"""Build hook: compiles the one C extension, dsr_app/_squash.c (the sweep
-prefilter's view of a batch of texts), with setuptools' build_ext.
+"""Build hook: compiles the C extensions with setuptools' build_ext:
+dsr_app/_squash.c (the sweep prefilter's view of a batch of texts) and
+dsr_app/_scan.c (its automaton).
 
-A regular wheel gets the compiled module and a platform tag; an editable install
-(``pip install -e .``) gets it built in place, next to its source. It needs a C
+A regular wheel gets the compiled modules and a platform tag; an editable install
+(``pip install -e .``) gets them built in place, next to their source. It needs a C
 compiler and Python's headers; where they are missing the build says so and goes
 on without it: dsr_app then works the same, slower (prefilter.py and
 identifiers.py fall back to Python), from a wheel for any platform.
@@ -16,16 +17,19 @@ from hatchling.builders.hooks.plugin.interface import BuildHookInterface
 
 
 class CustomBuildHook(BuildHookInterface):
-    """Compile ``dsr_app._squash`` for the wheel being built."""
+    """Compile ``dsr_app._squash`` and ``dsr_app._scan`` for the wheel being built."""
 
     def initialize(self, version: str, build_data: dict) -> None:
-        """Build the extension: in place for ``editable``, else into the wheel."""
+        """Build the extensions: in place for ``editable``, else into the wheel."""
         from setuptools import Distribution, Extension
         from setuptools.errors import CCompilerError, ExecError, PlatformError
 
         root = Path(self.root)
-        extension = Extension("dsr_app._squash", ["dsr_app/_squash.c"])
-        dist = Distribution({"ext_modules": [extension]})
+        extensions = [
+            Extension(f"dsr_app.{name}", [f"dsr_app/{name}.c"])
+            for name in ("_squash", "_scan")
+        ]
+        dist = Distribution({"ext_modules": extensions})
         dist.script_name = "hatch_build.py"
         command = dist.get_command_obj("build_ext")
         command.inplace = True  # next to the source: found by editable installs
@@ -34,14 +38,15 @@ class CustomBuildHook(BuildHookInterface):
             command.run()
         except (CCompilerError, ExecError, PlatformError) as error:
             self.app.display_warning(
-                f"dsr_app._squash not compiled ({error}); "
-                "dsr_app works without it, slower"
+                f"dsr_app's C extensions not compiled ({error}); "
+                "dsr_app works without them, slower"
             )
             return
-        built = root / command.get_ext_filename(extension.name)
-        if version != "editable":
-            build_data["force_include"][str(built)] = str(
-                built.relative_to(root).as_posix()
-            )
+        for extension in extensions:
+            built = root / command.get_ext_filename(extension.name)
+            if version != "editable":
+                build_data["force_include"][str(built)] = str(
+                    built.relative_to(root).as_posix()
+                )
         build_data["pure_python"] = False
         build_data["infer_tag"] = True
