@@ -242,25 +242,31 @@ _AUTHOR = attrgetter("author_id")
 
 def sweep_lines(
     matcher: Matcher,
-    batches: Iterable[list[bytes]],
+    blocks: Iterable[bytes],
     dataset: str | None,
     version: str,
 ) -> SweepReport:
-    """Match the records of batches of JSON lines, as ``sweep_records`` would, faster.
+    """Match the records of blocks of JSON lines, as ``sweep_records`` would, faster.
 
     Of each line, only the fields the prefilter and the counts need are parsed
-    (``sweep_input.rows``; the text is squashed from its JSON as written,
+    (``sweep_input.block_rows``; the text is squashed from its JSON as written,
     ``prefilter.json_view``); a line is read whole only when the prefilter finds a
-    literal in its text or its author is a requester's account. A batch with a line
-    that is not such a record is read whole, record by record.
+    literal in its text or its author is a requester's account. A block with a line
+    that is not such a record is read line by line, and record by record where a
+    line is not one.
     """
     report = SweepReport()
-    for batch in batches:
-        rows = sweep_input.rows(batch)
+    for block in blocks:
+        rows, lines = sweep_input.block_rows(block), None
+        if rows is None:
+            lines = sweep_input.block_lines(block)
+            rows = sweep_input.rows(lines)
         texts = None if rows is None else json_view(list(map(_TEXT, rows)))
         if texts is None:
+            if lines is None:
+                lines = sweep_input.block_lines(block)
             found = sweep_input.file_records(
-                sweep_input.parsed(batch), dataset, version
+                sweep_input.parsed(lines), dataset, version
             )
             report.merge(sweep_records(matcher, ((r, None) for r in found)))
             continue
@@ -283,17 +289,23 @@ def sweep_lines(
                 and row.author_handle
                 and row.author_handle.lower() in matcher.by_author_handle
             )
-        for n in sorted(hits):
-            record = sweep_input.whole(batch[n], dataset, version) if named[n] else None
+        hits = sorted(n for n in hits if named[n])
+        at = (
+            dict(zip(hits, map(lines.__getitem__, hits), strict=True))
+            if lines is not None
+            else sweep_input.lines_at(block, hits)
+        )
+        for n in hits:
+            record = sweep_input.whole(at[n], dataset, version)
             for m in matcher.match(record) if record else ():
                 report.matches.setdefault(m.request_id, []).append(m)
     return report
 
 
 def _sweep_part(part: tuple) -> SweepReport:
-    batches = sweep_input.part_batches(part)
-    if batches is not None:
-        return sweep_lines(_MATCHER, batches, *part[-2:])
+    blocks = sweep_input.part_blocks(part)
+    if blocks is not None:
+        return sweep_lines(_MATCHER, blocks, *part[-2:])
     return sweep_records(_MATCHER, ((record, None) for record in part_records(part)))
 
 

@@ -9,6 +9,7 @@ and the counts need (``rows``), and whole only for the records that concern some
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from itertools import islice
 from pathlib import Path
@@ -18,7 +19,7 @@ import msgspec
 from .manifests import (
     Limits,
     jsonl_blocks,
-    jsonl_range_batches,
+    jsonl_range_blocks,
     manifest_format,
     parquet_rows,
 )
@@ -144,6 +145,64 @@ def rows(lines: list[bytes]) -> list[Row] | None:
         return None
 
 
+# Two JSON values on one line, or what looks so inside a string (then the block is
+# read line by line all the same).
+_TWO_VALUES = re.compile(rb"\}[ \t\r]*\{")
+
+
+def python_lines(block: bytes) -> int:
+    """The lines of a block, -1 if one may hold two values side by side (in C:
+    ``_scan.lines``, one pass instead of two)."""
+    if _TWO_VALUES.search(block):
+        return -1
+    return block.count(b"\n") + (bool(block) and not block.endswith(b"\n"))
+
+
+try:  # compiled by pip install (hatch_build.py)
+    from ._scan import lines as _lines
+except ImportError:  # pragma: no cover - a source tree nobody built
+    _lines = python_lines
+
+
+def block_rows(block: bytes) -> list[Row] | None:
+    """``rows`` of the lines of a block (``manifests.jsonl_range_blocks``), read in
+    one call, without the lines split out as objects first (that took as long as
+    reading them); ``None`` when one of its lines is not one record: then
+    ``block_lines`` and ``rows``.
+
+    msgspec reads JSON values, whatever the lines: a value may span lines, and a
+    line hold two. With no two values side by side on a line (``_TWO_VALUES``),
+    every line holds at most the start of one, so as many rows as lines means one
+    on each, whole.
+    """
+    try:
+        found = _ROW.decode_lines(block)
+    except _BAD_LINE:
+        return None
+    return found if len(found) == _lines(block) else None
+
+
+def block_lines(block: bytes) -> list[bytes]:
+    """The lines of a block without their line breaks, blank lines left out."""
+    lines = block.split(b"\n")
+    if not lines[-1]:
+        lines.pop()
+    return [line for line in lines if line.strip()] if b"" in lines else lines
+
+
+def lines_at(block: bytes, wanted: Iterable[int]) -> dict[int, bytes]:
+    """Lines of a block by number (from 0; ``wanted`` in order), without splitting
+    the others out."""
+    found, number, start = {}, 0, 0
+    for n in wanted:
+        while number < n:
+            start = block.index(b"\n", start) + 1
+            number += 1
+        end = block.find(b"\n", start)
+        found[n] = block[start:] if end < 0 else block[start:end]
+    return found
+
+
 def whole(line: bytes, dataset: str | None, version: str) -> dict | None:
     """One line read whole as a record (``file_record``), with its policy flags."""
     try:
@@ -155,30 +214,24 @@ def whole(line: bytes, dataset: str | None, version: str) -> dict | None:
     return record
 
 
-def part_batches(part: tuple) -> Iterator[list[bytes]] | None:
-    """The raw lines of a piece of JSON lines, a batch at a time (blank lines left
-    out); ``None`` for the index or Parquet."""
+def part_blocks(part: tuple) -> Iterator[bytes] | None:
+    """The raw lines of a piece of JSON lines, whole lines a block at a time; ``None``
+    for the index or Parquet."""
     kind, *args = part
     if kind == "range":  # lines of a .jsonl that begin in [start, end)
         path, start, end, *_ = args
-        batches = jsonl_range_batches(Path(path), start, end)
-    elif kind == "file" and manifest_format(Path(args[0])) != "parquet":
+        return jsonl_range_blocks(Path(path), start, end)
+    if kind == "file" and manifest_format(Path(args[0])) != "parquet":
         # whole lines a few megabytes at a time, with the reader limits of ingest
-        blocks = jsonl_blocks(Path(args[0]), Limits())
-        batches = (block.split(b"\n") for _, block in blocks)
-    else:
-        return None
-    return (
-        [line for line in batch if line.strip()] if b"" in batch else batch
-        for batch in batches
-    )
+        return (block for _, block in jsonl_blocks(Path(args[0]), Limits()))
+    return None
 
 
 def part_records(part: tuple) -> Iterator[dict]:
     """The records of one piece of work (see ``plan``), as the rules read them.
 
     The one reader of both engines: this machine's processes and Spark's executors
-    (the local engine reads JSON lines with ``part_batches`` and ``rows`` instead,
+    (the local engine reads JSON lines with ``part_blocks`` and ``block_rows`` instead,
     which see the same records).
     """
     kind, *args = part
@@ -186,11 +239,11 @@ def part_records(part: tuple) -> Iterator[dict]:
         yield from _db_records(*args)
         return
     dataset, version = args[-2:]
-    batches = part_batches(part)
-    if batches is None:  # Parquet
+    blocks = part_blocks(part)
+    if blocks is None:  # Parquet
         found = (row for _, row in parquet_rows(Path(args[0])))
     else:
-        found = parsed(line for batch in batches for line in batch)
+        found = parsed(line for block in blocks for line in block_lines(block))
     yield from file_records(found, dataset, version)
 
 

@@ -7,7 +7,7 @@ import random
 import pytest
 
 from dsr_app import manifests
-from dsr_app.manifests import jsonl_range, jsonl_range_batches
+from dsr_app.manifests import jsonl_range, jsonl_range_blocks
 
 
 def _by_readline(path, start: int, end: int) -> list[bytes]:
@@ -40,9 +40,9 @@ def test_byte_ranges_give_every_line_once_whatever_the_chunk(
         for start, end in zip(bounds, bounds[1:], strict=False):
             lines = list(jsonl_range(path, start, end))
             assert lines == _by_readline(path, start, end)
-            batched = [
-                x for b in jsonl_range_batches(path, start, end, chunk) for x in b
-            ]
-            assert batched == [line.rstrip(b"\n") for line in lines]
+            blocks = list(jsonl_range_blocks(path, start, end, chunk))
+            assert b"".join(blocks) == b"".join(lines)
+            # every block whole lines: only the file's last may lack its break
+            assert all(b.endswith(b"\n") for b in blocks[:-1])
             got += lines
         assert b"".join(got) == data

@@ -36,6 +36,11 @@ def _record(text: str) -> dict:
     return {"dataset": "d", "dataset_version": "1", "record_id": "r", "text": text}
 
 
+def _block(lines: list[bytes]) -> bytes:
+    """Lines as a block of a manifest (what ``sweep_lines`` reads)."""
+    return b"".join(line + b"\n" for line in lines)
+
+
 @pytest.mark.parametrize(
     ("identity", "text"),
     [
@@ -190,7 +195,7 @@ def test_fast_json_lines_path_reads_what_the_record_path_reads():
     good = [line for line in lines[:5] if line]  # a batch with no bad line
     for batch in (lines, good):
         matcher = Matcher([ZOE])
-        fast = sweep_lines(matcher, [batch], "posts", "v1")
+        fast = sweep_lines(matcher, [_block(batch)], "posts", "v1")
         records = file_records(parsed(batch), "posts", "v1")
         slow = sweep_records(matcher, ((r, None) for r in records))
         assert fast.records == slow.records
@@ -199,7 +204,7 @@ def test_fast_json_lines_path_reads_what_the_record_path_reads():
             m for v in slow.matches.values() for m in v
         )
     matcher = Matcher([ZOE])
-    report = sweep_lines(matcher, [lines], "posts", "v1")
+    report = sweep_lines(matcher, [_block(lines)], "posts", "v1")
     # 5 (author_id a number), 6 (no text), the one without an id and the two
     # lines that are not objects are not records
     assert report.records == 7
@@ -365,7 +370,7 @@ def test_a_text_msgspec_would_not_read_leaves_the_fast_path_with_the_same_counts
         b'{"record_id": "2", "text": "Zo\\u00eb M\\u00fcller-\\u0141ukasik \\/"}',
     ]
     matcher = Matcher([ZOE])
-    fast = sweep_lines(matcher, [lines], "posts", "v1")
+    fast = sweep_lines(matcher, [_block(lines)], "posts", "v1")
     records = file_records(parsed(lines), "posts", "v1")
     slow = sweep_records(matcher, ((r, None) for r in records))
     assert fast.records == slow.records == 2

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from dsr_app import _scan, prefilter
 from dsr_app.prefilter import Prefilter
-from dsr_app.sweep_input import part_records
+from dsr_app.sweep_input import part_records, python_lines
 
 from .test_matching import FIXTURES
 from .test_prefilter import _demo_identities
@@ -97,3 +97,33 @@ def test_the_compiled_automaton_is_used_and_agrees_with_rusts_on_the_demo_world(
     hits = compiled.hits_in_view(squashed, len(texts))
     assert hits == rust.hits_in_view(squashed, len(texts))
     assert 0 < len(hits) < len(texts)
+
+
+@pytest.mark.parametrize(
+    ("block", "lines"),
+    [
+        (b"", 0),
+        (b"\n", 1),
+        (b'{"a": 1}', 1),
+        (b'{"a": 1}\n{"b": 2}\n', 2),
+        (b'{"a": 1}\r\n{"b": 2}', 2),
+        (b'{"a": 1} {"b": 2}\n', -1),
+        (b'{"a": {}}{"b": 2}\n', -1),
+        (b'{"a": 1}\t\r {"b": 2}', -1),
+        (b'{"a": "} {"}\n', -1),  # or what looks so, in a string
+        (b'{"a": 1}\n {"b": 2}\n', 2),  # on its own line
+        (b'{"a": "}"} x {', 1),
+    ],
+)
+def test_lines_counts_lines_and_tells_two_values_side_by_side(block, lines):
+    assert _scan.lines(block) == python_lines(block) == lines
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.sampled_from([b"{", b"}", b" ", b"\t", b"\r", b"\n", b"x"])).map(
+        b"".join
+    )
+)
+def test_lines_agrees_with_python(block):
+    assert _scan.lines(block) == python_lines(block)
