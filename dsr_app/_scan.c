@@ -6,9 +6,9 @@
    texts_with(automaton, view) -> the indexes, in order, of the NUL-separated texts
    of ``view`` in which some pattern occurs.
 
-   Why not a general library: with 10,000 requesters the automaton has about half a
-   million states, tens of megabytes, and a scan is one dependent memory load per
-   byte, most of them missing the processor's caches. Rust's aho-corasick (through
+   Why not a general library: with 10,000 requesters the automaton has 210,000
+   states (32 MB), and a scan is one dependent memory load per byte, most of them
+   missing the processor's caches. Rust's aho-corasick (through
    ahocorasick_rs) spent 5 ns a byte so. Here four stretches of the view are
    scanned in one loop, so that four such loads are in flight at once, and a text
    is left as soon as a pattern is found in it: only whether it holds one matters.
