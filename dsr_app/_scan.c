@@ -94,6 +94,7 @@ static uint32_t *complete(uint32_t *rows, uint8_t *ends, Py_ssize_t states) {
     if (fail == NULL || queue == NULL)
         goto done;
     Py_ssize_t head = 0, tail = 0;
+    fail[0] = 0;
     queue[tail++] = 0;
     while (head < tail) {
         uint32_t state = queue[head++];
@@ -144,12 +145,12 @@ static PyObject *automaton(PyObject *module, PyObject *arg) {
             return PyErr_Format(PyExc_TypeError, "pattern %zd is not bytes", i);
         }
         bytes += PyBytes_GET_SIZE(item);
+        if (bytes >= (Py_ssize_t)(OFFSET / SYMBOLS)) { /* states: one per byte */
+            Py_DECREF(patterns);
+            return PyErr_Format(PyExc_ValueError, "%zd pattern bytes: too many", bytes);
+        }
     }
     Py_ssize_t most = bytes + 1; /* states: at most one per pattern byte */
-    if (most > (Py_ssize_t)(OFFSET / SYMBOLS)) {
-        Py_DECREF(patterns);
-        return PyErr_Format(PyExc_ValueError, "%zd pattern bytes: too many", bytes);
-    }
     Automaton *a = PyMem_RawCalloc(1, sizeof(Automaton));
     uint8_t *ends = PyMem_RawCalloc(most, 1);
     uint32_t *rows = PyMem_RawCalloc(most * SYMBOLS, sizeof(uint32_t));

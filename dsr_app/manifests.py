@@ -275,23 +275,29 @@ def jsonl_range_blocks(
             fh.seek(start - 1)
             if fh.read(1) != b"\n":
                 fh.readline()  # the line in progress belongs to the range before
-        position, rest = fh.tell(), b""  # where ``rest`` begins in the file
+        # ``pending``: the start of a line whose end is not read yet, at ``position``
+        position, pending = fh.tell(), []
         while position < end:
             data = fh.read(chunk)
             if not data:
-                if rest:
-                    yield rest
+                if pending:
+                    yield b"".join(pending)
                 return
-            block = rest + data
+            pending.append(data)
+            if b"\n" not in data:  # a long line: joined once, when its end comes
+                continue
+            block = b"".join(pending)
             if position + len(block) > end:
                 # the range's last line: the one that holds byte end - 1
                 cut = block.find(b"\n", end - 1 - position)
                 if cut >= 0:
                     yield block[: cut + 1]
                     return
-                rest = block  # that line goes on past what is read
+                pending = [block]  # that line goes on past what is read
                 continue
             cut = block.rfind(b"\n") + 1
-            if cut:
-                yield block[:cut]
-            rest, position = block[cut:], position + cut
+            yield block[:cut]
+            pending, position = (
+                [block[cut:]] if cut < len(block) else [],
+                position + cut,
+            )
