@@ -291,7 +291,7 @@ def sweep_lines(
             )
         hits = sorted(n for n in hits if named[n])
         at = (
-            dict(zip(hits, map(lines.__getitem__, hits), strict=True))
+            {n: lines[n] for n in hits}
             if lines is not None
             else sweep_input.lines_at(block, hits)
         )
