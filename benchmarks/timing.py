@@ -7,7 +7,12 @@ it times, interleaved in random order:
 - filing a request with the e-mail and name of a person in the account registry
   versus with an e-mail nobody has;
 - a staff login with a wrong password for an existing staff account versus for an
-  address that has none (the unknown address is checked against a dummy hash).
+  address that has none (the unknown address is checked against a dummy hash);
+- the next request on the same keep-alive connection right after verifying the
+  e-mail of a request that names a person mentioned in the demo data versus one
+  that names nobody in it (issue 16: the search that follows a verification ran on
+  the connection's thread, so an outsider could tell whether a third person is in
+  the training data).
 
 For each pair it prints the medians and 90th percentiles and a two-sided
 Mann-Whitney U test; it exits 1 if a pair differs at ``--alpha`` (default 0.001).
@@ -22,6 +27,7 @@ import json
 import math
 import random
 import re
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -126,6 +132,92 @@ def probe_login(url: str, samples: int, staff_email: str, rng: random.Random):
     return times
 
 
+#: Names that the demo manifests never mention, as long as the personas' names.
+NOBODY = (
+    "Maren Quistolf-Brandt",
+    "Tobiah Wrenfeldson",
+    "Ilvo Trantersen",
+    "Oda Kelmbrück-Sivar",
+    "Jasko Verlinden",
+    "Pia Ostrowel",
+    "Ruven Almqvast",
+)
+CODE_RE = re.compile(r"(?<![\w-])\d{8}(?![\w-])")
+
+
+def _latest_code(conn: sqlite3.Connection, to: str) -> str:
+    """The one-time code in the newest outbox message to ``to``."""
+    (body,) = conn.execute(
+        "SELECT body FROM outbox WHERE recipient = ? ORDER BY id DESC LIMIT 1", [to]
+    ).fetchone()
+    return CODE_RE.findall(body)[0]
+
+
+def _wait_for_jobs(conn: sqlite3.Connection, timeout: float = 60) -> None:
+    """Let the work queued by the last verification finish before the next pair
+    (so one pair's search never overlaps the next one's answers)."""
+    deadline = time.monotonic() + timeout
+    while conn.execute("SELECT count(*) FROM jobs WHERE done_at IS NULL").fetchone()[0]:
+        if time.monotonic() > deadline:
+            raise SystemExit("the jobs queued by verification never ran")
+        time.sleep(0.01)
+
+
+def probe_next_request(
+    url: str, db: Path, samples: int, rng: random.Random
+) -> dict[str, list]:
+    """The status request that follows a verification on the same connection: for
+    a request naming a person mentioned in the data versus one naming nobody.
+
+    The requester is the prober (its own e-mail, verified with the code it got);
+    only the name of the third person differs, as in the attack of issue 16.
+    """
+    personas = [
+        json.loads(line)["display_name"]
+        for line in (package_resource("fixtures") / "accounts.jsonl").open()
+        if json.loads(line)["account_id"].startswith("acc-9000")
+    ]
+    plan = ["known"] * samples + ["unknown"] * samples
+    rng.shuffle(plan)
+    times: dict[str, list] = {"known": [], "unknown": [], "statuses": set()}
+    conn = sqlite3.connect(db)
+    try:
+        # One client: every request of the run goes over one keep-alive connection.
+        with httpx.Client(base_url=url, timeout=30) as client:
+            for n, group in enumerate(plan):
+                names = personas if group == "known" else NOBODY
+                email = f"prober{n}-{rng.randrange(10**9)}@probe.example"
+                filed = client.post(
+                    "/api/v1/requests",
+                    json={
+                        "type": "access",
+                        "full_name": names[n % len(names)],
+                        "email": email,
+                        "country": "DE",
+                        "language": "en",
+                    },
+                ).json()
+                auth = {"Authorization": f"Bearer {filed['status_token']}"}
+                code = _latest_code(conn, email)
+                verified = client.post(
+                    f"/api/v1/requests/{filed['id']}/verify",
+                    json={"channel": "email", "code": code},
+                    headers=auth,
+                )
+                seconds, response = _timed(
+                    lambda filed=filed, auth=auth: client.get(
+                        f"/api/v1/requests/{filed['id']}", headers=auth
+                    )
+                )
+                times[group].append(seconds)
+                times["statuses"].add((group, response.status_code))
+                times["statuses"].add((group, verified.status_code))
+                _wait_for_jobs(conn)
+    finally:
+        conn.close()
+    return times
+
+
 def row(name: str, times: dict, alpha: float) -> tuple[tuple[str, str], bool]:
     """A table row for one probe, and whether the two groups differ."""
     known, unknown = times["known"], times["unknown"]
@@ -138,7 +230,7 @@ def row(name: str, times: dict, alpha: float) -> tuple[tuple[str, str], bool]:
         f" {percentile(known, 0.9) * 1000:.1f} ms; unknown"
         f" {statistics.median(unknown) * 1000:.1f} / p90"
         f" {percentile(unknown, 0.9) * 1000:.1f} ms; status"
-        f" {'/'.join(map(str, sorted(statuses)))}; Mann-Whitney p = {p:.3f}"
+        f" {'/'.join(map(str, sorted(statuses)))}; Mann-Whitney p = {p:.3g}"
         f" ({'DIFFERENT' if differ else 'no difference found'})"
     )
     return (f"{name} (n = {len(known)} + {len(unknown)})", value), differ
@@ -147,7 +239,9 @@ def row(name: str, times: dict, alpha: float) -> tuple[tuple[str, str], bool]:
 def main(argv: list[str] | None = None) -> None:
     """Start the server, probe, print the table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--samples", type=int, default=200, help="per group")
+    parser.add_argument(
+        "--samples", type=int, default=200, help="per group (filing, next request)"
+    )
     parser.add_argument("--login-samples", type=int, default=100, help="per group")
     parser.add_argument("--alpha", type=float, default=0.001)
     parser.add_argument("--seed", type=int, default=7)
@@ -167,6 +261,7 @@ def main(argv: list[str] | None = None) -> None:
         try:
             create = probe_create(url, args.samples, rng)
             login = probe_login(url, args.login_samples, staff_email, rng)
+            after = probe_next_request(url, db, args.samples, rng)
         finally:
             server.terminate()
             server.wait(timeout=30)
@@ -174,6 +269,7 @@ def main(argv: list[str] | None = None) -> None:
     for name, times in (
         ("filing: registry person vs unknown e-mail", create),
         ("staff login: wrong password vs unknown account", login),
+        ("next request after verifying: person in the data vs not", after),
     ):
         line, differ = row(name, times, args.alpha)
         rows.append(line)

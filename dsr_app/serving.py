@@ -8,6 +8,8 @@ from flask import Flask
 from waitress.channel import HTTPChannel
 from waitress.server import BaseWSGIServer, create_server
 
+from .runner import ProcessRunner
+
 
 class Channel(HTTPChannel):
     """waitress's connection, not offered to the main loop while its task holds it.
@@ -44,9 +46,25 @@ def make_server(app: Flask, host: str, port: int, threads: int):
     return server
 
 
+def start_job_runner(app: Flask) -> ProcessRunner:
+    """Start ``app``'s job runner (one per server process), which its views wake.
+
+    It runs the jobs that verifications queue, off the request path (runner.py);
+    the caller stops it when the server ends.
+    """
+    runner = ProcessRunner(app.config["DB"]).start()
+    app.extensions["dsr_jobs"] = runner
+    return runner
+
+
 def serve(app: Flask, host: str, port: int, threads: int) -> None:
-    """Serve ``app`` until interrupted (as ``waitress.serve`` does)."""
+    """Serve ``app`` until interrupted (as ``waitress.serve`` does), with its job
+    runner beside it."""
     logging.basicConfig()  # waitress's warnings (queue depth, errors) on stderr
-    server = make_server(app, host, port, threads)
-    server.print_listen("Serving on http://{}:{}")
-    server.run()
+    runner = start_job_runner(app)
+    try:
+        server = make_server(app, host, port, threads)
+        server.print_listen("Serving on http://{}:{}")
+        server.run()
+    finally:
+        runner.stop()

@@ -93,9 +93,11 @@ def test_timing_probe_times_both_groups_with_the_same_answers():
     out = _run("benchmarks.timing", "--samples", "20", "--login-samples", "20")
     create = next(line for line in out.splitlines() if line.startswith("| filing"))
     login = next(line for line in out.splitlines() if line.startswith("| staff login"))
+    after = next(line for line in out.splitlines() if line.startswith("| next request"))
     assert "status 201;" in create  # one status for known and unknown alike
     assert "status 401;" in login  # the password really was checked
-    for line in (create, login):
+    assert "status 200;" in after  # verified, then answered, in both groups
+    for line in (create, login, after):
         p = float(line.split("p = ")[1].split(" ")[0])
         assert 0.0 <= p <= 1.0
 

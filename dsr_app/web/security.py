@@ -13,8 +13,6 @@ from flask_wtf.csrf import CSRFProtect
 from limits.storage import MemoryStorage
 
 from .. import config
-from ..db import release, thread_db
-from ..jobs import run_pending
 
 
 class SweptMemoryStorage(MemoryStorage):
@@ -110,23 +108,22 @@ def code_key() -> bytes:
 
 
 def run_jobs_after_response() -> None:
-    """Run pending jobs once this response has been sent (same thread, same store)."""
+    """Wake the app's job runner once this response has been sent.
+
+    The jobs run off the request path (runner.py): neither this request's thread
+    nor its connection waits for them (issue 16, finding 5). An app without a
+    runner only queues them (tests drain the queue themselves).
+    """
     g.run_jobs = True
 
 
 def _after_response_jobs(response):
     if g.pop("run_jobs", False):
-        app = current_app._get_current_object()
-
-        def work() -> None:
-            # After the request's teardown: the thread's connection is free again.
-            db = thread_db(app)
-            try:
-                run_pending(db)
-            finally:
-                release(db)
-
-        response.call_on_close(work)
+        runner = current_app.extensions.get("dsr_jobs")
+        if runner is not None:
+            # Once the answer is out and the request's transaction has ended: the
+            # queued row is committed, and the search never competes with sending.
+            response.call_on_close(runner.wake)
     return response
 
 
