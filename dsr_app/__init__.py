@@ -35,7 +35,7 @@ def create_app(test_config: Mapping | None = None) -> Flask:
         raise BadInput("DSR_MAIL_BACKEND", f"must be one of {', '.join(BACKENDS)}")
     db.init_app(app)
 
-    from .api import domain_error, init_api, is_api_request
+    from .api import domain_error, init_api, is_api_request, wait_headers
     from .web import public
     from .web.security import csrf, init_security
 
@@ -58,7 +58,8 @@ def create_app(test_config: Mapping | None = None) -> Flask:
         status = domain_error(exc).status_code
         error = HTTPException(exc.message)
         error.code = status
-        return render_template("pages/error.html", error=error), status
+        page = render_template("pages/error.html", error=error)
+        return page, status, wait_headers(exc)
 
     @app.errorhandler(sqlite3.OperationalError)
     def _store_busy(exc: sqlite3.OperationalError):

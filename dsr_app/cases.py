@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import math
 import secrets
 from collections.abc import Mapping
 from datetime import datetime, timedelta
@@ -34,12 +35,19 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _counts_today(db: sqlite_utils.Database, column: str, value: str, at) -> int:
+def _wait_for_room(db: sqlite_utils.Database, column: str, value: str, at) -> int:
+    """Seconds until ``value`` may file again under the daily limit (0: now): until
+    the oldest of the requests that fill it is a day old (issue 16, finding 13)."""
     since = (at - timedelta(days=1)).isoformat()
-    return db.execute(
-        f"SELECT count(*) FROM requests WHERE {column} = ? AND received_at > ?",
-        [value, since],
-    ).fetchone()[0]
+    received = db.execute(
+        f"SELECT received_at FROM requests WHERE {column} = ? AND received_at > ?"
+        " ORDER BY received_at DESC LIMIT ?",
+        [value, since, MAX_REQUESTS_PER_TARGET_PER_DAY],
+    ).fetchall()
+    if len(received) < MAX_REQUESTS_PER_TARGET_PER_DAY:
+        return 0
+    room = datetime.fromisoformat(received[-1][0]) + timedelta(days=1) - at
+    return max(1, math.ceil(room.total_seconds()))
 
 
 def create_request(
@@ -66,13 +74,12 @@ def create_request(
     due = due_date(day, country).isoformat()
     outgoing: list[messaging.Message] = []
     with write_transaction(db):
-        if _counts_today(db, "email_mailbox", mailbox, at) >= (
-            MAX_REQUESTS_PER_TARGET_PER_DAY
-        ) or (
-            phone
-            and _counts_today(db, "phone", phone, at) >= MAX_REQUESTS_PER_TARGET_PER_DAY
-        ):
-            raise TooManyAttempts("too many requests for this address today", 3600)
+        wait = max(
+            _wait_for_room(db, "email_mailbox", mailbox, at),
+            _wait_for_room(db, "phone", phone, at) if phone else 0,
+        )
+        if wait:
+            raise TooManyAttempts("too many requests for this address today", wait)
         db.execute(
             "INSERT INTO requests (id, type, status, full_name, email, email_canonical,"
             " email_mailbox, phone, country, language, details, received_at,"

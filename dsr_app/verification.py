@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import math
 import secrets
 from datetime import datetime, timedelta
 
@@ -101,7 +102,9 @@ def check_code(
         [request_id, channel],
     ).fetchone()
     if row is not None and row[3] >= MAX_WRONG_PER_CODE:
-        return TooManyAttempts("too many wrong tries: ask for a new code")
+        # Only a new code lifts this: the wait is until one may be asked for.
+        wait = max(1, *resend_waits(db, request_id, channel, at))
+        return TooManyAttempts("too many wrong tries: ask for a new code", wait)
     live = row is not None and row[4] is None and row[5] is None
     if live and datetime.fromisoformat(row[2]) <= at:
         live = False
@@ -138,6 +141,19 @@ def check_resend(
     """
     if _wrong_total(db, request_id, channel) >= MAX_WRONG_PER_CHANNEL:
         raise TooManyAttempts("too many wrong codes for this channel")
+    spacing, hourly = resend_waits(db, request_id, channel, at)
+    # Retry-After is the real wait: until both limits allow it (issue 16, finding 13).
+    if spacing:
+        raise TooManyAttempts("wait before asking again", max(spacing, hourly))
+    if hourly:
+        raise TooManyAttempts("too many codes this hour", hourly)
+
+
+def resend_waits(
+    db: sqlite_utils.Database, request_id: str, channel: str, at: datetime
+) -> tuple[int, int]:
+    """Seconds until the 60-second spacing, and the hourly cap, allow a new code
+    for the channel (0: they do now)."""
     hour_ago = (at - timedelta(hours=1)).isoformat()
     issued = [
         datetime.fromisoformat(r[0])
@@ -147,9 +163,15 @@ def check_resend(
             [request_id, channel, hour_ago],
         )
     ]
-    if issued and at - issued[-1] < MIN_RESEND_INTERVAL:
-        wait = MIN_RESEND_INTERVAL - (at - issued[-1])
-        raise TooManyAttempts("wait before asking again", int(wait.total_seconds()) + 1)
+    spacing = hourly = timedelta(0)
+    if issued:
+        spacing = issued[-1] + MIN_RESEND_INTERVAL - at
     if len(issued) >= MAX_CODES_PER_HOUR:
-        wait = issued[0] + timedelta(hours=1) - at
-        raise TooManyAttempts("too many codes this hour", int(wait.total_seconds()) + 1)
+        # Room again once the oldest of the last four is an hour old.
+        hourly = issued[-MAX_CODES_PER_HOUR] + timedelta(hours=1) - at
+    return _seconds(spacing), _seconds(hourly)
+
+
+def _seconds(wait: timedelta) -> int:
+    """A wait in whole seconds, rounded up (never an early retry), 0 if none."""
+    return max(0, math.ceil(wait.total_seconds()))

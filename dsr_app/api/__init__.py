@@ -60,7 +60,9 @@ ERROR_DESCRIPTIONS = {
     409: "The request's state does not allow this (yet).",
     413: f"The body is larger than {MAX_BODY_BYTES // 1024} KiB.",
     415: "The body is not sent as application/json.",
-    429: "Too many tries or requests; wait for Retry-After seconds.",
+    429: "Too many tries or requests; Retry-After gives the seconds until it would"
+    " be accepted (none when waiting does not help).",
+
 }
 #: The 200 answer of a letter: one document in the format asked for.
 LETTER_CONTENT = {
@@ -74,8 +76,10 @@ LETTER_CONTENT = {
 }
 RETRY_AFTER = {
     "Retry-After": {
-        "description": "Seconds to wait before trying again.",
-        "required": True,
+        "description": "Seconds until the refused call would be accepted; absent"
+        " when waiting does not help (a channel's wrong codes are all used up).",
+        "required": False,
+
         "schema": {"type": "integer"},
     }
 }
@@ -200,9 +204,17 @@ def domain_error(exc: DsrError):
         body = {"error": exc.message}
     response = jsonify(body)
     response.status_code = status
-    if isinstance(exc, TooManyAttempts):
-        response.headers["Retry-After"] = str(exc.retry_after or 60)
+    response.headers.update(wait_headers(exc))
     return response
+
+
+def wait_headers(exc: DsrError) -> dict[str, str]:
+    """``Retry-After`` for a refusal that waiting lifts: its real wait in seconds
+    (issue 16, finding 13; web/security.real_retry_after adds the rate limits')."""
+    if isinstance(exc, TooManyAttempts) and exc.retry_after is not None:
+        return {"Retry-After": str(exc.retry_after)}
+    return {}
+
 
 
 def _check_body():

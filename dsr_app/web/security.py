@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 import threading
+import time
 from datetime import timedelta
 
 from flask import Flask, current_app, g, request
@@ -127,6 +129,43 @@ def _after_response_jobs(response):
     return response
 
 
+def _own_retry_after(response):
+    # Runs just before Flask-Limiter's header hook, which would overwrite it.
+    if response.status_code == 429:
+        g.own_retry_after = response.headers.get("Retry-After")
+    return response
+
+
+def real_retry_after(response):
+    """A 429's Retry-After: the seconds until the refused action would be accepted
+    (issue 16, finding 13).
+
+    Flask-Limiter gives every answer of a limited view the reset of its limit with
+    the smallest window, breached or not, unless the answer's own value is larger:
+    a resend refused for its 60-second cool-down said 3600 (the verify limit's
+    hour). The wait is the longest of our own refusal's (``TooManyAttempts.
+    retry_after``) and of the view's limits that have no room left, since each
+    refuses until it lifts; a refusal of ours that waiting does not lift carries
+    none.
+    """
+    if response.status_code != 429:
+        return response
+    own = g.pop("own_retry_after", None)
+    limits = limiter.current_limits
+    if own is None and not any(limit.breached for limit in limits):
+        response.headers.pop("Retry-After", None)
+        return response
+    waits = [int(own)] if own is not None else []
+    now = time.time()
+    waits += [
+        max(1, math.ceil(limit.window.reset_time - now))  # reset_at adds a second
+        for limit in limits
+        if limit.breached or limit.remaining <= 0
+    ]
+    response.headers["Retry-After"] = str(max(waits))
+    return response
+
+
 #: Headers on every response (shared/research/security.md, OWASP table), with
 #: their names in lower case; a response that sets one itself keeps its own.
 _SECURITY_HEADERS = tuple(
@@ -181,9 +220,13 @@ def init_security(app: Flask) -> None:
     )
     # Flask runs after_request hooks in reverse order of registration: the headers
     # hook goes first so that it runs last, after Flask-Limiter's has added its
-    # Retry-After to every response, and can take it off those not refused.
+    # Retry-After to every response, and can take it off those not refused; the
+    # real wait of a 429 is set after Flask-Limiter's too, from the value the
+    # answer had before it.
     app.after_request(security_headers)
+    app.after_request(real_retry_after)
     app.session_interface = CookieSessions()
     csrf.init_app(app)
     limiter.init_app(app)
+    app.after_request(_own_retry_after)
     app.after_request(_after_response_jobs)
