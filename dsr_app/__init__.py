@@ -33,6 +33,9 @@ def create_app(test_config: Mapping | None = None) -> Flask:
 
     if app.config["MAIL_BACKEND"] not in BACKENDS:  # fail at start, not per message
         raise BadInput("DSR_MAIL_BACKEND", f"must be one of {', '.join(BACKENDS)}")
+    from .identifiers import PhonePolicy
+
+    PhonePolicy.from_config(app.config)  # a wrong DSR_SMS_REGIONS fails at start
     db.init_app(app)
 
     from .api import domain_error, init_api, is_api_request, wait_headers

@@ -22,8 +22,8 @@ from .deadlines import UNVERIFIED_LIFETIME, due_date, receipt_day
 from .decisions import resume_after_reply
 from .errors import BadInput, Conflict, NotFound, TooManyAttempts
 from .i18n import text
-from .identifiers import canonical_email, mailbox_key, parse_phone
-from .verification import check_code, check_resend, issue_code
+from .identifiers import PhonePolicy, canonical_email, mailbox_key, sms_phone
+from .verification import check_code, check_open_for_codes, check_resend, issue_code
 
 MAX_REQUESTS_PER_TARGET_PER_DAY = 3
 STATUS_LINK_LIFETIME = timedelta(days=30)
@@ -63,7 +63,13 @@ def create_request(
     manifests (security.md L2).
 
     :raises TooManyAttempts: more than 3 requests a day for the same e-mail or phone.
+    :raises BadInput: a phone number we send no codes to (``sms_phone``).
     """
+    if data.get("phone"):  # no SMS to premium-rate or foreign numbers (issue 16)
+        phone = sms_phone(
+            data["phone"], data["country"], PhonePolicy.from_config(config)
+        )
+        data = {**data, "phone": phone}
     request_id = secrets.token_urlsafe(16)
     status_token = secrets.token_urlsafe(32)
     country = str(config["CONTROLLER_COUNTRY"]).upper()
@@ -280,9 +286,17 @@ def resend_code(
     channel: str,
     at: datetime,
 ) -> dict:
-    """Send a new code for a channel not yet verified, voiding the old one."""
+    """Send a new code for a channel not yet verified, voiding the old one.
+
+    :raises Conflict: the request is decided or expired, the channel's 14 days are
+        over or it had its 10 codes. :raises BadInput: a phone we send no codes to
+        (given before the rule, or under wider settings).
+    """
     with write_transaction(db):
+        check_open_for_codes(db, _row(db, request_id), channel, at)
         row = _open_channel(db, request_id, channel, at, "channel")
+        if channel == "phone":
+            sms_phone(row["phone"], row["country"], PhonePolicy.from_config(config))
         check_resend(db, request_id, channel, at)
         link = new_status_link(db, request_id, at)
         message = _code_message(db, config, key, request_id, channel, row, at, link)
@@ -398,7 +412,8 @@ def reply(
     it counts; new handles stay unverified unless an owned account has them.
 
     :raises Conflict: the request is not waiting for information.
-    :raises BadInput: a phone number that is not possible in the request's country.
+    :raises BadInput: a phone number that is not possible in the request's country,
+        or one we send no codes to (``sms_phone``).
     """
     phone = data.get("phone")
     outgoing = None
@@ -407,9 +422,7 @@ def reply(
         if row["status"] != "needs_info":
             raise Conflict("this request is not waiting for information")
         if phone is not None:
-            phone = parse_phone(phone, row["country"])
-            if phone is None:
-                raise BadInput("phone", "Not a possible phone number.")
+            phone = sms_phone(phone, row["country"], PhonePolicy.from_config(config))
         db.execute(
             "INSERT INTO request_replies (request_id, received_at, details, handles,"
             " phone) VALUES (?, ?, ?, ?, ?)",
@@ -428,7 +441,9 @@ def reply(
                 [request_id, handle],
             )
         if phone and phone != row["phone"]:
-            check_resend(db, request_id, "phone", at)  # the limits of any new code
+            # The limits of any new code; its window opens with this reply.
+            check_open_for_codes(db, {**row, "phone": phone}, "phone", at)
+            check_resend(db, request_id, "phone", at)
             db.execute(
                 "UPDATE requests SET phone = ?, phone_verified_at = NULL WHERE id = ?",
                 [phone, request_id],

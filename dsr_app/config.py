@@ -31,6 +31,15 @@ DEFAULTS: dict[str, object] = {
     "SMTP_STARTTLS": 0,
     # Domain of an e-mail-to-SMS gateway (codes to +4915...@<domain>) for smtp.
     "SMS_EMAIL_GATEWAY": "",
+    # Countries whose mobile numbers may be given and get codes by SMS: region codes
+    # (ISO 3166-1 alpha-2), comma-separated; EU_EEA stands for the EU/EEA. Numbers
+    # elsewhere and of international networks (+800, +882) are refused: SMS pumping
+    # (issue 16, finding 6).
+    "SMS_REGIONS": "EU_EEA",
+    # 1: also numbers the numbering plan cannot tell from fixed lines (many Danish
+    # ones) count as mobile; 0: only numbers known to be mobile.
+    # Premium-rate, shared-cost, fixed-line and other numbers never get codes.
+    "SMS_FIXED_OR_MOBILE": 1,
     # Controller's country: time zone and public holidays of GDPR deadlines.
     "CONTROLLER_COUNTRY": "IE",
     # The controller as its letters name it (GDPR Art. 13(1)(a), (b); legal.md C01-C02).

@@ -9,11 +9,15 @@ from __future__ import annotations
 import codecs
 import re
 import unicodedata
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 
+import idna
 import phonenumbers
 from unidecode import unidecode
+
+from .errors import BadInput
+from .regions import EU_EEA_PHONE_REGIONS
 
 try:  # compiled by pip install (hatch_build.py)
     from ._squash import spaced as _spaced
@@ -134,15 +138,51 @@ def canonical_email(address: str) -> str:
     return f"{local}@{domain.lower()}"
 
 
-def mailbox_key(address: str) -> str:
-    """The mailbox an address most likely reaches, for abuse limits only: the whole
-    address lower-cased and a ``+tag`` dropped (``ZOE+x@Example.EU`` →
-    ``zoe@example.eu``), as nearly every provider delivers them alike.
+# Providers that deliver more spellings to one mailbox than a "+tag" (which nearly
+# every mail server delivers to the address without it: RFC 5233 sub-addressing,
+# Postfix, Exchange, Google Workspace; outlook.com, hotmail.com, icloud.com,
+# proton.me and fastmail.com document it). Only for counting (issue 16, finding 9).
+#   domain (IDNA ASCII) -> (the mailbox's domain, characters that start a tag,
+#                           whether dots in the local part are ignored)
+_MAILBOX_RULES: dict[str, tuple[str, str, bool]] = {
+    # Gmail ignores dots; googlemail.com is the same mailbox as gmail.com.
+    "gmail.com": ("gmail.com", "+", True),
+    "googlemail.com": ("gmail.com", "+", True),
+    # Yahoo's disposable addresses are "base-keyword@" (a Yahoo ID holds no "-").
+    "yahoo.com": ("yahoo.com", "+-", False),
+}
+_DEFAULT_TAGS = "+"
 
-    Never for ownership, which takes the address as written (``canonical_email``).
+
+def mail_domain(domain: str) -> str:
+    """A mail domain in one spelling: case-folded, IDNA ASCII (``BÜCHER.example`` →
+    ``xn--bcher-kva.example``), without a final dot."""
+    domain = domain.strip().rstrip(".")
+    try:
+        return idna.encode(domain, uts46=True).decode("ascii")
+    except UnicodeError:  # not a valid IDNA name: compared as typed, case-folded
+        return domain.casefold()
+
+
+def mailbox_key(address: str) -> str:
+    """The mailbox an address most likely reaches, for abuse limits only: the local
+    part case-folded, a tag dropped, dots dropped where the provider ignores them,
+    the domain in one spelling (``Zoe.Mueller+x@GoogleMail.com`` →
+    ``zoemueller@gmail.com``; ``ZOE+x@Example.EU`` → ``zoe@example.eu``).
+
+    Never for ownership, which takes the address as written (``canonical_email``,
+    security.md L1): this folding only makes spellings count as one target.
     """
-    local, _, domain = address.strip().lower().rpartition("@")
-    return f"{local.split('+', 1)[0] or local}@{domain}"
+    local, _, domain = address.strip().rpartition("@")
+    domain = mail_domain(domain)
+    domain, tags, no_dots = _MAILBOX_RULES.get(domain, (domain, _DEFAULT_TAGS, False))
+    local = local.casefold()
+    # A tag starts after the first character: "+zoe@" has none.
+    cut = min((i for i in map(local.find, tags) if i > 0), default=len(local))
+    mailbox = local[:cut]
+    if no_dots:
+        mailbox = mailbox.replace(".", "") or mailbox
+    return f"{mailbox}@{domain}"
 
 
 def normalise_handle(handle: str) -> str:
@@ -168,6 +208,85 @@ def parse_phone(raw: str, region: str | None = None, valid: bool = False) -> str
     if not check(number):
         return None
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+SMS_ELSEWHERE = (
+    "Give a mobile number of {where}: codes are sent by SMS to no other country"
+    " and to no international network."
+)
+SMS_NOT_MOBILE = (
+    "Give a mobile number: codes are sent by SMS, never to premium-rate,"
+    " shared-cost, fixed-line or other special numbers."
+)
+
+
+@dataclass(frozen=True, slots=True)
+class PhonePolicy:
+    """Which numbers may be given, and so get codes by SMS (issue 16, finding 6).
+
+    SMS pumping: whoever controls a premium-rate, shared-cost or international
+    network number earns a share of every SMS we send to it. Only mobile numbers
+    (``fixed_or_mobile``: also those the numbering plan does not tell from fixed
+    lines, as in Denmark or the US) of ``regions`` get codes.
+    """
+
+    regions: frozenset[str]
+    fixed_or_mobile: bool = True
+
+    @classmethod
+    def from_config(cls, config: Mapping) -> PhonePolicy:
+        """The policy of ``SMS_REGIONS`` and ``SMS_FIXED_OR_MOBILE``.
+
+        :raises BadInput: a region phonenumbers does not know (at start: create_app).
+        """
+        raw = config.get("SMS_REGIONS", "EU_EEA")
+        names = re.split(r"[\s,]+", raw) if isinstance(raw, str) else list(raw)
+        regions: set[str] = set()
+        for name in (str(n).strip().upper() for n in names):
+            if name == "EU_EEA":
+                regions |= EU_EEA_PHONE_REGIONS
+            elif name in phonenumbers.SUPPORTED_REGIONS:
+                regions.add(name)
+            elif name:
+                raise BadInput(
+                    "DSR_SMS_REGIONS",
+                    f"{name!r} is not a region code (ISO 3166-1 alpha-2) or EU_EEA",
+                )
+        either = str(config.get("SMS_FIXED_OR_MOBILE", 1)).strip().lower()
+        return cls(frozenset(regions), either not in ("0", "false", "no", "off", ""))
+
+    def refusal(self, number: phonenumbers.PhoneNumber) -> str | None:
+        """Why ``number`` gets no codes, or ``None`` if it may."""
+        if phonenumbers.region_code_for_number(number) not in self.regions:
+            eu_eea = self.regions == EU_EEA_PHONE_REGIONS
+            where = "an EU/EEA country" if eu_eea else "a country we serve"
+            return SMS_ELSEWHERE.format(where=where)
+        kinds = {phonenumbers.PhoneNumberType.MOBILE}
+        if self.fixed_or_mobile:
+            kinds.add(phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)
+        if phonenumbers.number_type(number) not in kinds:
+            return SMS_NOT_MOBILE
+        return None
+
+
+def sms_phone(raw: str, region: str | None, policy: PhonePolicy) -> str:
+    """E.164 of ``raw`` if it is a number ``policy`` lets us send codes to.
+
+    The one rule for every phone a requester gives (request, reply) and every code
+    sent to one (resend); it looks at the number only, never at the registry, so
+    the answer tells nothing about who is known (security.md L2).
+
+    :raises BadInput: field ``phone``: not a possible number, or one refused.
+    """
+    if any(c.isalpha() for c in raw):  # phonenumbers reads letters as digits
+        raise BadInput("phone", "Not a possible phone number.")
+    e164 = parse_phone(raw, region)
+    if e164 is None:
+        raise BadInput("phone", "Not a possible phone number.")
+    refusal = policy.refusal(phonenumbers.parse(e164, None))
+    if refusal:
+        raise BadInput("phone", refusal)
+    return e164
 
 
 def national_digits(e164: str) -> str:

@@ -416,3 +416,18 @@ def m012_fts_hashsize(db: sqlite_utils.Database) -> None:
         )
     except sqlite3.OperationalError:
         pass  # SQLite before 3.39 has no such option; it keeps its default
+
+
+@migrations()
+def m017_canonical_mailbox(db: sqlite_utils.Database) -> None:
+    """Every request's mailbox again under the provider table of
+    identifiers.mailbox_key (Gmail's dots, googlemail.com, Yahoo's "-" tags, IDNA
+    domains): requests filed before it count against the mailbox they reach
+    (issue 16, finding 9). Ownership keeps ``email_canonical``, untouched."""
+    from .identifiers import mailbox_key
+
+    for request_id, email in db.execute("SELECT id, email FROM requests").fetchall():
+        db.execute(
+            "UPDATE requests SET email_mailbox = ? WHERE id = ?",
+            [mailbox_key(email), request_id],
+        )

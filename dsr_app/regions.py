@@ -37,3 +37,7 @@ EU_EEA_TIMEZONES: dict[str, str] = {
     "NO": "Europe/Oslo",
 }
 EU_EEA = frozenset(EU_EEA_TIMEZONES)
+# Phone numbering regions (phonenumbers' region codes) of the EU/EEA, which has
+# parts with a region code of their own: Åland (Finland) and France's outermost
+# regions (Art. 349 TFEU). The default of DSR_SMS_REGIONS ("EU_EEA").
+EU_EEA_PHONE_REGIONS = EU_EEA | {"AX", "GF", "GP", "MF", "MQ", "RE", "YT"}

@@ -3,8 +3,10 @@
 Numbers from shared/research/security.md: 8 digits from ``secrets``, stored only as
 HMAC-SHA-256(key, request | channel | code), valid 10 minutes, single use; 5 wrong
 tries kill a code, 10 per request and channel in all; at most 3 resends an hour, at
-least 60 s apart. Every check runs in one write transaction, so parallel guesses
-are serialised by SQLite's write lock and cannot exceed the limits.
+least 60 s apart, and 10 codes per request and channel ever; no code at all for a
+decided or expired request, or after a channel's 14 days (issue 16, finding 8).
+Every check runs in one write transaction, so parallel guesses are serialised by
+SQLite's write lock and cannot exceed the limits.
 """
 
 from __future__ import annotations
@@ -13,11 +15,13 @@ import hashlib
 import hmac
 import math
 import secrets
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 
 import sqlite_utils
 
-from .errors import BadInput, DsrError, TooManyAttempts
+from .deadlines import UNVERIFIED_LIFETIME
+from .errors import BadInput, Conflict, DsrError, TooManyAttempts
 
 CHANNELS = ("email", "phone")
 CODE_DIGITS = 8
@@ -26,6 +30,9 @@ MAX_WRONG_PER_CODE = 5
 MAX_WRONG_PER_CHANNEL = 10
 MAX_CODES_PER_HOUR = 4  # the first code and 3 resends
 MIN_RESEND_INTERVAL = timedelta(seconds=60)
+# Codes per request and channel, ever: the hourly cap alone let a request that no
+# one verifies send four SMS an hour for ever (issue 16, finding 8).
+MAX_CODES_PER_CHANNEL = 10
 WRONG_CODE = "wrong, expired or already used code"
 
 
@@ -138,9 +145,19 @@ def check_resend(
     """Refuse a resend beyond the limits (call inside the write transaction).
 
     :raises TooManyAttempts: with ``retry_after`` seconds when it may be tried again.
+    :raises Conflict: the channel had its 10 codes.
     """
     if _wrong_total(db, request_id, channel) >= MAX_WRONG_PER_CHANNEL:
         raise TooManyAttempts("too many wrong codes for this channel")
+    (sent,) = db.execute(
+        "SELECT count(*) FROM verification_codes WHERE request_id = ? AND channel = ?",
+        [request_id, channel],
+    ).fetchone()
+    if sent >= MAX_CODES_PER_CHANNEL:  # waiting never helps: 409, no Retry-After
+        raise Conflict(
+            f"no more codes are sent for this request's {channel}:"
+            f" {MAX_CODES_PER_CHANNEL} were sent already"
+        )
     spacing, hourly = resend_waits(db, request_id, channel, at)
     # Retry-After is the real wait: until both limits allow it (issue 16, finding 13).
     if spacing:
@@ -175,3 +192,39 @@ def resend_waits(
 def _seconds(wait: timedelta) -> int:
     """A wait in whole seconds, rounded up (never an early retry), 0 if none."""
     return max(0, math.ceil(wait.total_seconds()))
+
+
+def check_open_for_codes(
+    db: sqlite_utils.Database, row: Mapping, channel: str, at: datetime
+) -> None:
+    """Refuse any new code for a request no code can help any more (call inside the
+    write transaction, before ``check_resend``).
+
+    A decided (completed, rejected) or expired request gets none, nor does a channel
+    whose verification window has closed: 14 days (``UNVERIFIED_LIFETIME``) from
+    when its address or number was given, at filing or in a reply to a request for
+    information. The answer depends on the request alone, never on the registry.
+
+    :raises Conflict: waiting would not help (so no 429 and no Retry-After).
+    """
+    if row["status"] in ("completed", "rejected"):
+        raise Conflict("this request is decided: no more codes are sent for it")
+    opened = datetime.fromisoformat(row["received_at"])
+    if row["status"] == "expired" or (
+        row["status"] == "pending_verification" and opened < at - UNVERIFIED_LIFETIME
+    ):
+        raise Conflict("this request expired: please file a new one")
+    if channel == "phone" and row["phone"]:
+        (given,) = db.execute(
+            "SELECT max(received_at) FROM request_replies WHERE request_id = ?"
+            " AND phone = ?",
+            [row["id"], row["phone"]],
+        ).fetchone()
+        if given:
+            opened = max(opened, datetime.fromisoformat(given))
+    if opened < at - UNVERIFIED_LIFETIME:
+        days = UNVERIFIED_LIFETIME.days
+        raise Conflict(
+            f"the {days} days to verify this {channel} are over: no more codes are"
+            " sent for it"
+        )

@@ -112,9 +112,15 @@ class Resend(MethodView):
     @blp.doc(security=BEARER)
     @blp.arguments(ResendSchema)
     @blp.response(200, VerifiedSchema)
-    @blp.errors(404, 413, 415, 429)
+    @blp.errors(404, 409, 413, 415, 429)
     def post(self, data, request_id):
-        """Send a new code (the old one stops working); at most 3 an hour."""
+        """Send a new code (the old one stops working); at most 3 an hour.
+
+        At most 10 codes per channel ever, and none (409) once the request is
+        decided or expired, or 14 days after the address or number was given; 400
+        (`phone`) for a number the SMS settings refuse (by default, anything but a
+        mobile number of an EU/EEA country).
+        """
         _authorised(request_id)
         return cases.resend_code(
             get_db(),

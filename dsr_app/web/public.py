@@ -23,7 +23,7 @@ from marshmallow import ValidationError
 from .. import cases, deadlines
 from ..api import letter_response
 from ..db import get_db
-from ..errors import BadInput, NotFound, TooManyAttempts
+from ..errors import BadInput, Conflict, NotFound, TooManyAttempts
 from ..i18n import (
     LANGUAGE_NAMES,
     LANGUAGES,
@@ -125,6 +125,8 @@ def request_form():
             )
         except ValidationError as exc:
             errors = exc.normalized_messages()
+        except BadInput as exc:  # a phone we send no codes to (identifiers.sms_phone)
+            errors = {exc.field: [exc.reason]}
         except TooManyAttempts as exc:
             errors = {"form": [exc.message]}
         else:
@@ -157,6 +159,7 @@ def verify_submit():
         abort(400)
     errors: dict = {}
     message = None
+    status = 400
     try:
         if request.form.get("action") == "resend":
             cases.resend_code(
@@ -179,8 +182,10 @@ def verify_submit():
             )
             run_jobs_after_response()
             message = "verified"
-    except (BadInput, TooManyAttempts, NotFound) as exc:
+    except (BadInput, TooManyAttempts, NotFound, Conflict) as exc:
         errors = {channel: [exc.reason if isinstance(exc, BadInput) else exc.message]}
+        if isinstance(exc, Conflict):  # decided, expired, no codes left: for good
+            status = 409
     row = _session_request()
     if (
         not errors
@@ -190,7 +195,7 @@ def verify_submit():
         return redirect(url_for("public.status_page"), code=303)
     return render_template(
         "pages/verify.html", req=row, message=message, errors=errors
-    ), (400 if errors else 200)
+    ), (status if errors else 200)
 
 
 @bp.get("/status")

@@ -216,21 +216,33 @@ def test_lookalike_email_owns_nothing(api, db_path, run, email):
 
 
 LOOKALIKE_PHONES = [
-    ("+49 151 23456788", "DE"),  # one digit off
-    ("+49 151 234567890", "DE"),  # one digit more
-    ("+43 151 23456789", "DE"),  # the same national digits in Austria
-    ("0151 23456789", "AT"),  # read in the requester's country: Austria
+    ("+49 151 23456788", "DE", True),  # one digit off
+    # Not mobile numbers, so refused at filing since issue 16 (finding 6: SMS
+    # pumping): no code is sent to them, and none can be verified.
+    ("+49 151 234567890", "DE", False),  # one digit more
+    ("+43 151 23456789", "DE", False),  # the same national digits in Austria
+    ("0151 23456789", "AT", False),  # read in the requester's country: Austria
 ]
 
 
-@pytest.mark.parametrize(("phone", "country"), LOOKALIKE_PHONES)
-def test_lookalike_phone_owns_nothing(api, db_path, run, tmp_path, phone, country):
+@pytest.mark.parametrize(("phone", "country", "mobile"), LOOKALIKE_PHONES)
+def test_lookalike_phone_owns_nothing(
+    api, db_path, run, tmp_path, phone, country, mobile
+):
     """Attack: verify a number I control that looks like the victim's."""
     intl = write_jsonl(
         tmp_path / "intl.jsonl",
         [{"record_id": "intl", "dataset": "x", "text": "ring +49 151 2345 6789"}],
     )
     world(run, RECORDS_JSONL, intl)
+    if not mobile:
+        body = {"type": "objection", "email": "attacker@example.org", **ZOE}
+        resp = api.post(
+            "/api/v1/requests", json={**body, "phone": phone, "country": country}
+        )
+        assert_api_error(resp, 400, "phone")
+        assert outbox(db_path) == []
+        return
     created = verified(
         api, db_path, email="attacker@example.org", phone=phone, country=country, **ZOE
     )
