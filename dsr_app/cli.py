@@ -83,12 +83,25 @@ def serve(db_path: Path | None, demo: bool, host: str, port: int, threads: int) 
         db.close()
         click.echo(report.summary(), err=True)
     app = create_app({"DB": str(path)})
+    _anchor_audit_log(path)  # the head as the server found it (issue 16, finding 14)
     click.echo(f"Serving dsr_app on http://{host}:{port}/ (database: {path})")
     if demo:
         for login in report.staff:
             click.echo(f"  demo login: {login}")
     sys.stdout.flush()
     serve_app(app, host, port, threads)
+
+
+def _anchor_audit_log(path: Path) -> None:
+    """Append a signed anchor of the audit log's head."""
+    from .anchors import write_anchor
+    from .deadlines import now
+
+    db = open_db(path)
+    try:
+        write_anchor(db, now())
+    finally:
+        db.close()
 
 
 @cli.command(name="ingest")
@@ -320,19 +333,62 @@ def audit() -> None:
     """The append-only audit log."""
 
 
+def _existing_store(db_path: Path | None):
+    """The store, opened; exit 2 if there is none (never create one to check it)."""
+    path = config.resolve_db_path(db_path)
+    if not path.is_file():
+        raise BadInputError(f"no store at {path}")
+    return open_db(path)
+
+
+def _echo_broken(check) -> None:
+    """The first thing wrong with the log or its anchors, on stderr."""
+    bad = check.chain if not check.chain.ok else check
+    if bad.first_bad is not None:
+        click.echo(f"audit log broken at entry {bad.first_bad}: {bad.reason}", err=True)
+    elif check.anchor_problem:
+        click.echo(f"audit anchor broken: {check.anchor_problem}", err=True)
+
+
 @audit.command(name="verify")
 @db_option
-def audit_verify(db_path: Path | None) -> None:
-    """Check the audit log's hash chain; exit 1 naming the first bad entry."""
-    from .audit import verify
+@click.option(
+    "--strict", is_flag=True, help="Also exit 1 when no valid anchor is found."
+)
+def audit_verify(db_path: Path | None, strict: bool) -> None:
+    """Check the audit log's keyed chain and anchors; exit 1 naming the first bad
+    entry or the anchor problem."""
+    from .anchors import verify_log
 
-    check = verify(_open(db_path))
-    if not check.ok:
-        click.echo(
-            f"audit log broken at entry {check.first_bad}: {check.reason}", err=True
-        )
+    check = verify_log(_existing_store(db_path))
+    for warning in check.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    _echo_broken(check)
+    if not check.ok or (strict and check.latest is None):
         sys.exit(ExitCode.CHECK_FAILED)
-    click.echo(f"audit log intact: {check.entries:,} entries")
+    said = f"audit log intact: {check.chain.entries:,} entries"
+    if check.latest:
+        said += f"; latest anchor: {check.latest.entries:,} at {check.latest.at}"
+    click.echo(said)
+
+
+@audit.command(name="anchor")
+@db_option
+def audit_anchor(db_path: Path | None) -> None:
+    """Append a signed anchor of the audit log's head (run it from cron)."""
+    from .anchors import anchor_path, verify_log, write_anchor
+    from .deadlines import now
+
+    db = _existing_store(db_path)
+    check = verify_log(db)
+    if not check.ok:  # never vouch for a log that was tampered with: alert instead
+        _echo_broken(check)
+        sys.exit(ExitCode.CHECK_FAILED)
+    anchor = write_anchor(db, now())
+    click.echo(
+        f"anchored {anchor['entries']:,} entries (head entry {anchor['seq']})"
+        f" in {anchor_path(db)}"
+    )
 
 
 @cli.group()

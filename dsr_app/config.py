@@ -18,6 +18,10 @@ DEFAULTS: dict[str, object] = {
     "DB": None,
     # Folder for instance secrets (signing keys); default: the database's folder.
     "INSTANCE_DIR": None,
+    # File of signed audit-log anchors (audit_anchors.jsonl in INSTANCE_DIR by
+    # default); put it on other storage than the database so that whoever can
+    # rewrite the store cannot also rewrite the anchors (issue 16, finding 14).
+    "AUDIT_ANCHOR_PATH": None,
     # Flask's signing key for sessions; generated per instance when unset.
     "SECRET_KEY": None,
     # Where messages go: "outbox" (stored in the database) or "smtp".
@@ -136,6 +140,12 @@ def _fsync_dir(folder: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def setting(name: str) -> object:
+    """One setting for code that has no app config at hand: ``DSR_<name>``, else
+    its default (a path or name, used as given)."""
+    return os.environ.get(f"DSR_{name}") or DEFAULTS[name]
 
 
 def resolve_db_path(option: str | os.PathLike | None = None) -> Path:

@@ -7,6 +7,7 @@ that allows it (otherwise ``Conflict``, HTTP 409).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -14,9 +15,12 @@ from pathlib import Path
 import sqlite_utils
 
 from . import audit
+from .anchors import write_anchor
 from .db import write_transaction
 from .deadlines import due_date, months_later, receipt_day, roll
 from .errors import BadInput, Conflict, NotFound
+
+log = logging.getLogger(__name__)
 
 DECISIONS = ("approve", "reject", "extend", "request_info")
 # Which statuses allow which decision.
@@ -118,12 +122,37 @@ def decide(
     """Take ``decision`` on a request; returns its new state.
 
     Approving an objection or erasure issues its signed removal list in the same
-    transaction (``instance``: the folder of the signing key).
+    transaction (``instance``: the folder of the signing key). Once it is
+    committed, the audit log's head is anchored outside the store (anchors.py).
 
     :raises Conflict: the request's state does not allow it (or an extension after
         the first month, or a second extension).
     :raises BadInput: a missing reason, unknown match ids.
     """
+    state = _take(
+        db, request_id, decision, staff, at, reason, include, exclude, instance
+    )
+    try:
+        write_anchor(db, at)
+    except OSError:
+        # The decision stands (committed, in the keyed chain); the next anchor
+        # covers it. Say so loudly rather than answer the decision with an error.
+        log.exception("could not anchor the audit log after a decision")
+    return state
+
+
+def _take(
+    db: sqlite_utils.Database,
+    request_id: str,
+    decision: str,
+    staff: dict,
+    at: datetime,
+    reason: str | None,
+    include: Iterable[str],
+    exclude: Iterable[str],
+    instance: Path | None,
+) -> dict:
+    """``decide`` up to its commit."""
     if decision not in DECISIONS:
         raise BadInput("decision", f"must be one of {', '.join(DECISIONS)}")
     reason = (reason or "").strip() or None
