@@ -443,3 +443,23 @@ def m014_audit_keyed(db: sqlite_utils.Database) -> None:
 
     db.execute("ALTER TABLE audit_log ADD COLUMN mac TEXT")
     seal_unkeyed(db, now())
+
+
+@migrations()
+def m016_login_failures(db: sqlite_utils.Database) -> None:
+    """Failed staff logins, counted per address, per account and address and per
+    account (logins.py; issue 16, finding 7). Rows older than a day are dropped."""
+    db.executescript(
+        """
+        CREATE TABLE login_failures (
+            id INTEGER PRIMARY KEY,
+            account TEXT NOT NULL,            -- logins.account_key: a hash, not the text
+            address TEXT NOT NULL,            -- the client address
+            trusted INTEGER NOT NULL,         -- 1: a browser that logged in before
+            at TEXT NOT NULL
+        ) STRICT;
+        CREATE INDEX login_failures_account ON login_failures (account, at);
+        CREATE INDEX login_failures_address ON login_failures (address, at);
+        CREATE INDEX login_failures_at ON login_failures (at);
+        """
+    )

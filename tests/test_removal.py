@@ -421,9 +421,10 @@ def test_training_page_lists_unacknowledged_lists_and_pages_show_removals(
     log_in(browser, "training@staff.example")
     page = browser.get("/staff/removals").get_data(as_text=True)
     assert f'data-list="{document["id"]}"' in page
-    csv_text = browser.get(f"/staff/removals/{document['id']}?format=csv").get_data(
-        as_text=True
-    )
+    csv_text = browser.get(
+        f"/staff/removals/{document['id']}?format=csv",
+        headers={"Sec-Fetch-Site": "same-origin"},  # a link on our page
+    ).get_data(as_text=True)
     assert csv_text.startswith("list_id,request_type,dataset,record_id")
     from dsr_app.audit import trail
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 
-from flask import Response
+from flask import Response, request
 from flask.views import MethodView
 
 from .. import deadlines
@@ -18,6 +18,7 @@ from ..schemas import (
     RemovalListsSchema,
     SuppressionListSchema,
 )
+from ..web.security import refuse_cross_site
 from . import Blueprint
 from .staff import STAFF_TOKEN, current_staff, require_role
 
@@ -141,7 +142,14 @@ class RemovalList(MethodView):
     @blp.doc(responses=LIST_CONTENT)
     @blp.errors(401, 403, 404)
     def get(self, args, list_id):
-        """The signed list as JSON, or its entries as CSV (`format=json|csv`)."""
+        """The signed list as JSON, or its entries as CSV (`format=json|csv`).
+
+        The download is audited in the caller's name: with the staff session it
+        must come from this site's pages or the address bar (`Sec-Fetch-Site`
+        `same-origin` or `none`), else 403 and nothing is audited.
+        """
+        # A bearer token authenticated this call if one was sent (current_staff).
+        refuse_cross_site(by_token="Authorization" in request.headers)
         document = hand_out(
             get_db(), list_id, current_staff()["id"], args["format"], deadlines.now()
         )

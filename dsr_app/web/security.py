@@ -7,7 +7,7 @@ import threading
 import time
 from datetime import timedelta
 
-from flask import Flask, current_app, g, request
+from flask import Flask, abort, current_app, g, request
 from flask.sessions import SecureCookieSessionInterface
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -93,6 +93,28 @@ _CSP = (
     "img-src 'self' data:; object-src 'none'; base-uri 'none'; "
     "frame-ancestors 'none'; form-action 'self'"
 )
+
+
+#: ``Sec-Fetch-Site`` of a request this site's own pages made, or the address bar
+#: (``none``). ``same-site`` is not one: a sibling subdomain is not our pages.
+OWN_FETCH_SITES = ("same-origin", "none")
+
+
+def refuse_cross_site(by_token: bool = False) -> None:
+    """403 for a staff download that writes an audit entry unless our own pages or
+    the address bar asked for it (issue 16, finding 12).
+
+    A cross-site ``<img src>`` or ``location=`` carries the staff session cookie
+    (top-level navigations pass SameSite=Lax) and would add an entry in the staff
+    member's name. A call with a bearer token (``by_token``) is a client's own: no
+    browser attaches the header by itself. A session request without Fetch Metadata
+    is refused too, not trusted: current browsers send it (Chrome 76, Firefox 90,
+    Safari 16.4 and later), and an older one can still use the API with a token.
+    """
+    if by_token:
+        return
+    if request.headers.get("Sec-Fetch-Site") not in OWN_FETCH_SITES:
+        abort(403, "downloads with the staff session must come from this site's pages")
 
 
 def code_key() -> bytes:

@@ -19,13 +19,13 @@ from flask import (
     url_for,
 )
 
-from .. import audit, deadlines, decisions, review, staff
+from .. import audit, deadlines, decisions, logins, review, staff
 from ..api import letter_response
 from ..db import get_db
-from ..errors import BadInput, Conflict
+from ..errors import BadInput, Conflict, TooManyAttempts
 from ..notices import notify_if_changed
 from .dashboard import dashboard_data
-from .security import limiter
+from .security import refuse_cross_site
 
 bp = Blueprint("staff_web", __name__, url_prefix="/staff")
 LEGAL = ("legal", "admin")
@@ -71,29 +71,93 @@ def home_page(user: dict) -> str:
 
 
 def _safe_next(target: str | None, user: dict) -> str:
-    """Only paths of our own staff pages (no open redirect); else the role's home."""
-    if target and target.startswith("/staff/") and not target.startswith("//"):
+    """Where to go after logging in: ``next`` when it is a path of our own staff
+    pages, else the role's home.
+
+    A ``next`` that is not such a path is ignored rather than refused: the link was
+    made by someone else, and the person logging in did nothing wrong. A line break
+    in it made the redirect's header fail (a 500: issue 16, finding 10); a
+    backslash, a scheme, ``//`` or any control character could lead a browser
+    off-site (no open redirect).
+    """
+    if (
+        target
+        and target.startswith("/staff/")
+        and "//" not in target
+        and "\\" not in target
+        and target.isascii()
+        and target.isprintable()
+    ):
         return target
     return home_page(user)
 
 
+#: A browser that logged in to an account before carries this signed cookie: its
+#: tries are not slowed down by failures from elsewhere (logins.py, OWASP's
+#: "device cookies"), so a guesser cannot keep the real user out.
+DEVICE_COOKIE = "__Host-dsr_device"
+DEVICE_LIFETIME = 30 * 24 * 3600  # seconds
+
+
+def _device_signer():
+    from itsdangerous import URLSafeTimedSerializer
+
+    return URLSafeTimedSerializer(current_app.secret_key, salt="dsr-staff-device")
+
+
+def _trusted_device(email: str) -> bool:
+    """Whether this browser logged in to the account named ``email`` before."""
+    from itsdangerous import BadData
+
+    cookie = request.cookies.get(DEVICE_COOKIE)
+    if not cookie:
+        return False
+    try:
+        held = _device_signer().loads(cookie, max_age=DEVICE_LIFETIME)
+    except BadData:
+        return False
+    return held == logins.account_key(email)
+
+
+def _login_refused(retry_after: int):
+    """The login form again, with the real wait (429, Retry-After)."""
+    minutes = -(-retry_after // 60)
+    error = (
+        f"Too many login attempts: try again in {retry_after} seconds."
+        if retry_after < 60
+        else f"Too many login attempts: try again in {minutes} minutes."
+    )
+    page = render_template("staff/login.html", error=error)
+    return page, 429, {"Retry-After": str(retry_after)}
+
+
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit("10 per 15 minutes", methods=["POST"])
-@limiter.limit(
-    "5 per 15 minutes",
-    methods=["POST"],
-    key_func=lambda: "login:" + request.form.get("email", "").strip().lower(),
-)
 def login():
     """Log in with e-mail and password."""
     error = None
     if request.method == "POST":
+        email = request.form.get("email", "").strip().lower()[:320]
+        at = deadlines.now()
+        attempt = None
+        if current_app.config["RATELIMIT_ENABLED"]:
+            # Counted before the password is checked (parallel tries count exactly);
+            # a success takes its count back (issue 16, finding 7).
+            try:
+                attempt = logins.admit(
+                    get_db(),
+                    email,
+                    request.remote_addr or "",
+                    _trusted_device(email),
+                    at,
+                )
+            except TooManyAttempts as exc:
+                return _login_refused(exc.retry_after or 60)
         user = staff.check_password(
             get_db(), request.form.get("email", ""), request.form.get("password", "")
         )
-        at = deadlines.now()
-        email = request.form.get("email", "").strip().lower()[:320]
         if user:
+            if attempt is not None:
+                logins.succeeded(get_db(), attempt)
             # End any session this browser had, then start afresh (no fixation).
             staff.end_session(get_db(), session.get("staff_sid"), at)
             session.clear()
@@ -101,7 +165,16 @@ def login():
             session["staff_sid"] = staff.start_session(
                 get_db(), user["id"], deadlines.now()
             )
-            return redirect(_safe_next(request.args.get("next"), user), code=303)
+            response = redirect(_safe_next(request.args.get("next"), user), code=303)
+            response.set_cookie(
+                DEVICE_COOKIE,
+                _device_signer().dumps(logins.account_key(email)),
+                max_age=DEVICE_LIFETIME,
+                secure=True,
+                httponly=True,
+                samesite="Strict",
+            )
+            return response
         error = "wrong e-mail or password"
         audit.append(
             get_db(), "unknown", "staff_login_failed", None, {"email": email}, at
@@ -263,6 +336,7 @@ def removal_list(list_id: str):
     from ..api.removal_lists import csv_response
 
     fmt = "csv" if request.args.get("format") == "csv" else "json"
+    refuse_cross_site()  # the download is audited in this user's name
     # NotFound -> the HTML 404 page
     document = hand_out(get_db(), list_id, current_user()["id"], fmt, deadlines.now())
     if fmt == "csv":
