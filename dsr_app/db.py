@@ -81,9 +81,9 @@ def get_db() -> sqlite_utils.Database:
 def thread_db(app) -> sqlite_utils.Database:
     """This thread's kept connection to ``app``'s store, opened on first use.
 
-    Each server thread keeps its own, since a connection never crosses threads;
-    the jobs run after a response use it too (issue 7: a new connection per
-    verification cost as much CPU as the jobs themselves).
+    Each server thread keeps its own, since a connection never crosses threads
+    (issue 7: reading the schema again cost 1 ms a request); the job runner, a
+    process of its own, keeps one too (runner.py).
     """
     kept = app.extensions["dsr_db"]
     if getattr(kept, "db", None) is None:

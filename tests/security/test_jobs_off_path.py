@@ -18,13 +18,14 @@ import signal
 import sqlite3
 import threading
 
+import psutil
 import pytest
 
 from dsr_app import create_app
 from dsr_app.runner import ProcessRunner
 from dsr_app.serving import make_server, start_job_runner
 
-from ..conftest import latest_code, new_request, verify
+from ..conftest import latest_code, new_request, start_server, verify
 from .helpers import ZOE_EMAIL, world
 
 
@@ -148,3 +149,16 @@ def test_jobs_left_pending_run_once_when_runners_start(api, db_path, run):
         assert [runner.stop() for runner in runners] == [0, 0]
     assert _jobs(db_path) == [(ids[0], 1, 1, 1), (ids[1], 1, 1, 1)]
     assert [_count(db_path, "searches", i) for i in ids] == [1, 1]
+
+
+def test_dsr_serve_runs_one_runner_that_ends_with_it_even_when_killed(db_path):
+    """No worker outlives its server (it would keep a connection to the store)."""
+    proc, _ = start_server(db_path, log=db_path.parent / "serve.log")
+    try:
+        workers = psutil.Process(proc.pid).children(recursive=True)
+        assert [w.cmdline()[1:3] for w in workers] == [["-m", "dsr_app.runner"]]
+    finally:
+        proc.kill()
+        proc.wait()
+    _, alive = psutil.wait_procs(workers, timeout=30)  # its stdin closed with it
+    assert alive == []
