@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import sqlite3
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 
 from flask import Flask, jsonify, render_template
 from werkzeug.exceptions import HTTPException, ServiceUnavailable
 
-from . import config, db
+from . import config, db, file_modes
 from .errors import BadInput, DsrError
 
 
 def create_app(test_config: Mapping | None = None) -> Flask:
     """The Flask app: defaults, then ``DSR_*`` environment, then ``test_config``."""
+    file_modes.private_umask()  # the store, keys and secrets: 0600 (issue 16)
     app = Flask(
         __name__,
         template_folder=str(config.package_resource("templates")),
@@ -27,6 +29,13 @@ def create_app(test_config: Mapping | None = None) -> Flask:
     app.config["DB"] = str(config.resolve_db_path(app.config.get("DB")))
     folder = config.instance_dir(Path(app.config["DB"]), app.config["INSTANCE_DIR"])
     app.config["INSTANCE_DIR"] = str(folder)
+    # Checked before anything is written there; on stderr, as the log is.
+    file_modes.check_private(
+        Path(app.config["DB"]),
+        folder,
+        strict=bool(app.config["STRICT_FILE_MODES"]),
+        warn=lambda line: print(line, file=sys.stderr),
+    )
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = config.instance_secret(folder, "flask_secret_key")
     from .messaging import BACKENDS

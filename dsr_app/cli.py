@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from . import config
+from . import config, file_modes
 from .db import open_db
 from .errors import DsrError
 
@@ -58,10 +58,16 @@ def _open(db_path: Path | None):
     return open_db(config.resolve_db_path(db_path))
 
 
+def _secret_folders(db_path: Path | None) -> list[Path]:
+    """Folders no manifest is read from: the store's and the instance's."""
+    return config.secret_folders(config.resolve_db_path(db_path))
+
+
 @click.group(cls=DsrGroup)
 @click.version_option(package_name="dsr_app")
 def cli() -> None:
     """dsr_app: GDPR access, objection and erasure requests for AI training data."""
+    file_modes.private_umask()  # what any command creates is ours alone (issue 16)
 
 
 @cli.command()
@@ -70,19 +76,27 @@ def cli() -> None:
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
 @click.option("--port", default=8000, show_default=True, type=int, help="Port.")
 @click.option("--threads", default=8, show_default=True, type=int, help="Workers.")
-def serve(db_path: Path | None, demo: bool, host: str, port: int, threads: int) -> None:
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Refuse to start if others can read the instance (DSR_STRICT_FILE_MODES).",
+)
+def serve(
+    db_path: Path | None, demo: bool, host: str, port: int, threads: int, strict: bool
+) -> None:
     """Run the web app on a production WSGI server (waitress)."""
     from . import create_app
     from .demo import load_demo
     from .serving import serve as serve_app
 
     path = config.resolve_db_path(db_path)
+    # The app first: it checks the instance's file modes before the demo writes.
+    app = create_app({"DB": str(path), **({"STRICT_FILE_MODES": 1} if strict else {})})
     if demo:
         db = open_db(path)
         report = load_demo(db, echo=lambda line: click.echo(line, err=True))
         db.close()
         click.echo(report.summary(), err=True)
-    app = create_app({"DB": str(path)})
     _anchor_audit_log(path)  # the head as the server found it (issue 16, finding 14)
     click.echo(f"Serving dsr_app on http://{host}:{port}/ (database: {path})")
     if demo:
@@ -141,6 +155,7 @@ def ingest_command(
                 limits_from_settings(config.settings()),
                 workers,
                 progress=progress,
+                protected=_secret_folders(db_path),
             )
     finally:
         # Also when a later file failed: the files committed before it are new data
@@ -256,7 +271,7 @@ def sweep_command(
     spark = _spark_options(engine, master, conf)
     path = config.resolve_db_path(db_path)
     db = open_db(path)
-    files = manifest_files(manifests) if manifests else None
+    files = manifest_files(manifests, _secret_folders(path)) if manifests else None
     with _progress("records") as progress:
         report = sweep_requests(
             db, str(path), files, dataset, version, workers, progress, spark=spark
@@ -456,7 +471,7 @@ def removals_apply(
     spark = _spark_options(engine, master, conf)
     targets = load_lists(lists, _public_key(db_path, public_key))
     targets.default_dataset = dataset
-    pairs = shard_pairs(list(manifests), out)
+    pairs = shard_pairs(list(manifests), out, _secret_folders(db_path))
     click.echo(apply_shards(pairs, targets, engine, **spark).summary())
 
 
@@ -471,7 +486,7 @@ def removals_verify(db_path, lists, manifests, public_key, dataset) -> None:
     from .manifests import manifest_files
     from .removal_apply import load_lists, still_present
 
-    shards = manifest_files(manifests)
+    shards = manifest_files(manifests, _secret_folders(db_path))
     targets = load_lists(lists, _public_key(db_path, public_key))
     targets.default_dataset = dataset
     for shard in shards:  # what is found accumulates in targets.found

@@ -22,6 +22,9 @@ DEFAULTS: dict[str, object] = {
     # default); put it on other storage than the database so that whoever can
     # rewrite the store cannot also rewrite the anchors (issue 16, finding 14).
     "AUDIT_ANCHOR_PATH": None,
+    # 1: refuse to start (`dsr serve`, create_app) while group or others may read
+    # the instance folder, the store or a key; 0: only warn (`dsr serve --strict`).
+    "STRICT_FILE_MODES": 0,
     # Flask's signing key for sessions; generated per instance when unset.
     "SECRET_KEY": None,
     # Where messages go: "outbox" (stored in the database) or "smtp".
@@ -93,6 +96,14 @@ def instance_dir(db_path: Path, configured: object = None) -> Path:
     return Path(str(configured)) if configured else Path(db_path).resolve().parent
 
 
+def secret_folders(db_path: Path) -> list[Path]:
+    """The folders that hold secrets: the store's (the store, its -wal and -shm)
+    and the instance's (keys); manifests are never read from them (issue 16)."""
+    store = Path(db_path).resolve().parent
+    held = instance_dir(db_path, settings()["INSTANCE_DIR"]).resolve()
+    return [store] if held == store else [store, held]
+
+
 def instance_secret(folder: Path, name: str, nbytes: int = 32) -> bytes:
     """A random secret kept in ``folder/name`` (mode 0600), created on first use."""
     path = folder / name
@@ -112,7 +123,7 @@ def write_once(path: Path, data: bytes) -> bytes:
     linked into place. Creating it in place let a thread or process starting at the
     same moment read it empty (issue 7: a code hashed with an empty key).
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
         with os.fdopen(fd, "wb") as fh:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import sqlite_utils
 
+from .file_modes import create_private_file
 from .migrations import migrations
 
 WAL_SIZE_LIMIT = 64 * 1024 * 1024  # bytes the WAL file keeps after a checkpoint
@@ -17,7 +18,10 @@ WAL_SIZE_LIMIT = 64 * 1024 * 1024  # bytes the WAL file keeps after a checkpoint
 def open_db(path: str | Path) -> sqlite_utils.Database:
     """Open (creating if needed) the store at ``path`` and apply pending migrations."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    # 0600 before SQLite opens it, whatever the umask: the -wal and -shm SQLite
+    # makes beside it take its mode (issue 16: the store was world-readable).
+    create_private_file(path)
     db = connect(path)
     # 8 KiB pages (only takes effect on a new, empty file): manifest records are
     # about 1 KiB, and bigger pages made bulk ingest ~20% faster and the file smaller.

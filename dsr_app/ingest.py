@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import stat
+import tempfile
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -17,12 +19,14 @@ from pathlib import Path
 import orjson
 import sqlite_utils
 
+from . import config
 from .batches import prepared_batches
 from .db import write_transaction
 from .errors import BadInput
 from .manifests import (
     REJECTS_SUFFIX,
     Limits,
+    ManifestRefused,
     file_sha256,
     manifest_files,
     manifest_format,
@@ -141,13 +145,19 @@ def ingest(
     workers: int | None = None,
     batch_size: int = 5000,
     progress: Callable[[int], None] | None = None,
+    protected: Iterable[Path] | None = None,
 ) -> IngestReport:
     """Ingest every manifest file in ``paths`` (directories are searched).
 
+    :param protected: folders no manifest is read from (``manifest_files``); by
+        default the store's and the instance's.
     :raises BadInput: a path or file that cannot be ingested; files before it stay in.
     """
     started = time.monotonic()
-    files = manifest_files(paths)
+    if protected is None:
+        store = db.execute("PRAGMA database_list").fetchone()[2]
+        protected = config.secret_folders(Path(store)) if store else []
+    files = manifest_files(paths, protected)
     reports = []
     for path in files:
         reports.append(
@@ -181,7 +191,9 @@ def ingest_file(
     fmt = manifest_format(path)
     digest = file_sha256(path)
     rejects_path = path.with_name(path.name + REJECTS_SUFFIX)
-    pending_rejects = rejects_path.with_name(rejects_path.name + ".part")
+    if skip_invalid:
+        _check_rejects_path(rejects_path)  # before anything is stored
+    pending_rejects: Path | None = None
     rejects_file = None
     totals = _Batch()
     rejected = 0
@@ -227,7 +239,7 @@ def ingest_file(
                             path, item.line_no, item.field, item.reason
                         )
                     if rejects_file is None:
-                        rejects_file = open(pending_rejects, "wb")
+                        rejects_file, pending_rejects = _new_rejects(rejects_path)
                     rejects_file.write(
                         item.raw if item.raw.endswith(b"\n") else item.raw + b"\n"
                     )
@@ -235,7 +247,7 @@ def ingest_file(
                 counted = _write_batch(db.conn, path, batch, skip_invalid)
                 for line_no, row in counted.clashes:
                     if rejects_file is None:
-                        rejects_file = open(pending_rejects, "wb")
+                        rejects_file, pending_rejects = _new_rejects(rejects_path)
                     rejects_file.write(_clash_line(line_no, row))
                     rejected += 1
                 totals.records += counted.records
@@ -254,11 +266,12 @@ def ingest_file(
                 rejects_file.close()
         # Only after the commit: a rejects file never describes a rolled-back run.
         if rejects_file is not None:
-            os.replace(pending_rejects, rejects_path)
+            _check_rejects_path(rejects_path)
+            os.replace(pending_rejects, rejects_path)  # replaces a name, follows none
     finally:
         if rejects_file is not None and not rejects_file.closed:
             rejects_file.close()
-        if pending_rejects.exists():
+        if pending_rejects is not None and pending_rejects.exists():
             pending_rejects.unlink()
     return FileReport(
         path,
@@ -269,6 +282,35 @@ def ingest_file(
         totals.violations,
         manifest_id,
     )
+
+
+def _check_rejects_path(rejects_path: Path) -> None:
+    """Refuse a rejects path that holds anything but a regular file: a link planted
+    there must not be followed, nor a folder or FIFO replaced (issue 16).
+
+    :raises ManifestRefused: naming the rejects path.
+    """
+    try:
+        mode = rejects_path.lstat().st_mode
+    except FileNotFoundError:
+        return
+    if stat.S_ISLNK(mode):
+        raise ManifestRefused(
+            str(rejects_path),
+            "is a symbolic link; rejects are never written through one (remove it)",
+        )
+    if not stat.S_ISREG(mode):
+        raise ManifestRefused(str(rejects_path), "exists and is not a regular file")
+
+
+def _new_rejects(rejects_path: Path):
+    """A new rejects file under a temporary name beside ``rejects_path``: created
+    with O_EXCL and O_NOFOLLOW, mode 0600 (rejected lines are personal data), so
+    nothing planted under that name is written into."""
+    fd, name = tempfile.mkstemp(
+        dir=rejects_path.parent, prefix=f".{rejects_path.name}.", suffix=".part"
+    )
+    return os.fdopen(fd, "wb"), Path(name)
 
 
 def _records_estimate(path: Path, fmt: str) -> int:

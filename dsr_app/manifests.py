@@ -7,16 +7,21 @@ never in a crash or an unbounded allocation.
 
 from __future__ import annotations
 
+import errno
 import gzip
 import hashlib
+import os
+import stat
 import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
+from typing import BinaryIO
 
 import orjson
 
+from . import config
 from .errors import BadInput
 
 FORMATS = {".jsonl": "jsonl", ".jsonl.gz": "jsonl.gz", ".parquet": "parquet"}
@@ -48,41 +53,159 @@ def manifest_format(path: Path) -> str | None:
     return None
 
 
-def manifest_files(paths: Iterable[str | Path]) -> list[Path]:
+def manifest_files(
+    paths: Iterable[str | Path], protected: Iterable[Path] | None = None
+) -> list[Path]:
     """Expand the arguments of ``dsr ingest``: files as given, directories' manifests.
 
-    :raises BadInput: a path that does not exist, a file of no known format, or a
-        directory without any manifest file.
+    Symbolic links are refused, given or found at any depth, as are manifests that
+    are not regular files: a link named ``b.jsonl`` to the signing key had ingest
+    copy the key into a rejects file (issue 16). So is a folder that is or holds
+    a ``protected`` folder, and any other name (a hard link) for a file in one.
+
+    :param protected: the store's and the instance's folders
+        (``config.secret_folders``); by default those of ``DSR_DB``'s store.
+    :raises BadInput: a path that does not exist, a link, a file of no known format,
+        a protected folder, or a directory without any manifest file.
     """
+    if protected is None:
+        protected = config.secret_folders(config.resolve_db_path())
+    secrets = _Secrets(protected)
     found: list[Path] = []
     for arg in paths:
         path = Path(arg)
-        if path.is_dir():
-            inside = sorted(
-                p for p in path.rglob("*") if p.is_file() and manifest_format(p)
-            )
+        try:
+            st = path.lstat()
+        except (FileNotFoundError, NotADirectoryError):
+            raise BadInput(str(path), "no such file or directory") from None
+        if stat.S_ISLNK(st.st_mode):
+            raise _refused_link(path)
+        if stat.S_ISDIR(st.st_mode):
+            inside = _folder_manifests(path, secrets)
             if not inside:
                 raise BadInput(
                     str(path), "no manifest files (.jsonl, .jsonl.gz, .parquet) in it"
                 )
             found.extend(inside)
-        elif path.is_file():
+        elif stat.S_ISREG(st.st_mode):
             if not manifest_format(path):
                 raise BadInput(
                     str(path), "not a manifest (expected .jsonl, .jsonl.gz or .parquet)"
                 )
+            secrets.check_file(path, st)
             found.append(path)
-        elif path.exists():
-            raise BadInput(str(path), "not a regular file or directory")
         else:
-            raise BadInput(str(path), "no such file or directory")
+            raise BadInput(str(path), "not a regular file or directory")
     return found
+
+
+def _refused_link(path: Path) -> ManifestRefused:
+    return ManifestRefused(
+        str(path), "is a symbolic link; manifests are read from regular files only"
+    )
+
+
+def _folder_manifests(root: Path, secrets: _Secrets) -> list[Path]:
+    """The manifests below ``root``, sorted; never through a link (each entry is
+    looked at with lstat, and a link anywhere refuses the folder)."""
+    found, folders = [], [root]
+    while folders:
+        folder = folders.pop()
+        secrets.check_folder(folder)
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                path = Path(entry.path)
+                if entry.is_symlink():
+                    raise _refused_link(path)
+                if entry.is_dir(follow_symlinks=False):
+                    folders.append(path)
+                elif manifest_format(path):
+                    if not entry.is_file(follow_symlinks=False):
+                        raise ManifestRefused(str(path), "not a regular file")
+                    secrets.check_file(path, entry.stat(follow_symlinks=False))
+                    found.append(path)
+    return sorted(found)
+
+
+class _Secrets:
+    """The protected folders, and the files in them that are no manifests (the
+    store, its -wal and -shm, the keys), by device and inode: another name for
+    one of them is refused whatever it is called."""
+
+    def __init__(self, folders: Iterable[Path]):
+        self.folders: set[tuple[int, int]] = set()
+        self.files: set[tuple[int, int]] = set()
+        for folder in folders:
+            try:
+                st = os.stat(folder)
+                entries = list(os.scandir(folder))
+            except OSError:
+                continue  # not made yet: nothing in it to protect
+            self.folders.add((st.st_dev, st.st_ino))
+            for entry in entries:
+                if entry.is_file(follow_symlinks=False) and not manifest_format(
+                    Path(entry.name)
+                ):
+                    held = entry.stat(follow_symlinks=False)
+                    self.files.add((held.st_dev, held.st_ino))
+
+    def check_folder(self, folder: Path) -> None:
+        st = os.stat(folder)
+        if (st.st_dev, st.st_ino) in self.folders:
+            raise ManifestRefused(
+                str(folder),
+                "is the instance folder (the store and its keys); manifests are"
+                " never read from it",
+            )
+
+    def check_file(self, path: Path, st: os.stat_result) -> None:
+        if (st.st_dev, st.st_ino) in self.files:
+            raise ManifestRefused(
+                str(path), "is a file of the instance folder (the store or a key)"
+            )
+
+
+_OPEN_FLAGS = (
+    os.O_RDONLY
+    | getattr(os, "O_NOFOLLOW", 0)
+    | getattr(os, "O_NONBLOCK", 0)  # a FIFO's open would wait for a writer
+    | getattr(os, "O_CLOEXEC", 0)
+)
+
+
+def open_manifest(path: Path) -> BinaryIO:
+    """``path`` opened for reading if it is a regular file, never through a link.
+
+    Every reader of manifests opens them here: O_NOFOLLOW refuses a link in the
+    last place, and the descriptor opened is the one checked (fstat) and read,
+    so nothing can be swapped in between (issue 16).
+
+    :raises ManifestRefused: a link, a missing file, or one that is not regular.
+    """
+    try:
+        fd = os.open(path, _OPEN_FLAGS)
+    except FileNotFoundError:
+        raise ManifestRefused(str(path), "no such file") from None
+    except OSError as exc:
+        if exc.errno in (errno.ELOOP, errno.EMLINK) and os.path.islink(path):
+            raise _refused_link(path) from None
+        raise ManifestRefused(str(path), f"cannot be opened: {exc.strerror}") from None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise ManifestRefused(str(path), "not a regular file")
+        os.set_blocking(fd, True)
+        fh = os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+    fh.raw.name = str(path)  # for messages: the fd number otherwise
+    return fh
 
 
 def file_sha256(path: Path) -> str:
     """SHA-256 of the file's bytes, read in chunks."""
     digest = hashlib.sha256()
-    with open(path, "rb") as fh:
+    with open_manifest(path) as fh:
         while chunk := fh.read(1 << 20):
             digest.update(chunk)
     return digest.hexdigest()
@@ -114,7 +237,7 @@ def jsonl_lines(path: Path, limits: Limits) -> Iterator[tuple[int, bytes]]:
     Blank lines are skipped but counted, so numbers match what an editor shows.
     """
     gzipped = manifest_format(path) == "jsonl.gz"
-    with open(path, "rb") as raw:
+    with open_manifest(path) as raw:
         fh = gzip.GzipFile(fileobj=raw, mode="rb") if gzipped else raw
         guard = _GzipGuard(raw, path, limits) if gzipped else None
         line_no = 0
@@ -162,7 +285,7 @@ def jsonl_blocks(
             f"line longer than {most:,} bytes; the file is refused",
         )
 
-    with open(path, "rb") as raw:
+    with open_manifest(path) as raw:
         fh = gzip.GzipFile(fileobj=raw, mode="rb") if gzipped else raw
         guard = _GzipGuard(raw, path, limits) if gzipped else None
         line_no, carry = 1, b""  # carry: the start of line line_no, without its end
@@ -206,24 +329,27 @@ def parquet_rows(path: Path, batch_size: int = 2000) -> Iterator[tuple[int, dict
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    try:
-        pf = pq.ParquetFile(path)
-        row_no = 0
-        for batch in pf.iter_batches(batch_size=batch_size):
-            for row in batch.to_pylist():
-                row_no += 1
-                # Parquet's typed timestamps and dates become ISO 8601 strings, as
-                # the manifest format writes them.
-                yield (
-                    row_no,
-                    {
-                        k: v.isoformat() if isinstance(v, datetime | date) else v
-                        for k, v in row.items()
-                        if v is not None
-                    },
-                )
-    except (pa.ArrowException, OSError) as exc:
-        raise ManifestRefused(str(path), f"cannot be read as Parquet: {exc}") from exc
+    with open_manifest(path) as fh:
+        try:
+            pf = pq.ParquetFile(fh)
+            row_no = 0
+            for batch in pf.iter_batches(batch_size=batch_size):
+                for row in batch.to_pylist():
+                    row_no += 1
+                    # Parquet's typed timestamps and dates become ISO 8601 strings,
+                    # as the manifest format writes them.
+                    yield (
+                        row_no,
+                        {
+                            k: v.isoformat() if isinstance(v, datetime | date) else v
+                            for k, v in row.items()
+                            if v is not None
+                        },
+                    )
+        except (pa.ArrowException, OSError) as exc:
+            raise ManifestRefused(
+                str(path), f"cannot be read as Parquet: {exc}"
+            ) from exc
 
 
 def parquet_num_rows(path: Path) -> int | None:
@@ -232,8 +358,9 @@ def parquet_num_rows(path: Path) -> int | None:
     import pyarrow.parquet as pq
 
     try:
-        return pq.ParquetFile(path).metadata.num_rows
-    except (pa.ArrowException, OSError):
+        with open_manifest(path) as fh:
+            return pq.ParquetFile(fh).metadata.num_rows
+    except (pa.ArrowException, OSError, ManifestRefused):
         return None
 
 
@@ -270,7 +397,7 @@ def jsonl_range_blocks(
     file's last line if it has none. For readers that take lines by the hundred (the
     sweep: half a megabyte of lines, with what is made of them, leaves more of the
     processor's cache to its automaton than a megabyte; about 10% faster here)."""
-    with open(path, "rb") as fh:
+    with open_manifest(path) as fh:
         if start:
             fh.seek(start - 1)
             if fh.read(1) != b"\n":

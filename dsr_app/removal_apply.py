@@ -27,7 +27,14 @@ from pathlib import Path
 import orjson
 
 from .errors import BadInput
-from .manifests import FORMATS, Limits, jsonl_lines, jsonl_range, manifest_format
+from .manifests import (
+    FORMATS,
+    Limits,
+    jsonl_lines,
+    jsonl_range,
+    manifest_format,
+    open_manifest,
+)
 from .removal import FORMAT
 from .signing import load_public_key, verify
 
@@ -292,15 +299,17 @@ def _apply_parquet(in_path: Path, tmp: Path, targets: Targets) -> tuple[int, int
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    source = pq.ParquetFile(in_path)
     read = removed = 0
-    with pq.ParquetWriter(tmp, source.schema_arrow) as writer:
-        for batch in source.iter_batches(batch_size=10_000):
-            rows = batch.to_pylist()
-            keep = [not targets.hit(*_record_key(r)) for r in rows]
-            read += len(rows)
-            removed += keep.count(False)
-            writer.write_table(pa.Table.from_batches([batch]).filter(pa.array(keep)))
+    with open_manifest(in_path) as fh:
+        source = pq.ParquetFile(fh)
+        with pq.ParquetWriter(tmp, source.schema_arrow) as writer:
+            for batch in source.iter_batches(batch_size=10_000):
+                rows = batch.to_pylist()
+                keep = [not targets.hit(*_record_key(r)) for r in rows]
+                read += len(rows)
+                removed += keep.count(False)
+                table = pa.Table.from_batches([batch]).filter(pa.array(keep))
+                writer.write_table(table)
     return read, removed
 
 
@@ -309,35 +318,39 @@ def still_present(in_path: Path, targets: Targets) -> list[tuple[str, str]]:
     if manifest_format(in_path) == "parquet":
         import pyarrow.parquet as pq
 
-        for batch in pq.ParquetFile(in_path).iter_batches(batch_size=10_000):
-            for row in batch.to_pylist():
-                targets.hit(*_record_key(row))
+        with open_manifest(in_path) as fh:
+            for batch in pq.ParquetFile(fh).iter_batches(batch_size=10_000):
+                for row in batch.to_pylist():
+                    targets.hit(*_record_key(row))
     else:
         for _ in _jsonl_kept(in_path, targets):
             pass
     return sorted(targets.found)
 
 
-def shard_pairs(inputs: list[Path], out: Path) -> list[tuple[Path, Path]]:
+def shard_pairs(
+    inputs: list[Path], out: Path, protected: list[Path] | None = None
+) -> list[tuple[Path, Path]]:
     """(input shard, output shard) pairs for ``--manifest`` paths and ``--out``.
 
     One file in: OUT is that file's output. Several, or a folder: OUT is a folder
     and each shard keeps its name (its path below the folder given). Every shard
     must exist before anything is written.
 
+    :param protected: folders no manifest is read from (``manifest_files``).
     :raises BadInput: a missing shard, a file that is no manifest, a folder with
         none, or two shards that would write the same output.
     """
     from .manifests import manifest_files
 
     if len(inputs) == 1 and not inputs[0].is_dir():
-        found = manifest_files(inputs)  # refuses a missing or unknown file
+        found = manifest_files(inputs, protected)  # refuses a missing or unknown file
         return [(found[0], out)]
     if out.exists() and not out.is_dir():
         raise BadInput(str(out), "several shards need a folder to write to")
     pairs: dict[Path, Path] = {}
     for given in inputs:
-        for shard in manifest_files([given]):
+        for shard in manifest_files([given], protected):
             name = shard.relative_to(given) if given.is_dir() else Path(shard.name)
             if out / name in pairs.values():
                 raise BadInput(str(shard), f"a second shard named {name}")
