@@ -98,6 +98,19 @@ def _included(db: sqlite_utils.Database, row: Mapping) -> list[dict]:
     ]
 
 
+def _search(
+    db: sqlite_utils.Database, request_id: str, decided_at: str | None
+) -> tuple | None:
+    """(searched_at, scope) of the request's latest search; for a decided case the
+    latest before its decision (issue 16: an answered case does not change when
+    later searches run for its follow-ups)."""
+    return db.execute(
+        "SELECT searched_at, scope FROM searches WHERE request_id = ?"
+        " AND (? IS NULL OR searched_at <= ?) ORDER BY id DESC LIMIT 1",
+        [request_id, decided_at, decided_at],
+    ).fetchone()
+
+
 def letter_context(
     db: sqlite_utils.Database, request_id: str, config: Mapping, at: datetime
 ) -> dict:
@@ -109,11 +122,7 @@ def letter_context(
     lang = language(row["language"])
     matches = _included(db, row)
     kind = letter_kind(row, len(matches))
-    search = db.execute(
-        "SELECT searched_at, scope FROM searches WHERE request_id = ?"
-        " ORDER BY id DESC LIMIT 1",
-        [request_id],
-    ).fetchone()
+    search = _search(db, request_id, row["decided_at"])
     scope = json.loads(search[1]) if search else []
     searched_at = (
         long_date(datetime.fromisoformat(search[0]).date(), lang) if search else "—"
@@ -264,11 +273,10 @@ def data_copy(
 ) -> dict:
     """The copy of the data of an answered access request (Art. 15(3)), as JSON."""
     context = letter_context(db, request_id, config, at)
-    search = db.execute(
-        "SELECT searched_at, scope FROM searches WHERE request_id = ?"
-        " ORDER BY id DESC LIMIT 1",
-        [request_id],
+    decided = db.execute(
+        "SELECT decided_at FROM requests WHERE id = ?", [request_id]
     ).fetchone()
+    search = _search(db, request_id, decided[0] if decided else None)
     return {
         "request_id": request_id,
         "searched_at": search[0] if search else None,

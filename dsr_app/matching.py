@@ -172,6 +172,11 @@ class Identity:
         return self.phone_key_set
 
 
+# matched_on of another author's copy of a text the requester had removed: found by
+# removal.follow_up (copies.py), never by the search, always weak (issue 16).
+CONTENT = "content"
+
+
 @dataclass(frozen=True)
 class Match:
     """One reason a record concerns a requester (contract section 5, ``matches``)."""
@@ -181,7 +186,7 @@ class Match:
     dataset_version: str
     record_id: str
     match_kind: str  # own | mention
-    matched_on: str  # account | email | phone | handle | name
+    matched_on: str  # account | email | phone | handle | name | content
     confidence: str  # verified | weak
     snippet: str
     policy_flags: tuple[str, ...]

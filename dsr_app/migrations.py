@@ -463,3 +463,36 @@ def m016_login_failures(db: sqlite_utils.Database) -> None:
         CREATE INDEX login_failures_at ON login_failures (at);
         """
     )
+
+
+@migrations()
+def m013_content_matches(db: sqlite_utils.Database) -> None:
+    """Matches may be ``content``: another author's copy of a text the requester had
+    removed, a candidate for staff, never removed unreviewed (copies.py; issue 16).
+
+    SQLite cannot change a CHECK constraint in place: the table is rebuilt from its
+    stored definition (with any column added since) and its indexes made again.
+    """
+    import re
+
+    (sql,) = db.execute(
+        "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'matches'"
+    ).fetchone()
+    indexes = [
+        r[0]
+        for r in db.execute(
+            "SELECT sql FROM sqlite_master WHERE type = 'index'"
+            " AND tbl_name = 'matches' AND sql IS NOT NULL"
+        )
+    ]
+    check = re.compile(r"(CHECK\s*\(\s*matched_on\s+IN\s*\()([^)]*)\)")
+    if "'content'" in check.search(sql).group(2):
+        return
+    sql = check.sub(lambda m: f"{m.group(1)}{m.group(2)}, 'content')", sql, count=1)
+    sql = re.sub(r"^CREATE TABLE\s+\"?matches\"?", "CREATE TABLE matches_m013", sql)
+    db.execute(sql)
+    db.execute("INSERT INTO matches_m013 SELECT * FROM matches")
+    db.execute("DROP TABLE matches")
+    db.execute("ALTER TABLE matches_m013 RENAME TO matches")
+    for index in indexes:
+        db.execute(index)

@@ -1,8 +1,15 @@
 """Removal lists: issued with an approved objection or erasure, signed, applied by
 training pipelines to their manifests, and checked afterwards.
 
-A list names records by dataset and record id, with their content hash, plus keyed
-hashes of the requester's identifiers; never a name, e-mail, phone or text in clear.
+A list names records by dataset and record id, with their content hash and author's
+account id, plus keyed hashes of the requester's identifiers; never a name, e-mail,
+phone or text in clear.
+
+A content hash alone does not identify an item: five authors post "Happy birthday!!"
+and every empty record has the same hash. A record leaves a manifest when its
+dataset and record id match an entry, or when its hash and its author both do
+(contract section 6, v2); other authors' copies are shown to staff, never removed or
+purged without review (issue 16).
 """
 
 from __future__ import annotations
@@ -16,7 +23,7 @@ from pathlib import Path
 
 import sqlite_utils
 
-from . import audit
+from . import audit, copies
 from .errors import NotFound
 from .identifiers import index_text, text_identifier_keys
 from .signing import canonical, sign, suppression_hash
@@ -46,6 +53,27 @@ def _suppression(db: sqlite_utils.Database, row: dict, folder: Path) -> list[dic
     ]
 
 
+def _entry(
+    dataset: str, record_id: str, digest: str | None, author: str | None, kind: str
+) -> dict:
+    """A list entry; ``author_id`` only when the record names one (an entry without
+    it matches by dataset and record id alone)."""
+    entry = {"dataset": dataset, "record_id": record_id, "content_sha256": digest or ""}
+    if author:
+        entry["author_id"] = author
+    entry["reason"] = "own_content" if kind == "own" else "mention"
+    return entry
+
+
+def _entry_key(entry: dict) -> tuple:
+    return (
+        entry["dataset"],
+        entry["record_id"],
+        entry["content_sha256"],
+        entry.get("author_id"),
+    )
+
+
 def issue(
     db: sqlite_utils.Database,
     request_id: str,
@@ -58,27 +86,18 @@ def issue(
     Call inside the decision's transaction: decision, list and audit entry are one.
     """
     row = dict(next(db.query("SELECT * FROM requests WHERE id = ?", [request_id])))
-    entries = [
-        {
-            "dataset": m[0],
-            "record_id": m[1],
-            "content_sha256": m[2] or "",
-            "reason": "own_content" if m[3] == "own" else "mention",
-        }
-        for m in db.execute(
-            "SELECT DISTINCT m.dataset, m.record_id, r.content_sha256, m.match_kind"
-            " FROM matches m LEFT JOIN records r ON r.dataset = m.dataset"
-            " AND r.dataset_version = m.dataset_version AND r.record_id = m.record_id"
-            " WHERE m.request_id = ? AND m.decision = 'include'"
-            " ORDER BY m.dataset, m.record_id, m.match_kind DESC",
-            [request_id],
-        )
-    ]
-    unique: dict[tuple[str, str, str], dict] = {}
-    for entry in entries:  # own content wins over mention for the same record
-        unique.setdefault(
-            (entry["dataset"], entry["record_id"], entry["content_sha256"]), entry
-        )
+    unique: dict[tuple, dict] = {}
+    for dataset, record_id, digest, author, kind in db.execute(
+        "SELECT DISTINCT m.dataset, m.record_id, r.content_sha256, r.author_id,"
+        " m.match_kind FROM matches m LEFT JOIN records r ON r.dataset = m.dataset"
+        " AND r.dataset_version = m.dataset_version AND r.record_id = m.record_id"
+        " WHERE m.request_id = ? AND m.decision = 'include'"
+        " ORDER BY m.dataset, m.record_id, m.match_kind DESC",
+        [request_id],
+    ):
+        entry = _entry(dataset, record_id, digest, author, kind)
+        # Own content wins over mention for the same record.
+        unique.setdefault(_entry_key(entry), entry)
     suppression = _suppression(db, row, folder)
     document = sign(
         {
@@ -133,13 +152,20 @@ def issue(
 def purge(db: sqlite_utils.Database, request_id: str, entries: Iterable[dict]) -> int:
     """Erase the text of removed records from our own index (Art. 17): dataset,
     record id and hash stay, so that removal can still be verified; the full-text
-    and identifier entries go, and later searches cannot bring the text back."""
+    and identifier entries go, and later searches cannot bring the text back.
+
+    ``entries``: the requester's own items and the mentions staff approved, never a
+    mere copy of their text. A record under a listed id but by another author (a
+    dataset that reuses ids) is another person's item and keeps its text (issue 16).
+    """
     count = 0
     for entry in entries:
+        author = entry.get("author_id")
         for record, text in db.execute(
             "SELECT id, text FROM records WHERE dataset = ? AND record_id = ?"
-            " AND text IS NOT NULL",
-            [entry["dataset"], entry["record_id"]],
+            " AND text IS NOT NULL AND (? IS NULL OR author_id IS NULL"
+            " OR author_id = ?)",
+            [entry["dataset"], entry["record_id"], author, author],
         ).fetchall():
             searchable = index_text(text)
             db.execute(
@@ -159,10 +185,13 @@ def purge(db: sqlite_utils.Database, request_id: str, entries: Iterable[dict]) -
                 [record],
             )
             count += 1
+        # Every snippet but that of a version kept above as another author's.
         db.execute(
             "UPDATE matches SET snippet = '[erased]' WHERE request_id = ?"
-            " AND dataset = ? AND record_id = ?",
-            [request_id, entry["dataset"], entry["record_id"]],
+            " AND dataset = ? AND record_id = ? AND dataset_version NOT IN"
+            " (SELECT dataset_version FROM records WHERE dataset = ?"
+            " AND record_id = ? AND text IS NOT NULL)",
+            [request_id, *[entry["dataset"], entry["record_id"]] * 2],
         )
     return count
 
@@ -176,10 +205,12 @@ def follow_up(
 ) -> dict | None:
     """After new manifests: a follow-up list for an approved objection or erasure.
 
-    New verified matches, and new records carrying the content hash of an entry of
-    an earlier list, are included at once and issued, signed and audited, linked to
-    the first list, without a new request. New weak matches wait for legal staff
-    (counted in ``follow_up_weak``, shown in the queue).
+    New verified matches, and new copies of a listed item by the same author (same
+    content hash and ``author_id`` as an entry of an earlier list), are included at
+    once and issued, signed and audited, linked to the first list, without a new
+    request. New weak matches, and copies of a listed text by anyone else, wait for
+    legal staff (weak ``content`` matches, counted in ``follow_up_weak``, shown in
+    the queue): a hash alone does not make someone else's post the requester's.
     """
     row = dict(next(db.query("SELECT * FROM requests WHERE id = ?", [request_id])))
     if row["status"] != "completed" or row["type"] not in LEGAL_BASIS:
@@ -191,17 +222,8 @@ def follow_up(
     ).fetchone()
     if first is None:
         return None
-    listed = {
-        (e["dataset"], e["record_id"])
-        for doc in _documents(db, request_id)
-        for e in doc["entries"]
-    }
-    hashes = {
-        e["content_sha256"]
-        for doc in _documents(db, request_id)
-        for e in doc["entries"]
-        if e["content_sha256"]
-    }
+    earlier = [e for doc in _documents(db, request_id) for e in doc["entries"]]
+    listed = {(e["dataset"], e["record_id"]) for e in earlier}
     stamp = at.isoformat()
     new_verified = db.execute(
         "UPDATE matches SET decision = 'include', decided_by = 'system', decided_at = ?"
@@ -209,9 +231,9 @@ def follow_up(
         [stamp, request_id],
     ).rowcount
     entries = {}
-    for dataset, record_id, digest, kind in db.execute(
-        "SELECT DISTINCT m.dataset, m.record_id, r.content_sha256, m.match_kind"
-        " FROM matches m LEFT JOIN records r ON r.dataset = m.dataset"
+    for dataset, record_id, digest, author, kind in db.execute(
+        "SELECT DISTINCT m.dataset, m.record_id, r.content_sha256, r.author_id,"
+        " m.match_kind FROM matches m LEFT JOIN records r ON r.dataset = m.dataset"
         " AND r.dataset_version = m.dataset_version AND r.record_id = m.record_id"
         " WHERE m.request_id = ? AND m.decision = 'include'"
         " ORDER BY m.match_kind DESC",
@@ -219,31 +241,14 @@ def follow_up(
     ):
         if (dataset, record_id) not in listed:
             entries.setdefault(
-                (dataset, record_id),
-                {
-                    "dataset": dataset,
-                    "record_id": record_id,
-                    "content_sha256": digest or "",
-                    "reason": "own_content" if kind == "own" else "mention",
-                },
+                (dataset, record_id), _entry(dataset, record_id, digest, author, kind)
             )
-    if hashes:
-        marks = ",".join("?" * len(hashes))
-        for dataset, record_id, digest in db.execute(
-            f"SELECT dataset, record_id, content_sha256 FROM records"
-            f" WHERE content_sha256 IN ({marks})",
-            sorted(hashes),
-        ):
-            if (dataset, record_id) not in listed:
-                entries.setdefault(
-                    (dataset, record_id),
-                    {
-                        "dataset": dataset,
-                        "record_id": record_id,
-                        "content_sha256": digest,
-                        "reason": "own_content",
-                    },
-                )
+    for dataset, record_id, digest, author, kind in copies.same_items(
+        db, request_id, earlier, listed, stamp
+    ):
+        entries.setdefault(
+            (dataset, record_id), _entry(dataset, record_id, digest, author, kind)
+        )
     for dataset, record_id in entries:
         # A record removed anyway: its other (weak) matches need no decision.
         db.execute(
@@ -261,9 +266,8 @@ def follow_up(
     )
     if row["type"] == "erasure":
         # Erased text must not come back with a new version of a dataset: purge the
-        # new entries and any new copy of an entry listed before.
-        again = [{"dataset": d, "record_id": r} for d, r in sorted(listed)]
-        purge(db, request_id, [*entries.values(), *again])
+        # new entries and any new version of an item listed before.
+        purge(db, request_id, [*entries.values(), *earlier])
     if not entries:
         return None
     document = sign(

@@ -41,18 +41,26 @@ from .signing import load_public_key, verify
 
 @dataclass
 class Targets:
-    """What the lists remove: (dataset, record_id) pairs and content hashes."""
+    """What the lists remove: (dataset, record_id) pairs, and (content hash,
+    author_id) pairs of the entries that name their record's author.
+
+    A hash alone never removes a record: identical texts by other people ("Happy
+    birthday!!", every empty post) are their items (contract section 6, v2).
+    """
 
     keys: set[tuple[str, str]] = field(default_factory=set)
-    hashes: set[str] = field(default_factory=set)
+    authored: set[tuple[str, str]] = field(default_factory=set)
     entries: int = 0
     found: set[tuple[str, str]] = field(default_factory=set)
     default_dataset: str = ""  # for manifests whose records name no dataset
 
-    def hit(self, dataset, record_id, digest) -> bool:
-        """Whether a record is listed (by dataset and id, or by content hash)."""
+    def hit(self, dataset, record_id, digest, author) -> bool:
+        """Whether a record is listed: by dataset and id, or by content hash and
+        author together."""
         key = (dataset or self.default_dataset, record_id)
-        if key in self.keys or (digest and digest in self.hashes):
+        if key in self.keys or (
+            digest and author and (digest, author) in self.authored
+        ):
             self.found.add(key)
             return True
         return False
@@ -78,18 +86,34 @@ def load_lists(paths: Iterable[str | Path], public_key: str) -> Targets:
             raise BadInput(str(path), "the signature does not check with this key")
         for entry in document.get("entries", []):
             targets.keys.add((entry["dataset"], entry["record_id"]))
-            if entry.get("content_sha256"):
-                targets.hashes.add(entry["content_sha256"])
+            # An entry without author_id (v1 lists, anonymous records) matches by
+            # dataset and record id only.
+            if entry.get("content_sha256") and entry.get("author_id"):
+                targets.authored.add(
+                    (entry["content_sha256"].lower(), entry["author_id"])
+                )
             targets.entries += 1
     return targets
 
 
 def _record_key(rec: dict) -> tuple:
+    """(dataset, record_id, content hash, author_id) of a manifest record, as
+    ``Targets.hit`` takes them."""
     text = rec.get("text")
     digest = rec.get("content_sha256")
-    if not digest and isinstance(text, str):
-        digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
-    return rec.get("dataset"), rec.get("record_id"), (digest or "").lower()
+    if not isinstance(digest, str) or not digest:
+        digest = (
+            hashlib.sha256(text.encode("utf-8")).hexdigest()
+            if isinstance(text, str)
+            else ""
+        )
+    author = rec.get("author_id")
+    return (
+        rec.get("dataset"),
+        rec.get("record_id"),
+        digest.lower(),
+        author if isinstance(author, str) else None,
+    )
 
 
 @dataclass(frozen=True)

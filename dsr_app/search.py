@@ -14,7 +14,7 @@ from datetime import datetime
 import sqlite_utils
 
 from .db import write_transaction
-from .matching import Identity, Match, match_record
+from .matching import CONTENT, Identity, Match, match_record
 
 _RECORD_COLUMNS = (
     "id, dataset, dataset_version, record_id, text, author_id, author_handle, lang,"
@@ -177,7 +177,10 @@ def store_matches(
     """Replace the request's matches within ``scope`` (all indexed versions if
     ``None``); ``searched``: the versions to record as searched (default: scope).
 
-    A match found again keeps its staff decision; one no longer found goes.
+    An undecided match no longer found goes. A decided match is never deleted nor
+    rewritten: an answered case stays as it was answered (its letter and lists
+    name it) even when its text was purged since or a new version changes it, and
+    what a later search finds becomes a follow-up (removal.follow_up; issue 16).
     """
     if scope is None:
         scope = indexed_versions(db)
@@ -190,7 +193,8 @@ def store_matches(
                 " found_at, seen_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
                 " ON CONFLICT (match_id) DO UPDATE SET"
                 " confidence = excluded.confidence, snippet = excluded.snippet,"
-                " policy_flags = excluded.policy_flags, seen_at = excluded.seen_at",
+                " policy_flags = excluded.policy_flags, seen_at = excluded.seen_at"
+                " WHERE matches.decision IS NULL",
                 [
                     m.match_id,
                     request_id,
@@ -207,10 +211,13 @@ def store_matches(
                 ],
             )
         for dataset, version in scope:
+            # Copies by other authors (``content``) are the follow-up's, not the
+            # search's, to find: they wait for staff until decided.
             db.execute(
                 "DELETE FROM matches WHERE request_id = ? AND dataset = ?"
-                " AND dataset_version = ? AND seen_at != ?",
-                [request_id, dataset, version, stamp],
+                " AND dataset_version = ? AND seen_at != ? AND decision IS NULL"
+                " AND matched_on != ?",
+                [request_id, dataset, version, stamp, CONTENT],
             )
         db.execute(
             "INSERT INTO searches (request_id, searched_at, engine, scope, matches)"

@@ -31,6 +31,24 @@ blp = Blueprint(
 READERS = ("training", "admin", "legal")
 TRAINING = ("training", "admin")
 _CSV_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\0")
+# Contract section 6, v2 (issue 16): a hash alone removes no record.
+ENTRY_SCHEMA = {
+    "type": "object",
+    "required": ["dataset", "record_id", "content_sha256", "reason"],
+    "properties": {
+        "dataset": {"type": "string"},
+        "record_id": {"type": "string"},
+        "content_sha256": {"type": "string"},
+        "author_id": {
+            "type": "string",
+            "description": "The record's author, when it names one. A record leaves"
+            " a manifest when its dataset and record_id match an entry, or when its"
+            " content_sha256 and author_id both do; an entry without author_id"
+            " matches by dataset and record_id only.",
+        },
+        "reason": {"type": "string", "enum": ["own_content", "mention"]},
+    },
+}
 # The stored, signed document is sent as it is (never re-serialised through a
 # schema, which could change what the signature covers): contract section 6.
 LIST_CONTENT = {
@@ -53,7 +71,7 @@ LIST_CONTENT = {
                     ],
                     "properties": {
                         "format": {"type": "string", "enum": ["dsr-removal-list/1"]},
-                        "entries": {"type": "array", "items": {"type": "object"}},
+                        "entries": {"type": "array", "items": ENTRY_SCHEMA},
                         "suppression": {"type": "array", "items": {"type": "object"}},
                         "signature": {"type": "object"},
                     },
@@ -75,8 +93,17 @@ def as_csv(document: dict) -> str:
     """A list's entries as RFC 4180 CSV (quoted where needed, CRLF line ends)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
+    # author_id goes with the hash: a hash alone removes no record (contract §6, v2).
     writer.writerow(
-        ["list_id", "request_type", "dataset", "record_id", "content_sha256", "reason"]
+        [
+            "list_id",
+            "request_type",
+            "dataset",
+            "record_id",
+            "content_sha256",
+            "author_id",
+            "reason",
+        ]
     )
     for entry in document["entries"]:
         writer.writerow(
@@ -88,6 +115,7 @@ def as_csv(document: dict) -> str:
                     entry["dataset"],
                     entry["record_id"],
                     entry["content_sha256"],
+                    entry.get("author_id", ""),
                     entry["reason"],
                 )
             ]
