@@ -10,7 +10,7 @@ from pathlib import Path
 from flask import Flask, jsonify, render_template
 from werkzeug.exceptions import HTTPException, ServiceUnavailable
 
-from . import config, db, file_modes
+from . import bidi, config, db, file_modes
 from .errors import BadInput, DsrError
 
 
@@ -22,6 +22,9 @@ def create_app(test_config: Mapping | None = None) -> Flask:
         template_folder=str(config.package_resource("templates")),
         static_folder=None,
     )
+    # Every value a page shows, with its bidirectional controls as visible markers
+    # (issue 16, finding 11): set before anything creates the Jinja environment.
+    app.jinja_options = {**app.jinja_options, "finalize": bidi.neutralise}
     app.config.from_mapping(config.DEFAULTS)
     app.config.from_prefixed_env("DSR")
     if test_config:

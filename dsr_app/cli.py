@@ -321,26 +321,63 @@ def staff_add(
 @db_option
 @click.argument("email")
 def staff_token(db_path: Path | None, email: str) -> None:
-    """Print a new API token for a staff user (shown once; stored hashed)."""
-    from .audit import append
-    from .deadlines import now
-    from .staff import new_token, staff_by_email
+    """Print a new API token for a staff user (shown once; stored hashed), valid
+    for DSR_STAFF_TOKEN_DAYS days (default 90). The token is the output's last
+    word."""
+    from . import deadlines
+    from .staff import new_token, token_lifetime
 
-    db = _open(db_path)
-    token = new_token(db, email)
-    user = staff_by_email(db, email)
-    append(db, "cli", "staff_token_issued", None, {"staff": user["id"]}, now())
-    click.echo(f"API token for {user['email']}: {token}")
+    lifetime = token_lifetime(config.settings()["STAFF_TOKEN_DAYS"])
+    issued = new_token(_open(db_path), email, lifetime, deadlines.now())
+    click.echo(f"token {issued.id} expires {_utc(issued.expires_at)}")
+    click.echo(f"API token for {issued.email}: {issued.token}")  # last: a contract
+
+
+@staff.command(name="tokens")
+@db_option
+@click.argument("email")
+def staff_tokens(db_path: Path | None, email: str) -> None:
+    """List a staff user's API tokens: id, created, expires, last used, revoked
+    (times in UTC) and state; never the tokens themselves."""
+    from . import deadlines
+    from .staff import list_tokens
+
+    at = deadlines.now()
+    tokens = list_tokens(_open(db_path), email, at)
+    row = "{:<6} {:<20} {:<20} {:<20} {:<20} {}"
+    click.echo(row.format("id", "created", "expires", "last_used", "revoked", "state"))
+    for t in tokens:
+        times = (t.created_at, t.expires_at, t.last_used_at, t.revoked_at)
+        shown = [_utc(v) if v else "-" for v in times]
+        shown[2] = shown[2] if t.last_used_at else "never"
+        click.echo(row.format(t.id, *shown, t.state(at)))
 
 
 @staff.command(name="revoke")
 @db_option
 @click.argument("email")
-def staff_revoke(db_path: Path | None, email: str) -> None:
-    """Revoke every API token of a staff user."""
+@click.option(
+    "--token",
+    "token_id",
+    type=int,
+    metavar="ID",
+    help="Revoke only the token with this id (see `dsr staff tokens`).",
+)
+def staff_revoke(db_path: Path | None, email: str, token_id: int | None) -> None:
+    """Revoke one API token of a staff user (--token ID), or every one of them and
+    their web sessions."""
+    from . import deadlines
     from .staff import revoke_tokens
 
-    click.echo(f"{revoke_tokens(_open(db_path), email)} token(s) revoked")
+    revoked = revoke_tokens(_open(db_path), email, deadlines.now(), token_id)
+    click.echo(f"{len(revoked)} token(s) revoked")
+
+
+def _utc(at) -> str:
+    """An instant as ``2026-01-05T09:00:00Z``."""
+    from datetime import UTC
+
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @cli.group()

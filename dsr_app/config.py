@@ -27,6 +27,9 @@ DEFAULTS: dict[str, object] = {
     "STRICT_FILE_MODES": 0,
     # Flask's signing key for sessions; generated per instance when unset.
     "SECRET_KEY": None,
+    # Days a staff API token lives from `dsr staff token` on (1 to 3650); an
+    # expired token is refused like an unknown one (issue 16, finding 15).
+    "STAFF_TOKEN_DAYS": 90,
     # Where messages go: "outbox" (stored in the database) or "smtp".
     "MAIL_BACKEND": "outbox",
     # Sender address of e-mails, and the SMTP server for MAIL_BACKEND=smtp.

@@ -17,7 +17,7 @@ from functools import lru_cache
 import jinja2
 import sqlite_utils
 
-from . import authorities
+from . import authorities, bidi
 from .config import package_resource
 from .errors import NotFound
 from .i18n import language, long_date
@@ -35,10 +35,11 @@ _SEPARATORS = re.compile(r"[\u2028\u2029]")
 def _plain(value):
     """Text output: no control characters from any value and no Unicode line or
     paragraph separator (a space instead), so that no value starts a line of its
-    own: only the templates' line breaks do (no forged lines)."""
+    own: only the templates' line breaks do (no forged lines). Bidirectional
+    controls become markers, as in HTML (bidi.neutralise)."""
     if not isinstance(value, str):
         return value
-    return _SEPARATORS.sub(" ", _CONTROL.sub("", value))
+    return bidi.neutralise(_SEPARATORS.sub(" ", _CONTROL.sub("", value)))
 
 
 @lru_cache(maxsize=2)
@@ -49,7 +50,9 @@ def environment(text: bool = False) -> jinja2.Environment:
         return jinja2.Environment(
             loader=loader, autoescape=False, finalize=_plain, keep_trailing_newline=True
         )
-    return jinja2.Environment(loader=loader, autoescape=True)
+    # Every value shown, with its bidirectional controls as markers (issue 16):
+    # HTML and the PDF made from it.
+    return jinja2.Environment(loader=loader, autoescape=True, finalize=bidi.neutralise)
 
 
 @dataclass(frozen=True)

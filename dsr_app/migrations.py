@@ -496,3 +496,38 @@ def m013_content_matches(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE matches_m013 RENAME TO matches")
     for index in indexes:
         db.execute(index)
+
+
+@migrations()
+def m015_staff_token_expiry(db: sqlite_utils.Database) -> None:
+    """Staff API tokens expire, and remember when they were last used (issue 16,
+    finding 15).
+
+    A token made before this rule expires ``DSR_STAFF_TOKEN_DAYS``' default (90
+    days) after it was made, like a new one: every row has its ``created_at`` (NOT
+    NULL since m007), and counting from the upgrade instead would give the oldest,
+    most exposed tokens the longest lives. A ``created_at`` that is not a date (a
+    hand-made row) counts from the upgrade, so that no token is left without an
+    expiry; one with none is refused (staff.staff_for_token fails closed).
+    """
+    from datetime import UTC, datetime, timedelta
+
+    from .config import DEFAULTS
+    from .deadlines import now
+
+    lifetime = timedelta(days=int(DEFAULTS["STAFF_TOKEN_DAYS"]))
+    db.execute("ALTER TABLE staff_tokens ADD COLUMN expires_at TEXT")
+    db.execute("ALTER TABLE staff_tokens ADD COLUMN last_used_at TEXT")
+    for token_id, created in db.execute(
+        "SELECT id, created_at FROM staff_tokens"
+    ).fetchall():
+        try:
+            start = datetime.fromisoformat(created)
+        except (TypeError, ValueError):
+            start = now()
+        if start.tzinfo is None:  # new_token writes UTC; a naive one was meant so
+            start = start.replace(tzinfo=UTC)
+        db.execute(
+            "UPDATE staff_tokens SET expires_at = ? WHERE id = ?",
+            [(start + lifetime).isoformat(), token_id],
+        )

@@ -14,6 +14,7 @@ from marshmallow import (
     validates_schema,
 )
 
+from . import bidi
 from .i18n import LANGUAGES
 from .regions import EU_EEA
 
@@ -64,9 +65,17 @@ def single_line(value: str) -> None:
 def typed_line(value: str) -> None:
     """Refuse, in a one-line field a requester types, every control character
     (C0 and C1) and the Unicode line and paragraph separators: a name goes into
-    plain-text letters, where any of them would start a forged line."""
+    plain-text letters, where any of them would start a forged line. Refuse the
+    bidirectional controls too, naming them without echoing them: they would show
+    a name or address reordered on staff pages and in letters (issue 16, finding
+    11). Free text keeps them; pages and letters show them as markers (bidi.py)."""
+    errors = []
+    if names := bidi.controls(value):
+        errors.append(f"Must not contain {bidi.refusal(names)}.")
     if _TYPED_CONTROL.search(value):
-        raise ValidationError("Must not contain control characters.")
+        errors.append("Must not contain control characters.")
+    if errors:
+        raise ValidationError(errors)
 
 
 def sha256_hex(value: str) -> None:
@@ -169,6 +178,7 @@ class RequestCreateSchema(Schema):
     # fuzzer) which values are accepted.
     country = StrictString(
         required=True,
+        validate=typed_line,
         metadata={
             "enum": sorted(EU_EEA),
             "description": "EU/EEA country, ISO 3166-1 alpha-2 (any case).",
@@ -176,7 +186,7 @@ class RequestCreateSchema(Schema):
     )
     language = StrictString(
         load_default="en",
-        validate=validate.Length(max=35),
+        validate=[validate.Length(max=35), typed_line],
         metadata={
             "enum": list(LANGUAGES),
             "description": "Language of letters and messages (BCP 47; a region"
@@ -247,6 +257,11 @@ def normalise_handles(data: dict) -> dict[str, list[str]]:
     handles, errors = [], []
     for raw in data["handles"]:
         if not isinstance(raw, str):
+            continue
+        try:
+            typed_line(raw)
+        except ValidationError as exc:
+            errors.extend(exc.messages)
             continue
         handle = raw.strip().lstrip("@").lower()
         if not handle or len(handle) > MAX_HANDLE_LEN or not _HANDLE.fullmatch(handle):

@@ -78,6 +78,11 @@ def run(cli_runner, db_path):
     return invoke
 
 
+# Columns that note a use rather than hold state: a staff token's last use is
+# written by any staff call (issue 16, finding 15).
+NOT_STATE = {"staff_tokens": {"last_used_at"}}
+
+
 def snapshot(db_path: Path) -> dict[str, list]:
     """Every row of every table (FTS shadow tables included), to compare states."""
     conn = sqlite3.connect(db_path)
@@ -89,9 +94,15 @@ def snapshot(db_path: Path) -> dict[str, list]:
                 " AND name NOT LIKE 'sqlite_%' AND name != 'records_fts' ORDER BY name"
             )
         ]
-        return {
-            t: sorted(map(repr, conn.execute(f'SELECT * FROM "{t}"'))) for t in tables
-        }
+        state = {}
+        for t in tables:
+            columns = ", ".join(
+                f'"{r[1]}"'
+                for r in conn.execute(f'PRAGMA table_info("{t}")')
+                if r[1] not in NOT_STATE.get(t, ())
+            )
+            state[t] = sorted(map(repr, conn.execute(f'SELECT {columns} FROM "{t}"')))
+        return state
     finally:
         conn.close()
 

@@ -47,7 +47,7 @@ def current_staff() -> dict | None:
         if header:
             scheme, _, token = header.partition(" ")
             g.staff = (
-                staff_for_token(get_db(), token.strip())
+                staff_for_token(get_db(), token.strip(), deadlines.now())
                 if scheme.lower() == "bearer"
                 else None
             )
