@@ -419,53 +419,6 @@ def m012_fts_hashsize(db: sqlite_utils.Database) -> None:
 
 
 @migrations()
-def m017_canonical_mailbox(db: sqlite_utils.Database) -> None:
-    """Every request's mailbox again under the provider table of
-    identifiers.mailbox_key (Gmail's dots, googlemail.com, Yahoo's "-" tags, IDNA
-    domains): requests filed before it count against the mailbox they reach
-    (issue 16, finding 9). Ownership keeps ``email_canonical``, untouched."""
-    from .identifiers import mailbox_key
-
-    for request_id, email in db.execute("SELECT id, email FROM requests").fetchall():
-        db.execute(
-            "UPDATE requests SET email_mailbox = ? WHERE id = ?",
-            [mailbox_key(email), request_id],
-        )
-
-
-@migrations()
-def m014_audit_keyed(db: sqlite_utils.Database) -> None:
-    """Audit entries keyed with an HMAC under a secret outside the store (issue 16,
-    finding 14); the unkeyed entries of an older store sealed by a keyed entry, so
-    that a log ending unkeyed is a stripped one (audit.verify)."""
-    from .audit import seal_unkeyed
-    from .deadlines import now
-
-    db.execute("ALTER TABLE audit_log ADD COLUMN mac TEXT")
-    seal_unkeyed(db, now())
-
-
-@migrations()
-def m016_login_failures(db: sqlite_utils.Database) -> None:
-    """Failed staff logins, counted per address, per account and address and per
-    account (logins.py; issue 16, finding 7). Rows older than a day are dropped."""
-    db.executescript(
-        """
-        CREATE TABLE login_failures (
-            id INTEGER PRIMARY KEY,
-            account TEXT NOT NULL,            -- logins.account_key: a hash, not the text
-            address TEXT NOT NULL,            -- the client address
-            trusted INTEGER NOT NULL,         -- 1: a browser that logged in before
-            at TEXT NOT NULL
-        ) STRICT;
-        CREATE INDEX login_failures_account ON login_failures (account, at);
-        CREATE INDEX login_failures_address ON login_failures (address, at);
-        CREATE INDEX login_failures_at ON login_failures (at);
-        """
-    )
-
-
-@migrations()
 def m013_content_matches(db: sqlite_utils.Database) -> None:
     """Matches may be ``content``: another author's copy of a text the requester had
     removed, a candidate for staff, never removed unreviewed (copies.py; issue 16).
@@ -496,6 +449,18 @@ def m013_content_matches(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE matches_m013 RENAME TO matches")
     for index in indexes:
         db.execute(index)
+
+
+@migrations()
+def m014_audit_keyed(db: sqlite_utils.Database) -> None:
+    """Audit entries keyed with an HMAC under a secret outside the store (issue 16,
+    finding 14); the unkeyed entries of an older store sealed by a keyed entry, so
+    that a log ending unkeyed is a stripped one (audit.verify)."""
+    from .audit import seal_unkeyed
+    from .deadlines import now
+
+    db.execute("ALTER TABLE audit_log ADD COLUMN mac TEXT")
+    seal_unkeyed(db, now())
 
 
 @migrations()
@@ -530,4 +495,39 @@ def m015_staff_token_expiry(db: sqlite_utils.Database) -> None:
         db.execute(
             "UPDATE staff_tokens SET expires_at = ? WHERE id = ?",
             [(start + lifetime).isoformat(), token_id],
+        )
+
+
+@migrations()
+def m016_login_failures(db: sqlite_utils.Database) -> None:
+    """Failed staff logins, counted per address, per account and address and per
+    account (logins.py; issue 16, finding 7). Rows older than a day are dropped."""
+    db.executescript(
+        """
+        CREATE TABLE login_failures (
+            id INTEGER PRIMARY KEY,
+            account TEXT NOT NULL,     -- logins.account_key: a hash, not the text
+            address TEXT NOT NULL,            -- the client address
+            trusted INTEGER NOT NULL,         -- 1: a browser that logged in before
+            at TEXT NOT NULL
+        ) STRICT;
+        CREATE INDEX login_failures_account ON login_failures (account, at);
+        CREATE INDEX login_failures_address ON login_failures (address, at);
+        CREATE INDEX login_failures_at ON login_failures (at);
+        """
+    )
+
+
+@migrations()
+def m017_canonical_mailbox(db: sqlite_utils.Database) -> None:
+    """Every request's mailbox again under the provider table of
+    identifiers.mailbox_key (Gmail's dots, googlemail.com, Yahoo's "-" tags, IDNA
+    domains): requests filed before it count against the mailbox they reach
+    (issue 16, finding 9). Ownership keeps ``email_canonical``, untouched."""
+    from .identifiers import mailbox_key
+
+    for request_id, email in db.execute("SELECT id, email FROM requests").fetchall():
+        db.execute(
+            "UPDATE requests SET email_mailbox = ? WHERE id = ?",
+            [mailbox_key(email), request_id],
         )
