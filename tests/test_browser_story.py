@@ -39,7 +39,10 @@ MANIFEST = FIXTURES / "manifests" / "public-posts-2025-01.jsonl.gz"
 WEAK = "pp-0002204"
 # Other name mentions of Zoë in the same file, left excluded: they must stay.
 OTHER_WEAK = ("pp-0004162", "pp-0004747")
-CLEAR_IDENTIFIERS = ("zoe@example.eu", "müller", "mueller", "4915123456789", "acc-9")
+CLEAR_IDENTIFIERS = ("zoe@example.eu", "müller", "mueller", "4915123456789")
+# Her account id: entries name each record's author (contract section 6, v2, issue
+# 16), but the suppression list keeps it hashed.
+ZOE_ACCOUNT = "acc-9"
 
 
 def _logins() -> dict[str, tuple[str, str]]:
@@ -199,6 +202,7 @@ def test_the_whole_story_in_chromium(demo_server, page, db_path, tmp_path):
         assert ("public-posts", other) not in listed
     clear = json.dumps(document, ensure_ascii=False).lower()
     assert not [c for c in CLEAR_IDENTIFIERS if c in clear]
+    assert ZOE_ACCOUNT not in json.dumps(document["suppression"]).lower()
 
     # 6. The training pipeline applies it to the demo manifest and verifies.
     key = _dsr("keys", "public", "--db", db_path)

@@ -1,4 +1,4 @@
-"""The battery's README maps the attacks of issue 7 to tests: keep it true."""
+"""The battery's README maps the attacks of issues 7 and 16 to tests: keep it true."""
 
 from __future__ import annotations
 
