@@ -15,7 +15,8 @@ it times, interleaved in random order:
   the training data).
 
 For each pair it prints the medians and 90th percentiles and a two-sided
-Mann-Whitney U test; it exits 1 if a pair differs at ``--alpha`` (default 0.01, the bar of issue 16).
+Mann-Whitney U test; it exits 1 if a pair differs at ``--alpha`` (default 0.01,
+the bar of issue 16).
 Rate limits are switched off for the probe (``DSR_RATE_LIMITS=0``): they would treat
 both groups alike, and would stop the run.
 """
