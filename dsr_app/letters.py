@@ -80,14 +80,22 @@ def letter_kind(row: Mapping, included: int) -> str:
 
 
 def _included(db: sqlite_utils.Database, row: Mapping) -> list[dict]:
-    """Matches the letter reports: the decided ones, or for a draft the verified
-    ones and the weak ones staff included."""
+    """Matches the letter reports: for a decided case those included at its
+    decision, or for a draft the verified ones and the weak ones staff included.
+
+    A decided case's letter states what was decided then (issue 16, finding 4):
+    matches included later by a follow-up (removal.follow_up, or staff deciding
+    its weak candidates) carry a later ``decided_at`` and stay out of it.
+    """
     decided = row["status"] in ("completed", "rejected")
-    condition = (
-        "decision = 'include'"
-        if decided
-        else "(decision = 'include' OR (decision IS NULL AND confidence != 'weak'))"
-    )
+    if decided:
+        condition = "decision = 'include' AND (? IS NULL OR m.decided_at <= ?)"
+        params = [row["id"], row["decided_at"], row["decided_at"]]
+    else:
+        condition = (
+            "(decision = 'include' OR (decision IS NULL AND confidence != 'weak'))"
+        )
+        params = [row["id"]]
     return [
         dict(r)
         for r in db.query(
@@ -96,7 +104,7 @@ def _included(db: sqlite_utils.Database, row: Mapping) -> list[dict]:
             " AND r.dataset_version = m.dataset_version AND r.record_id = m.record_id"
             f" WHERE m.request_id = ? AND {condition}"
             " ORDER BY m.match_kind DESC, m.dataset, m.dataset_version, m.record_id",
-            [row["id"]],
+            params,
         )
     ]
 

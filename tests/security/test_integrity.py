@@ -18,7 +18,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from dsr_app import deadlines
 from dsr_app.db import open_db
+from dsr_app.letters import data_copy
 
 from .helpers import (
     case,
@@ -396,3 +398,21 @@ def test_answered_erasure_keeps_matches_decisions_and_letter_after_a_later_searc
     # The batch sweep stores through the same path.
     assert run("sweep", "--workers", "1").exit_code == 0
     assert state() == before
+    # A new post by Zoë: the follow-up includes it (decided_by 'system') and lists
+    # it for removal, but the issued letter and the copy of the data still state
+    # what was decided at the decision, and nothing of the follow-up.
+    later = write_jsonl(
+        tmp_path / "later.jsonl",
+        [{"record_id": "t-9", "dataset": "tiny", "text": "", "author_id": "acc-1"}],
+    )
+    assert run("ingest", later, "--version", "2").exit_code == 0
+    matches, decision, text = state()
+    (new,) = [m for m in matches if m["record_id"] == "t-9"]
+    assert (new["decision"], new["decided_by"]) == ("include", "system")
+    assert decision == before[1] and text == before[2] and "t-9" not in text
+    db = open_db(db_path)
+    try:
+        copy = data_copy(db, created["id"], api.application.config, deadlines.now())
+    finally:
+        db.close()
+    assert {i["record_id"] for i in copy["items"]} == {"t-1", "t-2", "t-5"}
