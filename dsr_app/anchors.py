@@ -169,10 +169,15 @@ class LogCheck:
 
     @property
     def ok(self) -> bool:
+        """Whether nothing proves tampering: the chain checks, no anchor finds an
+        entry missing or changed, and the anchor file is neither forged nor gone
+        while the log holds decisions (warnings aside)."""
         return self.chain.ok and self.first_bad is None and not self.anchor_problem
 
     @property
     def latest(self) -> Anchor | None:
+        """The last valid anchor in the file (the newest head vouched for), or
+        None when it holds none."""
         return self.anchors.anchors[-1] if self.anchors.anchors else None
 
     @property
@@ -183,7 +188,7 @@ class LogCheck:
             f"line {n} of {path} is torn or not JSON (an interrupted write?); ignored"
             for n in self.anchors.torn
         ]
-        if not self.anchors.anchors:
+        if not self.anchors.anchors and not self.anchor_problem:
             said.append(
                 f"no audit anchor in {path}: a removed tail of the log would go"
                 " unnoticed (run `dsr audit anchor`)"
@@ -191,13 +196,37 @@ class LogCheck:
         return said
 
 
+def _decisions(db: sqlite_utils.Database) -> int:
+    """How many keyed decision entries the log holds.
+
+    ``decisions.decide`` writes an anchor after each one, so a log holding one has
+    had an anchor file. Unkeyed ones (written before m014, when nothing anchored)
+    do not count.
+    """
+    return db.execute(
+        "SELECT count(*) FROM audit_log WHERE substr(action, 1, 9) = 'decision_'"
+        " AND mac IS NOT NULL"
+    ).fetchone()[0]
+
+
 def verify_log(db: sqlite_utils.Database) -> LogCheck:
     """Check the keyed chain, then every anchor against it: a forged anchor, fewer
-    entries than one anchored, or an anchored entry that differs, fail."""
+    entries than one anchored, or an anchored entry that differs, fail; so does an
+    anchor file missing or emptied while the log holds a decision (each decision
+    writes an anchor, so its file was deleted: issue 16, finding 14)."""
     chain = audit.verify(db)
     found = read_anchors(db)
     if not chain.ok:
         return LogCheck(chain, found)
+    if not found.anchors and not found.forged:
+        decided = _decisions(db)
+        if decided:
+            problem = (
+                f"no audit anchor in {found.path}, yet the log holds {decided:,}"
+                " decision entries and each decision writes one: the anchor file"
+                " was deleted or emptied (restore it from a backup)"
+            )
+            return LogCheck(chain, found, anchor_problem=problem)
     if found.forged:
         line = found.forged[0]
         if _public_key(db) is None:

@@ -191,10 +191,17 @@ def test_a_rewritten_entry_with_a_recomputed_chain_is_found(
 # --- the anchors themselves ----------------------------------------------------------
 
 
-def test_a_deleted_anchor_file_is_a_warning_and_fails_with_strict(db_path, run):
+def test_a_deleted_anchor_file_is_a_warning_and_fails_with_strict(
+    db_path, run, api, staff
+):
+    """A log without a decision may never have been anchored (a new instance): a
+    missing anchor file is a warning, a failure with --strict. A decision always
+    writes an anchor, so once the log holds one, a missing or emptied anchor file
+    is a failure (the attacker who dropped entries deleted it too)."""
+    anchors = db_path.parent / "audit_anchors.jsonl"
     _entries(db_path, 4)
     assert run("audit", "anchor").exit_code == 0
-    (db_path.parent / "audit_anchors.jsonl").unlink()
+    anchors.unlink()
     _drop_last(db_path, 2)  # undetectable without an anchor: hence --strict
     result = run("audit", "verify")
     assert result.exit_code == 0
@@ -202,6 +209,21 @@ def test_a_deleted_anchor_file_is_a_warning_and_fails_with_strict(db_path, run):
     assert "audit log intact: 2 entries" in result.output
     strict = run("audit", "verify", "--strict")
     assert strict.exit_code == 1 and "no audit anchor" in strict.output
+    # A decision, then its entries dropped and the anchor file deleted or emptied.
+    world(run)
+    decide_ok(api, staff, verified(api, db_path)["id"], decision="approve")
+    assert run("audit", "verify").exit_code == 0
+    _entries(db_path, 2)
+    for tamper in (anchors.unlink, lambda: anchors.write_bytes(b"")):
+        tamper()
+        _drop_last(db_path, 1)
+        result = run("audit", "verify")
+        assert result.exit_code == 1, result.output
+        assert "audit anchor broken: no audit anchor in" in result.output
+        assert "decision entries" in result.output
+        assert "audit log intact" not in result.output
+        # Nor does the cron job vouch for the log again.
+        assert run("audit", "anchor").exit_code == 1
 
 
 @pytest.mark.parametrize("forgery", ["edited", "signed-with-another-key"])
