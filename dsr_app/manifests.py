@@ -70,6 +70,8 @@ def manifest_files(
     """
     if protected is None:
         protected = config.secret_folders(config.resolve_db_path())
+    protected = list(protected)
+    _remember_protected(protected)
     secrets = _Secrets(protected)
     found: list[Path] = []
     for arg in paths:
@@ -165,6 +167,29 @@ class _Secrets:
             )
 
 
+# The protected folders of the latest listings, for the readers that run after
+# manifest_files (also in forked workers) and are given only a path: a folder on
+# that path can be swapped for a link between the listing and the open, so
+# open_manifest checks the file it actually opened against them. Kept by path and
+# scanned at each open: a key made later is covered, a reused inode is not.
+_PROTECTED: dict[Path, None] = {}
+_PROTECTED_KEPT = 8  # instances one process lists manifests for; tests make many
+
+
+def _remember_protected(folders: list[Path]) -> None:
+    for folder in folders:
+        _PROTECTED.pop(folder, None)
+        _PROTECTED[folder] = None
+    while len(_PROTECTED) > _PROTECTED_KEPT:
+        del _PROTECTED[next(iter(_PROTECTED))]
+
+
+def _refuse_secret(path: Path, st: os.stat_result) -> None:
+    """Refuse the opened file if it is the store, its -wal or -shm, or a key."""
+    folders = [*_PROTECTED, *config.secret_folders(config.resolve_db_path())]
+    _Secrets(folders).check_file(path, st)
+
+
 _OPEN_FLAGS = (
     os.O_RDONLY
     | getattr(os, "O_NOFOLLOW", 0)
@@ -178,9 +203,12 @@ def open_manifest(path: Path) -> BinaryIO:
 
     Every reader of manifests opens them here: O_NOFOLLOW refuses a link in the
     last place, and the descriptor opened is the one checked (fstat) and read,
-    so nothing can be swapped in between (issue 16).
+    so nothing can be swapped in between (issue 16). A link higher up the path
+    (a folder swapped after the listing) is followed by the open, so the file
+    opened is compared by device and inode with the protected folders' files.
 
-    :raises ManifestRefused: a link, a missing file, or one that is not regular.
+    :raises ManifestRefused: a link, a missing file, one that is not regular, or
+        a file of a protected folder (the store or a key).
     """
     try:
         fd = os.open(path, _OPEN_FLAGS)
@@ -191,8 +219,10 @@ def open_manifest(path: Path) -> BinaryIO:
             raise _refused_link(path) from None
         raise ManifestRefused(str(path), f"cannot be opened: {exc.strerror}") from None
     try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
             raise ManifestRefused(str(path), "not a regular file")
+        _refuse_secret(path, st)
         os.set_blocking(fd, True)
         fh = os.fdopen(fd, "rb")
     except BaseException:

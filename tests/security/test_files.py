@@ -11,10 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from dsr_app import create_app
+from dsr_app import config, create_app
 from dsr_app.db import open_db
 from dsr_app.errors import BadInput
-from dsr_app.ingest import ingest
+from dsr_app.ingest import ingest, ingest_file
+from dsr_app.manifests import Limits, manifest_files
 
 from ..conftest import RECORDS_JSONL, free_port, new_request
 from .helpers import write_jsonl
@@ -126,6 +127,41 @@ def test_hard_link_to_the_signing_key_is_refused(run, tmp_path, instance):
     body = b"".join(key.read_bytes().splitlines()[1:-1])
     assert files_holding(tmp_path, body, but=key) == []
     assert not (tmp_path / "drop" / "c.jsonl.rejects.jsonl").exists()
+
+
+def test_sub_folder_swapped_for_a_link_to_the_instance_after_the_scan_is_refused(
+    tmp_path, instance
+):
+    """O_NOFOLLOW guards only the last part of a path: a sub-folder replaced by a
+    link to the instance folder between the listing and the read had ingest copy
+    a key (here under a manifest's name) into a rejects file."""
+    key = instance / "removal_signing_key.pem"
+    sub = tmp_path / "drop" / "sub"
+    sub.mkdir()
+    write_jsonl(sub / "x.jsonl", [GOOD])
+    db = open_db(instance / "dsr.sqlite3")
+    try:
+        listed = manifest_files(
+            [tmp_path / "drop"], config.secret_folders(instance / "dsr.sqlite3")
+        )
+        assert sub / "x.jsonl" in listed
+        (sub / "x.jsonl").unlink()
+        sub.rmdir()
+        sub.symlink_to(instance, target_is_directory=True)
+        os.link(key, instance / "x.jsonl")
+
+        with pytest.raises(BadInput) as refused:
+            ingest_file(
+                db, sub / "x.jsonl", None, "v1", True, Limits(), None, 5000, None
+            )
+    finally:
+        db.close()
+
+    assert refused.value.field == str(sub / "x.jsonl")
+    assert "instance folder" in refused.value.reason
+    body = b"".join(key.read_bytes().splitlines()[1:-1])
+    assert files_holding(tmp_path, body, but=key) == []
+    assert stored_records(instance) == 0
 
 
 def test_folder_that_holds_the_instance_folder_is_refused(run, tmp_path, instance):
