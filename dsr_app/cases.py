@@ -222,14 +222,15 @@ def _open_channel(
 ) -> dict:
     """The request, if ``channel`` still awaits its code (inside the transaction).
 
-    :raises NotFound: no phone on the request. :raises TooManyAttempts: expired.
+    :raises NotFound: no phone on the request. :raises Conflict: expired (waiting
+        never lifts it: ``verification.closed_for_codes``'s rule).
     :raises BadInput: the channel is verified already (``field`` names the input).
     """
     row = _row(db, request_id)
     if channel == "phone" and not row["phone"]:
         raise NotFound("no phone number on this request")
     if effective_status(row, at) == "expired":
-        raise TooManyAttempts("this request expired: please file a new one")
+        raise Conflict("this request expired: please file a new one")
     if row[f"{channel}_verified_at"]:
         raise BadInput(field, "this channel is verified already")
     return row
@@ -250,7 +251,7 @@ def verify_channel(
     """
     with write_transaction(db):
         row = _open_channel(db, request_id, channel, at, "code")
-        failure = check_code(db, key, request_id, channel, code, at)
+        failure = check_code(db, key, row, channel, code, at)
         if failure is None:
             status = row["status"]
             if channel == "email" and status == "pending_verification":

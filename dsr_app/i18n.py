@@ -7,6 +7,7 @@ from datetime import date
 
 from babel import Locale
 from babel.dates import format_date
+from babel.units import format_unit
 
 LANGUAGES = ("en", "de", "fr")
 LANGUAGE_NAMES = {"en": "English", "de": "Deutsch", "fr": "Français"}
@@ -148,6 +149,7 @@ _PAGES: dict[str, dict[str, str]] = {
         "v_done": "Confirmed",
         "v_resent": "We sent a new code. The old one no longer works.",
         "v_verified": "Thank you, confirmed.",
+        "v_wait": "Please try again in {wait}.",
         "v_status_link": "See the status of your request",
         "status_h1": "Your request",
         "s_type": "Request",
@@ -229,6 +231,7 @@ _PAGES: dict[str, dict[str, str]] = {
         "v_done": "Bestätigt",
         "v_resent": "Wir haben einen neuen Code gesendet. Der alte gilt nicht mehr.",
         "v_verified": "Danke, bestätigt.",
+        "v_wait": "Bitte versuchen Sie es in {wait} erneut.",
         "v_status_link": "Status Ihrer Anfrage ansehen",
         "status_h1": "Ihre Anfrage",
         "s_type": "Anfrage",
@@ -312,6 +315,7 @@ _PAGES: dict[str, dict[str, str]] = {
         "v_done": "Confirmé",
         "v_resent": "Nous avons envoyé un nouveau code. L'ancien ne fonctionne plus.",
         "v_verified": "Merci, c'est confirmé.",
+        "v_wait": "Veuillez réessayer dans {wait}.",
         "v_status_link": "Voir l'état de votre demande",
         "status_h1": "Votre demande",
         "s_type": "Demande",
@@ -366,6 +370,15 @@ def country_names(codes, lang: str) -> list[tuple[str, str]]:
     """(code, name in ``lang``) pairs sorted by name: ``("DE", "Deutschland")``."""
     territories = Locale.parse(language(lang)).territories
     return sorted(((c, territories.get(c, c)) for c in codes), key=lambda p: p[1])
+
+
+def wait_words(seconds: int, lang: str) -> str:
+    """A wait in words: ``45 seconds`` under a minute, else whole minutes rounded
+    up (``2 minutes`` for 61 s), so a page never tells anyone to come back early."""
+    if seconds < 60:
+        return format_unit(seconds, "duration-second", "long", locale=language(lang))
+    minutes = -(-seconds // 60)
+    return format_unit(minutes, "duration-minute", "long", locale=language(lang))
 
 
 def long_date(day: date, lang: str) -> str:

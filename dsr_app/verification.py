@@ -86,22 +86,25 @@ def _wrong_total(db: sqlite_utils.Database, request_id: str, channel: str) -> in
 def check_code(
     db: sqlite_utils.Database,
     key: bytes,
-    request_id: str,
+    request: Mapping,
     channel: str,
     code: str,
     at: datetime,
 ) -> DsrError | None:
-    """Use up the live code of (request, channel) if ``code`` is it.
+    """Use up the live code of (``request``'s row, channel) if ``code`` is it.
 
     Call inside the caller's write transaction, and raise what it returns only after
     that transaction commits: a wrong try must be counted, not rolled back.
 
-    :returns: ``None`` for the right code; ``TooManyAttempts`` when the code was
-        killed by 5 wrong tries (until a resend) or the channel has had 10 wrong
-        tries in all; ``BadInput`` (field ``code``) for a wrong, expired or used code.
+    :returns: ``None`` for the right code; ``TooManyAttempts`` (with the wait) when
+        the code was killed by 5 wrong tries until a resend; ``Conflict`` when the
+        channel has had 10 wrong tries in all, or its code is dead and no resend will
+        ever be granted (``closed_for_codes``); ``BadInput`` (field ``code``) for a
+        wrong, expired or used code.
     """
+    request_id = request["id"]
     if _wrong_total(db, request_id, channel) >= MAX_WRONG_PER_CHANNEL:
-        return TooManyAttempts("too many wrong codes for this channel")
+        return _wrong_codes_end(channel)
     row = db.execute(
         "SELECT id, code_hash, expires_at, wrong_tries, used_at, dead_at"
         " FROM verification_codes WHERE request_id = ? AND channel = ?"
@@ -109,7 +112,11 @@ def check_code(
         [request_id, channel],
     ).fetchone()
     if row is not None and row[3] >= MAX_WRONG_PER_CODE:
-        # Only a new code lifts this: the wait is until one may be asked for.
+        # Only a new code lifts this: the wait is until one may be asked for, and
+        # there is none to tell when no code will ever be sent again.
+        closed = closed_for_codes(db, request, channel, at)
+        if closed is not None:
+            return closed
         wait = max(1, *resend_waits(db, request_id, channel, at))
         return TooManyAttempts("too many wrong tries: ask for a new code", wait)
     live = row is not None and row[4] is None and row[5] is None
@@ -142,22 +149,11 @@ def check_code(
 def check_resend(
     db: sqlite_utils.Database, request_id: str, channel: str, at: datetime
 ) -> None:
-    """Refuse a resend beyond the limits (call inside the write transaction).
+    """Refuse a resend beyond the hourly limits (call inside the write transaction,
+    after ``check_open_for_codes``, which refuses what waiting never lifts).
 
     :raises TooManyAttempts: with ``retry_after`` seconds when it may be tried again.
-    :raises Conflict: the channel had its 10 codes.
     """
-    if _wrong_total(db, request_id, channel) >= MAX_WRONG_PER_CHANNEL:
-        raise TooManyAttempts("too many wrong codes for this channel")
-    (sent,) = db.execute(
-        "SELECT count(*) FROM verification_codes WHERE request_id = ? AND channel = ?",
-        [request_id, channel],
-    ).fetchone()
-    if sent >= MAX_CODES_PER_CHANNEL:  # waiting never helps: 409, no Retry-After
-        raise Conflict(
-            f"no more codes are sent for this request's {channel}:"
-            f" {MAX_CODES_PER_CHANNEL} were sent already"
-        )
     spacing, hourly = resend_waits(db, request_id, channel, at)
     # Retry-After is the real wait: until both limits allow it (issue 16, finding 13).
     if spacing:
@@ -200,20 +196,40 @@ def check_open_for_codes(
     """Refuse any new code for a request no code can help any more (call inside the
     write transaction, before ``check_resend``).
 
-    A decided (completed, rejected) or expired request gets none, nor does a channel
-    whose verification window has closed: 14 days (``UNVERIFIED_LIFETIME``) from
-    when its address or number was given, at filing or in a reply to a request for
-    information. The answer depends on the request alone, never on the registry.
-
     :raises Conflict: waiting would not help (so no 429 and no Retry-After).
     """
+    closed = closed_for_codes(db, row, channel, at)
+    if closed is not None:
+        raise closed
+
+
+def _wrong_codes_end(channel: str) -> Conflict:
+    return Conflict(
+        f"too many wrong codes for this {channel}: no more codes are sent for it"
+    )
+
+
+def closed_for_codes(
+    db: sqlite_utils.Database, row: Mapping, channel: str, at: datetime
+) -> Conflict | None:
+    """Why no code will ever be sent again for ``row``'s channel, else ``None``.
+
+    The one rule for refusals that waiting does not lift (a 409 with no
+    Retry-After, never a 429 with a wait that ends in another refusal, issue 16,
+    finding 13): a decided (completed, rejected) or expired request gets no code,
+    nor does a channel whose verification window has closed (14 days,
+    ``UNVERIFIED_LIFETIME``, from when its address or number was given, at filing
+    or in a reply to a request for information), that had 10 wrong tries or that
+    was sent its 10 codes. The answer depends on the request alone, never on the
+    registry.
+    """
     if row["status"] in ("completed", "rejected"):
-        raise Conflict("this request is decided: no more codes are sent for it")
+        return Conflict("this request is decided: no more codes are sent for it")
     opened = datetime.fromisoformat(row["received_at"])
     if row["status"] == "expired" or (
         row["status"] == "pending_verification" and opened < at - UNVERIFIED_LIFETIME
     ):
-        raise Conflict("this request expired: please file a new one")
+        return Conflict("this request expired: please file a new one")
     if channel == "phone" and row["phone"]:
         (given,) = db.execute(
             "SELECT max(received_at) FROM request_replies WHERE request_id = ?"
@@ -224,7 +240,19 @@ def check_open_for_codes(
             opened = max(opened, datetime.fromisoformat(given))
     if opened < at - UNVERIFIED_LIFETIME:
         days = UNVERIFIED_LIFETIME.days
-        raise Conflict(
+        return Conflict(
             f"the {days} days to verify this {channel} are over: no more codes are"
             " sent for it"
         )
+    if _wrong_total(db, row["id"], channel) >= MAX_WRONG_PER_CHANNEL:
+        return _wrong_codes_end(channel)
+    (sent,) = db.execute(
+        "SELECT count(*) FROM verification_codes WHERE request_id = ? AND channel = ?",
+        [row["id"], channel],
+    ).fetchone()
+    if sent >= MAX_CODES_PER_CHANNEL:
+        return Conflict(
+            f"no more codes are sent for this request's {channel}:"
+            f" {MAX_CODES_PER_CHANNEL} were sent already"
+        )
+    return None

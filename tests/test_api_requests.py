@@ -255,8 +255,8 @@ def test_ten_wrong_tries_per_channel_end_it(api, db_path, monkeypatch):
         _later(monkeypatch, timedelta(seconds=61 * (round_ + 1)))
         if round_ == 0:
             assert _resend(api, created, "email").status_code == 200
-    assert_api_error(_resend(api, created, "email"), 429)
-    assert_api_error(_verify(api, created, "email", "00000000"), 429)
+    assert_api_error(_resend(api, created, "email"), 409)
+    assert_api_error(_verify(api, created, "email", "00000000"), 409)
 
 
 def test_resend_voids_the_old_code(api, db_path, monkeypatch):
@@ -475,7 +475,7 @@ def test_unverified_request_expires_after_14_days(api, monkeypatch):
     _later(monkeypatch, timedelta(days=14, minutes=1))
     status = api.get(f"/api/v1/requests/{created['id']}", headers=bearer(created))
     assert status.get_json()["status"] == "expired"
-    assert_api_error(_verify(api, created, "email", "00000000"), 429)
+    assert_api_error(_verify(api, created, "email", "00000000"), 409)
 
 
 def test_expiry_is_stored_by_the_next_request_and_waits_for_no_lock(

@@ -31,6 +31,7 @@ from ..i18n import (
     language,
     long_date,
     text,
+    wait_words,
 )
 from ..regions import EU_EEA
 from ..schemas import RequestCreateSchema
@@ -158,6 +159,7 @@ def verify_submit():
     if channel not in ("email", "phone"):
         abort(400)
     errors: dict = {}
+    headers: dict = {}
     message = None
     status = 400
     try:
@@ -186,6 +188,14 @@ def verify_submit():
         errors = {channel: [exc.reason if isinstance(exc, BadInput) else exc.message]}
         if isinstance(exc, Conflict):  # decided, expired, no codes left: for good
             status = 409
+        elif isinstance(exc, TooManyAttempts):
+            # As the API answers: 429 with the real wait, here also in words
+            # (issue 16, finding 13); it said 400 and no wait at all.
+            status = 429
+            if exc.retry_after is not None:
+                headers["Retry-After"] = str(exc.retry_after)
+                wait = wait_words(exc.retry_after, current_language())
+                errors[channel].append(text(current_language(), "v_wait", wait=wait))
     row = _session_request()
     if (
         not errors
@@ -193,9 +203,11 @@ def verify_submit():
         and (not row["phone"] or row["phone_verified_at"])
     ):
         return redirect(url_for("public.status_page"), code=303)
-    return render_template(
-        "pages/verify.html", req=row, message=message, errors=errors
-    ), (status if errors else 200)
+    return (
+        render_template("pages/verify.html", req=row, message=message, errors=errors),
+        (status if errors else 200),
+        headers,
+    )
 
 
 @bp.get("/status")

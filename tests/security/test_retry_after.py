@@ -114,8 +114,64 @@ def test_refusal_that_waiting_does_not_lift_carries_no_retry_after(
         if round_ == 0:
             assert _resend(limited, created).status_code == 200
     refused = _verify(limited, created, code)
-    assert_api_error(refused, 429)
+    assert_api_error(refused, 409)
     assert "Retry-After" not in refused.headers
+
+
+def test_code_killed_when_no_code_is_left_to_send_says_no_wait(api, db_path, clock):
+    """A code killed by wrong tries said "wait 60 s" although the channel had had
+    its 10 codes: no wait would bring an 11th. Refused like the other refusals
+    that waiting does not lift: 409, no Retry-After."""
+    created = new_request(api)  # code 1 at 0 s
+    for at in (60, 120, 180, HOUR, HOUR + 60, HOUR + 120, HOUR + 180, 2 * HOUR):
+        clock(at)
+        assert _resend(api, created).status_code == 200
+    clock(2 * HOUR + 60)
+    assert _resend(api, created).status_code == 200  # the 10th and last code
+    code = latest_code(db_path, ZOE_EMAIL)
+    for n in range(1, 6):
+        assert_api_error(_verify(api, created, wrong(code, n)), 400, "code")
+
+    refused = _verify(api, created, code)
+
+    assert_api_error(refused, 409)
+    assert "Retry-After" not in refused.headers
+    assert "10 were sent already" in refused.get_json()["error"]
+    clock(3 * HOUR)
+    assert_api_error(_resend(api, created), 409)
+
+
+def test_verify_page_refusal_is_429_with_the_wait_in_the_header_and_in_words(
+    limited, clock
+):
+    """The code page answered a resend in its cool-down with 400 and no wait at
+    all, where the API says 429 and Retry-After."""
+    form = {
+        "csrf_token": form_token(limited, "/request"),
+        "type": "access",
+        "full_name": "Zoë",
+        "email": ZOE_EMAIL,
+        "country": "DE",
+        "language": "en",
+    }
+    assert limited.post("/request", data=form).status_code == 303
+
+    def resend():
+        token = form_token(limited, "/verify")
+        data = {"csrf_token": token, "channel": "email", "action": "resend"}
+        return limited.post("/verify", data=data)
+
+    page = resend()
+    assert page.status_code == 429 and page.mimetype == "text/html"
+    assert page.headers["Retry-After"] == "60"
+    assert "Please try again in 1 minute." in page.get_data(as_text=True)
+    clock(45)
+    page = resend()
+    assert page.status_code == 429
+    assert page.headers["Retry-After"] == "15"
+    assert "Please try again in 15 seconds." in page.get_data(as_text=True)
+    clock(60)
+    assert resend().status_code == 200
 
 
 def test_daily_limit_per_address_waits_until_the_oldest_request_is_a_day_old(
