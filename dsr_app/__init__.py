@@ -50,7 +50,13 @@ def create_app(test_config: Mapping | None = None) -> Flask:
     PhonePolicy.from_config(app.config)  # a wrong DSR_SMS_REGIONS fails at start
     db.init_app(app)
 
-    from .api import domain_error, init_api, is_api_request, wait_headers
+    from .api import (
+        domain_error,
+        init_api,
+        is_api_request,
+        public_message,
+        wait_headers,
+    )
     from .web import public
     from .web.security import csrf, init_security
 
@@ -71,7 +77,7 @@ def create_app(test_config: Mapping | None = None) -> Flask:
         if is_api_request():
             return domain_error(exc)
         status = domain_error(exc).status_code
-        error = HTTPException(exc.message)
+        error = HTTPException(public_message(exc))
         error.code = status
         page = render_template("pages/error.html", error=error)
         return page, status, wait_headers(exc)

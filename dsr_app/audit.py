@@ -31,6 +31,7 @@ import sqlite_utils
 
 from . import config
 from .db import write_transaction
+from .errors import Unavailable
 
 GENESIS = "0" * 64
 KEY_FILE = "audit_hmac_key"
@@ -70,7 +71,7 @@ def store_file(db: sqlite_utils.Database) -> Path:
     for _, name, file in db.execute("PRAGMA database_list").fetchall():
         if name == "main" and file:
             return Path(file)
-    raise RuntimeError("the audit log needs a store on disk")
+    raise Unavailable("the audit log needs a store on disk")
 
 
 def instance_of(db: sqlite_utils.Database) -> Path:
@@ -119,7 +120,7 @@ def _insert(
     key = _key(db, create=not keyed_before)
     if key is None:
         # Keying on with a new key would cut the chain from its past: stop instead.
-        raise RuntimeError(f"{key_path(db)} is missing: restore it from a backup")
+        raise Unavailable(f"{key_path(db)} is missing: restore it from a backup")
     body = json.dumps(dict(detail), ensure_ascii=False, sort_keys=True)
     fields = (seq, at.isoformat(), actor, action, request_id, body, prev)
     db.execute(

@@ -11,7 +11,7 @@ import click
 
 from . import config, file_modes
 from .db import open_db
-from .errors import DsrError
+from .errors import DsrError, Unavailable
 
 
 class ExitCode(IntEnum):
@@ -34,6 +34,10 @@ class DsrGroup(click.Group):
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
+        except Unavailable as exc:
+            # The instance needs repair (a missing key), not other input: exit 1,
+            # as for a damaged store below, so that scripts tell it from exit 2.
+            raise click.ClickException(exc.message) from exc
         except DsrError as exc:
             raise BadInputError(exc.message) from exc
         except sqlite3.DatabaseError as exc:

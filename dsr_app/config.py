@@ -7,7 +7,7 @@ import secrets
 import tempfile
 from pathlib import Path
 
-from .errors import BadInput
+from .errors import BadInput, Unavailable
 
 DEFAULT_DB = Path("instance") / "dsr.sqlite3"
 
@@ -114,7 +114,7 @@ def instance_secret(folder: Path, name: str, nbytes: int = 32) -> bytes:
         return write_once(path, secrets.token_bytes(nbytes))
     held = path.read_bytes()
     if not held:  # never hash or sign with an empty key
-        raise RuntimeError(f"{path} is empty: restore it from a backup")
+        raise Unavailable(f"{path} is empty: restore it from a backup")
     return held
 
 
@@ -143,7 +143,7 @@ def write_once(path: Path, data: bytes) -> bytes:
         os.unlink(temporary)
     held = path.read_bytes()
     if not held:
-        raise RuntimeError(f"{path} is empty: restore it from a backup")
+        raise Unavailable(f"{path} is empty: restore it from a backup")
     return held
 
 

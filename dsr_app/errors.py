@@ -38,3 +38,9 @@ class TooManyAttempts(DsrError):
     def __init__(self, message: str, retry_after: int | None = None):
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class Unavailable(DsrError):
+    """The instance cannot do this until an operator repairs it: a secret it needs
+    (the audit key, a signing key) is missing or empty. Not the caller's input:
+    HTTP 503 and exit 1, never a traceback."""

@@ -117,9 +117,10 @@ def test_an_empty_secret_file_is_refused_not_used(tmp_path):
     import pytest
 
     from dsr_app.config import instance_secret
+    from dsr_app.errors import Unavailable
 
     (tmp_path / "code_hmac_key").write_bytes(b"")
-    with pytest.raises(RuntimeError, match="is empty"):
+    with pytest.raises(Unavailable, match="is empty"):
         instance_secret(tmp_path, "code_hmac_key")
 
 

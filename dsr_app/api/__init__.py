@@ -22,7 +22,15 @@ from werkzeug.exceptions import (
     UnsupportedMediaType,
 )
 
-from ..errors import BadInput, Conflict, DsrError, Forbidden, NotFound, TooManyAttempts
+from ..errors import (
+    BadInput,
+    Conflict,
+    DsrError,
+    Forbidden,
+    NotFound,
+    TooManyAttempts,
+    Unavailable,
+)
 
 API_PREFIX = "/api/"
 MAX_BODY_BYTES = 64 * 1024
@@ -36,6 +44,7 @@ _STATUS = {
     NotFound: 404,
     Conflict: 409,
     TooManyAttempts: 429,
+    Unavailable: 503,
 }
 
 
@@ -238,11 +247,20 @@ def domain_error(exc: DsrError):
     if isinstance(exc, BadInput):
         body = {"errors": {exc.field or "json": [exc.reason]}}
     else:
-        body = {"error": exc.message}
+        body = {"error": public_message(exc)}
     response = jsonify(body)
     response.status_code = status
     response.headers.update(wait_headers(exc))
     return response
+
+
+def public_message(exc: DsrError) -> str:
+    """What a client is told of ``exc``. An ``Unavailable`` names a file of the
+    instance: the operator reads it in the log, a client learns no server path."""
+    if isinstance(exc, Unavailable):
+        current_app.logger.error("answered 503: %s", exc.message)
+        return "the service is unavailable until an operator repairs it"
+    return exc.message
 
 
 def wait_headers(exc: DsrError) -> dict[str, str]:
