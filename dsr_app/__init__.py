@@ -30,7 +30,10 @@ def create_app(test_config: Mapping | None = None) -> Flask:
     if test_config:
         app.config.from_mapping(test_config)
     app.config["DB"] = str(config.resolve_db_path(app.config.get("DB")))
-    folder = config.instance_dir(Path(app.config["DB"]), app.config["INSTANCE_DIR"])
+    # Recorded before anything resolves a path, so that the audit log keys and
+    # anchors where the views keep the other secrets (one resolver).
+    config.record_app_paths(Path(app.config["DB"]), app.config)
+    folder = config.instance_dir(Path(app.config["DB"]))
     app.config["INSTANCE_DIR"] = str(folder)
     # Checked before anything is written there; on stderr, as the log is.
     file_modes.check_private(

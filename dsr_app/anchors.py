@@ -33,7 +33,7 @@ KIND = "dsr_audit_anchor"
 
 def anchor_path(db: sqlite_utils.Database) -> Path:
     """The anchor file of ``db``'s store."""
-    configured = config.setting("AUDIT_ANCHOR_PATH")
+    configured = config.store_paths(audit.store_file(db))["AUDIT_ANCHOR_PATH"]
     return Path(str(configured)) if configured else audit.instance_of(db) / ANCHOR_FILE
 
 

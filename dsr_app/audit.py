@@ -75,14 +75,15 @@ def store_file(db: sqlite_utils.Database) -> Path:
 
 
 def instance_of(db: sqlite_utils.Database) -> Path:
-    """The instance folder of ``db``'s store, found as the CLI and the app find it:
-    ``DSR_INSTANCE_DIR``, else the store's folder.
+    """The instance folder of ``db``'s store, found as the CLI and the app find it
+    (config.instance_dir: the app's INSTANCE_DIR, ``DSR_INSTANCE_DIR``, else the
+    store's folder).
 
     From the store's path rather than passed in, so that every writer (views, CLI
     commands, background jobs, migrations) keys with the same secret without a
     global connection or a parameter threaded through every caller.
     """
-    return config.instance_dir(store_file(db), config.setting("INSTANCE_DIR"))
+    return config.instance_dir(store_file(db))
 
 
 def key_path(db: sqlite_utils.Database) -> Path:

@@ -170,9 +170,7 @@ def ingest_command(
         if new:
             from .jobs import search_after_ingest
 
-            instance = config.instance_dir(
-                config.resolve_db_path(db_path), config.settings()["INSTANCE_DIR"]
-            )
+            instance = config.instance_dir(config.resolve_db_path(db_path))
             searched = search_after_ingest(db, instance)
             if searched:
                 click.echo(f"searched again for {searched} request(s)", err=True)

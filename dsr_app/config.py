@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 import tempfile
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from .errors import BadInput, Unavailable
@@ -94,16 +95,44 @@ def package_resource(name: str) -> Path:
     return Path(__file__).resolve().parent.parent / name
 
 
+#: Settings that name the files of a store's instance (keys, anchors).
+PATH_SETTINGS = ("INSTANCE_DIR", "AUDIT_ANCHOR_PATH")
+# The path settings an app of this process resolved for its store, by the store's
+# resolved path: create_app may take them from test_config, which code without
+# the app (audit.py, anchors.py: they find a store's files from its connection)
+# cannot see in the environment.
+_app_paths: dict[Path, dict[str, object]] = {}
+
+
+def record_app_paths(db_path: Path, values: Mapping[str, object]) -> None:
+    """Remember an app's path settings for its store (create_app), so that every
+    writer of that store finds the same key and anchor files (store_paths)."""
+    _app_paths[Path(db_path).resolve()] = {k: values.get(k) for k in PATH_SETTINGS}
+
+
+def store_paths(db_path: Path) -> dict[str, object]:
+    """The path settings of the store at ``db_path``: those an app of this process
+    resolved for it, else ``DSR_*`` environment, else the defaults."""
+    recorded = _app_paths.get(Path(db_path).resolve())
+    if recorded is not None:
+        return dict(recorded)
+    # Only these names: a malformed unrelated DSR_* number must not stop the audit.
+    found = env_settings(names=PATH_SETTINGS)
+    return {k: found.get(k, DEFAULTS[k]) for k in PATH_SETTINGS}
+
+
 def instance_dir(db_path: Path, configured: object = None) -> Path:
-    """Folder for instance secrets: ``DSR_INSTANCE_DIR``, else the database's folder."""
-    return Path(str(configured)) if configured else Path(db_path).resolve().parent
+    """Folder for instance secrets of the store at ``db_path``: ``configured``, else
+    its INSTANCE_DIR (store_paths), else the store's folder."""
+    chosen = configured or store_paths(db_path)["INSTANCE_DIR"]
+    return Path(str(chosen)) if chosen else Path(db_path).resolve().parent
 
 
 def secret_folders(db_path: Path) -> list[Path]:
     """The folders that hold secrets: the store's (the store, its -wal and -shm)
     and the instance's (keys); manifests are never read from them (issue 16)."""
     store = Path(db_path).resolve().parent
-    held = instance_dir(db_path, settings()["INSTANCE_DIR"]).resolve()
+    held = instance_dir(db_path).resolve()
     return [store] if held == store else [store, held]
 
 
@@ -156,12 +185,6 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def setting(name: str) -> object:
-    """One setting for code that has no app config at hand: ``DSR_<name>``, else
-    its default (a path or name, used as given)."""
-    return os.environ.get(f"DSR_{name}") or DEFAULTS[name]
-
-
 def resolve_db_path(option: str | os.PathLike | None = None) -> Path:
     """The database path: ``--db``, else ``DSR_DB``, else ``./instance/dsr.sqlite3``."""
     if option:
@@ -172,13 +195,16 @@ def resolve_db_path(option: str | os.PathLike | None = None) -> Path:
     return DEFAULT_DB
 
 
-def env_settings(environ: dict[str, str] | None = None) -> dict[str, object]:
-    """The ``DSR_*`` overrides for known settings, typed like their defaults."""
+def env_settings(
+    environ: Mapping[str, str] | None = None, names: Iterable[str] | None = None
+) -> dict[str, object]:
+    """The ``DSR_*`` overrides for known settings (or only ``names``), typed like
+    their defaults."""
     environ = os.environ if environ is None else environ
     out: dict[str, object] = {}
     for key, default in DEFAULTS.items():
         raw = environ.get(f"DSR_{key}")
-        if raw is None:
+        if raw is None or (names is not None and key not in names):
             continue
         if isinstance(default, int):
             try:

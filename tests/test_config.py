@@ -132,3 +132,40 @@ def test_the_code_key_is_read_from_its_file_once_per_app(app, monkeypatch):
         first = code_key()
         monkeypatch.setattr(config, "instance_secret", lambda *a: pytest.fail("read"))
         assert code_key() == first and len(first) == 32
+
+
+def test_audit_key_and_anchors_follow_the_apps_instance_dir(tmp_path, db_path):
+    """Review of issue 16: create_app given INSTANCE_DIR and AUDIT_ANCHOR_PATH in
+    test_config (not the environment) put its other secrets there, while the audit
+    log keyed and anchored in the store's folder (config.setting read the
+    environment only). One resolver: both agree."""
+    from dsr_app import deadlines
+    from dsr_app.anchors import anchor_path, write_anchor
+    from dsr_app.audit import instance_of
+    from dsr_app.db import open_db
+
+    from .conftest import new_request
+
+    keys, anchors = tmp_path / "keys", tmp_path / "elsewhere" / "anchors.jsonl"
+    app = create_app(
+        {
+            "TESTING": True,
+            "DB": str(db_path),
+            "INSTANCE_DIR": str(keys),
+            "AUDIT_ANCHOR_PATH": str(anchors),
+            "RATE_LIMITS": 0,
+        }
+    )
+    client = app.test_client()
+    client.environ_base["wsgi.url_scheme"] = "https"
+    new_request(client)  # appends a keyed audit entry
+    assert (keys / "audit_hmac_key").is_file()
+    assert not (db_path.parent / "audit_hmac_key").exists()
+    db = open_db(db_path)
+    try:
+        assert instance_of(db) == Path(app.config["INSTANCE_DIR"]) == keys
+        assert anchor_path(db) == anchors
+        write_anchor(db, deadlines.now())
+    finally:
+        db.close()
+    assert anchors.is_file() and not (keys / "audit_anchors.jsonl").exists()
