@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from functools import wraps
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from flask import abort, current_app, g, request
 from flask.views import MethodView
@@ -20,6 +19,7 @@ from ..schemas import (
     StaffRequestSchema,
 )
 from ..staff import staff_for_token
+from ..web.security import from_own_pages
 from . import LETTER_CONTENT, Blueprint, letter_response
 
 blp = Blueprint(
@@ -65,19 +65,8 @@ def _same_origin() -> bool:
     """Whether a session-authenticated call may proceed (reads always may)."""
     if request.method in ("GET", "HEAD", "OPTIONS"):
         return True
-    if request.headers.get("Sec-Fetch-Site", "same-origin") not in (
-        "same-origin",
-        "none",
-    ):
-        return False
-    origin = request.headers.get("Origin")
-    if origin is None:
-        return True
-    ours = {request.host_url.rstrip("/")}
-    public = urlsplit(current_app.config.get("PUBLIC_URL") or "")
-    if public.netloc:  # behind a proxy, the browser's origin is the public one
-        ours.add(f"{public.scheme}://{public.netloc}")
-    return origin in ours
+    # A browser without Fetch Metadata falls back to the Origin check (see there).
+    return from_own_pages(fetch_metadata_required=False)
 
 
 def require_role(*roles: str):

@@ -6,6 +6,7 @@ import math
 import threading
 import time
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 from flask import Flask, abort, current_app, g, request
 from flask.sessions import SecureCookieSessionInterface
@@ -100,6 +101,35 @@ _CSP = (
 OWN_FETCH_SITES = ("same-origin", "none")
 
 
+def from_own_pages(fetch_metadata_required: bool = True) -> bool:
+    """Whether this site's own pages (or the address bar) made the request: the one
+    cross-site check of the staff session (issue 16, finding 12).
+
+    ``Sec-Fetch-Site`` decides when the browser sent it; an ``Origin``, when there
+    is one, must be ours too (behind a proxy, the public one of ``PUBLIC_URL``).
+
+    :param fetch_metadata_required: refuse a request without ``Sec-Fetch-Site``.
+        Audited downloads do: a GET can be forged by any ``<img>``, and an older
+        browser can use a token. A state-changing session call (API POST) may fall
+        back to the Origin check instead: browsers send Origin on every cross-origin
+        POST, and the Lax session cookie is not sent with a cross-site one anyway.
+    """
+    site = request.headers.get("Sec-Fetch-Site")
+    if site is None:
+        if fetch_metadata_required:
+            return False
+    elif site not in OWN_FETCH_SITES:
+        return False
+    origin = request.headers.get("Origin")
+    if origin is None:
+        return True
+    ours = {request.host_url.rstrip("/")}
+    public = urlsplit(current_app.config.get("PUBLIC_URL") or "")
+    if public.netloc:
+        ours.add(f"{public.scheme}://{public.netloc}")
+    return origin in ours
+
+
 def refuse_cross_site(by_token: bool = False) -> None:
     """403 for a staff download that writes an audit entry unless our own pages or
     the address bar asked for it (issue 16, finding 12).
@@ -113,7 +143,7 @@ def refuse_cross_site(by_token: bool = False) -> None:
     """
     if by_token:
         return
-    if request.headers.get("Sec-Fetch-Site") not in OWN_FETCH_SITES:
+    if not from_own_pages(fetch_metadata_required=True):
         abort(403, "downloads with the staff session must come from this site's pages")
 
 
