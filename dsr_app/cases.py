@@ -8,7 +8,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import math
 import secrets
 from collections.abc import Mapping
 from datetime import datetime, timedelta
@@ -18,7 +17,7 @@ import sqlite_utils
 from . import audit, messaging
 from .accounts import accounts_owned_by
 from .db import select_rows, write_transaction
-from .deadlines import UNVERIFIED_LIFETIME, due_date, receipt_day
+from .deadlines import UNVERIFIED_LIFETIME, due_date, receipt_day, window_wait
 from .decisions import resume_after_reply
 from .errors import BadInput, Conflict, NotFound, TooManyAttempts
 from .i18n import text
@@ -44,10 +43,8 @@ def _wait_for_room(db: sqlite_utils.Database, column: str, value: str, at) -> in
         " ORDER BY received_at DESC LIMIT ?",
         [value, since, MAX_REQUESTS_PER_TARGET_PER_DAY],
     ).fetchall()
-    if len(received) < MAX_REQUESTS_PER_TARGET_PER_DAY:
-        return 0
-    room = datetime.fromisoformat(received[-1][0]) + timedelta(days=1) - at
-    return max(1, math.ceil(room.total_seconds()))
+    times = (datetime.fromisoformat(r[0]) for r in received)
+    return window_wait(times, MAX_REQUESTS_PER_TARGET_PER_DAY, timedelta(days=1), at)
 
 
 def create_request(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
@@ -59,3 +61,25 @@ def due_date(received: date, country: str, months: int = 1) -> date:
 def now() -> datetime:
     """The current instant, timezone-aware UTC."""
     return datetime.now(UTC)
+
+
+def seconds_until(moment: datetime, at: datetime) -> int:
+    """Whole seconds from ``at`` until ``moment``, 0 once it has come.
+
+    The one rounding rule of every wait we tell (Retry-After, issue 16, finding 13):
+    rounded up, so that no one is told to come back early, and so at least 1 for a
+    refusal with any time left.
+    """
+    return max(0, math.ceil((moment - at).total_seconds()))
+
+
+def window_wait(
+    times: Iterable[datetime], limit: int, window: timedelta, at: datetime
+) -> int:
+    """Seconds until a sliding ``window`` that admits ``limit`` events has room for
+    one more (0: it has now), given the ``times`` of the events in it: until the
+    ``limit``-th newest of them leaves the window."""
+    newest = sorted(times, reverse=True)
+    if len(newest) < limit:
+        return 0
+    return seconds_until(newest[limit - 1] + window, at)

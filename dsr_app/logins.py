@@ -17,13 +17,13 @@ real user out; it stays bound by the limits per address.
 from __future__ import annotations
 
 import hashlib
-import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlite_utils
 
 from .db import write_transaction
+from .deadlines import seconds_until, window_wait
 from .errors import TooManyAttempts
 
 #: Failed logins per client address (any account) within ``WINDOW``: password
@@ -124,10 +124,6 @@ def succeeded(db: sqlite_utils.Database, attempt: Attempt) -> None:
     )
 
 
-def _seconds(delta: timedelta) -> int:
-    return max(1, math.ceil(delta.total_seconds()))
-
-
 def _full_window_wait(
     db: sqlite_utils.Database,
     where: str,
@@ -141,13 +137,10 @@ def _full_window_wait(
     window, 0 when there are fewer already."""
     rows = db.execute(
         f"SELECT at FROM login_failures WHERE {where} AND at > ?"
-        " ORDER BY at DESC LIMIT 1 OFFSET ?",
-        [*params, since, limit - 1],
-    ).fetchone()
-    if rows is None:
-        return 0
-    # The limit-th newest failure must leave the window before another try.
-    return _seconds(datetime.fromisoformat(rows[0]) + window - at)
+        " ORDER BY at DESC LIMIT ?",
+        [*params, since, limit],
+    )
+    return window_wait((datetime.fromisoformat(r[0]) for r in rows), limit, window, at)
 
 
 def _account_wait(db: sqlite_utils.Database, account: str, at: datetime) -> int:
@@ -158,4 +151,4 @@ def _account_wait(db: sqlite_utils.Database, account: str, at: datetime) -> int:
         [account, (at - ACCOUNT_WINDOW).isoformat()],
     ).fetchone()
     ready = datetime.fromisoformat(latest) + account_delay(failures) if latest else at
-    return _seconds(ready - at) if ready > at else 0
+    return seconds_until(ready, at)

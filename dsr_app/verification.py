@@ -13,14 +13,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import math
 import secrets
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 
 import sqlite_utils
 
-from .deadlines import UNVERIFIED_LIFETIME
+from .deadlines import UNVERIFIED_LIFETIME, window_wait
 from .errors import BadInput, Conflict, DsrError, TooManyAttempts
 
 CHANNELS = ("email", "phone")
@@ -176,18 +175,10 @@ def resend_waits(
             [request_id, channel, hour_ago],
         )
     ]
-    spacing = hourly = timedelta(0)
-    if issued:
-        spacing = issued[-1] + MIN_RESEND_INTERVAL - at
-    if len(issued) >= MAX_CODES_PER_HOUR:
-        # Room again once the oldest of the last four is an hour old.
-        hourly = issued[-MAX_CODES_PER_HOUR] + timedelta(hours=1) - at
-    return _seconds(spacing), _seconds(hourly)
-
-
-def _seconds(wait: timedelta) -> int:
-    """A wait in whole seconds, rounded up (never an early retry), 0 if none."""
-    return max(0, math.ceil(wait.total_seconds()))
+    # The spacing is a window of one code per minute.
+    spacing = window_wait(issued, 1, MIN_RESEND_INTERVAL, at)
+    hourly = window_wait(issued, MAX_CODES_PER_HOUR, timedelta(hours=1), at)
+    return spacing, hourly
 
 
 def check_open_for_codes(
