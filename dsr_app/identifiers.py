@@ -269,6 +269,20 @@ class PhonePolicy:
         return None
 
 
+def possible_phone(raw: str, region: str | None) -> str:
+    """E.164 of ``raw`` if it is a possible phone number (``region``: the default
+    country for a number written without one).
+
+    :raises BadInput: field ``phone``: letters in it, or not a possible number.
+    """
+    if any(c.isalpha() for c in raw):  # phonenumbers reads letters as digits
+        raise BadInput("phone", "Not a possible phone number.")
+    e164 = parse_phone(raw, region)
+    if e164 is None:
+        raise BadInput("phone", "Not a possible phone number.")
+    return e164
+
+
 def sms_phone(raw: str, region: str | None, policy: PhonePolicy) -> str:
     """E.164 of ``raw`` if it is a number ``policy`` lets us send codes to.
 
@@ -278,11 +292,7 @@ def sms_phone(raw: str, region: str | None, policy: PhonePolicy) -> str:
 
     :raises BadInput: field ``phone``: not a possible number, or one refused.
     """
-    if any(c.isalpha() for c in raw):  # phonenumbers reads letters as digits
-        raise BadInput("phone", "Not a possible phone number.")
-    e164 = parse_phone(raw, region)
-    if e164 is None:
-        raise BadInput("phone", "Not a possible phone number.")
+    e164 = possible_phone(raw, region)
     refusal = policy.refusal(phonenumbers.parse(e164, None))
     if refusal:
         raise BadInput("phone", refusal)

@@ -15,6 +15,7 @@ from marshmallow import (
 )
 
 from . import bidi
+from .errors import BadInput
 from .i18n import LANGUAGES
 from .regions import EU_EEA
 
@@ -211,7 +212,7 @@ def normalise_request(data: dict) -> dict:
     """
     from email_validator import EmailNotValidError, validate_email
 
-    from .identifiers import parse_phone
+    from .identifiers import possible_phone
 
     errors: dict[str, list[str]] = {}
     country = data.get("country")
@@ -229,11 +230,10 @@ def normalise_request(data: dict) -> dict:
             errors["email"] = [str(exc)]
     if isinstance(data.get("phone"), str):
         region = country if country in EU_EEA else None
-        e164 = parse_phone(data["phone"], region)
-        if e164 is None or any(c.isalpha() for c in data["phone"]):
-            errors["phone"] = ["Not a possible phone number."]
-        else:
-            data["phone"] = e164
+        try:
+            data["phone"] = possible_phone(data["phone"], region)
+        except BadInput as exc:
+            errors[exc.field] = [exc.reason]
     errors.update(normalise_handles(data))
     if isinstance(data.get("language"), str):
         primary = data["language"].split("-")[0].lower()
