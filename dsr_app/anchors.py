@@ -37,8 +37,27 @@ def anchor_path(db: sqlite_utils.Database) -> Path:
     return Path(str(configured)) if configured else audit.instance_of(db) / ANCHOR_FILE
 
 
-def write_anchor(db: sqlite_utils.Database, at: datetime) -> dict:
-    """Sign the log's head and append it to the anchor file; returns the anchor."""
+class AnchorRefused(Exception):
+    """An anchor would vouch for a log whose earlier anchors are gone."""
+
+
+def write_anchor(
+    db: sqlite_utils.Database, at: datetime, after_decision: bool = False
+) -> dict:
+    """Sign the log's head and append it to the anchor file; returns the anchor.
+
+    ``after_decision``: called right after a decision's commit, whose own entry
+    needs no earlier anchor.
+
+    :raises AnchorRefused: the anchor file is missing or holds no anchor while the
+        log holds decisions that each wrote one: a fresh file would vouch for a
+        log that may have been cut (issue 16, finding 14). Restore the file.
+    """
+    if not read_anchors(db).anchors and _decisions(db) > int(after_decision):
+        raise AnchorRefused(
+            f"no audit anchor in {anchor_path(db)}, yet the log holds decisions"
+            " that each wrote one: restore the anchor file from a backup"
+        )
     entries, seq, link = audit.head(db)
     document = signing.sign(
         {

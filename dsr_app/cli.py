@@ -111,13 +111,20 @@ def serve(
 
 
 def _anchor_audit_log(path: Path) -> None:
-    """Append a signed anchor of the audit log's head."""
-    from .anchors import write_anchor
+    """Append a signed anchor of the audit log's head, once the log and its
+    anchors check; a log that does not is never anchored: the server starts, and
+    says why on stderr."""
+    from .anchors import verify_log, write_anchor
     from .deadlines import now
 
     db = open_db(path)
     try:
-        write_anchor(db, now())
+        check = verify_log(db)
+        if check.ok:
+            write_anchor(db, now())
+        else:
+            click.echo("warning: the audit log was not anchored:", err=True)
+            _echo_broken(check)
     finally:
         db.close()
 

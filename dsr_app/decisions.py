@@ -15,7 +15,7 @@ from pathlib import Path
 import sqlite_utils
 
 from . import audit
-from .anchors import write_anchor
+from .anchors import AnchorRefused, write_anchor
 from .db import write_transaction
 from .deadlines import due_date, months_later, receipt_day, roll
 from .errors import BadInput, Conflict, NotFound
@@ -133,8 +133,8 @@ def decide(
         db, request_id, decision, staff, at, reason, include, exclude, instance
     )
     try:
-        write_anchor(db, at)
-    except OSError:
+        write_anchor(db, at, after_decision=True)
+    except (OSError, AnchorRefused):
         # The decision stands (committed, in the keyed chain); the next anchor
         # covers it. Say so loudly rather than answer the decision with an error.
         log.exception("could not anchor the audit log after a decision")

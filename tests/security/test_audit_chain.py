@@ -226,6 +226,30 @@ def test_a_deleted_anchor_file_is_a_warning_and_fails_with_strict(
         assert run("audit", "anchor").exit_code == 1
 
 
+def test_a_deleted_anchor_file_is_not_replaced_by_a_fresh_one(
+    db_path, run, api, staff, capsys
+):
+    """Attack: drop entries and delete the anchor file, then wait for the next
+    decision or server start to write a fresh anchor that vouches for the cut log."""
+    from dsr_app.cli import _anchor_audit_log
+
+    anchors = db_path.parent / "audit_anchors.jsonl"
+    world(run)
+    decide_ok(api, staff, verified(api, db_path)["id"], decision="approve")
+    _entries(db_path, 2)
+    anchors.unlink()
+    _drop_last(db_path, 1)
+    # The next decision stands, but writes no anchor for the cut log.
+    decide_ok(api, staff, verified(api, db_path)["id"], decision="reject", reason="x")
+    assert not anchors.exists()
+    # Nor does a server start: it says why on stderr.
+    _anchor_audit_log(db_path)
+    assert not anchors.exists()
+    assert "the audit log was not anchored" in capsys.readouterr().err
+    result = run("audit", "verify")
+    assert result.exit_code == 1 and "no audit anchor in" in result.output
+
+
 @pytest.mark.parametrize("forgery", ["edited", "signed-with-another-key"])
 def test_a_forged_anchor_is_refused(db_path, run, tmp_path, forgery):
     _entries(db_path, 5)
