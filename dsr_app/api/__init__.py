@@ -89,8 +89,8 @@ LETTER_CONTENT = {
 }
 RETRY_AFTER = {
     "Retry-After": {
-        "description": "Seconds until the refused call would be accepted; absent"
-        " when waiting does not help (a channel's wrong codes are all used up).",
+        "description": "Seconds until the refused call would be accepted (a"
+        " refusal that waiting does not lift is a 409, without it).",
         "required": False,
         "schema": {"type": "integer"},
     }
@@ -102,8 +102,12 @@ class Parser(FlaskParser):
 
     DEFAULT_VALIDATION_STATUS = 400
 
-    def _raw_load_json(self, req):
-        """The JSON body, read by :func:`parse_json_body` (every API endpoint's)."""
+    def load_json(self, req, schema):
+        """The JSON body, read by :func:`parse_json_body` (every API endpoint's).
+
+        ``load_json`` is webargs' public method for a location's loading; the
+        ``_raw_load_json`` it calls is internal to webargs and may change.
+        """
         body = req.get_data(cache=True)
         if not is_json_request(req) or not body:
             return missing  # as webargs: no body is missing fields, not bad JSON
