@@ -35,8 +35,8 @@ def open_db(path: str | Path) -> sqlite_utils.Database:
 def connect(path: str | Path) -> sqlite_utils.Database:
     """A connection to a store that ``open_db`` has created and migrated.
 
-    The per-connection settings only: checking the migrations took 1.1 ms of the
-    1.3 ms that opening cost, on every web request (issue 7, load run).
+    The per-connection settings only: checking the migrations was most of what
+    opening cost, on every web request (issue 7, load run; docs/benchmarks.md).
     """
     db = sqlite_utils.Database(Path(path), strict=True, execute_plugins=False)
     conn = db.conn
@@ -73,7 +73,8 @@ def get_db() -> sqlite_utils.Database:
     """The request's connection: its thread's, opened on first use and kept.
 
     flaskr opens one per request, but SQLite reads the whole schema again for
-    every new connection: 1 ms of CPU, half of a status poll (issue 7, load run).
+    every new connection, a large part of a status poll's CPU (issue 7, load run;
+    docs/benchmarks.md).
     """
     from flask import current_app, g
 
@@ -86,8 +87,9 @@ def thread_db(app) -> sqlite_utils.Database:
     """This thread's kept connection to ``app``'s store, opened on first use.
 
     Each server thread keeps its own, since a connection never crosses threads
-    (issue 7: reading the schema again cost 1 ms a request); the job runner, a
-    process of its own, keeps one too (runner.py).
+    (issue 7: reading the schema again on every request was measurably slower;
+    see docs/benchmarks.md); the job runner, a process of its own, keeps one too
+    (runner.py).
     """
     kept = app.extensions["dsr_db"]
     if getattr(kept, "db", None) is None:

@@ -3,17 +3,18 @@
 A verification queues its ownership and search work in the ``jobs`` table and
 only wakes the runner; it never waits for it, nor does the next request on its
 connection (issue 16, finding 5: when that work ran on the connection's thread,
-the next answer came 2.6 ms later for a name that is in the data, which told an
-outsider whether a third person is mentioned in the training data).
+the next answer came measurably later for a name that is in the data, which told
+an outsider whether a third person is mentioned in the training data; the
+measurements are in docs/benchmarks.md).
 
 ``dsr serve`` runs one :class:`ProcessRunner` beside the server: a worker process,
 not a thread, because a thread's search still held the server's GIL while the next
-answer waited for it (the timing probe told the two groups apart at p = 2e-5 with
-a thread). The worker runs the jobs left pending at start, then one pass per wake
-(after a random pause of up to ``WAKE_JITTER_SECONDS``), and polls every
-``POLL_SECONDS`` for jobs queued by other processes or left by a crash;
-``jobs.run_pending`` claims each job, so it runs once however many runners there
-are. Apps without a runner (``create_app`` alone, as in tests) only queue:
+answer waited for it (with a thread, the timing probe still told the two groups
+apart: docs/benchmarks.md). The worker runs the jobs left pending at start, then
+one pass per wake (after a random pause of up to ``WAKE_JITTER_SECONDS``), and
+polls every ``POLL_SECONDS`` for jobs queued by other processes or left by a
+crash; ``jobs.run_pending`` claims each job, so it runs once however many runners
+there are. Apps without a runner (``create_app`` alone, as in tests) only queue:
 tests drain the queue with ``jobs.run_pending`` (tests/security/helpers.run_jobs)
 or with a runner's :meth:`ProcessRunner.drain`.
 """
@@ -42,8 +43,8 @@ POLL_SECONDS = 5.0
 # A woken worker waits a random time up to this before its pass, so that the next
 # requests of the one who woke it rarely run beside its search: even in a process
 # of its own at a low priority (nice 10; nice 19 and SCHED_IDLE did no better), a
-# search running beside them slowed them (shared cores and caches) by about 0.1 ms
-# more for a name in the data (timing probe: p < 0.01 in two runs of five).
+# search running beside them still slowed them (shared cores and caches) more for
+# a name in the data, enough for the timing probe to tell (docs/benchmarks.md).
 WAKE_JITTER_SECONDS = 0.5
 _WAKE, _DRAIN, _GONE = b"w", b"d", b"\0"
 _jitter = random.SystemRandom()
