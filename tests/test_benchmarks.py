@@ -10,7 +10,11 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from benchmarks.memory import peak_of_tree
+
+pytestmark = pytest.mark.benchmark
 
 ROOT = Path(__file__).resolve().parent.parent
 

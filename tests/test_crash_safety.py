@@ -31,6 +31,8 @@ from dsr_app.signing import public_key_b64, sign
 
 from .conftest import RECORDS_JSONL, snapshot
 
+pytestmark = pytest.mark.crash
+
 DEADLINE = 60  # seconds a run may take to show progress (a loaded 2-core machine)
 MAX_RECORDS = 800_000  # doubling stops here: past it something else is wrong
 

@@ -25,6 +25,8 @@ from dsr_app.sweep import sweep
 
 from .test_matching import FIXTURES, PERSONAS, _keyed, file_verified_request
 
+pytestmark = pytest.mark.spark
+
 MASTER = "local[2]"
 CONF = {"spark.sql.shuffle.partitions": "4", "spark.default.parallelism": "4"}
 

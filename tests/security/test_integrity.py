@@ -216,6 +216,7 @@ def test_a_copy_by_the_same_author_still_leaves_the_manifest(erased, run, tmp_pa
     assert present.exit_code == 1 and present.output.count("still present") == 3
 
 
+@pytest.mark.spark
 def test_spark_apply_keeps_other_authors_copies(erased, run, tmp_path):
     """The Spark engine ships the same test to its executors."""
     pytest.importorskip("pyspark")
