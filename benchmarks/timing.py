@@ -1,6 +1,6 @@
 """Timing probe: ``python -m benchmarks.timing [--samples N]``.
 
-Can response times tell who is known to us (security.md, L3: no user deduction from
+Can response times tell who is known to us (docs/security.md, L3: no user deduction from
 messages, status codes or response times)? Against ``dsr serve --demo`` on loopback,
 it times, interleaved in random order:
 

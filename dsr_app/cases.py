@@ -57,7 +57,7 @@ def create_request(
     """File a request from validated ``data`` and send its verification codes.
 
     Answers the same whoever the person is: nothing here reads the registry or the
-    manifests (security.md L2).
+    manifests (docs/security.md L2).
 
     :raises TooManyAttempts: more than 3 requests a day for the same e-mail or phone.
     :raises BadInput: a phone number we send no codes to (``sms_phone``).
@@ -339,7 +339,7 @@ def status_view(
 def resolve_ownership(db: sqlite_utils.Database, request_id: str) -> list[str]:
     """Record the registry accounts whose e-mail or phone equals a verified channel.
 
-    Canonical forms only (security.md L1): nothing else makes an account owned, and
+    Canonical forms only (docs/security.md L1): nothing else makes an account owned, and
     a handle the requester named is verified only if an owned account has it.
     """
     row = _row(db, request_id)

@@ -53,7 +53,8 @@ DEFAULTS: dict[str, object] = {
     "SMS_FIXED_OR_MOBILE": 1,
     # Controller's country: time zone and public holidays of GDPR deadlines.
     "CONTROLLER_COUNTRY": "IE",
-    # The controller as its letters name it (GDPR Art. 13(1)(a), (b); legal.md C01-C02).
+    # The controller as its letters name it (GDPR Art. 13(1)(a), (b);
+    # docs/legal.md C01-C02).
     "CONTROLLER_NAME": "Example Platforms Ireland Limited",
     "CONTROLLER_ADDRESS": "1 Example Quay, Dublin 2, D02 XY00, Ireland",
     "CONTROLLER_EMAIL": "privacy@platform.example",
@@ -62,9 +63,9 @@ DEFAULTS: dict[str, object] = {
     "DPO_EMAIL": "dpo@platform.example",
     # Slug of the lead supervisory authority (data/supervisory_authorities).
     "LEAD_AUTHORITY": "iedpc",
-    # What the training data is used for, named in access letters (legal.md A02).
+    # What the training data is used for, named in access letters (docs/legal.md A02).
     "AI_PURPOSE": "developing, training and fine-tuning our generative AI models",
-    # How long manifests and models keep the data (legal.md A05).
+    # How long manifests and models keep the data (docs/legal.md A05).
     "RETENTION": "as long as the dataset version is used for training, at most 5 years",
     # The service's public address, for links in e-mails (never taken from Host).
     "PUBLIC_URL": "http://127.0.0.1:8000",

@@ -1,4 +1,4 @@
-"""GDPR time limits, counted per Regulation 1182/71 (shared/research/legal.md §2)."""
+"""GDPR time limits, counted per Regulation 1182/71 (docs/legal.md, Deadlines)."""
 
 from __future__ import annotations
 

@@ -257,7 +257,8 @@ def resume_after_reply(
     db: sqlite_utils.Database, request_id: str, at: datetime
 ) -> None:
     """The requester answered a request for information: the clock was paused from
-    the question to the answer, so the due date moves by those days (legal.md §2).
+    the question to the answer, so the due date moves by those days (docs/legal.md,
+    Deadlines).
 
     Call inside the reply's transaction.
     """
@@ -267,8 +268,9 @@ def resume_after_reply(
     asked = datetime.fromisoformat(row["info_requested_at"])
     country = row["controller_country"]
     received = date.fromisoformat(row["receipt_day"])
-    # The pause holds only for a question sent without undue delay (legal.md §2:
-    # within 3 working days of receipt); a late question does not stop the clock.
+    # The pause holds only for a question sent without undue delay (docs/legal.md,
+    # Deadlines: within 3 working days of receipt); a late question does not stop the
+    # clock.
     prompt = received
     for _ in range(3):
         prompt = roll(prompt + timedelta(days=1), country)

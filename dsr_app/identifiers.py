@@ -171,7 +171,7 @@ def mailbox_key(address: str) -> str:
     ``zoemueller@gmail.com``; ``ZOE+x@Example.EU`` → ``zoe@example.eu``).
 
     Never for ownership, which takes the address as written (``canonical_email``,
-    security.md L1): this folding only makes spellings count as one target.
+    docs/security.md L1): this folding only makes spellings count as one target.
     """
     local, _, domain = address.strip().rpartition("@")
     domain = mail_domain(domain)
@@ -288,7 +288,7 @@ def sms_phone(raw: str, region: str | None, policy: PhonePolicy) -> str:
 
     The one rule for every phone a requester gives (request, reply) and every code
     sent to one (resend); it looks at the number only, never at the registry, so
-    the answer tells nothing about who is known (security.md L2).
+    the answer tells nothing about who is known (docs/security.md L2).
 
     :raises BadInput: field ``phone``: not a possible number, or one refused.
     """

@@ -1,7 +1,7 @@
 # ruff: noqa: E501 - prose: one sentence per line reads better than wrapped strings
 """The sentences of response letters, by language and checklist row.
 
-Row ids are those of shared/research/legal.md section 1 (C = all letters, A = access,
+Row ids are those of the checklist of docs/legal.md (C = all letters, A = access,
 O = objection, E = erasure, D = refusal or nothing found, X = extension, I = request
 for information). ``{placeholders}`` are filled by letters.py; every value is escaped
 by the template that shows it.
@@ -248,7 +248,7 @@ FR = {
 
 TEXTS = {"en": EN, "de": DE, "fr": FR}
 
-# Which checklist rows each letter type carries (legal.md section 1; recommended rows
+# Which checklist rows each letter type carries (the checklist of docs/legal.md; recommended rows
 # included).
 ROWS = {
     "access": [

@@ -349,7 +349,7 @@ def match_record(
     Own content: the author is an owned account (by id or by its handle). Mentions:
     the verified e-mail standing alone, the verified phone in any common spelling
     (compared in E.164, never inside a longer digit run), an @handle (whole), and the
-    full name (weak: namesakes exist, security.md L7). ``view``: the record's text,
+    full name (weak: namesakes exist, docs/security.md L7). ``view``: the record's text,
     already read (optional).
     """
     text = record.get("text") or ""
@@ -430,7 +430,7 @@ def snippet(
 
 def mask_others(text: str, identity: Identity, record: Mapping | None = None) -> str:
     """Replace e-mails, numbers and @handles that are not proven to be the
-    requester's (security.md L6: an unproven handle may be someone else's)."""
+    requester's (docs/security.md L6: an unproven handle may be someone else's)."""
     return _apply(text, mask_spans(text, identity, record or {}))
 
 

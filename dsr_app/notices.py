@@ -20,7 +20,7 @@ def notify_requester(
     db: sqlite_utils.Database, config: Mapping, request_id: str, at: datetime
 ) -> bool:
     """E-mail the verified address a link to the status page (never the letter
-    itself, never to another address: security.md L5)."""
+    itself, never to another address: docs/security.md L5)."""
     row = db.execute(
         "SELECT email, email_verified_at, language, status, extended_at FROM requests"
         " WHERE id = ?",

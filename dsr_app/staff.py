@@ -18,7 +18,7 @@ from .db import select_rows, write_transaction
 from .errors import BadInput, Conflict, NotFound
 
 ROLES = ("legal", "training", "admin")
-MIN_PASSWORD, MAX_PASSWORD = 8, 256  # OWASP ASVS 6.2.1 / 6.2.9 (security.md)
+MIN_PASSWORD, MAX_PASSWORD = 8, 256  # OWASP ASVS 6.2.1 / 6.2.9 (docs/security.md)
 
 # argon2-cffi's defaults (Argon2id, t=3, m=64 MiB, p=4) exceed OWASP's minimum.
 _HASHER = PasswordHasher()

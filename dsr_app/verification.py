@@ -1,6 +1,6 @@
 """One-time codes that prove control of an e-mail address or phone number.
 
-Numbers from shared/research/security.md: 8 digits from ``secrets``, stored only as
+Numbers from docs/security.md: 8 digits from ``secrets``, stored only as
 HMAC-SHA-256(key, request | channel | code), valid 10 minutes, single use; 5 wrong
 tries kill a code, 10 per request and channel in all; at most 3 resends an hour, at
 least 60 s apart, and 10 codes per request and channel ever; no code at all for a
