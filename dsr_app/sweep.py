@@ -3,9 +3,9 @@
 The pass costs about the same whatever the number of requests. Records come in
 batches; the prefilter (prefilter.py) scans each batch's texts at once for every
 requester's literals, and the author of each record is looked up in a dictionary.
-Only the records so pointed at are read further: identifiers written in them are
-looked up in dictionaries, and all requesters' name spellings are found at once by
-an Aho-Corasick automaton; only the (record, requester) pairs so found go through
+Only the records so pointed at are read further: identifiers written in them, and
+the words of their texts (against one word of each requester's name spellings), are
+looked up in dictionaries; only the (record, requester) pairs so found go through
 the shared rules of matching.py. Work is split across processes: by id range over
 the indexed records, by byte range of a .jsonl file, or by file.
 """
@@ -15,6 +15,7 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
+import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ProcessPoolExecutor
@@ -24,7 +25,6 @@ from itertools import islice
 from operator import attrgetter
 from pathlib import Path
 
-import ahocorasick
 import sqlite_utils
 
 from . import sweep_input
@@ -32,6 +32,21 @@ from .identifiers import text_identifier_keys
 from .matching import Identity, Match, TextView, match_record
 from .prefilter import Prefilter, json_view, phone_tail
 from .sweep_input import BATCH, part_records, plan
+
+_ALNUM = re.compile(r"[^\W_]+")  # runs of str.isalnum() characters
+
+
+def _whole_word_in(word: str, text: str) -> bool:
+    """Whether ``word`` is in ``text`` with neither neighbour a letter or digit."""
+    start = text.find(word)
+    while start >= 0:
+        end = start + len(word)
+        if (start == 0 or not text[start - 1].isalnum()) and (
+            end == len(text) or not text[end].isalnum()
+        ):
+            return True
+        start = text.find(word, start + 1)
+    return False
 
 
 class Matcher:
@@ -45,7 +60,6 @@ class Matcher:
         # The last digits of every verified phone, by how many: an international
         # spelling is parsed only when it ends like one of them.
         self.phone_tails: dict[int, set[str]] = defaultdict(set)
-        self.names = ahocorasick.Automaton()
         self.name_words = [
             [variant.split() for variant in identity.names]
             for identity in self.identities
@@ -67,16 +81,24 @@ class Matcher:
             if identity.phone:
                 tail = phone_tail(identity)
                 self.phone_tails[len(tail)].add(tail)
-            # The automaton looks for one word of each spelling, its longest (names'
-            # longest words are their rarest: "novak", not "jan"); match_record then
-            # checks the whole name.
+            # One word of each spelling is looked up, its longest (names' longest
+            # words are their rarest: "novak", not "jan"); match_record then checks
+            # the whole name.
             for variant in identity.names:
                 words[max(variant.split(), key=lambda w: (len(w), w))].add(n)
+        # Each word under its longest run of letters and digits, which is one of the
+        # text's runs wherever the word is written as a whole word: the text's runs
+        # are looked up here, and a word that is not a run itself ("o'neil") is then
+        # checked in the text. (name_variants' words are all runs; a word without
+        # letters or digits is checked in every text.)
+        names: dict[str, dict[str, frozenset[int]]] = defaultdict(dict)
         for word, owners in words.items():
-            self.names.add_word(word, (word, frozenset(owners)))
+            runs = _ALNUM.findall(word)
+            key = max(runs, key=lambda r: (len(r), r)) if runs else ""
+            names[key][word] = frozenset(owners)
+        self._runless = names.pop("", {})
+        self.names = dict(names)
         self._has_names = bool(words)
-        if self._has_names:
-            self.names.make_automaton()
         self.prefilter = Prefilter(self.identities)
         # (a set's intersection with another walks the smaller: a batch's
         # authors, not the requesters' 10,000 accounts as dict keys would)
@@ -115,13 +137,17 @@ class Matcher:
             view = view if view is not None else TextView(text)
             folded = view.folded
             named: set[int] = set()
-            for end, (word, owners) in self.names.iter(folded):
-                start = end - len(word) + 1
-                # whole words only: neither neighbour is a letter or digit
-                if (start == 0 or not folded[start - 1].isalnum()) and (
-                    end + 1 == len(folded) or not folded[end + 1].isalnum()
-                ):
-                    named |= owners
+            # (the text's few runs are walked, not the requesters' many words)
+            runs = set(_ALNUM.findall(folded))
+            hits = [(r, self.names[r]) for r in runs if r in self.names]
+            if self._runless:
+                hits.append(("", self._runless))
+            for run, spelled in hits:
+                for word, owners in spelled.items():
+                    # whole words only: neither neighbour is a letter or digit (a
+                    # word that is the run itself is one)
+                    if word == run or _whole_word_in(word, folded):
+                        named |= owners
             named -= found
             # One word of a name is common ("muller"): a requester counts only when
             # every word of a spelling is in the text, and then the whole spelling

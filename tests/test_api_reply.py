@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from dsr_app.db import open_db
 
-from .conftest import assert_api_error, bearer, latest_code, new_request, verify
+from .conftest import (
+    assert_api_error,
+    bearer,
+    latest_code,
+    new_request,
+    outbox,
+    verify,
+)
 
 
 def _needs_info(db_path, request_id: str) -> None:
@@ -75,3 +82,18 @@ def test_reply_to_someone_elses_request_is_404(api, db_path):
         headers=bearer(mine),
     )
     assert_api_error(resp, 404)
+
+
+def test_reply_with_handles_and_phone_together(api, db_path):
+    created = new_request(api)
+    db = open_db(db_path)
+    db.execute(
+        "UPDATE requests SET status = 'needs_info' WHERE id = ?", [created["id"]]
+    )
+    resp = api.post(
+        f"/api/v1/requests/{created['id']}/reply",
+        json={"handles": ["@Zoe"], "phone": "0151 23456789"},
+        headers=bearer(created),
+    )
+    assert resp.status_code == 200, resp.get_json()
+    assert outbox(db_path, "+4915123456789")

@@ -709,3 +709,66 @@ def test_a_new_request_is_normalised_once_and_returned_normalised(monkeypatch):
         "country": "DE",
         "language": "de",
     }
+
+
+def test_deeply_nested_json_is_400_not_500(api):
+    resp = api.post(
+        "/api/v1/requests", data="[" * 60_000, content_type="application/json"
+    )
+    assert_api_error(resp, 400, "json")
+    created = new_request(api)
+    resp = api.post(
+        f"/api/v1/requests/{created['id']}/verify",
+        data='{"a": ' * 5000,
+        content_type="application/json",
+        headers=bearer(created),
+    )
+    assert_api_error(resp, 400, "json")
+
+
+@pytest.mark.parametrize(
+    ("body", "refused"),
+    [
+        ("[" * 16 + "]" * 16, False),  # as deep as allowed
+        ("[" * 17 + "]" * 17, True),
+        ("[" + "[]," * 40 + "[]]", False),  # many brackets, two levels
+        ('{"details": "' + "[" * 40 + '"}', False),  # brackets in a string
+        ('{"a": "\\\\"}' + "[" * 17, True),  # after an escaped backslash
+    ],
+)
+def test_json_depth_is_counted_by_nesting_not_by_brackets(body, refused):
+    from werkzeug.exceptions import BadRequest
+
+    from dsr_app.api import _refuse_deep_json
+
+    if refused:
+        with pytest.raises(BadRequest):
+            _refuse_deep_json(body.encode())
+    else:
+        _refuse_deep_json(body.encode())
+
+
+def test_jobs_are_retried_until_they_succeed(api, db_path, monkeypatch):
+    from dsr_app.jobs import HANDLERS
+
+    calls = []
+
+    def flaky(db, request_id):
+        calls.append(request_id)
+        if len(calls) == 1:
+            raise RuntimeError("database is locked")
+
+    monkeypatch.setitem(HANDLERS, "resolve_ownership", flaky)
+    created = new_request(api)
+    db = open_db(db_path)
+    db.execute(
+        "INSERT INTO jobs (kind, request_id, created_at) VALUES"
+        " ('resolve_ownership', ?, '2026-01-01T00:00:00+00:00')",
+        [created["id"]],
+    )
+    assert run_pending(db) == 0  # failed: kept for a retry
+    assert run_pending(db) == 1
+    assert db.execute("SELECT done_at IS NOT NULL, error FROM jobs").fetchone() == (
+        1,
+        None,
+    )

@@ -450,3 +450,39 @@ def test_ingest_big_file_with_a_bad_line_keeps_the_author_indexes(
     assert run("ingest", path).exit_code == 2
     assert _author_indexes(db_path) == before
     assert snapshot(db_path) == state
+
+
+def test_skip_invalid_sets_aside_a_clashing_record_id(run, db_path, tmp_path):
+    first = tmp_path / "a.jsonl"
+    first.write_text(
+        json.dumps({"record_id": "x", "dataset": "d", "text": "one"}) + "\n"
+    )
+    second = tmp_path / "b.jsonl"
+    second.write_text(
+        json.dumps({"record_id": "x", "dataset": "d", "text": "two"})
+        + "\n"
+        + json.dumps({"record_id": "y", "dataset": "d", "text": "fine"})
+        + "\n"
+    )
+    run("ingest", first)
+    result = run("ingest", second, "--skip-invalid")
+    assert result.exit_code == 0, result.output
+    assert "1 records, 1 rejects" in result.output
+    rejected = json.loads((tmp_path / "b.jsonl.rejects.jsonl").read_text())
+    assert rejected["record_id"] == "x" and "other content" in rejected["_rejected"]
+
+
+def test_erased_text_does_not_come_back_with_a_new_version(
+    api, staff, db_path, run, tmp_path
+):
+    from dsr_app.db import open_db
+
+    from .test_letters import decided
+
+    decided(api, staff, db_path, run, "erasure", "en")
+    again = tmp_path / "v2.jsonl"
+    again.write_text(RECORDS_JSONL.read_text())
+    run("ingest", again, "--version", "2")
+    db = open_db(db_path)
+    texts = db.execute("SELECT text FROM records WHERE record_id = 't-1'").fetchall()
+    assert texts == [(None,), (None,)]

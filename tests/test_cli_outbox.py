@@ -34,3 +34,9 @@ def test_outbox_filters_by_recipient_and_prints_text(api, run):
     assert [m["to"] for m in only_b] == ["b@example.org"]
     text = run("outbox").output
     assert "email to a@example.org: Your confirmation code" in text
+
+
+def test_outbox_finds_a_phone_written_with_spaces(api, run):
+    new_request(api, phone="+4915123456789")
+    found = json.loads(run("outbox", "--json", "--to", "+49 151 2345 6789").output)
+    assert [m["channel"] for m in found] == ["sms"]

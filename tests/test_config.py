@@ -169,3 +169,46 @@ def test_audit_key_and_anchors_follow_the_apps_instance_dir(tmp_path, db_path):
     finally:
         db.close()
     assert anchors.is_file() and not (keys / "audit_anchors.jsonl").exists()
+
+
+def test_a_missing_audit_key_is_one_line_and_503_not_a_traceback(db_path):
+    """Review of issue 16: with ``audit_hmac_key`` gone after a keyed entry,
+    ``dsr staff token`` ended in a RuntimeError traceback and the API in a 500.
+
+    The CLI runs in subprocesses: this process must not have the key cached."""
+    import os
+    import subprocess
+    import sys
+
+    from .conftest import assert_api_error
+
+    def dsr(*args: str, input: str | None = None) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", "dsr_app", *args, "--db", str(db_path)],
+            input=input,
+            capture_output=True,
+            text=True,
+            env=os.environ,
+            timeout=120,
+        )
+
+    email = "legal@staff.example"
+    added = dsr("staff", "add", email, "--role", "legal", "--password-stdin",
+                input="a long demo password\n")  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    assert dsr("staff", "token", email).returncode == 0  # a keyed audit entry
+    (db_path.parent / "audit_hmac_key").unlink()
+    made = dsr("staff", "token", email)
+    assert made.returncode == 1, made.stderr
+    (line,) = made.stderr.splitlines()
+    assert "audit_hmac_key is missing: restore it from a backup" in line
+    api = create_app({"TESTING": True, "DB": str(db_path), "RATE_LIMITS": 0})
+    client = api.test_client()
+    client.environ_base["wsgi.url_scheme"] = "https"
+    resp = client.post(  # filing a request appends an audit entry
+        "/api/v1/requests",
+        json={"type": "objection", "full_name": "Zoë", "email": "zoe@example.eu",
+              "country": "DE"},
+    )  # fmt: skip
+    body = assert_api_error(resp, 503)
+    assert "audit_hmac_key" not in body["error"]  # no server path to the public

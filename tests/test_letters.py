@@ -280,3 +280,17 @@ def test_pdf_rendering_fetches_nothing(tmp_path):
     assert hits == []
     text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages)
     assert "TOP SECRET" not in text
+
+
+def test_extension_is_announced_once_and_requester_not_told_twice(
+    api, staff, db_path, run
+):
+    from .test_letters import decided
+
+    decided(api, staff, db_path, run, "extension", "en")
+    mails = [
+        m
+        for m in outbox(db_path, "zoe@example.eu")
+        if m["subject"] == "We need more time for your request"
+    ]
+    assert len(mails) == 1

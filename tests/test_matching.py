@@ -25,6 +25,7 @@ from dsr_app.matching import (
     match_record,
     name_text,
     name_variants,
+    snippet,
 )
 from dsr_app.messaging import outbox_messages
 
@@ -569,3 +570,75 @@ def test_text_view_reads_names_from_its_one_fold_as_name_text_does(text):
     view = TextView(text)
     assert view.folded == fold(text)
     assert view.spaced == name_text(text)
+
+
+def _record(text: str, **extra) -> dict:
+    return {
+        "dataset": "d",
+        "dataset_version": "1",
+        "record_id": "x",
+        "text": text,
+        **extra,
+    }
+
+
+def test_a_long_name_cannot_explode_the_search():
+    assert len(name_variants("Mä " * 66)) <= 32
+    assert name_variants("A") == [] and name_variants("Madonna") == []
+
+
+def test_a_handle_does_not_make_another_authors_post_own():
+    me = Identity.build(
+        request_id="r",
+        country="DE",
+        account_ids=frozenset({"acc-1"}),
+        verified_handles=frozenset({"zoe"}),
+    )
+    theirs = _record("hello", author_id="acc-2", author_handle="zoe")
+    assert match_record(theirs, me) == []
+    no_id = _record("hello", author_handle="Zoe")
+    assert [m.match_kind for m in match_record(no_id, me)] == ["own"]
+
+
+def test_snippet_never_shows_half_of_a_masked_identifier():
+    me = Identity.build(
+        request_id="r",
+        country="DE",
+        full_name="Zoë Müller",
+        other_handles=frozenset({"victim"}),
+    )
+    text = (
+        "x" * 40
+        + " write to someone.long.address@corp.example.com "
+        + "y" * 75
+        + " Zoë Müller "
+        + "z" * 60
+        + " 0171 9876543210 and @victim"
+    )
+    at = text.index("Zoë")
+    shown = snippet(text, (at, at + 10), me)
+    assert "corp.example" not in shown and "example.com" not in shown
+    assert "9876543" not in shown and "543210" not in shown
+    assert "@victim" not in shown  # named but not proven: masked too
+
+
+def test_non_ascii_handles_agree_between_index_and_sweep(db, db_path, tmp_path):
+    from dsr_app.ingest import ingest
+    from dsr_app.search import search
+    from dsr_app.sweep import sweep
+
+    path = tmp_path / "h.jsonl"
+    path.write_text(
+        json.dumps(
+            {"record_id": "h1", "dataset": "d", "text": "hallo", "author_handle": "ZOË"}
+        )
+        + "\n"
+    )
+    ingest(db, [path])
+    me = Identity.build(
+        request_id="r", country="DE", verified_handles=frozenset({"zoë"})
+    )
+    by_index = {(m.record_id, m.match_kind) for m in search(db, me)}
+    report = sweep([me], db_path=str(db_path), workers=1)
+    by_sweep = {(m.record_id, m.match_kind) for v in report.matches.values() for m in v}
+    assert by_index == by_sweep == {("h1", "own")}

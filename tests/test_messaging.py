@@ -110,3 +110,28 @@ def test_outbox_stores_messages_in_order(db):
     for n in range(3):
         send(db, {"MAIL_BACKEND": "outbox"}, Message("email", f"{n}@x.org", "s", "b"))
     assert [m["to"] for m in outbox_messages(db)] == ["0@x.org", "1@x.org", "2@x.org"]
+
+
+def test_failed_mail_delivery_still_answers_201(db_path):
+    import socket
+
+    from dsr_app import create_app
+
+    from .conftest import new_request
+
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    app = create_app(
+        {
+            "TESTING": True,
+            "DB": str(db_path),
+            "RATE_LIMITS": 0,
+            "MAIL_BACKEND": "smtp",
+            "SMTP_HOST": "127.0.0.1",
+            "SMTP_PORT": port,
+        }
+    )
+    client = app.test_client()
+    created = new_request(client, phone="+4915123456789")
+    assert created["status"] == "pending_verification"

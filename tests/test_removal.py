@@ -647,3 +647,80 @@ def test_several_shards_appear_together_and_a_killed_runs_staging_is_removed(
     kept = (out / "a.jsonl").read_bytes() + (out / "b.jsonl").read_bytes()
     assert b'"t-1"' not in kept and b'"t-3"' in kept
     assert run("removals", "verify", "--list", rl, "--manifest", out).exit_code == 0
+
+
+def test_ack_must_name_a_dataset_of_the_list(api, staff, db_path, run):
+    from .test_letters import decided
+
+    decided(api, staff, db_path, run, "objection", "en")
+    (item,) = api.get("/api/v1/removal-lists", headers=staff["training"]).get_json()[
+        "items"
+    ]
+    resp = api.post(
+        f"/api/v1/removal-lists/{item['id']}/ack",
+        json={"dataset": "other", "dataset_version": "1"},
+        headers=staff["training"],
+    )
+    assert_api_error(resp, 400, "dataset")
+
+
+def test_malformed_signature_value_is_a_refusal_not_a_crash(tmp_path):
+    from dsr_app.signing import load_public_key, public_key_b64, sign, verify
+
+    document = sign({"format": "dsr-removal-list/1", "entries": []}, tmp_path)
+    key = load_public_key(public_key_b64(tmp_path))
+    for value in (123, None, ["x"], "not base64 !"):
+        broken = {**document, "signature": {**document["signature"], "value": value}}
+        assert verify(broken, key) is False
+
+
+def test_apply_with_dataset_option_and_output_mode(tmp_path, run, db_path):
+    from dsr_app.config import instance_dir
+    from dsr_app.signing import sign
+
+    folder = instance_dir(db_path)
+    manifest = tmp_path / "nodataset.jsonl"
+    manifest.write_text(
+        '{"record_id": "a", "text": "x"}\n{"record_id": "b", "text": "y"}\n'
+    )
+    manifest.chmod(0o644)
+    document = sign(
+        {
+            "format": "dsr-removal-list/1",
+            "id": "rl_t",
+            "entries": [
+                {
+                    "dataset": "ds",
+                    "record_id": "a",
+                    "content_sha256": "",
+                    "reason": "mention",
+                }
+            ],
+            "suppression": [],
+        },
+        folder,
+    )
+    rl = tmp_path / "rl.json"
+    rl.write_text(json.dumps(document))
+    out = tmp_path / "out.jsonl"
+    result = run(
+        "removals",
+        "apply",
+        "--list",
+        rl,
+        "--manifest",
+        manifest,
+        "--out",
+        out,
+        "--dataset",
+        "ds",
+    )
+    assert (
+        result.exit_code == 0 and "1 removed, 0 list entries not found" in result.output
+    )
+    assert out.read_text() == '{"record_id": "b", "text": "y"}\n'
+    assert out.stat().st_mode & 0o777 == 0o644
+    present = run(
+        "removals", "verify", "--list", rl, "--manifest", manifest, "--dataset", "ds"
+    )
+    assert present.exit_code == 1 and "still present: ds a" in present.output

@@ -7,7 +7,8 @@ import gc
 
 import pytest
 
-from dsr_app.sweep import _collector_paused
+from dsr_app.matching import Identity
+from dsr_app.sweep import Matcher, _collector_paused
 
 
 @pytest.mark.parametrize("enabled", [True, False])
@@ -22,3 +23,18 @@ def test_collector_is_paused_while_building_and_then_as_it_was(enabled):
         assert gc.isenabled() == enabled
     finally:
         gc.enable()
+
+
+def test_names_among_punctuation_are_candidates_as_whole_words_only():
+    """A hyphenated name, and one written surname first, with punctuation around
+    them are candidates; glued into a longer word, not (one name word is looked
+    up per spelling, its longest: "lukasik", "istvan")."""
+    zoe = Identity.build(request_id="r1", country="PL", full_name="Zoë Müller-Łukasik")
+    nagy = Identity.build(request_id="r2", country="HU", full_name="Nagy István")
+    matcher = Matcher([zoe, nagy])
+    record = {"dataset": "d", "dataset_version": "1", "record_id": "1"}
+    record["text"] = 'Thanks to (Müller-Łukasik, Zoë) and "Nagy, István"!'
+    assert matcher.candidates(record) == {0, 1}
+    assert {m.request_id for m in matcher.match(record)} == {"r1", "r2"}
+    glued = {**record, "text": "Müller-Łukasikowa Zoë and Nagy, Istvánné."}
+    assert matcher.candidates(glued) == set()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import orjson
 import pytest
 from hypothesis import given, settings
@@ -106,3 +108,47 @@ def test_blocks_of_a_file_part_hold_its_lines(tmp_path):
     assert b"".join(blocks) == path.read_bytes()
     part = ("range", str(path), 0, path.stat().st_size, None, "1")
     assert b"".join(sweep_input.part_blocks(part)) == path.read_bytes()
+
+
+def test_sweeping_one_file_keeps_matches_found_elsewhere(tmp_path, run):
+    from dsr_app.db import open_db
+    from dsr_app.demo import load_demo
+
+    from .test_matching import file_verified_request, found
+
+    db = open_db(tmp_path / "s.sqlite3")
+    load_demo(db)
+    zoe = db["accounts"].get("acc-900001")
+    request_id = file_verified_request(db, zoe)
+    before = set(found(db, request_id))
+    shard = tmp_path / "shard.jsonl"
+    shard.write_text(
+        json.dumps(
+            {
+                "record_id": "new",
+                "dataset": "public-posts",
+                "text": "hi @zoe.mueller",
+                "author_handle": 5,
+            }
+        )
+        + "\n"
+        + json.dumps(
+            {"record_id": "new2", "dataset": "public-posts", "text": "hi @zoe.mueller"}
+        )
+        + "\n"
+    )
+    result = run(
+        "sweep",
+        "--manifest",
+        str(shard),
+        "--version",
+        "2025-01",
+        "--db",
+        str(tmp_path / "s.sqlite3"),
+        db=False,
+    )
+    assert result.exit_code == 0, result.output
+    after = set(found(db, request_id))
+    assert before <= after  # nothing found elsewhere was deleted
+    assert ("public-posts", "2025-01", "new2", "mention", "handle") in after
+    assert not any(k[2] == "new" for k in after)  # a bad line is skipped

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import timedelta
 
@@ -285,3 +286,40 @@ def test_the_staff_api_answers_a_logged_in_session(browser, staff, api, db_path,
     assert acked.status_code == 403
     browser.post("/staff/logout", data={"csrf_token": csrf(browser, "/staff/")})
     assert browser.get("/api/v1/staff/requests").status_code == 401
+
+
+def test_follow_up_can_be_decided_from_the_case_page(
+    api, api_app, staff, db_path, run, tmp_path
+):
+    import re
+
+    from .test_letters import decided
+    from .test_web_staff import CSRF_RE, log_in
+
+    created = decided(api, staff, db_path, run, "objection", "en")
+    new = tmp_path / "v2.jsonl"
+    new.write_text(
+        json.dumps(
+            {
+                "record_id": "v2-name",
+                "dataset": "tiny",
+                "text": "met Zoe Mueller-Lukasik",
+            }
+        )
+        + "\n"
+    )
+    run("ingest", new, "--version", "2")
+    browser = api_app.test_client()
+    browser.environ_base["wsgi.url_scheme"] = "https"
+    log_in(browser)
+    page = browser.get(f"/staff/requests/{created['id']}").get_data(as_text=True)
+    form = {"csrf_token": CSRF_RE.search(page).group(1), "decision": "approve"}
+    for match_id in re.findall(r'name="m:(m_\w+)"', page):
+        form[f"m:{match_id}"] = "1"  # every radio, as a browser sends them
+    browser.post(f"/staff/requests/{created['id']}/decision", data=form)
+    case = api.get(
+        f"/api/v1/staff/requests/{created['id']}", headers=staff["legal"]
+    ).get_json()
+    assert case["follow_up_weak"] == 0
+    lists = api.get("/api/v1/removal-lists", headers=staff["training"]).get_json()
+    assert len(lists["items"]) == 2

@@ -25,8 +25,8 @@ class SweptMemoryStorage(MemoryStorage):
     A counter past its window is dropped when it is next read (MemoryStorage.get),
     so the sweep only gives memory back; but every 10 ms it walked every key limited
     in the last hour (each address, mailbox and request), which cost the load run
-    about a sixth of the server's CPU (issue 7). tests/test_review_fixes.py checks
-    that the override still takes (it replaces a private method of limits).
+    about a sixth of the server's CPU (issue 7). tests/test_serving.py checks that
+    the override still takes (it replaces a private method of limits).
     """
 
     STORAGE_SCHEME = ["dsr-memory"]
