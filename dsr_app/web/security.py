@@ -218,7 +218,7 @@ def real_retry_after(response):
     return response
 
 
-#: Headers on every response (shared/research/security.md, OWASP table), with
+#: Headers on every response (docs/security.md), with
 #: their names in lower case; a response that sets one itself keeps its own.
 _SECURITY_HEADERS = tuple(
     (name, name.lower(), value)
@@ -234,7 +234,7 @@ _SECURITY_HEADERS = tuple(
 
 
 def security_headers(response):
-    """Headers on every response (shared/research/security.md, OWASP table)."""
+    """Headers on every response (docs/security.md)."""
     headers = response.headers
     # One pass over the response's headers, not one per header set by default
     # (Headers.setdefault scans them all each time: issue 7, load run).
@@ -256,7 +256,7 @@ def security_headers(response):
 
 def init_security(app: Flask) -> None:
     """Cookies, CSRF for forms, rate limits and headers for every response."""
-    # Flask's own defaults are unsafe for us (security.md section 4): set, not
+    # Flask's own defaults are unsafe for us (docs/security.md, The web): set, not
     # setdefault, since Flask pre-fills each of these keys.
     app.config.update(
         SESSION_COOKIE_NAME="__Host-dsr_session",
