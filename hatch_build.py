@@ -1,6 +1,6 @@
 """Build hook: compiles the C extensions with setuptools' build_ext:
 dsr_app/_squash.c (the sweep prefilter's view of a batch of texts) and
-dsr_app/_scan.c (its automaton).
+dsr_app/matching/_scan.c (its automaton).
 
 A regular wheel gets the compiled modules and a platform tag; an editable install
 (``pip install -e .``) gets them built in place, next to their source. It needs a C
@@ -17,7 +17,7 @@ from hatchling.builders.hooks.plugin.interface import BuildHookInterface
 
 
 class CustomBuildHook(BuildHookInterface):
-    """Compile ``dsr_app._squash`` and ``dsr_app._scan`` for the wheel being built."""
+    """Compile the C extensions for the wheel being built."""
 
     def initialize(self, version: str, build_data: dict) -> None:
         """Build the extensions: in place for ``editable``, else into the wheel."""
@@ -26,8 +26,8 @@ class CustomBuildHook(BuildHookInterface):
 
         root = Path(self.root)
         extensions = [
-            Extension(f"dsr_app.{name}", [f"dsr_app/{name}.c"])
-            for name in ("_squash", "_scan")
+            Extension(name, [name.replace(".", "/") + ".c"])
+            for name in ("dsr_app._squash", "dsr_app.matching._scan")
         ]
         dist = Distribution({"ext_modules": extensions})
         dist.script_name = "hatch_build.py"

@@ -25,11 +25,11 @@ from pathlib import Path
 
 import orjson
 
+from dsr_app.corpus.ingest import ingest
 from dsr_app.db import open_db
-from dsr_app.ingest import ingest
-from dsr_app.matching import Identity
-from dsr_app.search import search
-from dsr_app.sweep import sweep
+from dsr_app.matching.rules import Identity
+from dsr_app.matching.search import search
+from dsr_app.matching.sweep import sweep
 
 from .memory import peak_of_tree
 from .report import print_table

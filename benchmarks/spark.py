@@ -15,10 +15,10 @@ import time
 from pathlib import Path
 
 from dsr_app import spark_engine
-from dsr_app.removal_apply import apply_shards, load_lists, shard_pairs
+from dsr_app.matching.sweep import sweep
+from dsr_app.matching.sweep_input import part_records, plan
+from dsr_app.removal.apply import apply_shards, load_lists, shard_pairs
 from dsr_app.signing import public_key_b64, sign
-from dsr_app.sweep import sweep
-from dsr_app.sweep_input import part_records, plan
 
 from .matching import identities, write_manifest
 from .report import print_table

@@ -10,8 +10,8 @@ from pathlib import Path
 from flask import Flask, jsonify, render_template
 from werkzeug.exceptions import HTTPException, ServiceUnavailable
 
-from . import bidi, config, db, file_modes
-from .errors import BadInput, DsrError
+from dsr_app import bidi, config, db, file_modes
+from dsr_app.errors import BadInput, DsrError
 
 
 def create_app(test_config: Mapping | None = None) -> Flask:
@@ -44,28 +44,28 @@ def create_app(test_config: Mapping | None = None) -> Flask:
     )
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = config.instance_secret(folder, "flask_secret_key")
-    from .messaging import BACKENDS
+    from dsr_app.messaging import BACKENDS
 
     if app.config["MAIL_BACKEND"] not in BACKENDS:  # fail at start, not per message
         raise BadInput("DSR_MAIL_BACKEND", f"must be one of {', '.join(BACKENDS)}")
-    from .identifiers import PhonePolicy
+    from dsr_app.identifiers import PhonePolicy
 
     PhonePolicy.from_config(app.config)  # a wrong DSR_SMS_REGIONS fails at start
     db.init_app(app)
 
-    from .api import (
+    from dsr_app.api import (
         domain_error,
         init_api,
         is_api_request,
         public_message,
         wait_headers,
     )
-    from .web import public
-    from .web.security import csrf, init_security
+    from dsr_app.server.security import csrf, init_security
+    from dsr_app.web import public
 
     init_security(app)
     app.register_blueprint(public.bp)
-    from .web import staff as staff_web
+    from dsr_app.web import staff as staff_web
 
     app.register_blueprint(staff_web.bp)
     api = init_api(app)

@@ -23,7 +23,7 @@ import sqlite_utils
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from . import audit, config, signing
+from dsr_app import audit, config, signing
 
 ANCHOR_FILE = "audit_anchors.jsonl"
 # Named in every anchor, so that no other document this key signs (a removal

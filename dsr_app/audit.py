@@ -29,9 +29,9 @@ from pathlib import Path
 
 import sqlite_utils
 
-from . import config
-from .db import write_transaction
-from .errors import Unavailable
+from dsr_app import config
+from dsr_app.db import write_transaction
+from dsr_app.errors import Unavailable
 
 GENESIS = "0" * 64
 KEY_FILE = "audit_hmac_key"

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import click
 
-from . import config, file_modes
-from .db import open_db
-from .errors import DsrError, Unavailable
+from dsr_app import config, file_modes
+from dsr_app.db import open_db
+from dsr_app.errors import DsrError, Unavailable
 
 
 class ExitCode(IntEnum):
@@ -89,9 +89,9 @@ def serve(
     db_path: Path | None, demo: bool, host: str, port: int, threads: int, strict: bool
 ) -> None:
     """Run the web app on a production WSGI server (waitress)."""
-    from . import create_app
-    from .demo import load_demo
-    from .serving import serve as serve_app
+    from dsr_app import create_app
+    from dsr_app.demo import load_demo
+    from dsr_app.server.serving import serve as serve_app
 
     path = config.resolve_db_path(db_path)
     # The app first: it checks the instance's file modes before the demo writes.
@@ -114,8 +114,8 @@ def _anchor_audit_log(path: Path) -> None:
     """Append a signed anchor of the audit log's head, once the log and its
     anchors check; a log that does not is never anchored: the server starts, and
     says why on stderr."""
-    from .anchors import verify_log, write_anchor
-    from .deadlines import now
+    from dsr_app.anchors import verify_log, write_anchor
+    from dsr_app.deadlines import now
 
     db = open_db(path)
     try:
@@ -151,7 +151,7 @@ def ingest_command(
     workers: int | None,
 ) -> None:
     """Index manifest files (.jsonl, .jsonl.gz, .parquet, or directories of them)."""
-    from .ingest import ingest, limits_from_settings
+    from dsr_app.corpus.ingest import ingest, limits_from_settings
 
     db = _open(db_path)
     last_manifest = db.execute("SELECT coalesce(max(id), 0) FROM manifests").fetchone()
@@ -175,7 +175,7 @@ def ingest_command(
             "SELECT count(*) FROM manifests WHERE id > ?", last_manifest
         ).fetchone()[0]
         if new:
-            from .jobs import search_after_ingest
+            from dsr_app.cases.jobs import search_after_ingest
 
             instance = config.instance_dir(config.resolve_db_path(db_path))
             searched = search_after_ingest(db, instance)
@@ -199,10 +199,10 @@ def outbox(db_path: Path | None, as_json: bool, to: str | None) -> None:
     """List the messages the app "sent" with the outbox backend (newest last)."""
     import json
 
-    from .messaging import outbox_messages
+    from dsr_app.messaging import outbox_messages
 
     if to:
-        from .identifiers import parse_phone
+        from dsr_app.identifiers import parse_phone
 
         to = parse_phone(to) or to.strip()  # "+49 151 …" finds "+49151…"
     messages = outbox_messages(_open(db_path), to)
@@ -243,7 +243,7 @@ def _spark_options(engine: str, master: str | None, conf: tuple[str, ...]) -> di
         if master or conf:
             raise BadInputError("--master and --conf need --engine spark")
         return {}
-    from .spark_engine import parse_conf
+    from dsr_app.spark_engine import parse_conf
 
     return {"master": master, "conf": parse_conf(conf)}
 
@@ -274,8 +274,8 @@ def sweep_command(
     conf: tuple[str, ...],
 ) -> None:
     """Batch-match every verified request against every manifest."""
-    from .manifests import manifest_files
-    from .sweep import sweep_requests
+    from dsr_app.corpus.manifests import manifest_files
+    from dsr_app.matching.sweep import sweep_requests
 
     spark = _spark_options(engine, master, conf)
     path = config.resolve_db_path(db_path)
@@ -316,7 +316,7 @@ def staff_add(
     db_path: Path | None, email: str, role: str, password_stdin: bool
 ) -> None:
     """Create a staff user (the password is prompted for, or read from stdin)."""
-    from .staff import add_staff
+    from dsr_app.staff.accounts import add_staff
 
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
@@ -333,8 +333,8 @@ def staff_token(db_path: Path | None, email: str) -> None:
     """Print a new API token for a staff user (shown once; stored hashed), valid
     for DSR_STAFF_TOKEN_DAYS days (default 90). The token is the output's last
     word."""
-    from . import deadlines
-    from .staff import new_token, token_lifetime
+    from dsr_app import deadlines
+    from dsr_app.staff.accounts import new_token, token_lifetime
 
     lifetime = token_lifetime(config.settings()["STAFF_TOKEN_DAYS"])
     issued = new_token(_open(db_path), email, lifetime, deadlines.now())
@@ -348,8 +348,8 @@ def staff_token(db_path: Path | None, email: str) -> None:
 def staff_tokens(db_path: Path | None, email: str) -> None:
     """List a staff user's API tokens: id, created, expires, last used, revoked
     (times in UTC) and state; never the tokens themselves."""
-    from . import deadlines
-    from .staff import list_tokens
+    from dsr_app import deadlines
+    from dsr_app.staff.accounts import list_tokens
 
     at = deadlines.now()
     tokens = list_tokens(_open(db_path), email, at)
@@ -375,8 +375,8 @@ def staff_tokens(db_path: Path | None, email: str) -> None:
 def staff_revoke(db_path: Path | None, email: str, token_id: int | None) -> None:
     """Revoke one API token of a staff user (--token ID), or every one of them and
     their web sessions."""
-    from . import deadlines
-    from .staff import revoke_tokens
+    from dsr_app import deadlines
+    from dsr_app.staff.accounts import revoke_tokens
 
     revoked = revoke_tokens(_open(db_path), email, deadlines.now(), token_id)
     click.echo(f"{len(revoked)} token(s) revoked")
@@ -419,7 +419,7 @@ def _echo_broken(check) -> None:
 def audit_verify(db_path: Path | None, strict: bool) -> None:
     """Check the audit log's keyed chain and anchors; exit 1 naming the first bad
     entry or the anchor problem."""
-    from .anchors import verify_log
+    from dsr_app.anchors import verify_log
 
     check = verify_log(_existing_store(db_path))
     for warning in check.warnings:
@@ -437,8 +437,8 @@ def audit_verify(db_path: Path | None, strict: bool) -> None:
 @db_option
 def audit_anchor(db_path: Path | None) -> None:
     """Append a signed anchor of the audit log's head (run it from cron)."""
-    from .anchors import anchor_path, verify_log, write_anchor
-    from .deadlines import now
+    from dsr_app.anchors import anchor_path, verify_log, write_anchor
+    from dsr_app.deadlines import now
 
     db = _existing_store(db_path)
     check = verify_log(db)
@@ -460,7 +460,7 @@ def removals() -> None:
 def _public_key(db_path: Path | None, given: str | None) -> str:
     if given:
         return given
-    from .signing import public_key_b64
+    from dsr_app.signing import public_key_b64
 
     path = config.resolve_db_path(db_path)
     return public_key_b64(config.instance_dir(path, config.settings()["INSTANCE_DIR"]))
@@ -512,7 +512,7 @@ def removals_apply(
     db_path, lists, manifests, out, public_key, dataset, engine, master, conf
 ) -> None:
     """Write the manifest minus the listed records to OUT (signatures checked first)."""
-    from .removal_apply import apply_shards, load_lists, shard_pairs
+    from dsr_app.removal.apply import apply_shards, load_lists, shard_pairs
 
     spark = _spark_options(engine, master, conf)
     targets = load_lists(lists, _public_key(db_path, public_key))
@@ -529,8 +529,8 @@ def removals_apply(
 @_dataset_option
 def removals_verify(db_path, lists, manifests, public_key, dataset) -> None:
     """Exit 0 if none of the listed records is in the manifest, else 1 and list them."""
-    from .manifests import manifest_files
-    from .removal_apply import load_lists, still_present
+    from dsr_app.corpus.manifests import manifest_files
+    from dsr_app.removal.apply import load_lists, still_present
 
     shards = manifest_files(manifests, _secret_folders(db_path))
     targets = load_lists(lists, _public_key(db_path, public_key))
@@ -567,7 +567,7 @@ def accounts() -> None:
 @click.argument("path", type=click.Path(path_type=Path))
 def accounts_import(db_path: Path | None, path: Path) -> None:
     """Load or update accounts from a JSON Lines registry file (upsert by id)."""
-    from .accounts import import_accounts
+    from dsr_app.corpus.accounts import import_accounts
 
     click.echo(import_accounts(_open(db_path), path).summary())
 

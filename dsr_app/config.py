@@ -8,7 +8,7 @@ import tempfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from .errors import BadInput, Unavailable
+from dsr_app.errors import BadInput, Unavailable
 
 DEFAULT_DB = Path("instance") / "dsr.sqlite3"
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import sqlite_utils
 
-from .file_modes import create_private_file
-from .migrations import migrations
+from dsr_app.file_modes import create_private_file
+from dsr_app.migrations import migrations
 
 WAL_SIZE_LIMIT = 64 * 1024 * 1024  # bytes the WAL file keeps after a checkpoint
 

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import holidays
 from dateutil.relativedelta import relativedelta
 
-from .regions import EU_EEA_TIMEZONES
+from dsr_app.regions import EU_EEA_TIMEZONES
 
 UNVERIFIED_LIFETIME = timedelta(days=14)
 

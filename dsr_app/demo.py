@@ -9,10 +9,10 @@ from pathlib import Path
 import orjson
 import sqlite_utils
 
-from .accounts import import_accounts
-from .config import package_resource
-from .ingest import ingest
-from .staff import add_staff, staff_exists
+from dsr_app.config import package_resource
+from dsr_app.corpus.accounts import import_accounts
+from dsr_app.corpus.ingest import ingest
+from dsr_app.staff.accounts import add_staff, staff_exists
 
 
 @dataclass

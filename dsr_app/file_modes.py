@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import BadInput
+from dsr_app.errors import BadInput
 
 PRIVATE_UMASK = 0o077  # group and others get no bit of what we create
 STORE_SUFFIXES = ("", "-wal", "-shm", "-journal")  # the store's files, by SQLite

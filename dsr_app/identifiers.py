@@ -16,11 +16,11 @@ import idna
 import phonenumbers
 from unidecode import unidecode
 
-from .errors import BadInput
-from .regions import EU_EEA_PHONE_REGIONS
+from dsr_app.errors import BadInput
+from dsr_app.regions import EU_EEA_PHONE_REGIONS
 
 try:  # compiled by pip install (hatch_build.py)
-    from ._squash import spaced as _spaced
+    from dsr_app._squash import spaced as _spaced
 except ImportError:  # pragma: no cover - a source tree nobody built
     _spaced = None
 

@@ -12,8 +12,8 @@ from email.message import EmailMessage
 
 import sqlite_utils
 
-from .deadlines import now
-from .errors import BadInput
+from dsr_app.deadlines import now
+from dsr_app.errors import BadInput
 
 log = logging.getLogger(__name__)
 _LINE_BREAKS = re.compile(r"[\r\n\x00-\x1f\x7f]+")

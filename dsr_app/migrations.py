@@ -392,7 +392,7 @@ def m010_follow_ups(db: sqlite_utils.Database) -> None:
 def m011_request_mailbox(db: sqlite_utils.Database) -> None:
     """The mailbox a request's e-mail reaches (identifiers.mailbox_key), on which
     the daily limit per target counts: ``Zoe+1@…`` and ``ZOE@…`` are ``zoe@…``."""
-    from .identifiers import mailbox_key
+    from dsr_app.identifiers import mailbox_key
 
     db.execute("ALTER TABLE requests ADD COLUMN email_mailbox TEXT")
     for request_id, email in db.execute("SELECT id, email FROM requests").fetchall():
@@ -456,8 +456,8 @@ def m014_audit_keyed(db: sqlite_utils.Database) -> None:
     """Audit entries keyed with an HMAC under a secret outside the store (issue 16,
     finding 14); the unkeyed entries of an older store sealed by a keyed entry, so
     that a log ending unkeyed is a stripped one (audit.verify)."""
-    from .audit import seal_unkeyed
-    from .deadlines import now
+    from dsr_app.audit import seal_unkeyed
+    from dsr_app.deadlines import now
 
     db.execute("ALTER TABLE audit_log ADD COLUMN mac TEXT")
     seal_unkeyed(db, now())
@@ -477,8 +477,8 @@ def m015_staff_token_expiry(db: sqlite_utils.Database) -> None:
     """
     from datetime import UTC, datetime, timedelta
 
-    from .config import DEFAULTS
-    from .deadlines import now
+    from dsr_app.config import DEFAULTS
+    from dsr_app.deadlines import now
 
     lifetime = timedelta(days=int(DEFAULTS["STAFF_TOKEN_DAYS"]))
     db.execute("ALTER TABLE staff_tokens ADD COLUMN expires_at TEXT")
@@ -524,7 +524,7 @@ def m017_canonical_mailbox(db: sqlite_utils.Database) -> None:
     identifiers.mailbox_key (Gmail's dots, googlemail.com, Yahoo's "-" tags, IDNA
     domains): requests filed before it count against the mailbox they reach
     (issue 16, finding 9). Ownership keeps ``email_canonical``, untouched."""
-    from .identifiers import mailbox_key
+    from dsr_app.identifiers import mailbox_key
 
     for request_id, email in db.execute("SELECT id, email FROM requests").fetchall():
         db.execute(

@@ -14,10 +14,10 @@ from marshmallow import (
     validates_schema,
 )
 
-from . import bidi
-from .errors import BadInput
-from .i18n import LANGUAGES
-from .regions import EU_EEA
+from dsr_app import bidi
+from dsr_app.errors import BadInput
+from dsr_app.i18n import LANGUAGES
+from dsr_app.regions import EU_EEA
 
 _HEX64 = re.compile(r"[0-9a-fA-F]{64}")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -212,7 +212,7 @@ def normalise_request(data: dict) -> dict:
     """
     from email_validator import EmailNotValidError, validate_email
 
-    from .identifiers import possible_phone
+    from dsr_app.identifiers import possible_phone
 
     errors: dict[str, list[str]] = {}
     country = data.get("country")

@@ -21,8 +21,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PublicKey,
 )
 
-from .config import instance_secret, write_once
-from .errors import BadInput
+from dsr_app.config import instance_secret, write_once
+from dsr_app.errors import BadInput
 
 KEY_FILE = "removal_signing_key.pem"
 

@@ -25,10 +25,10 @@ import sys
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
-from .errors import BadInput
-from .matching import Identity
-from .sweep import Matcher, SweepReport, sweep_records
-from .sweep_input import part_records, plan
+from dsr_app.errors import BadInput
+from dsr_app.matching.rules import Identity
+from dsr_app.matching.sweep import Matcher, SweepReport, sweep_records
+from dsr_app.matching.sweep_input import part_records, plan
 
 DEFAULT_MASTER = "local[*]"
 
@@ -200,7 +200,7 @@ def apply_shards(
 
 def _apply_task(pair: tuple[str, str], targets):
     """One shard (runs on an executor): the local engine's code, one process."""
-    from .removal_apply import apply
+    from dsr_app.removal.apply import apply
 
     targets.found = set()
     in_path, out_path = (Path(p) for p in pair)

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from dsr_app import create_app
 from dsr_app.cli import cli
 from dsr_app.db import open_db
-from dsr_app.live_server import free_port, start_server  # noqa: F401 (re-exported)
+from dsr_app.server.live_server import free_port, start_server  # noqa: F401 (re-exported)
 
 DATA = Path(__file__).parent / "data"
 RECORDS_JSONL = DATA / "records.jsonl"

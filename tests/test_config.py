@@ -49,7 +49,7 @@ def test_bad_numeric_env_setting_is_a_clear_error(monkeypatch):
 
 
 def test_cli_reports_bad_env_setting_in_one_line(run, monkeypatch):
-    from .conftest import RECORDS_JSONL
+    from tests.conftest import RECORDS_JSONL
 
     monkeypatch.setenv("DSR_MAX_LINE_BYTES", "lots")
     result = run("ingest", RECORDS_JSONL)
@@ -126,7 +126,7 @@ def test_an_empty_secret_file_is_refused_not_used(tmp_path):
 
 def test_the_code_key_is_read_from_its_file_once_per_app(app, monkeypatch):
     from dsr_app import config
-    from dsr_app.web.security import code_key
+    from dsr_app.server.security import code_key
 
     with app.app_context():
         first = code_key()
@@ -143,8 +143,7 @@ def test_audit_key_and_anchors_follow_the_apps_instance_dir(tmp_path, db_path):
     from dsr_app.anchors import anchor_path, write_anchor
     from dsr_app.audit import instance_of
     from dsr_app.db import open_db
-
-    from .conftest import new_request
+    from tests.conftest import new_request
 
     keys, anchors = tmp_path / "keys", tmp_path / "elsewhere" / "anchors.jsonl"
     app = create_app(
@@ -180,7 +179,7 @@ def test_a_missing_audit_key_is_one_line_and_503_not_a_traceback(db_path):
     import subprocess
     import sys
 
-    from .conftest import assert_api_error
+    from tests.conftest import assert_api_error
 
     def dsr(*args: str, input: str | None = None) -> subprocess.CompletedProcess:
         return subprocess.run(

@@ -26,10 +26,9 @@ import pytest
 
 from benchmarks.synthetic import record
 from dsr_app.db import open_db
-from dsr_app.removal import FORMAT
+from dsr_app.removal.lists import FORMAT
 from dsr_app.signing import public_key_b64, sign
-
-from .conftest import RECORDS_JSONL, snapshot
+from tests.conftest import RECORDS_JSONL, snapshot
 
 pytestmark = pytest.mark.crash
 

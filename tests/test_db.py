@@ -145,7 +145,7 @@ def test_the_wal_shrinks_after_a_big_ingest_while_others_are_connected(
     from pathlib import Path
 
     from dsr_app import db as store
-    from dsr_app.ingest import ingest
+    from dsr_app.corpus.ingest import ingest
 
     limit = 64 * 1024
     monkeypatch.setattr(store, "WAL_SIZE_LIMIT", limit)

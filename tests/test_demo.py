@@ -13,8 +13,7 @@ from pathlib import Path
 
 from dsr_app.config import package_resource
 from dsr_app.demo import load_demo
-
-from .conftest import snapshot
+from tests.conftest import snapshot
 
 FIXTURES = package_resource("fixtures")
 

@@ -116,8 +116,7 @@ def test_failed_mail_delivery_still_answers_201(db_path):
     import socket
 
     from dsr_app import create_app
-
-    from .conftest import new_request
+    from tests.conftest import new_request
 
     with socket.socket() as s:  # a port nobody listens on
         s.bind(("127.0.0.1", 0))

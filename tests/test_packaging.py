@@ -43,10 +43,8 @@ def test_wheel_ships_templates_and_fixtures(tmp_path):
     assert "dsr_app/fixtures/manifests/captions-2025-03.parquet" in names
     assert "dsr_app/cli.py" in names
     # the compiled prefilter (hatch_build.py), with the wheel tagged for it
-    for module in ("_squash", "_scan"):
-        assert any(
-            n.startswith(f"dsr_app/{module}.") and n.endswith(".so") for n in names
-        )
+    for module in ("dsr_app/_squash.", "dsr_app/matching/_scan."):
+        assert any(n.startswith(module) and n.endswith(".so") for n in names)
     assert not wheel.name.endswith("-none-any.whl")
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
     assert "dsr = dsr_app.cli:cli" in zipfile.ZipFile(wheel).read(entry_points).decode()
@@ -62,6 +60,6 @@ def test_without_a_c_compiler_the_wheel_is_built_without_the_extension(tmp_path)
         shutil.copy2(ROOT / name, source / name)
     wheel = _wheel(source, tmp_path / "out", CC="/bin/false", LDSHARED="/bin/false")
     names = set(zipfile.ZipFile(wheel).namelist())
-    assert "dsr_app/prefilter.py" in names
+    assert "dsr_app/matching/prefilter.py" in names
     assert not any(n.endswith(".so") for n in names)
     assert wheel.name.endswith("-py3-none-any.whl")

@@ -19,11 +19,10 @@ import pytest
 
 from dsr_app.db import open_db
 from dsr_app.demo import load_demo
-from dsr_app.removal_apply import apply_shards, load_lists, shard_pairs
-from dsr_app.search import identity_for
-from dsr_app.sweep import sweep
-
-from .test_matching import FIXTURES, PERSONAS, _keyed, file_verified_request
+from dsr_app.matching.search import identity_for
+from dsr_app.matching.sweep import sweep
+from dsr_app.removal.apply import apply_shards, load_lists, shard_pairs
+from tests.matching.test_rules import FIXTURES, PERSONAS, _keyed, file_verified_request
 
 pytestmark = pytest.mark.spark
 
@@ -177,7 +176,7 @@ def test_spark_options_need_the_spark_engine(run, tmp_path):
 @pytest.fixture(scope="module")
 def removal_list(world, tmp_path_factory):
     """A signed list issued by the product for an approved objection."""
-    from dsr_app import decisions
+    from dsr_app.review import decisions
 
     db, db_path, requests, _, _ = world
     request_id = requests[PERSONAS[0]]

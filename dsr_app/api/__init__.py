@@ -22,7 +22,7 @@ from werkzeug.exceptions import (
     UnsupportedMediaType,
 )
 
-from ..errors import (
+from dsr_app.errors import (
     BadInput,
     Conflict,
     DsrError,
@@ -232,9 +232,9 @@ def letter_response(request_id: str, fmt: str):
     """A request's letter as an HTTP response in ``fmt`` (html, pdf or txt)."""
     from flask import Response
 
-    from .. import deadlines
-    from ..db import get_db
-    from ..letters import letter_context, render
+    from dsr_app import deadlines
+    from dsr_app.db import get_db
+    from dsr_app.review.letters import letter_context, render
 
     context = letter_context(get_db(), request_id, current_app.config, deadlines.now())
     letter = render(context, fmt)
@@ -352,12 +352,12 @@ def init_api(app: Flask) -> Api:
         },
     )
     app.before_request(_check_body)
-    from . import requests as requests_api
-    from . import staff as staff_api
+    from dsr_app.api import requests as requests_api
+    from dsr_app.api import staff as staff_api
 
     api.register_blueprint(requests_api.blp)
     api.register_blueprint(staff_api.blp)
-    from . import removal_lists
+    from dsr_app.api import removal_lists
 
     api.register_blueprint(removal_lists.blp)
     return api

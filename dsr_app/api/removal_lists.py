@@ -8,19 +8,19 @@ import io
 from flask import Response, request
 from flask.views import MethodView
 
-from .. import deadlines
-from ..acknowledgements import acknowledge, acknowledgements, hand_out
-from ..db import get_db
-from ..schemas import (
+from dsr_app import deadlines
+from dsr_app.api import Blueprint
+from dsr_app.api.staff import STAFF_TOKEN, current_staff, require_role
+from dsr_app.db import get_db
+from dsr_app.removal.acknowledgements import acknowledge, acknowledgements, hand_out
+from dsr_app.schemas import (
     AcknowledgementsSchema,
     AckSchema,
     ListFormatSchema,
     RemovalListsSchema,
     SuppressionListSchema,
 )
-from ..web.security import refuse_cross_site
-from . import Blueprint
-from .staff import STAFF_TOKEN, current_staff, require_role
+from dsr_app.server.security import refuse_cross_site
 
 blp = Blueprint(
     "removal_lists",

@@ -5,11 +5,13 @@ from __future__ import annotations
 from flask import current_app, request
 from flask.views import MethodView
 
-from .. import cases, deadlines
-from ..db import get_db
-from ..errors import Conflict
-from ..letters import data_copy, handed_out, requester_may_read
-from ..schemas import (
+from dsr_app import deadlines
+from dsr_app.api import LETTER_CONTENT, Blueprint, letter_response
+from dsr_app.cases import filing as cases
+from dsr_app.db import get_db
+from dsr_app.errors import Conflict
+from dsr_app.review.letters import data_copy, handed_out, requester_may_read
+from dsr_app.schemas import (
     DataCopySchema,
     LetterArgsSchema,
     ReplySchema,
@@ -20,8 +22,7 @@ from ..schemas import (
     VerifiedSchema,
     VerifySchema,
 )
-from ..web.security import code_key, limiter, run_jobs_after_response
-from . import LETTER_CONTENT, Blueprint, letter_response
+from dsr_app.server.security import code_key, limiter, run_jobs_after_response
 
 blp = Blueprint(
     "requests",

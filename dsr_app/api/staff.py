@@ -8,19 +8,21 @@ from pathlib import Path
 from flask import abort, current_app, g, request
 from flask.views import MethodView
 
-from .. import deadlines, decisions, review
-from ..db import get_db
-from ..notices import notify_if_changed
-from ..schemas import (
+from dsr_app import deadlines
+from dsr_app.api import LETTER_CONTENT, Blueprint, letter_response
+from dsr_app.db import get_db
+from dsr_app.review import decisions
+from dsr_app.review import queue as review
+from dsr_app.review.notices import notify_if_changed
+from dsr_app.schemas import (
     DecisionSchema,
     LetterArgsSchema,
     QueueSchema,
     StaffQueueArgsSchema,
     StaffRequestSchema,
 )
-from ..staff import staff_for_token
-from ..web.security import from_own_pages
-from . import LETTER_CONTENT, Blueprint, letter_response
+from dsr_app.server.security import from_own_pages
+from dsr_app.staff.accounts import staff_for_token
 
 blp = Blueprint(
     "staff",
@@ -52,7 +54,7 @@ def current_staff() -> dict | None:
                 else None
             )
         else:
-            from ..web.staff import current_user
+            from dsr_app.web.staff import current_user
 
             user = current_user()
             if user is not None and not _same_origin():

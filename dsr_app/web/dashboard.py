@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 
 import sqlite_utils
 
-from ..review import queue
+from dsr_app.review.queue import queue
 
 TYPES = ("access", "objection", "erasure")
 COLOURS = {"access": "#0b4f9c", "objection": "#b35900", "erasure": "#2e7d32"}

@@ -20,11 +20,12 @@ from flask import (
 )
 from marshmallow import ValidationError
 
-from .. import cases, deadlines
-from ..api import letter_response
-from ..db import get_db
-from ..errors import BadInput, Conflict, NotFound, TooManyAttempts
-from ..i18n import (
+from dsr_app import deadlines
+from dsr_app.api import letter_response
+from dsr_app.cases import filing as cases
+from dsr_app.db import get_db
+from dsr_app.errors import BadInput, Conflict, NotFound, TooManyAttempts
+from dsr_app.i18n import (
     LANGUAGE_NAMES,
     LANGUAGES,
     country_names,
@@ -33,9 +34,9 @@ from ..i18n import (
     text,
     wait_words,
 )
-from ..regions import EU_EEA
-from ..schemas import RequestCreateSchema
-from .security import code_key, limiter, run_jobs_after_response
+from dsr_app.regions import EU_EEA
+from dsr_app.schemas import RequestCreateSchema
+from dsr_app.server.security import code_key, limiter, run_jobs_after_response
 
 bp = Blueprint("public", __name__)
 MAX_SESSION_REQUESTS = 10
@@ -213,7 +214,7 @@ def verify_submit():
 @bp.get("/status")
 def status_page():
     """Status and due date of the session's request, and its letter once answered."""
-    from ..letters import requester_may_read
+    from dsr_app.review.letters import requester_may_read
 
     db = get_db()
     row = _session_request()
@@ -272,7 +273,7 @@ def open_link():
 @bp.get("/status/letter")
 def status_letter():
     """The letter of the session's request, once there is one (format=html|pdf|txt)."""
-    from ..letters import handed_out, requester_may_read
+    from dsr_app.review.letters import handed_out, requester_may_read
 
     row = _session_request()
     fmt = request.args.get("format", "html")
@@ -286,7 +287,7 @@ def status_letter():
 @bp.get("/status/data")
 def status_data():
     """The JSON copy of the data of the session's answered access request."""
-    from ..letters import data_copy, handed_out
+    from dsr_app.review.letters import data_copy, handed_out
 
     row = _session_request()
     if row["type"] != "access" or row["status"] != "completed":

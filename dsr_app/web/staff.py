@@ -19,13 +19,17 @@ from flask import (
     url_for,
 )
 
-from .. import audit, deadlines, decisions, logins, review, staff
-from ..api import letter_response
-from ..db import get_db
-from ..errors import BadInput, Conflict, TooManyAttempts
-from ..notices import notify_if_changed
-from .dashboard import dashboard_data
-from .security import refuse_cross_site
+from dsr_app import audit, deadlines
+from dsr_app.api import letter_response
+from dsr_app.db import get_db
+from dsr_app.errors import BadInput, Conflict, TooManyAttempts
+from dsr_app.review import decisions
+from dsr_app.review import queue as review
+from dsr_app.review.notices import notify_if_changed
+from dsr_app.server.security import refuse_cross_site
+from dsr_app.staff import accounts as staff
+from dsr_app.staff import logins
+from dsr_app.web.dashboard import dashboard_data
 
 bp = Blueprint("staff_web", __name__, url_prefix="/staff")
 LEGAL = ("legal", "admin")
@@ -209,7 +213,7 @@ def queue():
 @login_required(*LEGAL)
 def case(request_id: str):
     """One case: request, channels, accounts, matches, draft letter, trail."""
-    from ..letters import letter_context, render
+    from dsr_app.review.letters import letter_context, render
 
     db = get_db()
     data = review.case(db, request_id, deadlines.now())
@@ -279,7 +283,7 @@ def dashboard():
 @login_required("training", "admin")
 def removals():
     """Removal lists not yet acknowledged, per dataset (acknowledgements.pending)."""
-    from ..acknowledgements import pending
+    from dsr_app.removal.acknowledgements import pending
 
     return render_template(
         "staff/removals.html",
@@ -295,8 +299,8 @@ def acknowledge(list_id: str):
     """Acknowledge, from the removals page, that a list was applied to a version."""
     from marshmallow import ValidationError
 
-    from ..acknowledgements import acknowledge as record_ack
-    from ..schemas import AckSchema
+    from dsr_app.removal.acknowledgements import acknowledge as record_ack
+    from dsr_app.schemas import AckSchema
 
     try:
         data = AckSchema().load(
@@ -332,8 +336,8 @@ def removal_list(list_id: str):
     """Download a removal list (format=json|csv) with the browser session."""
     from flask import jsonify
 
-    from ..acknowledgements import hand_out
-    from ..api.removal_lists import csv_response
+    from dsr_app.api.removal_lists import csv_response
+    from dsr_app.removal.acknowledgements import hand_out
 
     fmt = "csv" if request.args.get("format") == "csv" else "json"
     refuse_cross_site()  # the download is audited in this user's name

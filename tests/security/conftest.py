@@ -13,9 +13,8 @@ from click.testing import CliRunner
 
 from dsr_app.cli import cli
 from dsr_app.db import open_db
-
-from ..conftest import start_server
-from .helpers import PASSWORD, https_client
+from tests.conftest import start_server
+from tests.security.helpers import PASSWORD, https_client
 
 
 @pytest.fixture(scope="session")

@@ -6,10 +6,9 @@ import json
 import re
 from pathlib import Path
 
+from dsr_app.cases.jobs import run_pending
 from dsr_app.db import open_db
-from dsr_app.jobs import run_pending
-
-from ..conftest import RECORDS_JSONL, REGISTRY, bearer, new_request, verify
+from tests.conftest import RECORDS_JSONL, REGISTRY, bearer, new_request, verify
 
 ZOE_EMAIL = "zoe@example.eu"  # acc-1 in tests/data/registry.jsonl
 ZOE_PHONE = "+4915123456789"

@@ -21,9 +21,8 @@ from dsr_app.audit import append
 from dsr_app.db import open_db
 from dsr_app.migrations import migrations
 from dsr_app.signing import sign
-
-from ..conftest import start_server
-from .helpers import decide_ok, https_client, verified, world
+from tests.conftest import start_server
+from tests.security.helpers import decide_ok, https_client, verified, world
 
 GENESIS = "0" * 64
 

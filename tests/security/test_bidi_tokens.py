@@ -16,9 +16,8 @@ import sqlite_utils
 from dsr_app import create_app, deadlines
 from dsr_app.db import open_db
 from dsr_app.migrations import migrations
-
-from ..conftest import RECORDS_JSONL, assert_api_error, outbox, snapshot
-from .helpers import (
+from tests.conftest import RECORDS_JSONL, assert_api_error, outbox, snapshot
+from tests.security.helpers import (
     PASSWORD,
     ZOE_EMAIL,
     body_text,

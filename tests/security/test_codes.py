@@ -13,9 +13,8 @@ from datetime import timedelta
 
 from dsr_app import deadlines
 from dsr_app.db import open_db
-
-from ..conftest import assert_api_error, bearer, latest_code, new_request, outbox
-from .helpers import ZOE_EMAIL, ZOE_PHONE, stored, wrong
+from tests.conftest import assert_api_error, bearer, latest_code, new_request, outbox
+from tests.security.helpers import ZOE_EMAIL, ZOE_PHONE, stored, wrong
 
 
 def _verify(api, created, channel, code):

@@ -13,9 +13,8 @@ import pytest
 
 from dsr_app import deadlines
 from dsr_app.db import open_db
-
-from ..conftest import bearer, latest_code, outbox
-from .helpers import (
+from tests.conftest import bearer, latest_code, outbox
+from tests.security.helpers import (
     ZOE_EMAIL,
     ZOE_PHONE,
     form_token,

@@ -12,13 +12,12 @@ from pathlib import Path
 import pytest
 
 from dsr_app import config, create_app
+from dsr_app.corpus.ingest import ingest, ingest_file
+from dsr_app.corpus.manifests import Limits, manifest_files
 from dsr_app.db import open_db
 from dsr_app.errors import BadInput
-from dsr_app.ingest import ingest, ingest_file
-from dsr_app.manifests import Limits, manifest_files
-
-from ..conftest import RECORDS_JSONL, free_port, new_request
-from .helpers import write_jsonl
+from tests.conftest import RECORDS_JSONL, free_port, new_request
+from tests.security.helpers import write_jsonl
 
 GOOD = {"record_id": "r-1", "dataset": "d", "text": "hello"}
 

@@ -9,10 +9,9 @@ import re
 import pytest
 
 from dsr_app import create_app
-
-from ..conftest import assert_api_error, bearer, new_request, outbox
-from ..test_letters import decided
-from .helpers import (
+from tests.conftest import assert_api_error, bearer, new_request, outbox
+from tests.review.test_letters import decided
+from tests.security.helpers import (
     ZOE_EMAIL,
     form_token,
     https_client,
@@ -190,7 +189,7 @@ def test_an_app_wide_limit_is_still_checked_before_each_request():
     """Should a default limit be configured, the before-request check runs again."""
     from flask import Flask
 
-    from dsr_app.web.security import ViewLimiter
+    from dsr_app.server.security import ViewLimiter
 
     app = Flask(__name__)
     ViewLimiter(

@@ -15,13 +15,18 @@ from markupsafe import escape
 
 from dsr_app import create_app
 from dsr_app.db import open_db
-from dsr_app.letters import html_to_pdf
 from dsr_app.messaging import Message, send
+from dsr_app.review.letters import html_to_pdf
 from dsr_app.signing import load_public_key
 from dsr_app.signing import verify as signature_ok
-
-from ..conftest import RECORDS_JSONL, assert_api_error, new_request, outbox, snapshot
-from .helpers import (
+from tests.conftest import (
+    RECORDS_JSONL,
+    assert_api_error,
+    new_request,
+    outbox,
+    snapshot,
+)
+from tests.security.helpers import (
     ZOE_EMAIL,
     body_text,
     decide_ok,

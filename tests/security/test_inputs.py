@@ -15,9 +15,8 @@ from pathlib import Path
 import pytest
 
 from dsr_app.db import open_db
-
-from ..conftest import bearer, new_request, snapshot
-from .helpers import (
+from tests.conftest import bearer, new_request, snapshot
+from tests.security.helpers import (
     decide_ok,
     form_token,
     https_client,

@@ -20,9 +20,8 @@ import pytest
 
 from dsr_app import deadlines
 from dsr_app.db import open_db
-from dsr_app.letters import data_copy
-
-from .helpers import (
+from dsr_app.review.letters import data_copy
+from tests.security.helpers import (
     case,
     decide_ok,
     https_client,
@@ -134,7 +133,7 @@ def test_apply_and_verify_keep_other_authors_copies_of_common_and_empty_texts(
 ):
     """Attack: approve one erasure of "Happy birthday!!" (or of an empty post) and
     watch ``dsr removals apply`` remove everyone's."""
-    from dsr_app import removal_apply
+    from dsr_app.removal import apply as removal_apply
 
     _, document, manifest = erased
     rl = _save(tmp_path, document)

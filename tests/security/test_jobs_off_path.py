@@ -5,7 +5,7 @@ thread once the answer was sent, so the next request on the same keep-alive
 connection waited for it, longer when the person named is in the data: an
 outsider could learn whether a third person is mentioned in the training data.
 ``dsr serve`` now runs a job runner process beside waitress that the request only
-wakes (dsr_app/runner.py). The runner is stopped (SIGSTOP) while the requests are
+wakes (dsr_app/cases/runner.py). The runner is stopped (SIGSTOP) while the requests are
 made, so its job is still waiting when they return; no sleeps, no timings.
 """
 
@@ -22,11 +22,10 @@ import psutil
 import pytest
 
 from dsr_app import create_app
-from dsr_app.runner import ProcessRunner
-from dsr_app.serving import make_server, start_job_runner
-
-from ..conftest import latest_code, new_request, start_server, verify
-from .helpers import ZOE_EMAIL, world
+from dsr_app.cases.runner import ProcessRunner
+from dsr_app.server.serving import make_server, start_job_runner
+from tests.conftest import latest_code, new_request, start_server, verify
+from tests.security.helpers import ZOE_EMAIL, world
 
 
 def _jobs(db_path) -> list[tuple]:
@@ -156,7 +155,7 @@ def test_dsr_serve_runs_one_runner_that_ends_with_it_even_when_killed(db_path):
     proc, _ = start_server(db_path, log=db_path.parent / "serve.log")
     try:
         workers = psutil.Process(proc.pid).children(recursive=True)
-        assert [w.cmdline()[1:3] for w in workers] == [["-m", "dsr_app.runner"]]
+        assert [w.cmdline()[1:3] for w in workers] == [["-m", "dsr_app.cases.runner"]]
     finally:
         proc.kill()
         proc.wait()

@@ -16,8 +16,7 @@ import pytest
 from dsr_app.config import instance_dir
 from dsr_app.db import open_db
 from dsr_app.signing import suppression_hash
-
-from ..conftest import (
+from tests.conftest import (
     RECORDS_JSONL,
     assert_api_error,
     bearer,
@@ -27,7 +26,7 @@ from ..conftest import (
     snapshot,
     verify,
 )
-from .helpers import (
+from tests.security.helpers import (
     MAX_PHONE,
     ZOE_EMAIL,
     ZOE_PHONE,

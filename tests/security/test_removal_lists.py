@@ -12,9 +12,8 @@ import pytest
 
 from dsr_app.config import instance_dir
 from dsr_app.signing import public_key_b64, sign
-
-from ..conftest import RECORDS_JSONL
-from ..test_letters import decided
+from tests.conftest import RECORDS_JSONL
+from tests.review.test_letters import decided
 
 SENTINEL = "the output file as it was before\n"
 

@@ -11,15 +11,14 @@ import phonenumbers
 import pytest
 
 from dsr_app import create_app, deadlines
+from dsr_app.cases.verification import MAX_CODES_PER_CHANNEL
 from dsr_app.db import open_db
 from dsr_app.errors import BadInput
 from dsr_app.identifiers import PhonePolicy, canonical_email, mailbox_key, sms_phone
 from dsr_app.migrations import migrations
 from dsr_app.regions import EU_EEA
-from dsr_app.verification import MAX_CODES_PER_CHANNEL
-
-from ..conftest import assert_api_error, bearer, latest_code, new_request, outbox
-from .helpers import (
+from tests.conftest import assert_api_error, bearer, latest_code, new_request, outbox
+from tests.security.helpers import (
     ZOE_PHONE,
     decide_ok,
     form_token,

@@ -12,9 +12,8 @@ from datetime import timedelta
 import pytest
 
 from dsr_app import create_app, deadlines
-
-from ..conftest import assert_api_error, bearer, latest_code, new_request
-from .helpers import ZOE_EMAIL, form_token, https_client, wrong
+from tests.conftest import assert_api_error, bearer, latest_code, new_request
+from tests.security.helpers import ZOE_EMAIL, form_token, https_client, wrong
 
 HOUR = 3600
 

@@ -11,10 +11,9 @@ from datetime import timedelta
 import pytest
 
 from dsr_app import deadlines
-
-from ..conftest import assert_api_error, bearer, outbox, snapshot
-from ..test_letters import decided
-from .helpers import (
+from tests.conftest import assert_api_error, bearer, outbox, snapshot
+from tests.review.test_letters import decided
+from tests.security.helpers import (
     ZOE_EMAIL,
     decide_ok,
     form_token,

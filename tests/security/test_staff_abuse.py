@@ -11,11 +11,11 @@ from urllib.parse import quote
 
 import pytest
 
-from dsr_app import create_app, deadlines, logins
-
-from ..conftest import assert_api_error, bearer, new_request
-from ..test_letters import decided
-from .helpers import PASSWORD, form_token, https_client, staff_login
+from dsr_app import create_app, deadlines
+from dsr_app.staff import logins
+from tests.conftest import assert_api_error, bearer, new_request
+from tests.review.test_letters import decided
+from tests.security.helpers import PASSWORD, form_token, https_client, staff_login
 
 ATTACKER = "203.0.113.9"
 REVIEWER = "198.51.100.7"

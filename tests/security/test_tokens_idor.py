@@ -12,10 +12,9 @@ import urllib.request
 from flask.sessions import SecureCookieSessionInterface
 
 from dsr_app import create_app
-
-from ..conftest import assert_api_error, bearer, new_request, outbox, snapshot
-from ..test_letters import decided
-from .helpers import (
+from tests.conftest import assert_api_error, bearer, new_request, outbox, snapshot
+from tests.review.test_letters import decided
+from tests.security.helpers import (
     ZOE_EMAIL,
     case,
     decide,

@@ -1,0 +1,95 @@
+"""Work done after answering: a durable queue in SQLite, run right after responses.
+
+A job row is written in the same transaction as the change that calls for it, so
+nothing is lost if the process stops; ``run_pending`` picks up whatever is left.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+
+import sqlite_utils
+
+from dsr_app import deadlines
+from dsr_app.cases.filing import resolve_ownership
+from dsr_app.matching.search import search_and_store
+
+
+def ownership_then_search(db: sqlite_utils.Database, request_id: str) -> int:
+    """A channel was verified: who owns what, then search (issue 4: at once) once
+    the e-mail is verified (a phone alone does not open a case)."""
+    resolve_ownership(db, request_id)
+    verified = db.execute(
+        "SELECT email_verified_at FROM requests WHERE id = ?", [request_id]
+    ).fetchone()
+    if not verified or not verified[0]:
+        return 0
+    return search_and_store(db, request_id, deadlines.now())
+
+
+HANDLERS: dict[str, Callable[[sqlite_utils.Database, str], object]] = {
+    "resolve_ownership": ownership_then_search,
+}
+
+
+def search_after_ingest(db: sqlite_utils.Database, instance: Path | None = None) -> int:
+    """New manifests are in: search again for every open or decided request, and
+    issue follow-up removal lists for approved objections and erasures."""
+    from dsr_app.db import write_transaction
+    from dsr_app.matching.search import requests_to_search
+    from dsr_app.removal.lists import follow_up
+
+    at = deadlines.now()
+    count = 0
+    for request_id in requests_to_search(db):
+        search_and_store(db, request_id, at)
+        if instance is not None:
+            with write_transaction(db):
+                follow_up(db, request_id, instance, at)
+        count += 1
+    return count
+
+
+MAX_ATTEMPTS = 5
+LEASE = timedelta(minutes=5)
+
+
+def run_pending(db: sqlite_utils.Database, limit: int = 100) -> int:
+    """Run up to ``limit`` pending jobs in order; returns how many succeeded.
+
+    A job is claimed before it runs (two processes never run it at once), marked
+    done only when it succeeds, and retried by a later run otherwise (at most 5
+    times; a claim older than 5 minutes is taken to have died with its process).
+    """
+    ran = 0
+    at = deadlines.now()
+    stale = (at - LEASE).isoformat()
+    pending = db.execute(
+        "SELECT id, kind, request_id FROM jobs WHERE done_at IS NULL AND attempts < ?"
+        " AND (claimed_at IS NULL OR claimed_at < ?) ORDER BY id LIMIT ?",
+        [MAX_ATTEMPTS, stale, limit],
+    ).fetchall()
+    for job_id, kind, request_id in pending:
+        claimed = db.execute(
+            "UPDATE jobs SET claimed_at = ?, attempts = attempts + 1 WHERE id = ?"
+            " AND done_at IS NULL AND (claimed_at IS NULL OR claimed_at < ?)",
+            [at.isoformat(), job_id, stale],
+        ).rowcount
+        if not claimed:
+            continue
+        try:
+            HANDLERS[kind](db, request_id)
+        except Exception as exc:  # noqa: BLE001 - kept for a retry, never lost
+            db.execute(
+                "UPDATE jobs SET claimed_at = NULL, error = ? WHERE id = ?",
+                [repr(exc)[:1000], job_id],
+            )
+            continue
+        db.execute(
+            "UPDATE jobs SET done_at = ?, error = NULL WHERE id = ?",
+            [deadlines.now().isoformat(), job_id],
+        )
+        ran += 1
+    return ran

@@ -1,0 +1,436 @@
+"""Batch matching: every verified request against every record, in one pass.
+
+The pass costs about the same whatever the number of requests. Records come in
+batches; the prefilter (prefilter.py) scans each batch's texts at once for every
+requester's literals, and the author of each record is looked up in a dictionary.
+Only the records so pointed at are read further: identifiers written in them, and
+the words of their texts (against one word of each requester's name spellings), are
+looked up in dictionaries; only the (record, requester) pairs so found go through
+the shared rules of matching.py. Work is split across processes: by id range over
+the indexed records, by byte range of a .jsonl file, or by file.
+"""
+
+from __future__ import annotations
+
+import gc
+import multiprocessing
+import os
+import re
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from itertools import islice
+from operator import attrgetter
+from pathlib import Path
+
+import sqlite_utils
+
+from dsr_app.identifiers import text_identifier_keys
+from dsr_app.matching import sweep_input
+from dsr_app.matching.prefilter import Prefilter, json_view, phone_tail
+from dsr_app.matching.rules import Identity, Match, TextView, match_record
+from dsr_app.matching.sweep_input import BATCH, part_records, plan
+
+_ALNUM = re.compile(r"[^\W_]+")  # runs of str.isalnum() characters
+
+
+def _whole_word_in(word: str, text: str) -> bool:
+    """Whether ``word`` is in ``text`` with neither neighbour a letter or digit."""
+    start = text.find(word)
+    while start >= 0:
+        end = start + len(word)
+        if (start == 0 or not text[start - 1].isalnum()) and (
+            end == len(text) or not text[end].isalnum()
+        ):
+            return True
+        start = text.find(word, start + 1)
+    return False
+
+
+class Matcher:
+    """All requesters' identifiers, arranged to find candidates in one look."""
+
+    def __init__(self, identities: Iterable[Identity]):
+        self.identities = list(identities)
+        self.by_author: dict[str, set[int]] = defaultdict(set)
+        self.by_author_handle: dict[str, set[int]] = defaultdict(set)
+        self.by_key: dict[str, set[int]] = defaultdict(set)
+        # The last digits of every verified phone, by how many: an international
+        # spelling is parsed only when it ends like one of them.
+        self.phone_tails: dict[int, set[str]] = defaultdict(set)
+        self.name_words = [
+            [variant.split() for variant in identity.names]
+            for identity in self.identities
+        ]
+        words: dict[str, set[int]] = defaultdict(set)
+        for n, identity in enumerate(self.identities):
+            for account in identity.account_ids:
+                self.by_author[account].add(n)
+            for handle in identity.verified_handles:
+                self.by_author_handle[handle].add(n)
+            keys = set(identity.phone_keys())
+            if identity.email_key:
+                keys.add("e:" + identity.email_key)
+            keys.update(
+                "h:" + h for h in identity.verified_handles | identity.other_handles
+            )
+            for key in keys:
+                self.by_key[key].add(n)
+            if identity.phone:
+                tail = phone_tail(identity)
+                self.phone_tails[len(tail)].add(tail)
+            # One word of each spelling is looked up, its longest (names' longest
+            # words are their rarest: "novak", not "jan"); match_record then checks
+            # the whole name.
+            for variant in identity.names:
+                words[max(variant.split(), key=lambda w: (len(w), w))].add(n)
+        # Each word under its longest run of letters and digits, which is one of the
+        # text's runs wherever the word is written as a whole word: the text's runs
+        # are looked up here, and a word that is not a run itself ("o'neil") is then
+        # checked in the text. (name_variants' words are all runs; a word without
+        # letters or digits is checked in every text.)
+        names: dict[str, dict[str, frozenset[int]]] = defaultdict(dict)
+        for word, owners in words.items():
+            runs = _ALNUM.findall(word)
+            key = max(runs, key=lambda r: (len(r), r)) if runs else ""
+            names[key][word] = frozenset(owners)
+        self._runless = names.pop("", {})
+        self.names = dict(names)
+        self._has_names = bool(words)
+        self.prefilter = Prefilter(self.identities)
+        # (a set's intersection with another walks the smaller: a batch's
+        # authors, not the requesters' 10,000 accounts as dict keys would)
+        self.author_set = frozenset(self.by_author)
+
+    def _wanted_digits(self, digits: str) -> bool:
+        return any(digits[-n:] in tails for n, tails in self.phone_tails.items())
+
+    def candidates(
+        self,
+        record: Mapping,
+        authors: Iterable[int] | None = None,
+        view: TextView | None = None,
+    ) -> set[int]:
+        """Requesters that ``record`` could concern (a superset of the matches).
+
+        ``authors``: the owners of the record's ``author_id``, when a join has
+        already looked them up (the Spark engine); else they are looked up here.
+        ``view``: the record's text as the rules read it, when the caller has it.
+        """
+        found: set[int] = set()
+        if authors is not None:
+            found.update(authors)
+        else:
+            author = record.get("author_id")
+            if author and author in self.by_author:
+                found |= self.by_author[author]
+        handle = (record.get("author_handle") or "").lower()
+        if handle and handle in self.by_author_handle:
+            found |= self.by_author_handle[handle]
+        text = record.get("text") or ""
+        for key in text_identifier_keys(text, self._wanted_digits):
+            if key in self.by_key:
+                found |= self.by_key[key]
+        if self._has_names and text:
+            view = view if view is not None else TextView(text)
+            folded = view.folded
+            named: set[int] = set()
+            # (the text's few runs are walked, not the requesters' many words)
+            runs = set(_ALNUM.findall(folded))
+            hits = [(r, self.names[r]) for r in runs if r in self.names]
+            if self._runless:
+                hits.append(("", self._runless))
+            for run, spelled in hits:
+                for word, owners in spelled.items():
+                    # whole words only: neither neighbour is a letter or digit (a
+                    # word that is the run itself is one)
+                    if word == run or _whole_word_in(word, folded):
+                        named |= owners
+            named -= found
+            # One word of a name is common ("muller"): a requester counts only when
+            # every word of a spelling is in the text, and then the whole spelling
+            # as match_record looks for it (name_text costs more than the words).
+            named = {
+                n
+                for n in named
+                if any(all(w in folded for w in words) for words in self.name_words[n])
+            }
+            if named:
+                spaced = view.spaced
+                found.update(
+                    n
+                    for n in named
+                    if any(v in spaced for v in self.identities[n].names)
+                )
+        return found
+
+    def likely(
+        self, batch: list[tuple[Mapping, Iterable[int] | None]]
+    ) -> Iterator[tuple[Mapping, Iterable[int] | None]]:
+        """The (record, authors) pairs of ``batch`` that may concern a requester
+        (a superset of those with matches): the prefilter found a literal in the
+        text, or the author is a requester's account."""
+        hits = self.prefilter.hits([record.get("text") or "" for record, _ in batch])
+        for n, (record, authors) in enumerate(batch):
+            if n in hits or authors or self._by_author(record):
+                yield record, authors
+
+    def _by_author(self, record: Mapping) -> bool:
+        author = record.get("author_id")
+        if author and author in self.by_author:
+            return True
+        handle = record.get("author_handle")
+        return bool(handle) and handle.lower() in self.by_author_handle
+
+    def match(
+        self, record: Mapping, authors: Iterable[int] | None = None
+    ) -> list[Match]:
+        """Every match of every requester in ``record`` (``authors``: as above)."""
+        view = TextView(record.get("text") or "")
+        candidates = self.candidates(record, authors, view)
+        if not candidates:
+            return []
+        return [
+            m
+            for n in sorted(candidates)
+            for m in match_record(record, self.identities[n], view)
+        ]
+
+
+@dataclass
+class SweepReport:
+    """What a sweep found."""
+
+    records: int = 0
+    matches: dict[str, list[Match]] = field(default_factory=dict)
+    scope: set[tuple[str, str]] = field(default_factory=set)
+
+    def merge(self, other: SweepReport) -> None:
+        self.records += other.records
+        self.scope |= other.scope
+        for request_id, found in other.matches.items():
+            self.matches.setdefault(request_id, []).extend(found)
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """The garbage collector off for a while: building a matcher makes hundreds of
+    thousands of sets and tuples, none of them garbage, which every collection
+    would walk again (a third of the build with 10,000 requesters)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+_MATCHER: Matcher | None = None  # set in worker processes by _init_worker
+
+
+def _init_worker(matcher: Matcher, pooled: bool = False) -> None:
+    global _MATCHER
+    _MATCHER = matcher
+    if pooled:
+        # The matcher lives as long as the worker: the garbage collector need not
+        # walk its hundreds of thousands of objects at every full collection.
+        gc.freeze()
+
+
+def sweep_records(
+    matcher: Matcher, items: Iterable[tuple[Mapping, Iterable[int] | None]]
+) -> SweepReport:
+    """Match (record, authors) pairs; ``authors`` as in ``Matcher.candidates``.
+
+    The one loop of both engines: the local one here, Spark's per partition.
+    """
+    report = SweepReport()
+    items = iter(items)
+    while batch := list(islice(items, BATCH)):
+        report.records += len(batch)
+        report.scope.update(
+            (record["dataset"], record["dataset_version"]) for record, _ in batch
+        )
+        for record, authors in matcher.likely(batch):
+            if "policy_flags" not in record:  # a manifest's record: worked out now
+                record["policy_flags"] = sweep_input.policy_flags(record)
+            for m in matcher.match(record, authors):
+                report.matches.setdefault(m.request_id, []).append(m)
+    return report
+
+
+_TEXT = attrgetter("text")
+_AUTHOR = attrgetter("author_id")
+
+
+def sweep_lines(
+    matcher: Matcher,
+    blocks: Iterable[bytes],
+    dataset: str | None,
+    version: str,
+) -> SweepReport:
+    """Match the records of blocks of JSON lines, as ``sweep_records`` would, faster.
+
+    Of each line, only the fields the prefilter and the counts need are parsed
+    (``sweep_input.block_rows``; the text is squashed from its JSON as written,
+    ``prefilter.json_view``); a line is read whole only when the prefilter finds a
+    literal in its text or its author is a requester's account. A block with a line
+    that is not such a record is read line by line, and record by record where a
+    line is not one.
+    """
+    report = SweepReport()
+    for block in blocks:
+        rows, lines = sweep_input.block_rows(block), None
+        if rows is None:
+            lines = sweep_input.block_lines(block)
+            rows = sweep_input.rows(lines)
+        texts = None if rows is None else json_view(list(map(_TEXT, rows)))
+        if texts is None:
+            if lines is None:
+                lines = sweep_input.block_lines(block)
+            found = sweep_input.file_records(
+                sweep_input.parsed(lines), dataset, version
+            )
+            report.merge(sweep_records(matcher, ((r, None) for r in found)))
+            continue
+        # a record needs an id and a dataset (its own or the sweep's), as file_record
+        named = [(row.dataset or dataset) if row.record_id else None for row in rows]
+        report.records += len(named) - named.count(None)
+        report.scope.update((name, version) for name in set(named) if name)
+        hits = matcher.prefilter.hits_in_view(texts, len(rows))
+        authors = set(map(_AUTHOR, rows))
+        owned = authors & matcher.author_set
+        if owned:
+            hits.update(n for n, row in enumerate(rows) if row.author_id in owned)
+        # A handle makes a record own content only when it has no author id
+        # (match_record); mentions of it are in the text, which the prefilter saw.
+        if matcher.by_author_handle and (None in authors or "" in authors):
+            hits.update(
+                n
+                for n, row in enumerate(rows)
+                if not row.author_id
+                and row.author_handle
+                and row.author_handle.lower() in matcher.by_author_handle
+            )
+        hits = sorted(n for n in hits if named[n])
+        at = (
+            {n: lines[n] for n in hits}
+            if lines is not None
+            else sweep_input.lines_at(block, hits)
+        )
+        for n in hits:
+            record = sweep_input.whole(at[n], dataset, version)
+            for m in matcher.match(record) if record else ():
+                report.matches.setdefault(m.request_id, []).append(m)
+    return report
+
+
+def _sweep_part(part: tuple) -> SweepReport:
+    blocks = sweep_input.part_blocks(part)
+    if blocks is not None:
+        return sweep_lines(_MATCHER, blocks, *part[-2:])
+    return sweep_records(_MATCHER, ((record, None) for record in part_records(part)))
+
+
+def sweep(
+    identities: list[Identity],
+    db_path: str | None = None,
+    manifests: list[Path] | None = None,
+    dataset: str | None = None,
+    version: str = "1",
+    workers: int | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> SweepReport:
+    """Match every identity against the indexed records, or against manifest files.
+
+    :param db_path: sweep the records ingested into this store (when no manifests).
+    :param manifests: sweep these files directly, without ingesting them.
+    """
+    workers = workers or os.cpu_count() or 1
+    with _collector_paused():
+        matcher = Matcher(identities)
+    parts = plan(
+        db_path, manifests, dataset, version, workers * (2 if manifests else 4)
+    )
+    report = SweepReport()
+    if workers == 1 or len(parts) <= 1:
+        _init_worker(matcher)
+        for part in parts:
+            piece = _sweep_part(part)
+            report.merge(piece)
+            if progress:
+                progress(piece.records)
+        return report
+    # Forked workers share the prefilter's automaton, compiled here once: one
+    # copy of its tens of megabytes in the processors' shared cache, not one each.
+    matcher.prefilter.compile()
+    with ProcessPoolExecutor(
+        workers,
+        mp_context=multiprocessing.get_context("fork"),
+        initializer=_init_worker,
+        initargs=(matcher, True),
+    ) as pool:
+        for piece in pool.map(_sweep_part, parts):
+            report.merge(piece)
+            if progress:
+                progress(piece.records)
+    return report
+
+
+def sweep_requests(
+    db: sqlite_utils.Database,
+    db_path: str,
+    manifests: list[Path] | None = None,
+    dataset: str | None = None,
+    version: str = "1",
+    workers: int | None = None,
+    progress: Callable[[int], None] | None = None,
+    at=None,
+    spark: dict | None = None,
+) -> SweepReport:
+    """Sweep for every verified request and store what was found.
+
+    ``spark``: run on Apache Spark with these options (``master``, ``conf``; see
+    spark_engine.sweep) instead of this machine's processes.
+    """
+    from dsr_app import deadlines
+    from dsr_app.matching.search import (
+        identity_for,
+        indexed_versions,
+        requests_to_search,
+        store_matches,
+    )
+
+    at = at or deadlines.now()
+    request_ids = requests_to_search(db)
+    identities = [identity_for(db, r) for r in request_ids]
+    # Over the index, every version indexed before the sweep is swept: matches no
+    # longer found go. Over files, a file may be one shard of a version: add and
+    # refresh, delete nothing (the scope is still recorded with the search).
+    scope = indexed_versions(db) if not manifests else []
+    if spark:
+        from dsr_app import spark_engine
+
+        report = spark_engine.sweep(
+            identities, manifests, dataset, version, db_path=db_path, **spark
+        )
+        if progress:
+            progress(report.records)
+    else:
+        report = sweep(
+            identities, db_path, manifests, dataset, version, workers, progress
+        )
+    for request_id in request_ids:
+        store_matches(
+            db,
+            request_id,
+            report.matches.get(request_id, []),
+            at,
+            "spark" if spark else "sweep",
+            scope,
+            searched=sorted(report.scope),
+        )
+    return report

@@ -1,0 +1,279 @@
+"""Where a sweep's records come from: pieces of work, and the records of each.
+
+A piece is an id range of the indexed records, a byte range of a big .jsonl file,
+or a whole file (.jsonl.gz cannot be split; Parquet). Both engines read pieces with
+these functions, this machine's processes and Spark's executors, so both see the
+same records. JSON lines are parsed with msgspec: into the few fields the prefilter
+and the counts need (``rows``), and whole only for the records that concern someone.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from itertools import islice
+from pathlib import Path
+
+import msgspec
+
+from dsr_app.corpus.manifests import (
+    Limits,
+    jsonl_blocks,
+    jsonl_range_blocks,
+    manifest_format,
+    parquet_rows,
+)
+from dsr_app.corpus.records import MINOR, NON_PUBLIC
+
+BATCH = 1000  # lines parsed, and records scanned by the prefilter, at once
+
+_DB_COLUMNS = (
+    "id",
+    "dataset",
+    "dataset_version",
+    "record_id",
+    "text",
+    "author_id",
+    "author_handle",
+    "lang",
+    "policy_flags",
+)
+
+
+def _db_records(db_path: str, low: int, high: int) -> Iterator[dict]:
+    """Indexed records with ``low <= id < high``."""
+    from dsr_app.db import connect
+
+    db = connect(db_path)  # planned from an open store: migrated already
+    try:
+        rows = db.execute(
+            f"SELECT {', '.join(_DB_COLUMNS)} FROM records WHERE id >= ? AND id < ?"
+            " AND text IS NOT NULL",
+            [low, high],
+        )
+        for r in rows:
+            yield dict(zip(_DB_COLUMNS, r, strict=True))
+    finally:
+        db.close()
+
+
+def policy_flags(record: Mapping) -> int:
+    """A manifest record's policy flags (records.py), as ingest sets them."""
+    visibility = record.get("visibility")
+    return (NON_PUBLIC if visibility not in (None, "public") else 0) | (
+        MINOR if record.get("author_is_minor") is True else 0
+    )
+
+
+_STRING_FIELDS = ("record_id", "dataset", "author_id", "author_handle", "lang")
+
+
+def file_record(rec, dataset: str | None, version: str) -> dict | None:
+    """A manifest record as the rules read it, or ``None`` for one that ingest would
+    refuse (wrong types; ``dsr ingest`` reports those). Its ``policy_flags`` are
+    worked out when it turns out to concern someone."""
+    if not isinstance(rec, dict) or not isinstance(rec.get("text"), str):
+        return None
+    for name in _STRING_FIELDS:  # a loop, not any(): this runs for every record
+        value = rec.get(name)
+        if value is not None and not isinstance(value, str):
+            return None
+    rec["dataset"] = rec.get("dataset") or dataset
+    rec["dataset_version"] = version
+    return rec if rec["dataset"] and rec.get("record_id") else None
+
+
+def file_records(
+    rows: Iterable[object], dataset: str | None, version: str
+) -> Iterator[dict]:
+    """The rows that are records, as ``file_record`` reads them."""
+    for rec in rows:
+        rec = file_record(rec, dataset, version)
+        if rec is not None:
+            yield rec
+
+
+# What msgspec raises for a line that is not JSON (or not UTF-8, or nested past
+# its depth limit), or not of the type asked for.
+_BAD_LINE = (msgspec.MsgspecError, ValueError, RecursionError)
+_decode = msgspec.json.decode
+
+
+def parsed(lines: Iterable[bytes]) -> Iterator[object]:
+    """Lines as JSON values, a line that is not JSON left out. A batch at a time:
+    one comprehension costs less than a ``try`` per line; a batch with a bad line
+    is then read line by line."""
+    lines = iter(lines)
+    while batch := list(islice(lines, BATCH)):
+        try:
+            yield from [_decode(line) for line in batch]
+        except _BAD_LINE:
+            for line in batch:
+                try:
+                    yield _decode(line)
+                except _BAD_LINE:
+                    continue
+
+
+class Row(msgspec.Struct, gc=False):
+    """What of a manifest line decides whether it is read whole: its text and its
+    author; and the fields whose type makes it a record ingest would refuse.
+
+    The text is kept as written (JSON), not built: the prefilter reads it so
+    (``prefilter.json_view``), and says whether it is a string at all.
+    """
+
+    text: msgspec.Raw
+    record_id: str | None = None
+    dataset: str | None = None
+    author_id: str | None = None
+    author_handle: str | None = None
+    lang: str | None = None
+
+
+_ROW = msgspec.json.Decoder(Row)  # other fields are skipped, not built
+
+
+def rows(lines: list[bytes]) -> list[Row] | None:
+    """The lines' rows (about 1 µs for a line of 700 bytes), or ``None`` when a
+    line is not a record as the rules read it (not JSON, a field of the wrong type,
+    no text; a text that is not a string is told by ``prefilter.json_view``): the
+    caller then reads the batch as whole records."""
+    try:
+        return list(map(_ROW.decode, lines))
+    except _BAD_LINE:
+        return None
+
+
+# Two JSON values on one line, or what looks so inside a string (then the block is
+# read line by line all the same).
+_TWO_VALUES = re.compile(rb"\}[ \t\r]*\{")
+
+
+def python_lines(block: bytes) -> int:
+    """The lines of a block, -1 if one may hold two values side by side (in C:
+    ``_scan.lines``, one pass instead of two)."""
+    if _TWO_VALUES.search(block):
+        return -1
+    return block.count(b"\n") + (bool(block) and not block.endswith(b"\n"))
+
+
+try:  # compiled by pip install (hatch_build.py)
+    from dsr_app.matching._scan import lines as _lines
+except ImportError:  # pragma: no cover - a source tree nobody built
+    _lines = python_lines
+
+
+def block_rows(block: bytes) -> list[Row] | None:
+    """``rows`` of the lines of a block (``manifests.jsonl_range_blocks``), read in
+    one call, without the lines split out as objects first (that took as long as
+    reading them); ``None`` when one of its lines is not one record: then
+    ``block_lines`` and ``rows``.
+
+    msgspec reads JSON values, whatever the lines: a value may span lines, and a
+    line hold two. With no two values side by side on a line (``_TWO_VALUES``),
+    every line holds at most the start of one, so as many rows as lines means one
+    on each, whole.
+    """
+    try:
+        found = _ROW.decode_lines(block)
+    except _BAD_LINE:
+        return None
+    return found if len(found) == _lines(block) else None
+
+
+def block_lines(block: bytes) -> list[bytes]:
+    """The lines of a block without their line breaks, blank lines left out."""
+    lines = block.split(b"\n")
+    if not lines[-1]:
+        lines.pop()
+    return [line for line in lines if line.strip()] if b"" in lines else lines
+
+
+def lines_at(block: bytes, wanted: Iterable[int]) -> dict[int, bytes]:
+    """Lines of a block by number (from 0; ``wanted`` in order), without splitting
+    the others out."""
+    found, number, start = {}, 0, 0
+    for n in wanted:
+        while number < n:
+            start = block.index(b"\n", start) + 1
+            number += 1
+        end = block.find(b"\n", start)
+        found[n] = block[start:] if end < 0 else block[start:end]
+    return found
+
+
+def whole(line: bytes, dataset: str | None, version: str) -> dict | None:
+    """One line read whole as a record (``file_record``), with its policy flags."""
+    try:
+        record = file_record(_decode(line), dataset, version)
+    except _BAD_LINE:
+        return None
+    if record is not None:
+        record["policy_flags"] = policy_flags(record)
+    return record
+
+
+def part_blocks(part: tuple) -> Iterator[bytes] | None:
+    """The raw lines of a piece of JSON lines, whole lines a block at a time; ``None``
+    for the index or Parquet."""
+    kind, *args = part
+    if kind == "range":  # lines of a .jsonl that begin in [start, end)
+        path, start, end, *_ = args
+        return jsonl_range_blocks(Path(path), start, end)
+    if kind == "file" and manifest_format(Path(args[0])) != "parquet":
+        # whole lines a few megabytes at a time, with the reader limits of ingest
+        return (block for _, block in jsonl_blocks(Path(args[0]), Limits()))
+    return None
+
+
+def part_records(part: tuple) -> Iterator[dict]:
+    """The records of one piece of work (see ``plan``), as the rules read them.
+
+    The one reader of both engines: this machine's processes and Spark's executors
+    (the local engine reads JSON lines with ``part_blocks`` and ``block_rows`` instead,
+    which see the same records).
+    """
+    kind, *args = part
+    if kind == "db":
+        yield from _db_records(*args)
+        return
+    dataset, version = args[-2:]
+    blocks = part_blocks(part)
+    if blocks is None:  # Parquet
+        found = (row for _, row in parquet_rows(Path(args[0])))
+    else:
+        found = parsed(line for block in blocks for line in block_lines(block))
+    yield from file_records(found, dataset, version)
+
+
+def plan(
+    db_path: str | None,
+    manifests: list[Path] | None,
+    dataset: str | None,
+    version: str,
+    pieces: int,
+) -> list[tuple]:
+    """Pieces of work, about ``pieces`` of them: id ranges of the index, or files,
+    big .jsonl files split by bytes."""
+    parts: list[tuple] = []
+    if manifests:
+        for path in manifests:
+            size = path.stat().st_size
+            if manifest_format(path) == "jsonl" and size > 8 * 1024 * 1024:
+                step = size // max(pieces, 1) + 1
+                for start in range(0, size, step):
+                    end = min(size, start + step)
+                    parts.append(("range", str(path), start, end, dataset, version))
+            else:
+                parts.append(("file", str(path), dataset, version))
+        return parts
+    from dsr_app.db import open_db
+
+    db = open_db(db_path)
+    low, high = db.execute("SELECT min(id), max(id) FROM records").fetchone()
+    db.close()
+    if low is None:
+        return []
+    step = (high - low) // max(pieces, 1) + 1
+    return [("db", db_path, n, n + step) for n in range(low, high + 1, step)]

@@ -1,0 +1,286 @@
+"""Legal staff's decisions on a request: approve, reject, extend, request_info.
+
+Each decision, the match choices it carries and its audit entry are written in one
+transaction. A request's type never changes; a decision is only taken in a state
+that allows it (otherwise ``Conflict``, HTTP 409).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import sqlite_utils
+
+from dsr_app import audit
+from dsr_app.anchors import AnchorRefused, write_anchor
+from dsr_app.db import write_transaction
+from dsr_app.deadlines import due_date, months_later, receipt_day, roll
+from dsr_app.errors import BadInput, Conflict, NotFound
+
+log = logging.getLogger(__name__)
+
+DECISIONS = ("approve", "reject", "extend", "request_info")
+# Which statuses allow which decision.
+ALLOWED = {
+    "approve": ("in_review",),
+    "reject": ("in_review", "needs_info"),
+    # Not while waiting for information: the extension notice must reach the
+    # requester on its own (Art. 12(3)), not be hidden behind the question.
+    "extend": ("in_review",),
+    "request_info": ("in_review",),
+}
+NEEDS_REASON = ("reject", "extend", "request_info")
+
+
+def _row(db: sqlite_utils.Database, request_id: str) -> dict:
+    rows = list(db.query("SELECT * FROM requests WHERE id = ?", [request_id]))
+    if not rows:
+        raise NotFound("not found")
+    return rows[0]
+
+
+def _choose_matches(
+    db: sqlite_utils.Database,
+    request_id: str,
+    include: Iterable[str],
+    exclude: Iterable[str],
+    staff_id: int,
+    at: datetime,
+    undecided_only: bool = False,
+) -> dict[str, list[str]]:
+    """Record include/exclude choices; weak matches stay out unless included.
+
+    ``undecided_only``: a follow-up decision, on the matches new since the approval.
+
+    :raises BadInput: a match id that is not this request's (or, in a follow-up, one
+        decided already).
+    """
+    include, exclude = set(include), set(exclude)
+    if include & exclude:
+        raise BadInput("include", "a match cannot be included and excluded")
+    own = {
+        r[0]: r[1]
+        for r in db.execute(
+            "SELECT match_id, confidence FROM matches WHERE request_id = ?"
+            + (" AND decision IS NULL" if undecided_only else ""),
+            [request_id],
+        )
+    }
+    if undecided_only:
+        # The case page sends a choice for every match: keep the new ones only.
+        decided = {
+            r[0]
+            for r in db.execute(
+                "SELECT match_id FROM matches WHERE request_id = ?"
+                " AND decision IS NOT NULL",
+                [request_id],
+            )
+        }
+        include, exclude = include - decided, exclude - decided
+    unknown = sorted((include | exclude) - set(own))
+    if unknown:
+        raise BadInput(
+            "include" if set(unknown) & include else "exclude",
+            f"not matches of this request: {', '.join(unknown[:5])}",
+        )
+    chosen: dict[str, list[str]] = {"include": [], "exclude": []}
+    for match_id, confidence in sorted(own.items()):
+        if match_id in include:
+            decision = "include"
+        elif match_id in exclude or confidence == "weak":
+            decision = "exclude"
+        else:
+            decision = "include"
+        chosen[decision].append(match_id)
+        db.execute(
+            "UPDATE matches SET decision = ?, decided_by = ?, decided_at = ?"
+            " WHERE match_id = ?",
+            [decision, str(staff_id), at.isoformat(), match_id],
+        )
+    return chosen
+
+
+def strict_due(row: dict) -> date:
+    """The due date without any pause for a request for information."""
+    return date.fromisoformat(row["strict_due_at"] or row["due_at"])
+
+
+def decide(
+    db: sqlite_utils.Database,
+    request_id: str,
+    decision: str,
+    staff: dict,
+    at: datetime,
+    reason: str | None = None,
+    include: Iterable[str] = (),
+    exclude: Iterable[str] = (),
+    instance: Path | None = None,
+) -> dict:
+    """Take ``decision`` on a request; returns its new state.
+
+    Approving an objection or erasure issues its signed removal list in the same
+    transaction (``instance``: the folder of the signing key). Once it is
+    committed, the audit log's head is anchored outside the store (anchors.py).
+
+    :raises Conflict: the request's state does not allow it (or an extension after
+        the first month, or a second extension).
+    :raises BadInput: a missing reason, unknown match ids.
+    """
+    state = _take(
+        db, request_id, decision, staff, at, reason, include, exclude, instance
+    )
+    try:
+        write_anchor(db, at, after_decision=True)
+    except (OSError, AnchorRefused):
+        # The decision stands (committed, in the keyed chain); the next anchor
+        # covers it. Say so loudly rather than answer the decision with an error.
+        log.exception("could not anchor the audit log after a decision")
+    return state
+
+
+def _take(
+    db: sqlite_utils.Database,
+    request_id: str,
+    decision: str,
+    staff: dict,
+    at: datetime,
+    reason: str | None,
+    include: Iterable[str],
+    exclude: Iterable[str],
+    instance: Path | None,
+) -> dict:
+    """``decide`` up to its commit."""
+    if decision not in DECISIONS:
+        raise BadInput("decision", f"must be one of {', '.join(DECISIONS)}")
+    reason = (reason or "").strip() or None
+    if decision in NEEDS_REASON and not reason:
+        raise BadInput(
+            "reason", f"a reason is required to {decision.replace('_', ' ')}"
+        )
+    actor = f"staff:{staff['id']}"
+    with write_transaction(db):
+        row = _row(db, request_id)
+        follow_up = (
+            decision == "approve"
+            and row["status"] == "completed"
+            and row["follow_up_weak"] > 0
+        )
+        if follow_up:
+            # New weak matches found after the approval (removal.follow_up): staff
+            # include or exclude them, and the included ones get a follow-up list.
+            chosen = _choose_matches(
+                db, request_id, include, exclude, staff["id"], at, undecided_only=True
+            )
+            db.execute(
+                "UPDATE requests SET follow_up_weak = 0 WHERE id = ?", [request_id]
+            )
+            audit.append(
+                db,
+                actor,
+                "decision_follow_up",
+                request_id,
+                {
+                    "included": len(chosen["include"]),
+                    "excluded": len(chosen["exclude"]),
+                },
+                at,
+            )
+            from dsr_app.removal.lists import follow_up as issue_follow_up
+
+            issue_follow_up(
+                db, request_id, instance or Path("instance"), at, staff["id"]
+            )
+            return _row(db, request_id)
+        if row["status"] not in ALLOWED[decision]:
+            raise Conflict(f"cannot {decision} a request that is {row['status']}")
+        country = row["controller_country"]
+        received = date.fromisoformat(row["receipt_day"])
+        detail: dict = {"decision": decision, "reason": reason}
+        if decision == "extend":
+            # Art. 12(3): the requester must hear of an extension within one month.
+            if row["extended_at"]:
+                raise Conflict("this request was extended already")
+            if receipt_day(at, country) > months_later(received, 1):
+                raise Conflict("an extension must be decided within the first month")
+            new_due = due_date(received, country, months=3)
+            detail["due_at"] = new_due.isoformat()
+            db.execute(
+                "UPDATE requests SET due_at = ?, strict_due_at = ?, extended_at = ?,"
+                " decision_reason = ?, updated_at = ? WHERE id = ?",
+                [
+                    new_due.isoformat(),
+                    new_due.isoformat(),
+                    at.isoformat(),
+                    reason,
+                    at.isoformat(),
+                    request_id,
+                ],
+            )
+        elif decision == "request_info":
+            db.execute(
+                "UPDATE requests SET status = 'needs_info', info_requested_at = ?,"
+                " strict_due_at = coalesce(strict_due_at, due_at), decision_reason = ?,"
+                " updated_at = ? WHERE id = ?",
+                [at.isoformat(), reason, at.isoformat(), request_id],
+            )
+        else:
+            chosen = _choose_matches(db, request_id, include, exclude, staff["id"], at)
+            detail.update(
+                included=len(chosen["include"]), excluded=len(chosen["exclude"])
+            )
+            status = "completed" if decision == "approve" else "rejected"
+            db.execute(
+                "UPDATE requests SET status = ?, decision = ?, decision_reason = ?,"
+                " decided_by = ?, decided_at = ?, updated_at = ? WHERE id = ?",
+                [
+                    status,
+                    decision,
+                    reason,
+                    staff["id"],
+                    at.isoformat(),
+                    at.isoformat(),
+                    request_id,
+                ],
+            )
+        audit.append(db, actor, f"decision_{decision}", request_id, detail, at)
+        if decision == "approve" and row["type"] in ("objection", "erasure"):
+            from dsr_app.removal.lists import issue
+
+            issue(db, request_id, staff["id"], instance or Path("instance"), at)
+    return _row(db, request_id)
+
+
+def resume_after_reply(
+    db: sqlite_utils.Database, request_id: str, at: datetime
+) -> None:
+    """The requester answered a request for information: the clock was paused from
+    the question to the answer, so the due date moves by those days (docs/legal.md,
+    Deadlines).
+
+    Call inside the reply's transaction.
+    """
+    row = _row(db, request_id)
+    if not row["info_requested_at"]:
+        return
+    asked = datetime.fromisoformat(row["info_requested_at"])
+    country = row["controller_country"]
+    received = date.fromisoformat(row["receipt_day"])
+    # The pause holds only for a question sent without undue delay (docs/legal.md,
+    # Deadlines: within 3 working days of receipt); a late question does not stop the
+    # clock.
+    prompt = received
+    for _ in range(3):
+        prompt = roll(prompt + timedelta(days=1), country)
+    paused = max(0, (at.date() - asked.date()).days)
+    if receipt_day(asked, country) > prompt:
+        paused = 0
+    # On top of the current due date, which holds any earlier pause already.
+    current = date.fromisoformat(row["due_at"])
+    new_due = roll(current + timedelta(days=paused), row["controller_country"])
+    db.execute(
+        "UPDATE requests SET due_at = ?, info_requested_at = NULL WHERE id = ?",
+        [new_due.isoformat(), request_id],
+    )

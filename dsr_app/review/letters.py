@@ -1,0 +1,312 @@
+"""Response letters: context from the case, Jinja templates per letter type, and
+HTML, plain text or PDF (WeasyPrint) output in the requester's language.
+
+Rendering is a pure function of a Jinja ``Environment`` and a context, so tests and
+the CLI need no request. Nothing from the request ever becomes template source.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from functools import lru_cache
+
+import jinja2
+import sqlite_utils
+
+from dsr_app import bidi
+from dsr_app.config import package_resource
+from dsr_app.errors import NotFound
+from dsr_app.i18n import language, long_date
+from dsr_app.review import authorities
+from dsr_app.review.letter_texts import TEXTS
+
+FORMATS = {
+    "html": "text/html; charset=utf-8",
+    "txt": "text/plain; charset=utf-8",
+    "pdf": "application/pdf",
+}
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # C0 but \t \n, DEL, C1
+_SEPARATORS = re.compile(r"[\u2028\u2029]")
+
+
+def _plain(value):
+    """Text output: no control characters from any value and no Unicode line or
+    paragraph separator (a space instead), so that no value starts a line of its
+    own: only the templates' line breaks do (no forged lines). Bidirectional
+    controls become markers, as in HTML (bidi.neutralise)."""
+    if not isinstance(value, str):
+        return value
+    return bidi.neutralise(_SEPARATORS.sub(" ", _CONTROL.sub("", value)))
+
+
+@lru_cache(maxsize=2)
+def environment(text: bool = False) -> jinja2.Environment:
+    """Jinja environment for letters: autoescaped HTML, or cleaned plain text."""
+    loader = jinja2.FileSystemLoader(str(package_resource("templates")))
+    if text:
+        return jinja2.Environment(
+            loader=loader, autoescape=False, finalize=_plain, keep_trailing_newline=True
+        )
+    # Every value shown, with its bidirectional controls as markers (issue 16):
+    # HTML and the PDF made from it.
+    return jinja2.Environment(loader=loader, autoescape=True, finalize=bidi.neutralise)
+
+
+@dataclass(frozen=True)
+class Letter:
+    """A rendered letter."""
+
+    kind: str
+    language: str
+    subject: str
+    body: bytes
+    mimetype: str
+
+
+def letter_kind(row: Mapping, included: int) -> str:
+    """Which letter answers the request in its current state."""
+    if row["status"] == "rejected":
+        return "rejected"
+    if row["status"] == "needs_info":
+        return "request_info"
+    if row["status"] != "completed" and row.get("extended_at"):
+        return "extension"
+    if row["type"] == "access":
+        return "access" if included else "no_data"
+    return row["type"]
+
+
+def _included(db: sqlite_utils.Database, row: Mapping) -> list[dict]:
+    """Matches the letter reports: for a decided case those included at its
+    decision, or for a draft the verified ones and the weak ones staff included.
+
+    A decided case's letter states what was decided then (issue 16, finding 4):
+    matches included later by a follow-up (removal.follow_up, or staff deciding
+    its weak candidates) carry a later ``decided_at`` and stay out of it.
+    """
+    decided = row["status"] in ("completed", "rejected")
+    if decided:
+        condition = "decision = 'include' AND (? IS NULL OR m.decided_at <= ?)"
+        params = [row["id"], row["decided_at"], row["decided_at"]]
+    else:
+        condition = (
+            "(decision = 'include' OR (decision IS NULL AND confidence != 'weak'))"
+        )
+        params = [row["id"]]
+    return [
+        dict(r)
+        for r in db.query(
+            "SELECT m.*, r.text AS full_text, r.created_at AS posted_at FROM matches m"
+            " LEFT JOIN records r ON r.dataset = m.dataset"
+            " AND r.dataset_version = m.dataset_version AND r.record_id = m.record_id"
+            f" WHERE m.request_id = ? AND {condition}"
+            " ORDER BY m.match_kind DESC, m.dataset, m.dataset_version, m.record_id",
+            params,
+        )
+    ]
+
+
+def _search(
+    db: sqlite_utils.Database, request_id: str, decided_at: str | None
+) -> tuple | None:
+    """(searched_at, scope) of the request's latest search; for a decided case the
+    latest before its decision (issue 16: an answered case does not change when
+    later searches run for its follow-ups)."""
+    return db.execute(
+        "SELECT searched_at, scope FROM searches WHERE request_id = ?"
+        " AND (? IS NULL OR searched_at <= ?) ORDER BY id DESC LIMIT 1",
+        [request_id, decided_at, decided_at],
+    ).fetchone()
+
+
+def letter_context(
+    db: sqlite_utils.Database, request_id: str, config: Mapping, at: datetime
+) -> dict:
+    """Everything a letter shows, worked out from the stored case."""
+    rows = list(db.query("SELECT * FROM requests WHERE id = ?", [request_id]))
+    if not rows:
+        raise NotFound("not found")
+    row = rows[0]
+    lang = language(row["language"])
+    matches = _included(db, row)
+    kind = letter_kind(row, len(matches))
+    search = _search(db, request_id, row["decided_at"])
+    scope = json.loads(search[1]) if search else []
+    searched_at = (
+        long_date(datetime.fromisoformat(search[0]).date(), lang) if search else "—"
+    )
+    accounts = [
+        r[0]
+        for r in db.execute(
+            "SELECT DISTINCT account_id FROM owned_accounts WHERE request_id = ?"
+            " ORDER BY 1",
+            [request_id],
+        )
+    ]
+    handles = [
+        r[0]
+        for r in db.execute(
+            "SELECT handle FROM request_handles WHERE request_id = ? ORDER BY 1",
+            [request_id],
+        )
+    ]
+    identifiers = []
+    if row["email_verified_at"]:
+        identifiers.append(row["email"])
+    if row["phone_verified_at"] and row["phone"]:
+        identifiers.append(row["phone"])
+    identifiers += [f"@{h}" for h in handles]
+    identifiers.append(row["full_name"])
+    texts = TEXTS[lang]
+    lead = authorities.by_slug(str(config["LEAD_AUTHORITY"]))
+    home = authorities.for_country(row["country"])
+    decided = row["decided_at"] or at.isoformat()
+    values = {
+        "name": row["full_name"],
+        "controller": config["CONTROLLER_NAME"],
+        "controller_address": config["CONTROLLER_ADDRESS"],
+        "controller_email": config["CONTROLLER_EMAIL"],
+        "controller_web": config["CONTROLLER_WEB"],
+        "dpo_name": config["DPO_NAME"],
+        "dpo_email": config["DPO_EMAIL"],
+        "reference": row["id"],
+        "received": long_date(date.fromisoformat(row["receipt_day"]), lang),
+        "due": long_date(date.fromisoformat(row["due_at"]), lang),
+        "new_due": long_date(date.fromisoformat(row["due_at"]), lang),
+        "letter_date": long_date(at.date(), lang),
+        "decided_date": long_date(datetime.fromisoformat(decided).date(), lang),
+        "asked_date": long_date(
+            datetime.fromisoformat(row["info_requested_at"] or at.isoformat()).date(),
+            lang,
+        ),
+        "rights": texts[f"rights_{row['type']}"],
+        "purpose": config["AI_PURPOSE"],
+        "retention": config["RETENTION"],
+        "lead_sa_name": lead["name"],
+        "lead_sa_web": lead.get("web", ""),
+        "lead_sa_email": lead.get("email", ""),
+        "home_sa_name": home["name"],
+        "home_sa_web": home.get("web", ""),
+        "home_sa_email": home.get("email", ""),
+        "datasets": ", ".join(f"{d} {v}" for d, v in scope) or texts["none"],
+        "searched_at": searched_at,
+        "accounts": ", ".join(accounts) or texts["none"],
+        "identifiers": ", ".join(identifiers),
+        "count_own": str(sum(m["match_kind"] == "own" for m in matches)),
+        "count_mentions": str(sum(m["match_kind"] == "mention" for m in matches)),
+        "reason": row["decision_reason"] or "",
+    }
+
+    def say(key: str) -> str:
+        return texts[key].format_map(values)
+
+    items = [
+        {
+            "dataset": m["dataset"],
+            "version": m["dataset_version"],
+            "record_id": m["record_id"],
+            "posted_at": (m["posted_at"] or "")[:10],
+            "kind": texts["kind_own"]
+            if m["match_kind"] == "own"
+            else texts["kind_mention"].format(on=m["matched_on"]),
+            # Art. 15(3)/(4): own content in full, mentions as masked excerpts.
+            "content": m["full_text"]
+            if m["match_kind"] == "own" and m["full_text"]
+            else m["snippet"],
+        }
+        for m in matches
+    ]
+    return {
+        "kind": kind,
+        "lang": lang,
+        "say": say,
+        "t": texts,
+        "items": items,
+        "subject": say(f"subject_{kind}"),
+        "request": row,
+    }
+
+
+def render(context: Mapping, fmt: str = "html") -> Letter:
+    """The letter of ``context`` as HTML, plain text or PDF."""
+    if fmt not in FORMATS:
+        raise ValueError(fmt)
+    kind = context["kind"]
+    if fmt == "txt":
+        body = (
+            environment(text=True)
+            .get_template(f"letters/{kind}.txt")
+            .render(context)
+            .encode()
+        )
+    else:
+        html = environment().get_template(f"letters/{kind}.html").render(context)
+        body = html.encode() if fmt == "html" else html_to_pdf(html)
+    return Letter(kind, context["lang"], context["subject"], body, FORMATS[fmt])
+
+
+def html_to_pdf(html: str) -> bytes:
+    """A PDF of ``html`` with WeasyPrint; every resource fetch is refused (no file,
+    no local server: letters need nothing from outside the document)."""
+    from weasyprint import HTML
+    from weasyprint.urls import URLFetcher
+
+    class NoFetching(URLFetcher):
+        def fetch(self, url, headers=None):
+            raise ValueError(f"letters load no external resources ({url[:40]})")
+
+    return HTML(string=html, base_url=None, url_fetcher=NoFetching()).write_pdf()
+
+
+def handed_out(
+    db: sqlite_utils.Database, request_id: str, what: str, fmt: str, at: datetime
+) -> None:
+    """Audit the requester's download of their ``letter`` or ``data`` copy, so the
+    trail shows when the answer reached them (accountability, Art. 5(2) GDPR)."""
+    from dsr_app import audit
+
+    audit.append(db, "requester", f"{what}_downloaded", request_id, {"format": fmt}, at)
+
+
+def requester_may_read(row: Mapping) -> bool:
+    """Whether the requester may see a letter yet: once decided, or the notice of an
+    extension or a request for information (never a draft)."""
+    return row["status"] in ("completed", "rejected", "needs_info") or bool(
+        row.get("extended_at")
+    )
+
+
+def data_copy(
+    db: sqlite_utils.Database, request_id: str, config: Mapping, at: datetime
+) -> dict:
+    """The copy of the data of an answered access request (Art. 15(3)), as JSON."""
+    context = letter_context(db, request_id, config, at)
+    decided = db.execute(
+        "SELECT decided_at FROM requests WHERE id = ?", [request_id]
+    ).fetchone()
+    search = _search(db, request_id, decided[0] if decided else None)
+    return {
+        "request_id": request_id,
+        "searched_at": search[0] if search else None,
+        "datasets_searched": [
+            {"dataset": d, "dataset_version": v}
+            for d, v in (json.loads(search[1]) if search else [])
+        ],
+        "explanation": context["say"]("A12"),
+        "redaction": context["say"]("A13"),
+        "items": [
+            {
+                "dataset": i["dataset"],
+                "dataset_version": i["version"],
+                "record_id": i["record_id"],
+                "posted_at": i["posted_at"] or None,
+                "kind": i["kind"],
+                "content": i["content"],
+            }
+            for i in context["items"]
+        ],
+    }

@@ -1,0 +1,61 @@
+"""Telling the requester that their request was answered (by their verified e-mail)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+
+import sqlite_utils
+
+from dsr_app import messaging
+from dsr_app.cases.filing import new_status_link
+from dsr_app.db import write_transaction
+from dsr_app.i18n import language, text
+
+# Decisions the requester hears about at once, by the status they leave.
+NOTIFIED = ("completed", "rejected", "needs_info")
+
+
+def notify_requester(
+    db: sqlite_utils.Database, config: Mapping, request_id: str, at: datetime
+) -> bool:
+    """E-mail the verified address a link to the status page (never the letter
+    itself, never to another address: docs/security.md L5)."""
+    row = db.execute(
+        "SELECT email, email_verified_at, language, status, extended_at FROM requests"
+        " WHERE id = ?",
+        [request_id],
+    ).fetchone()
+    if row is None or not row[1]:
+        return False
+    email, _, lang, status, extended = row
+    if status not in NOTIFIED and not extended:
+        return False
+    lang = language(lang)
+    with write_transaction(db):
+        token = new_status_link(db, request_id, at)
+    link = f"{str(config['PUBLIC_URL']).rstrip('/')}/r/{token}"
+    key = "notice_needs_info" if status == "needs_info" else "notice_answered"
+    if status not in NOTIFIED:
+        key = "notice_extended"
+    message = messaging.Message(
+        "email", email, text(lang, f"{key}_subject"), text(lang, key, link=link)
+    )
+    return messaging.deliver(db, config, message)
+
+
+def notify_if_changed(
+    db: sqlite_utils.Database,
+    config: Mapping,
+    request_id: str,
+    before: Mapping,
+    at: datetime,
+) -> bool:
+    """Tell the requester only what is news: a new status, or a new due date after
+    an extension (a follow-up list does not answer them twice)."""
+    row = db.execute(
+        "SELECT status, due_at FROM requests WHERE id = ?", [request_id]
+    ).fetchone()
+    if row is None or (row[0] == before["status"] and row[1] == before["due_at"]):
+        return False
+    return notify_requester(db, config, request_id, at)

@@ -1,0 +1,2 @@
+"""What the JSON API and the web pages share: security headers, rate limits,
+cross-site checks, and serving the app."""

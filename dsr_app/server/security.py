@@ -1,0 +1,284 @@
+"""Cross-cutting web protections: rate limits, CSRF, headers, cookies, secrets."""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+from flask import Flask, abort, current_app, g, request
+from flask.sessions import SecureCookieSessionInterface
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_wtf.csrf import CSRFProtect
+from limits.storage import MemoryStorage
+
+from dsr_app import config
+
+
+class SweptMemoryStorage(MemoryStorage):
+    """limits' in-process storage, with its expired counters swept once a second
+    instead of every 10 ms.
+
+    A counter past its window is dropped when it is next read (MemoryStorage.get),
+    so the sweep only gives memory back; but every 10 ms it walked every key limited
+    in the last hour (each address, mailbox and request), which cost the load run
+    about a sixth of the server's CPU (issue 7). tests/test_serving.py checks that
+    the override still takes (it replaces a private method of limits).
+    """
+
+    STORAGE_SCHEME = ["dsr-memory"]
+    SWEEP_SECONDS = 1.0
+    _timer_lock = threading.Lock()
+
+    def _MemoryStorage__schedule_expiry(self) -> None:
+        if self.timer.is_alive():
+            return
+        # Every request thread comes here once the sweep has run: one starts the
+        # next. Setting up self.timer in place let another thread start it first,
+        # and then setting its daemon flag raised (a 500 in the issue 7 load run).
+        with self._timer_lock:
+            if not self.timer.is_alive():
+                timer = threading.Timer(
+                    self.SWEEP_SECONDS, self._MemoryStorage__expire_events
+                )
+                timer.daemon = True
+                timer.start()
+                self.timer = timer
+
+
+class ViewLimiter(Limiter):
+    """Flask-Limiter, without its check before each request while every limit is
+    on a view (``limiter.limit``), as all of ours are.
+
+    That check looks for default, application, meta and blueprint limits only
+    (a decorated view checks its own limits when it runs), and with none it
+    still resolved the endpoint's scopes on every request: a tenth of a status
+    poll's CPU (issue 7, load run). Any such limit configured turns it back on.
+    tests/security/test_headers_limits.py checks both ways (this relies on private
+    attributes of Flask-Limiter).
+    """
+
+    def _check_request_limit(
+        self, callable_name: str | None = None, in_middleware: bool = True
+    ) -> None:
+        manager = self.limit_manager
+        outside_views = (
+            manager._default_limits
+            or manager._application_limits
+            or manager._blueprint_limits
+            or self._meta_limits
+        )
+        if in_middleware and not outside_views:
+            return
+        super()._check_request_limit(callable_name, in_middleware)
+
+
+class CookieSessions(SecureCookieSessionInterface):
+    """Flask's signed-cookie session, opened without building its signer when the
+    request sends no session cookie (every API call: issue 7, load run)."""
+
+    def open_session(self, app: Flask, request):
+        if app.secret_key and not request.cookies.get(self.get_cookie_name(app)):
+            return self.session_class()
+        return super().open_session(app, request)
+
+
+limiter = ViewLimiter(key_func=get_remote_address, storage_uri="dsr-memory://")
+csrf = CSRFProtect()
+
+_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; object-src 'none'; base-uri 'none'; "
+    "frame-ancestors 'none'; form-action 'self'"
+)
+
+
+#: ``Sec-Fetch-Site`` of a request this site's own pages made, or the address bar
+#: (``none``). ``same-site`` is not one: a sibling subdomain is not our pages.
+OWN_FETCH_SITES = ("same-origin", "none")
+
+
+def from_own_pages(fetch_metadata_required: bool = True) -> bool:
+    """Whether this site's own pages (or the address bar) made the request: the one
+    cross-site check of the staff session (issue 16, finding 12).
+
+    ``Sec-Fetch-Site`` decides when the browser sent it; an ``Origin``, when there
+    is one, must be ours too (behind a proxy, the public one of ``PUBLIC_URL``).
+
+    :param fetch_metadata_required: refuse a request without ``Sec-Fetch-Site``.
+        Audited downloads do: a GET can be forged by any ``<img>``, and an older
+        browser can use a token. A state-changing session call (API POST) may fall
+        back to the Origin check instead: browsers send Origin on every cross-origin
+        POST, and the Lax session cookie is not sent with a cross-site one anyway.
+    """
+    site = request.headers.get("Sec-Fetch-Site")
+    if site is None:
+        if fetch_metadata_required:
+            return False
+    elif site not in OWN_FETCH_SITES:
+        return False
+    origin = request.headers.get("Origin")
+    if origin is None:
+        return True
+    ours = {request.host_url.rstrip("/")}
+    public = urlsplit(current_app.config.get("PUBLIC_URL") or "")
+    if public.netloc:
+        ours.add(f"{public.scheme}://{public.netloc}")
+    return origin in ours
+
+
+def refuse_cross_site(by_token: bool = False) -> None:
+    """403 for a staff download that writes an audit entry unless our own pages or
+    the address bar asked for it (issue 16, finding 12).
+
+    A cross-site ``<img src>`` or ``location=`` carries the staff session cookie
+    (top-level navigations pass SameSite=Lax) and would add an entry in the staff
+    member's name. A call with a bearer token (``by_token``) is a client's own: no
+    browser attaches the header by itself. A session request without Fetch Metadata
+    is refused too, not trusted: current browsers send it (Chrome 76, Firefox 90,
+    Safari 16.4 and later), and an older one can still use the API with a token.
+    """
+    if by_token:
+        return
+    if not from_own_pages(fetch_metadata_required=True):
+        abort(403, "downloads with the staff session must come from this site's pages")
+
+
+def code_key() -> bytes:
+    """The instance's key for hashing one-time codes (kept out of the database).
+
+    Read from its file once per app, like the session key, not on every request.
+    """
+    key = current_app.extensions.get("dsr_code_key")
+    if key is None:
+        key = config.instance_secret(
+            config.Path(current_app.config["INSTANCE_DIR"]), "code_hmac_key"
+        )
+        current_app.extensions["dsr_code_key"] = key
+    return key
+
+
+def run_jobs_after_response() -> None:
+    """Wake the app's job runner once this response has been sent.
+
+    The jobs run off the request path (runner.py): neither this request's thread
+    nor its connection waits for them (issue 16, finding 5). An app without a
+    runner only queues them (tests drain the queue themselves).
+    """
+    g.run_jobs = True
+
+
+def _after_response_jobs(response):
+    if g.pop("run_jobs", False):
+        runner = current_app.extensions.get("dsr_jobs")
+        if runner is not None:
+            # Once the answer is out and the request's transaction has ended: the
+            # queued row is committed, and the search never competes with sending.
+            response.call_on_close(runner.wake)
+    return response
+
+
+def _own_retry_after(response):
+    # Runs just before Flask-Limiter's header hook, which would overwrite it.
+    if response.status_code == 429:
+        g.own_retry_after = response.headers.get("Retry-After")
+    return response
+
+
+def real_retry_after(response):
+    """A 429's Retry-After: the seconds until the refused action would be accepted
+    (issue 16, finding 13).
+
+    Flask-Limiter gives every answer of a limited view the reset of its limit with
+    the smallest window, breached or not, unless the answer's own value is larger:
+    a resend refused for its 60-second cool-down said 3600 (the verify limit's
+    hour). The wait is the longest of our own refusal's (``TooManyAttempts.
+    retry_after``) and of the view's limits that have no room left, since each
+    refuses until it lifts; a refusal of ours that waiting does not lift carries
+    none.
+    """
+    if response.status_code != 429:
+        return response
+    own = g.pop("own_retry_after", None)
+    limits = limiter.current_limits
+    if own is None and not any(limit.breached for limit in limits):
+        response.headers.pop("Retry-After", None)
+        return response
+    waits = [int(own)] if own is not None else []
+    now = time.time()
+    waits += [
+        max(1, math.ceil(limit.window.reset_time - now))  # reset_at adds a second
+        for limit in limits
+        if limit.breached or limit.remaining <= 0
+    ]
+    response.headers["Retry-After"] = str(max(waits))
+    return response
+
+
+#: Headers on every response (docs/security.md), with
+#: their names in lower case; a response that sets one itself keeps its own.
+_SECURITY_HEADERS = tuple(
+    (name, name.lower(), value)
+    for name, value in (
+        ("Content-Security-Policy", _CSP),
+        ("X-Content-Type-Options", "nosniff"),
+        ("Referrer-Policy", "no-referrer"),
+        ("Cross-Origin-Opener-Policy", "same-origin"),
+        ("X-Frame-Options", "DENY"),
+        ("Strict-Transport-Security", "max-age=63072000; includeSubDomains"),
+    )
+)
+
+
+def security_headers(response):
+    """Headers on every response (docs/security.md)."""
+    headers = response.headers
+    # One pass over the response's headers, not one per header set by default
+    # (Headers.setdefault scans them all each time: issue 7, load run).
+    present = {name.lower() for name in headers.keys()}
+    for name, lower, value in _SECURITY_HEADERS:
+        if lower not in present:
+            headers.add(name, value)
+    if response.status_code not in (429, 503) and "retry-after" in present:
+        # Flask-Limiter adds Retry-After to every response; it means "refused, wait"
+        # (429: a limit; 503: the store is busy).
+        del headers["Retry-After"]
+    personal = request.path.startswith(
+        ("/api/", "/r", "/verify", "/status", "/staff")  # /r: /request, /r/…
+    )
+    if personal:
+        headers["Cache-Control"] = "no-store"
+    return response
+
+
+def init_security(app: Flask) -> None:
+    """Cookies, CSRF for forms, rate limits and headers for every response."""
+    # Flask's own defaults are unsafe for us (docs/security.md, The web): set, not
+    # setdefault, since Flask pre-fills each of these keys.
+    app.config.update(
+        SESSION_COOKIE_NAME="__Host-dsr_session",
+        SESSION_COOKIE_SECURE=True,
+        SESSION_COOKIE_HTTPONLY=True,
+        # Lax, not Strict: the link in an e-mail must open the status page.
+        SESSION_COOKIE_SAMESITE="Lax",
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=12),
+        MAX_CONTENT_LENGTH=64 * 1024,
+        WTF_CSRF_TIME_LIMIT=3600,
+        RATELIMIT_HEADERS_ENABLED=True,
+        RATELIMIT_ENABLED=bool(int(app.config["RATE_LIMITS"])),
+    )
+    # Flask runs after_request hooks in reverse order of registration: the headers
+    # hook goes first so that it runs last, after Flask-Limiter's has added its
+    # Retry-After to every response, and can take it off those not refused; the
+    # real wait of a 429 is set after Flask-Limiter's too, from the value the
+    # answer had before it.
+    app.after_request(security_headers)
+    app.after_request(real_retry_after)
+    app.session_interface = CookieSessions()
+    csrf.init_app(app)
+    limiter.init_app(app)
+    app.after_request(_own_retry_after)
+    app.after_request(_after_response_jobs)

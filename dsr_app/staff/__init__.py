@@ -1,0 +1,2 @@
+"""Staff accounts: roles, passwords, API tokens, browser sessions and the
+login throttle."""

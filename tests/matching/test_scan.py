@@ -1,0 +1,128 @@
+"""The compiled automaton of the prefilter (_scan.c), against plain Python."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from dsr_app.matching import _scan, prefilter
+from dsr_app.matching.prefilter import Prefilter
+from dsr_app.matching.sweep_input import part_records, python_lines
+from tests.matching.test_prefilter import _demo_identities
+from tests.matching.test_rules import FIXTURES
+
+
+def _texts_with(patterns: list[bytes], texts: list[bytes]) -> list[int]:
+    """What texts_with means: the texts that hold a pattern, in order."""
+    return [n for n, text in enumerate(texts) if any(p in text for p in patterns)]
+
+
+# A small alphabet, so that patterns overlap, nest and share prefixes and suffixes
+# (the failure transitions), and texts often hold them.
+_PATTERNS = st.lists(
+    st.binary(min_size=1, max_size=6).map(lambda b: bytes(b"ab0z"[c % 4] for c in b)),
+    min_size=1,
+    max_size=12,
+)
+_TEXTS = st.lists(
+    st.binary(max_size=40).map(lambda b: bytes(b"ab0z"[c % 4] for c in b)),
+    max_size=40,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_PATTERNS, _TEXTS)
+def test_texts_with_finds_the_texts_that_hold_a_pattern(patterns, texts):
+    automaton = _scan.automaton(patterns)
+    # one text, a few (some lanes empty) and many: every lane and its tail
+    assert _scan.texts_with(automaton, b"\x00".join(texts)) == _texts_with(
+        patterns, texts or [b""]
+    )
+
+
+@pytest.mark.parametrize(
+    ("patterns", "view", "found"),
+    [
+        ([b"abc"], b"", []),
+        ([b"abc"], b"abc", [0]),
+        ([b"abc"], b"ab\x00c", []),  # not across texts
+        ([b"bc", b"abcd"], b"xabcx", [0]),  # found through a failure link
+        ([b"b", b"ab"], b"\x00\x00ab\x00", [2]),
+        ([b"ab"], b"a-b\x00a\xffb\x00ab", [2]),  # other bytes: a new start
+        ([b"zz9"], b"zzz9\x00z9\x00", [0]),
+    ],
+)
+def test_texts_with_examples(patterns, view, found):
+    assert _scan.texts_with(_scan.automaton(patterns), view) == found
+
+
+@pytest.mark.parametrize(
+    ("patterns", "error"),
+    [
+        ([b""], ValueError),
+        ([b"a-b"], ValueError),  # only what a view holds: a-z, 0-9
+        ([b"A"], ValueError),
+        ([b"ok", b"\x00"], ValueError),
+        (["text"], TypeError),
+        (5, TypeError),
+    ],
+)
+def test_automaton_refuses_what_no_view_holds(patterns, error):
+    with pytest.raises(error):
+        _scan.automaton(patterns)
+
+
+def test_texts_with_takes_only_an_automaton():
+    with pytest.raises(ValueError):
+        _scan.texts_with(b"\x00" * 152, b"abc")
+
+
+def test_the_compiled_automaton_is_used_and_agrees_with_rusts_on_the_demo_world():
+    """Every demo text that Rust's aho-corasick points at, the compiled one does,
+    and only those."""
+    identities = _demo_identities()
+    compiled, rust = Prefilter(identities), Prefilter(identities)
+    compiled.compile()
+    rust.compile(compiled=False)
+    assert not isinstance(compiled.automaton, type(rust.automaton))
+    texts = []
+    for entry in json.loads((FIXTURES / "manifests.json").read_text()):
+        part = ("file", str(FIXTURES / entry["path"]), None, entry["version"])
+        texts += [record["text"] for record in part_records(part)]
+    squashed = prefilter.view(texts)
+    hits = compiled.hits_in_view(squashed, len(texts))
+    assert hits == rust.hits_in_view(squashed, len(texts))
+    assert 0 < len(hits) < len(texts)
+
+
+@pytest.mark.parametrize(
+    ("block", "lines"),
+    [
+        (b"", 0),
+        (b"\n", 1),
+        (b'{"a": 1}', 1),
+        (b'{"a": 1}\n{"b": 2}\n', 2),
+        (b'{"a": 1}\r\n{"b": 2}', 2),
+        (b'{"a": 1} {"b": 2}\n', -1),
+        (b'{"a": {}}{"b": 2}\n', -1),
+        (b'{"a": 1}\t\r {"b": 2}', -1),
+        (b'{"a": "} {"}\n', -1),  # or what looks so, in a string
+        (b'{"a": 1}\n {"b": 2}\n', 2),  # on its own line
+        (b'{"a": "}"} x {', 1),
+    ],
+)
+def test_lines_counts_lines_and_tells_two_values_side_by_side(block, lines):
+    assert _scan.lines(block) == python_lines(block) == lines
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.sampled_from([b"{", b"}", b" ", b"\t", b"\r", b"\n", b"x"])).map(
+        b"".join
+    )
+)
+def test_lines_agrees_with_python(block):
+    assert _scan.lines(block) == python_lines(block)
