@@ -13,7 +13,7 @@ from dsr_app.api import Blueprint
 from dsr_app.api.staff import STAFF_TOKEN, current_staff, require_role
 from dsr_app.db import get_db
 from dsr_app.removal.acknowledgements import acknowledge, acknowledgements, hand_out
-from dsr_app.schemas import (
+from dsr_app.schemas.removal import (
     AcknowledgementsSchema,
     AckSchema,
     ListFormatSchema,

@@ -11,9 +11,7 @@ from dsr_app.cases import filing as cases
 from dsr_app.db import get_db
 from dsr_app.errors import Conflict
 from dsr_app.review.letters import data_copy, handed_out, requester_may_read
-from dsr_app.schemas import (
-    DataCopySchema,
-    LetterArgsSchema,
+from dsr_app.schemas.requests import (
     ReplySchema,
     RequestCreatedSchema,
     RequestCreateSchema,
@@ -22,6 +20,7 @@ from dsr_app.schemas import (
     VerifiedSchema,
     VerifySchema,
 )
+from dsr_app.schemas.review import DataCopySchema, LetterArgsSchema
 from dsr_app.server.security import code_key, limiter, run_jobs_after_response
 
 blp = Blueprint(

@@ -14,7 +14,7 @@ from dsr_app.db import get_db
 from dsr_app.review import decisions
 from dsr_app.review import queue as review
 from dsr_app.review.notices import notify_if_changed
-from dsr_app.schemas import (
+from dsr_app.schemas.review import (
     DecisionSchema,
     LetterArgsSchema,
     QueueSchema,
@@ -22,7 +22,7 @@ from dsr_app.schemas import (
     StaffRequestSchema,
 )
 from dsr_app.server.security import from_own_pages
-from dsr_app.staff.accounts import staff_for_token
+from dsr_app.staff.tokens import staff_for_token
 
 blp = Blueprint(
     "staff",

@@ -35,7 +35,7 @@ from dsr_app.i18n import (
     wait_words,
 )
 from dsr_app.regions import EU_EEA
-from dsr_app.schemas import RequestCreateSchema
+from dsr_app.schemas.requests import RequestCreateSchema
 from dsr_app.server.security import code_key, limiter, run_jobs_after_response
 
 bp = Blueprint("public", __name__)

@@ -667,7 +667,7 @@ def test_openapi_names_every_error_status_in_the_contract_shape(api):
 
 def test_request_bodies_are_loaded_without_a_schema_per_request(api, monkeypatch):
     """One schema instance per view, made at start-up (issue 7)."""
-    from dsr_app.schemas import RequestCreateSchema
+    from dsr_app.schemas.requests import RequestCreateSchema
 
     def built(*args, **kwargs):
         pytest.fail("a schema was built for a request")
@@ -677,7 +677,7 @@ def test_request_bodies_are_loaded_without_a_schema_per_request(api, monkeypatch
 
 
 def test_a_new_request_is_normalised_once_and_returned_normalised(monkeypatch):
-    from dsr_app import schemas
+    from dsr_app.schemas import requests as schemas
 
     calls = []
     original = schemas.normalise_request

@@ -1,0 +1,149 @@
+"""Schemas of the staff API: decisions, the queue, matches, letters, data copies."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from dsr_app.schemas.fields import StrictString, multi_line
+from dsr_app.schemas.requests import REQUEST_TYPES
+
+
+class DecisionSchema(Schema):
+    """A legal decision on a request."""
+
+    decision = StrictString(
+        required=True,
+        validate=validate.OneOf(("approve", "reject", "extend", "request_info")),
+    )
+    reason = StrictString(validate=[validate.Length(max=5000), multi_line])
+    include = fields.List(
+        StrictString(validate=validate.Length(max=64)),
+        validate=validate.Length(max=10_000),
+    )
+    exclude = fields.List(
+        StrictString(validate=validate.Length(max=64)),
+        validate=validate.Length(max=10_000),
+    )
+
+
+class StaffQueueArgsSchema(Schema):
+    """Filters of the queue."""
+
+    status = StrictString(
+        validate=validate.OneOf(
+            (
+                "pending_verification",
+                "in_review",
+                "needs_info",
+                "completed",
+                "rejected",
+                "expired",
+            )
+        )
+    )
+    type = StrictString(validate=validate.OneOf(REQUEST_TYPES))
+    limit = fields.Integer(
+        validate=validate.Range(min=1),
+        metadata={"description": "At most this many items (default: all)."},
+    )
+    offset = fields.Integer(
+        load_default=0,
+        validate=validate.Range(min=0),
+        metadata={"description": "Skip this many items first."},
+    )
+
+
+class MatchSchema(Schema):
+    """A match as staff see it (contract section 5)."""
+
+    match_id = fields.String()
+    dataset = fields.String()
+    dataset_version = fields.String()
+    record_id = fields.String()
+    match_kind = fields.String()
+    matched_on = fields.String()
+    confidence = fields.String()
+    snippet = fields.String()
+    policy_flags = fields.List(fields.String())
+    decision = fields.String(allow_none=True)
+
+
+class QueueItemSchema(Schema):
+    """One request in the deadline-ordered queue."""
+
+    id = fields.String()
+    type = fields.String()
+    status = fields.String()
+    received_at = fields.String()
+    due_at = fields.String()
+    strict_due_at = fields.String(allow_none=True)
+    days_left = fields.Integer()
+    overdue = fields.Boolean()
+    due_soon = fields.Boolean()
+    verified_channels = fields.List(fields.String())
+    matches = fields.Integer()
+    weak_matches = fields.Integer()
+    follow_up_weak = fields.Integer()
+
+
+class QueueSchema(Schema):
+    """The queue and its counts."""
+
+    items = fields.List(fields.Nested(QueueItemSchema))
+    counts = fields.Dict(keys=fields.String(), values=fields.Integer())
+
+
+class StaffRequestSchema(QueueItemSchema):
+    """A request with everything legal staff need to decide it."""
+
+    full_name = fields.String()
+    email = fields.String()
+    phone = fields.String(allow_none=True)
+    country = fields.String()
+    language = fields.String()
+    details = fields.String(allow_none=True)
+    decision = fields.String(allow_none=True)
+    decision_reason = fields.String(allow_none=True)
+    owned_accounts = fields.List(fields.String())
+    handles = fields.List(fields.Dict())
+    searches = fields.List(fields.Dict())
+    matches = fields.List(fields.Nested(MatchSchema))
+    removals = fields.List(fields.Dict())
+    audit = fields.List(fields.Dict())
+
+
+class DataCopyItemSchema(Schema):
+    """One record of the requester's data in the copy."""
+
+    dataset = fields.String()
+    dataset_version = fields.String()
+    record_id = fields.String()
+    posted_at = fields.String(allow_none=True)
+    kind = fields.String(allow_none=True)
+    content = fields.String(allow_none=True)
+
+
+class DatasetVersionSchema(Schema):
+    """A dataset version that was searched."""
+
+    dataset = fields.String()
+    dataset_version = fields.String()
+
+
+class DataCopySchema(Schema):
+    """The copy of the data of an answered access request (GDPR Art. 15(3))."""
+
+    request_id = fields.String()
+    searched_at = fields.String(allow_none=True)
+    datasets_searched = fields.List(fields.Nested(DatasetVersionSchema))
+    explanation = fields.String()
+    redaction = fields.String()
+    items = fields.List(fields.Nested(DataCopyItemSchema))
+
+
+class LetterArgsSchema(Schema):
+    """Which format of a letter."""
+
+    format = StrictString(
+        load_default="html", validate=validate.OneOf(("html", "pdf", "txt"))
+    )
