@@ -27,7 +27,7 @@ import orjson
 
 from dsr_app.corpus.ingest import ingest
 from dsr_app.db import open_db
-from dsr_app.matching.rules import Identity
+from dsr_app.matching.identity import Identity
 from dsr_app.matching.search import search
 from dsr_app.matching.sweep import sweep
 

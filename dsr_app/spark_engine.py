@@ -26,7 +26,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
 from dsr_app.errors import BadInput
-from dsr_app.matching.rules import Identity
+from dsr_app.matching.identity import Identity
 from dsr_app.matching.sweep import Matcher, SweepReport, sweep_records
 from dsr_app.matching.sweep_input import part_records, plan
 

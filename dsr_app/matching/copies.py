@@ -16,7 +16,8 @@ from collections.abc import Mapping
 import sqlite_utils
 
 from dsr_app.corpus.records import policy_flag_names
-from dsr_app.matching.rules import CONTENT, Identity, Match, snippet
+from dsr_app.matching.identity import CONTENT, Identity, Match
+from dsr_app.matching.masking import snippet
 from dsr_app.matching.search import identity_for
 
 _COLUMNS = (

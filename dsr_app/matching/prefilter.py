@@ -24,7 +24,7 @@ import ahocorasick_rs
 import msgspec
 
 from dsr_app.identifiers import fold_ascii
-from dsr_app.matching.rules import Identity
+from dsr_app.matching.identity import Identity
 
 try:  # compiled by pip install (hatch_build.py); the same view, five times faster
     from dsr_app._squash import squash as _squash_texts

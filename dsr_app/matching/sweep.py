@@ -29,9 +29,11 @@ import sqlite_utils
 
 from dsr_app.identifiers import text_identifier_keys
 from dsr_app.matching import sweep_input
+from dsr_app.matching.identity import Identity, Match
 from dsr_app.matching.prefilter import Prefilter, json_view, phone_tail
-from dsr_app.matching.rules import Identity, Match, TextView, match_record
+from dsr_app.matching.rules import match_record
 from dsr_app.matching.sweep_input import BATCH, part_records, plan
+from dsr_app.matching.text import TextView
 
 _ALNUM = re.compile(r"[^\W_]+")  # runs of str.isalnum() characters
 

@@ -12,8 +12,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dsr_app.matching import prefilter
+from dsr_app.matching.identity import Identity
 from dsr_app.matching.prefilter import Prefilter
-from dsr_app.matching.rules import Identity, match_record
+from dsr_app.matching.rules import match_record
 from dsr_app.matching.sweep import Matcher, sweep_lines, sweep_records
 from dsr_app.matching.sweep_input import file_records, parsed
 from tests.matching.test_rules import FIXTURES, _keyed

@@ -7,7 +7,7 @@ import gc
 
 import pytest
 
-from dsr_app.matching.rules import Identity
+from dsr_app.matching.identity import Identity
 from dsr_app.matching.sweep import Matcher, _collector_paused
 
 

@@ -1,0 +1,184 @@
+"""One text as the rules read it (TextView), where an identifier stands in it, and
+how a position in its folded words maps back to the text as written."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from functools import cached_property
+
+from dsr_app.identifiers import (
+    emails_in,
+    fold,
+    handles_in,
+    parse_phone,
+    phone_candidates,
+)
+from dsr_app.matching.identity import Identity
+from dsr_app.matching.names import NON_WORD, words
+
+# BCP 47 language of a text -> the country whose national phone spelling it likely
+# uses (the requester's own country is always tried too).
+LANGUAGE_REGIONS = {
+    "bg": "BG",
+    "cs": "CZ",
+    "da": "DK",
+    "de": "DE",
+    "el": "GR",
+    "es": "ES",
+    "et": "EE",
+    "fi": "FI",
+    "fr": "FR",
+    "ga": "IE",
+    "hr": "HR",
+    "hu": "HU",
+    "is": "IS",
+    "it": "IT",
+    "lt": "LT",
+    "lv": "LV",
+    "mt": "MT",
+    "nb": "NO",
+    "nl": "NL",
+    "nn": "NO",
+    "no": "NO",
+    "pl": "PL",
+    "pt": "PT",
+    "ro": "RO",
+    "sk": "SK",
+    "sl": "SI",
+    "sv": "SE",
+}
+
+
+def _regions(record: Mapping, identity: Identity) -> list[str]:
+    """Countries whose national spelling may hide the verified number: its own, the
+    requester's, and the one the text's language suggests."""
+    regions = [identity.phone_region] if identity.phone_region else []
+    if identity.country not in regions:
+        regions.append(identity.country)
+    lang = (record.get("lang") or "").split("-")
+    region = lang[1].upper() if len(lang) > 1 and len(lang[1]) == 2 else None
+    region = region or LANGUAGE_REGIONS.get(lang[0].lower())
+    if region and region not in regions:
+        regions.append(region)
+    return regions
+
+
+class TextView:
+    """What the rules read from one text, worked out once however many requesters
+    are checked against it (the sweep checks several per record)."""
+
+    def __init__(self, text: str):
+        self.text = text
+
+    @cached_property
+    def emails(self) -> list[tuple[str, tuple[int, int]]]:
+        if "@" not in self.text:
+            return []
+        return [(m.group().lower(), m.span()) for m in emails_in(self.text)]
+
+    @cached_property
+    def handles(self) -> list[tuple[str, tuple[int, int]]]:
+        if "@" not in self.text:
+            return []
+        return [(h.lower(), (s, e)) for s, e, h in handles_in(self.text)]
+
+    @cached_property
+    def phones(self) -> list[tuple[str | None, object]]:
+        return [(c.key(), c) for c in phone_candidates(self.text)]
+
+    @cached_property
+    def folded(self) -> str:
+        return fold(self.text)
+
+    @cached_property
+    def spaced(self) -> str:  # name_text(text), from the one fold
+        return words(self.folded)
+
+
+def phone_hits(
+    view: TextView, record: Mapping, identity: Identity
+) -> list[tuple[int, int]]:
+    """Spans where the verified phone is written, in E.164 terms.
+
+    A stretch counts when its index key is one of the phone's (so the index and the
+    sweep find the same records) and it parses to the very number: international
+    spellings on their own, national ones in the requester's country or the text's.
+    """
+    keys = identity.phone_keys()
+    hits = []
+    for key, candidate in view.phones:
+        if key not in keys:
+            continue
+        if candidate.international or any(
+            parse_phone(candidate.raw, region) == identity.phone
+            for region in _regions(record, identity)
+        ):
+            hits.append((candidate.start, candidate.end))
+    return hits
+
+
+def name_hit(view: TextView, identity: Identity) -> tuple[int, int] | None:
+    """Where a spelling of the name stands in the text (approximate span)."""
+    for variant in identity.names:
+        at = view.spaced.find(variant)
+        if at >= 0:
+            return _original_span(view.text, at, len(variant.strip()), view.folded)
+    return None
+
+
+def _original_span(
+    text: str, folded_at: int, length: int, folded: str | None = None
+) -> tuple[int, int]:
+    """Map a position in ``name_text(text)`` back to ``text`` (folding may change
+    lengths: ß → ss).
+
+    ``name_text`` is the folded text with each run of other characters than
+    letters and digits made one space (none before the first word); fold works
+    one character at a time, so only the non-ASCII characters can fold to more
+    or fewer than one. Both are walked run by run, not character by character.
+    ``folded``: ``fold(text)``, when the caller has it.
+    """
+    folded = fold(text) if folded is None else folded
+    first = _folded_offset(folded, folded_at)
+    if first is None:
+        return 0, len(text)
+    start = _character_at(text, first)
+    last = _folded_offset(folded, folded_at + max(length, 1) - 1)
+    if last is None:
+        return start, len(text)
+    return start, _character_at(text, last) + 1
+
+
+def _folded_offset(folded: str, n: int) -> int | None:
+    """Where in ``folded`` the ``n``-th character (from 0) of its words with single
+    spaces between them comes from, if it has that many."""
+    dropped = 0  # characters of ``folded`` before there that the words drop
+    for run in NON_WORD.finditer(folded):
+        start, end = run.span()
+        if start == 0:  # a run before the first word is dropped whole
+            dropped = end
+            continue
+        if start - dropped > n:
+            break
+        if start - dropped == n:
+            return start  # the run's one space
+        dropped += end - start - 1
+    return n + dropped if n + dropped < len(folded) else None
+
+
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+
+
+def _character_at(text: str, offset: int) -> int:
+    """The character of ``text`` whose fold holds ``fold(text)[offset]``."""
+    extra = 0  # characters that the non-ASCII ones before there fold to, less one
+    for character in _NON_ASCII.finditer(text):
+        index = character.start()
+        if index + extra > offset:
+            break
+        width = len(fold(character.group()))
+        if index + extra + width > offset:
+            return index
+        extra += width - 1
+    return offset - extra
