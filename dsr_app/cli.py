@@ -334,7 +334,7 @@ def staff_token(db_path: Path | None, email: str) -> None:
     for DSR_STAFF_TOKEN_DAYS days (default 90). The token is the output's last
     word."""
     from dsr_app import deadlines
-    from dsr_app.staff.accounts import new_token, token_lifetime
+    from dsr_app.staff.tokens import new_token, token_lifetime
 
     lifetime = token_lifetime(config.settings()["STAFF_TOKEN_DAYS"])
     issued = new_token(_open(db_path), email, lifetime, deadlines.now())
@@ -349,7 +349,7 @@ def staff_tokens(db_path: Path | None, email: str) -> None:
     """List a staff user's API tokens: id, created, expires, last used, revoked
     (times in UTC) and state; never the tokens themselves."""
     from dsr_app import deadlines
-    from dsr_app.staff.accounts import list_tokens
+    from dsr_app.staff.tokens import list_tokens
 
     at = deadlines.now()
     tokens = list_tokens(_open(db_path), email, at)
@@ -376,7 +376,7 @@ def staff_revoke(db_path: Path | None, email: str, token_id: int | None) -> None
     """Revoke one API token of a staff user (--token ID), or every one of them and
     their web sessions."""
     from dsr_app import deadlines
-    from dsr_app.staff.accounts import revoke_tokens
+    from dsr_app.staff.tokens import revoke_tokens
 
     revoked = revoke_tokens(_open(db_path), email, deadlines.now(), token_id)
     click.echo(f"{len(revoked)} token(s) revoked")

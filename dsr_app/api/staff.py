@@ -22,7 +22,7 @@ from dsr_app.schemas.review import (
     StaffRequestSchema,
 )
 from dsr_app.server.security import from_own_pages
-from dsr_app.staff.accounts import staff_for_token
+from dsr_app.staff.tokens import staff_for_token
 
 blp = Blueprint(
     "staff",

@@ -1,20 +1,14 @@
-"""Staff users: roles, Argon2id password hashes, expiring API tokens and web
-sessions."""
+"""Staff users: roles, e-mail addresses and Argon2id password hashes."""
 
 from __future__ import annotations
 
-import hashlib
-import secrets
-import sqlite3
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import sqlite_utils
 from argon2 import PasswordHasher
 from argon2 import exceptions as argon2_exceptions
 
-from dsr_app import audit, bidi
-from dsr_app.db import select_rows, write_transaction
+from dsr_app import bidi
 from dsr_app.errors import BadInput, Conflict, NotFound
 
 ROLES = ("legal", "training", "admin")
@@ -58,15 +52,6 @@ def staff_exists(db: sqlite_utils.Database, email: str) -> bool:
     return found is not None
 
 
-TOKEN_PREFIX = "dsr_staff_"
-MIN_TOKEN_DAYS, MAX_TOKEN_DAYS = 1, 3650  # DSR_STAFF_TOKEN_DAYS' bounds
-LAST_USED_GRANULARITY = timedelta(minutes=1)
-
-
-def _token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def staff_by_email(db: sqlite_utils.Database, email: str) -> dict:
     """The staff user with this e-mail.
 
@@ -83,203 +68,6 @@ def staff_by_email(db: sqlite_utils.Database, email: str) -> dict:
     return rows[0]
 
 
-@dataclass(frozen=True)
-class IssuedToken:
-    """A new API token: the secret itself is shown once and never stored."""
-
-    id: int
-    email: str
-    token: str
-    expires_at: datetime
-
-
-@dataclass(frozen=True)
-class TokenInfo:
-    """What may be shown of a token: never the token or its hash."""
-
-    id: int
-    created_at: datetime
-    expires_at: datetime | None
-    last_used_at: datetime | None
-    revoked_at: datetime | None
-
-    def state(self, at: datetime) -> str:
-        """``revoked``, ``expired`` or ``live`` at ``at``."""
-        if self.revoked_at is not None:
-            return "revoked"
-        if self.expires_at is None or at >= self.expires_at:
-            return "expired"
-        return "live"
-
-
-def token_lifetime(days: object) -> timedelta:
-    """The lifetime ``DSR_STAFF_TOKEN_DAYS`` sets.
-
-    :raises BadInput: not a whole number of days from 1 to 3650 (a token that lives
-        for ever is what finding 15 of issue 16 ended).
-    """
-    if (
-        isinstance(days, bool)
-        or not isinstance(days, int)
-        or not MIN_TOKEN_DAYS <= days <= MAX_TOKEN_DAYS
-    ):
-        raise BadInput(
-            "DSR_STAFF_TOKEN_DAYS",
-            f"must be a whole number of days from {MIN_TOKEN_DAYS} to {MAX_TOKEN_DAYS}",
-        )
-    return timedelta(days=days)
-
-
-def new_token(
-    db: sqlite_utils.Database, email: str, lifetime: timedelta, at: datetime
-) -> IssuedToken:
-    """A new API token for a staff user, valid for ``lifetime`` from ``at`` (256
-    random bits; only its hash is kept); audited with its id and expiry."""
-    user = staff_by_email(db, email)
-    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    expires = at + lifetime
-    with write_transaction(db):
-        token_id = db.execute(
-            "INSERT INTO staff_tokens (staff_id, token_hash, created_at, expires_at)"
-            " VALUES (?, ?, ?, ?)",
-            [user["id"], _token_hash(token), at.isoformat(), expires.isoformat()],
-        ).lastrowid
-        detail = {
-            "staff": user["id"],
-            "token": token_id,
-            "expires_at": expires.isoformat(),
-        }
-        audit.append(db, "cli", "staff_token_issued", None, detail, at)
-    return IssuedToken(token_id, user["email"], token, expires)
-
-
-def list_tokens(db: sqlite_utils.Database, email: str, at: datetime) -> list[TokenInfo]:
-    """Every token of a staff user, oldest first (revoked and expired included);
-    the listing is audited."""
-    user = staff_by_email(db, email)
-    rows = select_rows(
-        db,
-        "SELECT id, created_at, expires_at, last_used_at, revoked_at"
-        " FROM staff_tokens WHERE staff_id = ? ORDER BY id",
-        [user["id"]],
-    )
-    audit.append(db, "cli", "staff_tokens_listed", None, {"staff": user["id"]}, at)
-    return [
-        TokenInfo(
-            r["id"],
-            *(
-                _instant(r[k])
-                for k in ("created_at", "expires_at", "last_used_at", "revoked_at")
-            ),
-        )
-        for r in rows
-    ]
-
-
-def revoke_tokens(
-    db: sqlite_utils.Database, email: str, at: datetime, token_id: int | None = None
-) -> list[int]:
-    """Revoke one live token of a staff user (``token_id``), or every one of them
-    and their web sessions; returns the ids revoked; audited.
-
-    :raises NotFound: no such user, or ``token_id`` is not one of theirs.
-    """
-    user = staff_by_email(db, email)
-    with write_transaction(db):
-        rows = [
-            r
-            for r in select_rows(
-                db,
-                "SELECT id, revoked_at FROM staff_tokens WHERE staff_id = ?"
-                " ORDER BY id",
-                [user["id"]],
-            )
-            if token_id is None or r["id"] == token_id
-        ]
-        if token_id is not None and not rows:
-            raise NotFound(f"{user['email']} has no token {token_id}")
-        revoked = [r["id"] for r in rows if r["revoked_at"] is None]
-        for revoked_id in revoked:
-            db.execute(
-                "UPDATE staff_tokens SET revoked_at = ? WHERE id = ?",
-                [at.isoformat(), revoked_id],
-            )
-        if token_id is None:
-            # Revoking a user's access ends their web sessions too; one leaked
-            # token is that token only.
-            db.execute(
-                "UPDATE staff_sessions SET ended_at = ? WHERE staff_id = ?"
-                " AND ended_at IS NULL",
-                [at.isoformat(), user["id"]],
-            )
-        detail = {"staff": user["id"], "tokens": revoked}
-        audit.append(db, "cli", "staff_tokens_revoked", None, detail, at)
-    return revoked
-
-
-def staff_for_token(
-    db: sqlite_utils.Database, token: str | None, at: datetime
-) -> dict | None:
-    """The staff user a live token belongs to at ``at``, else ``None``: unknown,
-    revoked and expired tokens alike, so that the answer tells nothing of which."""
-    if not token or not token.startswith(TOKEN_PREFIX):
-        return None
-    found = select_rows(
-        db,
-        "SELECT u.id, u.email, u.role, t.id AS token_id, t.expires_at,"
-        " t.last_used_at FROM staff_tokens t JOIN staff_users u"
-        " ON u.id = t.staff_id WHERE t.token_hash = ? AND t.revoked_at IS NULL",
-        [_token_hash(token)],
-    )
-    if not found:
-        return None
-    row = found[0]
-    expires = _instant(row["expires_at"])
-    if expires is None or at >= expires:  # no expiry is no token (fail closed)
-        return None
-    _touch(db, row["token_id"], _instant(row["last_used_at"]), at)
-    return {"id": row["id"], "email": row["email"], "role": row["role"]}
-
-
-def _touch(
-    db: sqlite_utils.Database, token_id: int, last: datetime | None, at: datetime
-) -> None:
-    """Note when a token was last used: at most once a minute, and never waiting
-    for the write lock (a long ingest holds it), since it is a hint for staff
-    deciding what to revoke, not a record the call depends on."""
-    if last is not None and abs(at - last) < LAST_USED_GRANULARITY:
-        return
-    if db.conn.in_transaction:
-        return
-    (waited,) = db.conn.execute("PRAGMA busy_timeout").fetchone()
-    db.conn.execute("PRAGMA busy_timeout = 0")
-    try:
-        db.execute(
-            "UPDATE staff_tokens SET last_used_at = ? WHERE id = ?",
-            [at.isoformat(), token_id],
-        )
-    except sqlite3.OperationalError:
-        pass  # busy: a later call records it
-    finally:
-        db.conn.execute(f"PRAGMA busy_timeout = {int(waited)}")
-
-
-def _instant(value: str | None) -> datetime | None:
-    """A stored timestamp as an aware datetime (UTC when stored without a zone),
-    or ``None`` for none or one that is not a timestamp."""
-    if not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
-# --- web sessions (server-side, so that logout and timeouts really end them) -------
-
-IDLE_TIMEOUT = timedelta(minutes=30)
-ABSOLUTE_TIMEOUT = timedelta(hours=12)
 # Verifying against this when the e-mail is unknown keeps the answer time the same.
 _DUMMY_HASH = _HASHER.hash("not a staff password, only for constant time")
 
@@ -303,55 +91,3 @@ def check_password(db: sqlite_utils.Database, email: str, password: str) -> dict
         return None
     user = rows[0]
     return {"id": user["id"], "email": user["email"], "role": user["role"]}
-
-
-def start_session(db: sqlite_utils.Database, staff_id: int, at: datetime) -> str:
-    """A new session id (a fresh one at every login: no fixation)."""
-    sid = secrets.token_urlsafe(32)
-    db.execute(
-        "INSERT INTO staff_sessions (sid_hash, staff_id, created_at, last_seen_at)"
-        " VALUES (?, ?, ?, ?)",
-        [_token_hash(sid), staff_id, at.isoformat(), at.isoformat()],
-    )
-    return sid
-
-
-def session_user(
-    db: sqlite_utils.Database, sid: str | None, at: datetime
-) -> dict | None:
-    """The staff user of a live session, touching it; ``None`` once ended, idle for
-    30 minutes or older than 12 hours (OWASP ASVS 4.0.3 3.3.2)."""
-    if not sid:
-        return None
-    rows = list(
-        db.query(
-            "SELECT s.created_at, s.last_seen_at, s.ended_at, u.id, u.email, u.role"
-            " FROM staff_sessions s JOIN staff_users u ON u.id = s.staff_id"
-            " WHERE s.sid_hash = ?",
-            [_token_hash(sid)],
-        )
-    )
-    if not rows or rows[0]["ended_at"]:
-        return None
-    row = rows[0]
-    if (
-        at - datetime.fromisoformat(row["last_seen_at"]) > IDLE_TIMEOUT
-        or at - datetime.fromisoformat(row["created_at"]) > ABSOLUTE_TIMEOUT
-    ):
-        end_session(db, sid, at)
-        return None
-    db.execute(
-        "UPDATE staff_sessions SET last_seen_at = ? WHERE sid_hash = ?",
-        [at.isoformat(), _token_hash(sid)],
-    )
-    return {"id": row["id"], "email": row["email"], "role": row["role"]}
-
-
-def end_session(db: sqlite_utils.Database, sid: str | None, at: datetime) -> None:
-    """End a session server-side (logout, timeout)."""
-    if sid:
-        db.execute(
-            "UPDATE staff_sessions SET ended_at = ? WHERE sid_hash = ?"
-            " AND ended_at IS NULL",
-            [at.isoformat(), _token_hash(sid)],
-        )

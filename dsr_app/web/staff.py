@@ -27,8 +27,7 @@ from dsr_app.review import decisions
 from dsr_app.review import queue as review
 from dsr_app.review.notices import notify_if_changed
 from dsr_app.server.security import refuse_cross_site
-from dsr_app.staff import accounts as staff
-from dsr_app.staff import logins
+from dsr_app.staff import accounts, logins, sessions
 from dsr_app.web.dashboard import dashboard_data
 
 bp = Blueprint("staff_web", __name__, url_prefix="/staff")
@@ -38,7 +37,7 @@ LEGAL = ("legal", "admin")
 def current_user() -> dict | None:
     """The logged-in staff user of this browser, or ``None``."""
     if "staff_user" not in g:
-        g.staff_user = staff.session_user(
+        g.staff_user = sessions.session_user(
             get_db(), session.get("staff_sid"), deadlines.now()
         )
     return g.staff_user
@@ -156,17 +155,17 @@ def login():
                 )
             except TooManyAttempts as exc:
                 return _login_refused(exc.retry_after or 60)
-        user = staff.check_password(
+        user = accounts.check_password(
             get_db(), request.form.get("email", ""), request.form.get("password", "")
         )
         if user:
             if attempt is not None:
                 logins.succeeded(get_db(), attempt)
             # End any session this browser had, then start afresh (no fixation).
-            staff.end_session(get_db(), session.get("staff_sid"), at)
+            sessions.end_session(get_db(), session.get("staff_sid"), at)
             session.clear()
             audit.append(get_db(), f"staff:{user['id']}", "staff_login", None, {}, at)
-            session["staff_sid"] = staff.start_session(
+            session["staff_sid"] = sessions.start_session(
                 get_db(), user["id"], deadlines.now()
             )
             response = redirect(_safe_next(request.args.get("next"), user), code=303)
@@ -190,7 +189,7 @@ def login():
 def logout():
     """End the session on the server and in the browser."""
     user = current_user()
-    staff.end_session(get_db(), session.get("staff_sid"), deadlines.now())
+    sessions.end_session(get_db(), session.get("staff_sid"), deadlines.now())
     if user:
         audit.append(
             get_db(), f"staff:{user['id']}", "staff_logout", None, {}, deadlines.now()
