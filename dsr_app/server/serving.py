@@ -22,6 +22,11 @@ class Channel(HTTPChannel):
     task waited for the GIL with the lock in hand. Such a connection is now left
     out of the loop's select until the task lets the lock go (it wakes the loop
     when it is done, and waits on the lock when it needs the loop's help).
+
+    Kept as a subclass (issue 17): waitress has no setting for this (its
+    adjustments size buffers and time-outs; ``send_bytes`` only decides whether
+    the loop tries the lock, not whether it is woken), and ``writable`` is the
+    hook its dispatchers (asyncore's) are made to override.
     """
 
     def writable(self) -> bool:
