@@ -41,7 +41,7 @@ def test_wheel_ships_templates_and_fixtures(tmp_path):
     assert "dsr_app/templates/pages/home.html" in names
     assert "dsr_app/fixtures/manifests.json" in names
     assert "dsr_app/fixtures/manifests/captions-2025-03.parquet" in names
-    assert "dsr_app/cli.py" in names
+    assert "dsr_app/cli/__init__.py" in names
     # the compiled prefilter (hatch_build.py), with the wheel tagged for it
     for module in ("dsr_app/_squash.", "dsr_app/matching/_scan."):
         assert any(n.startswith(module) and n.endswith(".so") for n in names)

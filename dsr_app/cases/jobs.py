@@ -34,13 +34,25 @@ HANDLERS: dict[str, Callable[[sqlite_utils.Database, str], object]] = {
 }
 
 
-def search_after_ingest(db: sqlite_utils.Database, instance: Path | None = None) -> int:
-    """New manifests are in: search again for every open or decided request, and
-    issue follow-up removal lists for approved objections and erasures."""
+def manifest_mark(db: sqlite_utils.Database) -> int:
+    """The newest stored manifest's id (0 if none): taken before an ingest, it tells
+    ``search_after_ingest`` which manifests are new."""
+    return db.execute("SELECT coalesce(max(id), 0) FROM manifests").fetchone()[0]
+
+
+def search_after_ingest(
+    db: sqlite_utils.Database, since: int, instance: Path | None = None
+) -> int:
+    """If manifests came in after ``since`` (a ``manifest_mark``): search again for
+    every open or decided request, and issue follow-up removal lists for approved
+    objections and erasures. Returns how many requests were searched."""
     from dsr_app.db import write_transaction
     from dsr_app.matching.search import requests_to_search
     from dsr_app.removal.lists import follow_up
 
+    newer = "SELECT 1 FROM manifests WHERE id > ? LIMIT 1"
+    if db.execute(newer, [since]).fetchone() is None:
+        return 0
     at = deadlines.now()
     count = 0
     for request_id in requests_to_search(db):

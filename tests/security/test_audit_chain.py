@@ -230,7 +230,7 @@ def test_a_deleted_anchor_file_is_not_replaced_by_a_fresh_one(
 ):
     """Attack: drop entries and delete the anchor file, then wait for the next
     decision or server start to write a fresh anchor that vouches for the cut log."""
-    from dsr_app.cli import _anchor_audit_log
+    from dsr_app.cli.serve import anchor_audit_log
 
     anchors = db_path.parent / "audit_anchors.jsonl"
     world(run)
@@ -242,7 +242,7 @@ def test_a_deleted_anchor_file_is_not_replaced_by_a_fresh_one(
     decide_ok(api, staff, verified(api, db_path)["id"], decision="reject", reason="x")
     assert not anchors.exists()
     # Nor does a server start: it says why on stderr.
-    _anchor_audit_log(db_path)
+    anchor_audit_log(db_path)
     assert not anchors.exists()
     assert "the audit log was not anchored" in capsys.readouterr().err
     result = run("audit", "verify")
