@@ -7,7 +7,10 @@ from flask.views import MethodView
 
 from dsr_app import deadlines
 from dsr_app.api import LETTER_CONTENT, Blueprint, letter_response
-from dsr_app.cases import filing as cases
+from dsr_app.cases.channels import resend_code, verify_channel
+from dsr_app.cases.filing import create_request, expire_stale
+from dsr_app.cases.replies import reply
+from dsr_app.cases.status import authorise, status_view
 from dsr_app.db import get_db
 from dsr_app.errors import Conflict
 from dsr_app.review.letters import data_copy, handed_out, requester_may_read
@@ -40,7 +43,7 @@ def _bearer() -> str | None:
 
 
 def _authorised(request_id: str) -> dict:
-    return cases.authorise(get_db(), request_id, _bearer())
+    return authorise(get_db(), request_id, _bearer())
 
 
 @blp.route("")
@@ -60,10 +63,8 @@ class Requests(MethodView):
         `status_token` is shown only here.
         """
         db = get_db()
-        cases.expire_stale(db, deadlines.now())
-        return cases.create_request(
-            db, current_app.config, data, code_key(), deadlines.now()
-        )
+        expire_stale(db, deadlines.now())
+        return create_request(db, current_app.config, data, code_key(), deadlines.now())
 
 
 @blp.route("/<request_id>")
@@ -75,7 +76,7 @@ class RequestStatus(MethodView):
     @blp.errors(404)
     def get(self, request_id):
         """Status, due date and verified channels of a request."""
-        return cases.status_view(get_db(), _authorised(request_id), deadlines.now())
+        return status_view(get_db(), _authorised(request_id), deadlines.now())
 
 
 @blp.route("/<request_id>/verify")
@@ -91,7 +92,7 @@ class Verify(MethodView):
     def post(self, data, request_id):
         """Check a one-time code; 5 wrong tries block the code until a resend."""
         _authorised(request_id)
-        result = cases.verify_channel(
+        result = verify_channel(
             get_db(),
             code_key(),
             request_id,
@@ -122,7 +123,7 @@ class Resend(MethodView):
         mobile number of an EU/EEA country).
         """
         _authorised(request_id)
-        return cases.resend_code(
+        return resend_code(
             get_db(),
             current_app.config,
             code_key(),
@@ -148,7 +149,7 @@ class Reply(MethodView):
         A new phone number gets a code and counts only once verified.
         """
         _authorised(request_id)
-        result = cases.reply(
+        result = reply(
             get_db(),
             current_app.config,
             code_key(),

@@ -13,7 +13,7 @@ from pathlib import Path
 import sqlite_utils
 
 from dsr_app import deadlines
-from dsr_app.cases.filing import resolve_ownership
+from dsr_app.cases.ownership import resolve_ownership
 from dsr_app.matching.search import search_and_store
 
 

@@ -8,7 +8,7 @@ from datetime import datetime
 import sqlite_utils
 
 from dsr_app import messaging
-from dsr_app.cases.filing import new_status_link
+from dsr_app.cases.status import new_status_link
 from dsr_app.db import write_transaction
 from dsr_app.i18n import language, text
 

@@ -8,7 +8,7 @@ from datetime import date, datetime
 import sqlite_utils
 
 from dsr_app.audit import trail
-from dsr_app.cases.filing import effective_status, verified_channels
+from dsr_app.cases.status import effective_status, verified_channels
 from dsr_app.db import select_rows
 from dsr_app.errors import NotFound
 

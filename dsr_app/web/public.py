@@ -22,7 +22,9 @@ from marshmallow import ValidationError
 
 from dsr_app import deadlines
 from dsr_app.api import letter_response
-from dsr_app.cases import filing as cases
+from dsr_app.cases.channels import resend_code, verify_channel
+from dsr_app.cases.filing import create_request
+from dsr_app.cases.status import redeem_status_link, status_view
 from dsr_app.db import get_db
 from dsr_app.errors import BadInput, Conflict, NotFound, TooManyAttempts
 from dsr_app.i18n import (
@@ -122,7 +124,7 @@ def request_form():
         values = dict(request.form)
         try:
             data = RequestCreateSchema().load(_form_data(request.form))
-            created = cases.create_request(
+            created = create_request(
                 get_db(), current_app.config, data, code_key(), deadlines.now()
             )
         except ValidationError as exc:
@@ -165,7 +167,7 @@ def verify_submit():
     status = 400
     try:
         if request.form.get("action") == "resend":
-            cases.resend_code(
+            resend_code(
                 get_db(),
                 current_app.config,
                 code_key(),
@@ -175,7 +177,7 @@ def verify_submit():
             )
             message = "resent"
         else:
-            cases.verify_channel(
+            verify_channel(
                 get_db(),
                 code_key(),
                 row["id"],
@@ -221,7 +223,7 @@ def status_page():
     lang = current_language()
     from datetime import date
 
-    view = cases.status_view(db, row, deadlines.now())
+    view = status_view(db, row, deadlines.now())
     for removal in view["removals"]:
         # Dates read as the page's other dates do: "23. November 2026", not ISO.
         removal["day"] = long_date(
@@ -257,7 +259,7 @@ def open_link():
         return render_template("pages/open_link.html")
     session.pop("pending_link", None)
     try:
-        request_id = cases.redeem_status_link(get_db(), token or "", deadlines.now())
+        request_id = redeem_status_link(get_db(), token or "", deadlines.now())
     except NotFound:
         return render_template("pages/link_expired.html"), 404
     _remember(request_id)

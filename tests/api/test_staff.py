@@ -254,9 +254,9 @@ def test_request_info_pauses_the_clock_until_the_reply(
     row = db["requests"].get(created_id)
     assert row["info_requested_at"]
     monkeypatch.setattr(deadlines, "now", lambda: datetime(2026, 3, 10, 9, tzinfo=UTC))
-    from dsr_app.cases import filing as cases
+    from dsr_app.cases.replies import reply
 
-    cases.reply(
+    reply(
         db, {}, b"k" * 32, created_id, {"details": "yes, that is me"}, deadlines.now()
     )
     after = db["requests"].get(created_id)

@@ -9,7 +9,8 @@ from datetime import UTC, datetime
 import pytest
 
 from dsr_app import config
-from dsr_app.cases import filing as cases
+from dsr_app.cases.channels import verify_channel
+from dsr_app.cases.filing import create_request
 from dsr_app.cases.jobs import run_pending
 from dsr_app.config import package_resource
 from dsr_app.db import open_db
@@ -40,12 +41,12 @@ def file_verified_request(db, account: dict, kind: str = "objection") -> str:
         "handles": [account["handle"]],
     }
     at = datetime.now(UTC)
-    created = cases.create_request(db, SETTINGS, data, KEY, at)
+    created = create_request(db, SETTINGS, data, KEY, at)
     for channel, to in (("email", account["email"]), ("phone", account.get("phone"))):
         if to:
             body = outbox_messages(db, to)[-1]["body"]
             code = re.search(r"(?<!\d)\d{8}(?!\d)", body).group()
-            cases.verify_channel(db, KEY, created["id"], channel, code, at)
+            verify_channel(db, KEY, created["id"], channel, code, at)
     run_pending(db)
     return created["id"]
 
