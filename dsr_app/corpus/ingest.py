@@ -30,13 +30,14 @@ from dsr_app.corpus.manifests import (
     manifest_format,
     parquet_num_rows,
 )
-from dsr_app.corpus.records import ABSENT, Batch
+from dsr_app.corpus.record import ABSENT
+from dsr_app.corpus.records import Batch
 from dsr_app.db import write_transaction
 from dsr_app.errors import BadInput
 
 DEFAULT_VERSION = "1"
 
-# Optional columns arrive as records.ABSENT when the record has no value.
+# Optional columns arrive as record.ABSENT when the record has no value.
 _INSERT_RECORD = (
     "INSERT INTO records (id, manifest_id, dataset, dataset_version, record_id, text,"
     " content_sha256, source, kind, author_id, author_handle, author_handle_key,"

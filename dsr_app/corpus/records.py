@@ -1,4 +1,5 @@
-"""Turn one manifest record into a row for the store, or into the reason it is bad.
+"""Turn manifest records into rows for the store, a batch at a time, or into the
+reasons they are bad (what a record is: ``record.py``).
 
 Pure functions over plain data, so ingest can run them in worker processes.
 """
@@ -6,61 +7,21 @@ Pure functions over plain data, so ingest can run them in worker processes.
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Iterator
-from datetime import datetime
-from functools import partial
-from operator import is_not
 from typing import NamedTuple
 
 import orjson
 
 from dsr_app.corpus.manifests import row_as_line
-from dsr_app.identifiers import index_text, text_identifier_keys
-from dsr_app.schemas.records import ManifestRecordSchema
-
-NON_PUBLIC, MINOR = 1, 2
-# An absent optional value in a prepared row, turned into NULL by the INSERT
-# (ingest._INSERT_RECORD): the sqlite3 module binds None through its adapter lookup,
-# 1 µs a value, a seventh of a row's insert. No valid value can equal it: one-line
-# fields refuse control characters, and created_at, extra and author_is_minor are
-# never this string.
-ABSENT = "\x01"
-POLICY_FLAG_NAMES = {NON_PUBLIC: "non_public", MINOR: "minor"}
-
-OPTIONAL_STRINGS = {
-    "dataset": 256,
-    "source": 256,
-    "kind": 256,
-    "author_id": 1024,
-    "author_handle": 256,
-    "visibility": 64,
-    "lang": 64,
-    "url": 8192,
-}
-KNOWN_FIELDS = {
-    "record_id",
-    "text",
-    "created_at",
-    "author_is_minor",
-    "content_sha256",
-    *OPTIONAL_STRINGS,
-}
-# The one-line fields in the order of their columns, dataset last (not a column).
-_LINE_FIELDS = (
-    *(
-        (name, OPTIONAL_STRINGS[name])
-        for name in ("source", "kind", "author_id", "author_handle", "visibility")
-    ),
-    *((name, OPTIONAL_STRINGS[name]) for name in ("lang", "url", "dataset")),
+from dsr_app.corpus.record import (
+    ABSENT,
+    KNOWN_FIELDS,
+    NULLABLE,
+    line_values,
+    policy_flags,
+    schema_error,
 )
-_LINE_NAMES = tuple(name for name, _ in _LINE_FIELDS)
-_SHORTEST_LIMIT = min(OPTIONAL_STRINGS.values())
-_is_value = partial(is_not, None)
-_NULLABLE = ("created_at", "author_is_minor", "content_sha256", *OPTIONAL_STRINGS)
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-_HEX64 = re.compile(r"[0-9a-fA-F]{64}")
-_SCHEMA = ManifestRecordSchema()
+from dsr_app.identifiers import index_text, text_identifier_keys
 
 
 class Prepared(NamedTuple):
@@ -80,75 +41,6 @@ class Rejected(NamedTuple):
     field: str
     reason: str
     raw: bytes
-
-
-def policy_flag_names(flags: int) -> list[str]:
-    """``["non_public", "minor"]`` for a flags bit set."""
-    return [name for bit, name in POLICY_FLAG_NAMES.items() if flags & bit]
-
-
-def _line_values(rec: dict) -> list | None:
-    """The one-line optional fields in row order (``ABSENT`` where missing) if the
-    schema certainly accepts ``rec``, else ``None`` (it may not: ask the schema).
-
-    Plain checks for the common case; the schema names the field of a bad line.
-    """
-    get = rec.get
-    record_id = get("record_id")
-    if type(record_id) is not str or not 0 < len(record_id) <= 1024:
-        return None
-    if type(get("text")) is not str or get("dataset") == "":
-        return None
-    # Whole-record tests in C (map, filter, join) instead of a Python step a field:
-    # join refuses a value that is not a string, one isprintable() pass covers all
-    # (control characters are not printable), and values within the smallest
-    # length limit need no test a field.
-    values = list(map(get, _LINE_NAMES))
-    present = list(filter(_is_value, values))
-    present.append(record_id)
-    try:
-        line = "".join(present)
-    except TypeError:
-        return None
-    if not line.isprintable() and _CONTROL.search(line):
-        return None
-    if max(map(len, present)) > _SHORTEST_LIMIT and any(
-        len(value) > max_len
-        for value, (_, max_len) in zip(values, _LINE_FIELDS, strict=True)
-        if value is not None
-    ):
-        return None
-    if len(present) <= len(values):  # some field is absent
-        values = [ABSENT if value is None else value for value in values]
-    created = get("created_at")
-    if created is not None:
-        if type(created) is not str:
-            return None
-        try:
-            datetime.fromisoformat(created)
-        except ValueError:
-            return None
-    minor = get("author_is_minor")
-    if minor is not None and type(minor) is not bool:
-        return None
-    digest = get("content_sha256")
-    if digest is not None and (
-        type(digest) is not str or _HEX64.fullmatch(digest) is None
-    ):
-        return None
-    return values
-
-
-def schema_error(rec: dict) -> tuple[str, str]:
-    """The first (field, message) the schema reports for ``rec``."""
-    errors = _SCHEMA.validate(rec)
-    for field in ("record_id", "dataset", "text", *sorted(errors)):
-        if field in errors:
-            messages = errors[field]
-            if isinstance(messages, dict):  # nested errors: flatten the first
-                messages = next(iter(messages.values()))
-            return field, " ".join(str(m) for m in messages)
-    return "", "invalid record"
 
 
 def _depth_exceeds(value, limit: int) -> bool:
@@ -179,10 +71,10 @@ def prepare(
     if type(rec) is not dict:
         return Rejected(line_no, "", "not a JSON object", b"")
     if None in rec.values():
-        for name in _NULLABLE:
+        for name in NULLABLE:
             if name in rec and rec[name] is None:
                 del rec[name]  # null is absent, as in Parquet (contract section 3)
-    values = _line_values(rec)
+    values = line_values(rec)
     if values is None:
         return Rejected(line_no, *schema_error(rec), b"")
     source, kind, author_id, handle, visibility, lang, url, own_dataset = values
@@ -225,9 +117,7 @@ def prepare(
                 )
         extra = orjson.dumps(unknown, default=str).decode()
     minor = rec.get("author_is_minor")
-    flags = (NON_PUBLIC if visibility not in (ABSENT, "public") else 0) | (
-        MINOR if minor else 0
-    )
+    flags = policy_flags(rec)
     row = (
         record,
         manifest_id,

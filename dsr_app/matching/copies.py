@@ -15,7 +15,7 @@ from collections.abc import Mapping
 
 import sqlite_utils
 
-from dsr_app.corpus.records import policy_flag_names
+from dsr_app.corpus.record import policy_flag_names
 from dsr_app.matching.identity import CONTENT, Identity, Match
 from dsr_app.matching.masking import snippet
 from dsr_app.matching.search import identity_for

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from dsr_app.corpus.records import policy_flag_names
+from dsr_app.corpus.record import policy_flag_names
 from dsr_app.matching.identity import Identity, Match
 from dsr_app.matching.masking import snippet
 from dsr_app.matching.text import TextView, name_hit, phone_hits

@@ -10,7 +10,7 @@ and the counts need (``rows``), and whole only for the records that concern some
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator
 from itertools import islice
 from pathlib import Path
 
@@ -23,7 +23,7 @@ from dsr_app.corpus.manifests import (
     manifest_format,
     parquet_rows,
 )
-from dsr_app.corpus.records import MINOR, NON_PUBLIC
+from dsr_app.corpus.record import READ_STRINGS, policy_flags, read_record
 
 BATCH = 1000  # lines parsed, and records scanned by the prefilter, at once
 
@@ -57,38 +57,12 @@ def _db_records(db_path: str, low: int, high: int) -> Iterator[dict]:
         db.close()
 
 
-def policy_flags(record: Mapping) -> int:
-    """A manifest record's policy flags (records.py), as ingest sets them."""
-    visibility = record.get("visibility")
-    return (NON_PUBLIC if visibility not in (None, "public") else 0) | (
-        MINOR if record.get("author_is_minor") is True else 0
-    )
-
-
-_STRING_FIELDS = ("record_id", "dataset", "author_id", "author_handle", "lang")
-
-
-def file_record(rec, dataset: str | None, version: str) -> dict | None:
-    """A manifest record as the rules read it, or ``None`` for one that ingest would
-    refuse (wrong types; ``dsr ingest`` reports those). Its ``policy_flags`` are
-    worked out when it turns out to concern someone."""
-    if not isinstance(rec, dict) or not isinstance(rec.get("text"), str):
-        return None
-    for name in _STRING_FIELDS:  # a loop, not any(): this runs for every record
-        value = rec.get(name)
-        if value is not None and not isinstance(value, str):
-            return None
-    rec["dataset"] = rec.get("dataset") or dataset
-    rec["dataset_version"] = version
-    return rec if rec["dataset"] and rec.get("record_id") else None
-
-
 def file_records(
     rows: Iterable[object], dataset: str | None, version: str
 ) -> Iterator[dict]:
-    """The rows that are records, as ``file_record`` reads them."""
+    """The rows that are records, as ``record.read_record`` reads them."""
     for rec in rows:
-        rec = file_record(rec, dataset, version)
+        rec = read_record(rec, dataset, version)
         if rec is not None:
             yield rec
 
@@ -115,22 +89,17 @@ def parsed(lines: Iterable[bytes]) -> Iterator[object]:
                     continue
 
 
-class Row(msgspec.Struct, gc=False):
-    """What of a manifest line decides whether it is read whole: its text and its
-    author; and the fields whose type makes it a record ingest would refuse.
-
-    The text is kept as written (JSON), not built: the prefilter reads it so
-    (``prefilter.json_view``), and says whether it is a string at all.
-    """
-
-    text: msgspec.Raw
-    record_id: str | None = None
-    dataset: str | None = None
-    author_id: str | None = None
-    author_handle: str | None = None
-    lang: str | None = None
-
-
+# What of a manifest line decides whether it is read whole: its text and its author;
+# and the fields whose type makes it a record ingest would refuse (``read_record``'s
+# ``READ_STRINGS``, so that a line is a row exactly when it is a record as the rules
+# read it). The text is kept as written (JSON), not built: the prefilter reads it
+# so (``prefilter.json_view``), and says whether it is a string at all.
+Row = msgspec.defstruct(
+    "Row",
+    [("text", msgspec.Raw), *((name, str | None, None) for name in READ_STRINGS)],
+    gc=False,
+    module=__name__,
+)
 _ROW = msgspec.json.Decoder(Row)  # other fields are skipped, not built
 
 
@@ -204,9 +173,10 @@ def lines_at(block: bytes, wanted: Iterable[int]) -> dict[int, bytes]:
 
 
 def whole(line: bytes, dataset: str | None, version: str) -> dict | None:
-    """One line read whole as a record (``file_record``), with its policy flags."""
+    """One line read whole as a record (``record.read_record``), with its policy
+    flags."""
     try:
-        record = file_record(_decode(line), dataset, version)
+        record = read_record(_decode(line), dataset, version)
     except _BAD_LINE:
         return None
     if record is not None:
