@@ -35,8 +35,8 @@ _HANDLE_RE = re.compile(r"(?<![\w@.])@([A-Za-z0-9._]{1,64})")
 # never split: a number inside a longer run is not that number.
 #   (?<![\w+])\+?\(?\d[\d()./ \-]*\d(?!\w)
 # written to begin with a character class, so that re skips to the next [+(\d] in C
-# instead of trying the pattern at every position (twice as fast on long texts; the
-# same matches: tests/test_identifiers.py). The first character is taken, then
+# instead of trying the pattern at every position (the same matches:
+# tests/test_identifiers.py). The first character is taken, then
 # checked: nothing of [\w+] before it, and what \+?\(? allows after it.
 _PHONE_GROUP_RE = re.compile(
     r"[+(\d](?<![\w+].)(?:(?<=\+)\(?\d|(?<=\()\d|(?<=\d))[\d()./ \-]*\d(?!\w)"
@@ -86,7 +86,7 @@ def fold_ascii(text: str, lower: bool = True) -> bytes:
     digits of any script made ASCII digits; the ASCII letters are lower-cased as
     bytes. That is ``unidecode(text.lower()).lower()`` character for character (a
     test checks every code point), without lower-casing the whole text as a wide
-    string first, which took half the time.
+    string first (a second pass over it, and a copy).
     """
     folded = text.encode("ascii", "dsr_fold")
     return folded.lower() if lower else folded
@@ -115,7 +115,7 @@ def index_text(text: str) -> str:
     ASCII text as it is (the tokenizer lower-cases it). Other text folded; in C
     when compiled (_squash.c), where fold, which works one character at a time,
     is asked once per character and every character but letters and digits becomes
-    a space, which leaves the words as they were (ingest spent 4 µs a record here).
+    a space, which leaves the words as they were (ingest calls it on every record).
     """
     if text.isascii():
         return text
@@ -402,7 +402,8 @@ def text_identifier_keys(
     keys: set[str] = set()
     if "@" in text:
         # E-mails and handles hold no white space: scanning only the words with an
-        # "@" finds the same ones as scanning the whole text, several times faster.
+        # "@" finds the same ones as scanning the whole text, with the regexes
+        # trying far fewer positions.
         for word in text.split():
             if "@" in word:
                 keys.update(EMAIL + m.group().lower() for m in emails_in(word))

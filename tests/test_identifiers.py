@@ -8,6 +8,8 @@ import unicodedata
 
 import phonenumbers
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from unidecode import unidecode
 
 from dsr_app import identifiers
@@ -215,6 +217,17 @@ def test_index_text_is_folds_words_for_every_code_point():
         chunk = characters[start : start + 8192]
         for text in ("".join(chunk), "A x,".join(chunk[::16]), chunk[0], chunk[-1]):
             assert index_text(text) == _words_of_fold(text)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(st.characters(exclude_categories=("Cs",))), st.integers(1, 500))
+def test_index_text_agrees_with_its_reference_on_random_texts(text, times):
+    """Differential against the Python reference, long texts and "" included
+    (ASCII text goes to the tokenizer as it is)."""
+    text *= times
+    assert index_text(text) == (text if text.isascii() else _words_of_fold(text))
+    words = re.findall(r"[a-z0-9]+", index_text(text).lower())
+    assert words == re.findall(r"[a-z0-9]+", fold(text))
 
 
 @pytest.mark.parametrize(

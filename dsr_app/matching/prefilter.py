@@ -1,8 +1,8 @@
 """Which texts of a batch may hold any requester's identifier, in one scan.
 
 The sweep checks every record against every requester. Most records concern nobody,
-and the rules of matching.py cost tens of microseconds a record in Python, so the
-sweep first asks this prefilter, which looks at a whole batch of texts at once in
+and the rules (rules.py) run in Python record by record, so the sweep first asks
+this prefilter, which looks at a whole batch of texts at once in
 compiled code: the texts are folded (case, accents, script) and stripped of all but
 letters and digits (in C: _squash.c), and an Aho-Corasick automaton finds every
 requester's names, e-mails, handles and phone-number endings in that view (in C:
@@ -26,12 +26,13 @@ import msgspec
 from dsr_app.identifiers import fold_ascii
 from dsr_app.matching.identity import Identity
 
-try:  # compiled by pip install (hatch_build.py); the same view, five times faster
+try:  # compiled by pip install (hatch_build.py); the same view without a Python
+    # call per character
     from dsr_app._squash import squash as _squash_texts
     from dsr_app._squash import squash_json as _squash_json
 except ImportError:  # pragma: no cover - a source tree nobody built
     _squash_texts = _squash_json = None
-try:  # likewise: the same texts found, three times faster (10,000 requesters)
+try:  # likewise: the same texts found, several texts walked at once
     from dsr_app.matching._scan import automaton as _scan_automaton
     from dsr_app.matching._scan import texts_with as _texts_with
 except ImportError:  # pragma: no cover - a source tree nobody built
@@ -49,12 +50,12 @@ _DROPPED_IN_BATCH = bytes(
     b for b in range(256) if b not in _KEPT + _KEPT.upper() + _SEPARATOR.encode()
 )
 # A literal is looked for by its first 12 letters and digits: what a text holds
-# in full it holds in part, and longer patterns only made the automaton bigger
-# (10,000 requesters: 60 MB instead of 100 MB, built in 0.25 s instead of 0.8 s)
-# without finding fewer texts.
+# in full it holds in part, and longer patterns only make the automaton bigger
+# and slower to build without finding fewer texts (docs/benchmarks.md).
 _PREFIX = 12
-# Beyond this many pattern bytes the automaton is an NFA (Rust's): a DFA, twice
-# as fast, takes 100 (Rust's) to 150 (_scan.c's) bytes of memory per pattern byte.
+# Beyond this many pattern bytes the automaton is an NFA (Rust's): a DFA reads one
+# table entry per byte instead of following failure links, but takes 100 (Rust's)
+# to 150 (_scan.c's) bytes of memory per pattern byte.
 _MAX_DFA_BYTES = 1_500_000
 
 

@@ -144,8 +144,8 @@ def indexed_versions(db: sqlite_utils.Database) -> list[tuple[str, str]]:
     """Every (dataset, version) in the index, in order.
 
     A few probes along the records' unique index (one per dataset and version):
-    ``SELECT DISTINCT`` read every record, 3 ms at 20,000 records and linear
-    beyond, and ran once per verification and per request in each sweep (issue 7).
+    ``SELECT DISTINCT`` read every record, a cost linear in the corpus, and ran
+    once per verification and per request in each sweep (issue 7).
     """
     versions: list[tuple[str, str]] = []
     dataset = db.execute("SELECT min(dataset) FROM records").fetchone()[0]

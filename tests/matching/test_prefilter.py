@@ -261,6 +261,18 @@ def test_compiled_view_agrees_on_random_texts(texts):
     assert prefilter.view(texts) == prefilter.python_view(texts)
 
 
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(st.text(st.characters(exclude_categories=("Cs",)), max_size=40)),
+    st.integers(1, 2000),
+)
+def test_compiled_view_agrees_on_long_texts(pieces, times):
+    """Long texts, an empty one, and no texts at all."""
+    long = "".join(pieces) * times
+    for texts in ([long, "", long[::-1]], [long], [""], []):
+        assert prefilter.view(texts) == prefilter.python_view(texts)
+
+
 def _json_view_or_none(strings: list[bytes]) -> bytes | None:
     """The reference: msgspec reads each string as ``str``, Python folds them."""
     try:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 
+import ahocorasick_rs
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dsr_app.matching import _scan, prefilter
+from dsr_app.matching.identity import Identity
 from dsr_app.matching.prefilter import Prefilter
 from dsr_app.matching.sweep_input import part_records, python_lines
 from tests.matching.test_prefilter import _demo_identities
@@ -96,6 +98,58 @@ def test_the_compiled_automaton_is_used_and_agrees_with_rusts_on_the_demo_world(
     hits = compiled.hits_in_view(squashed, len(texts))
     assert hits == rust.hits_in_view(squashed, len(texts))
     assert 0 < len(hits) < len(texts)
+
+
+# Arbitrary Unicode, as texts and identifiers come (no lone surrogates: a str read
+# from JSON or a file never holds one).
+_UNICODE = st.text(st.characters(exclude_categories=("Cs",)), max_size=60)
+
+
+def _both(literals: list[str]) -> tuple[Prefilter, Prefilter]:
+    """The prefilter of requesters with these e-mails (taken as written), with the
+    compiled automaton and with Rust's."""
+    identities = [
+        Identity.build(request_id=str(n), country="DE", email=literal)
+        for n, literal in enumerate(literals)
+    ]
+    compiled, rust = Prefilter(identities), Prefilter(identities)
+    compiled.compile()
+    rust.compile(compiled=False)
+    if rust.patterns:
+        assert isinstance(rust.automaton, ahocorasick_rs.BytesAhoCorasick)
+        assert not isinstance(compiled.automaton, ahocorasick_rs.BytesAhoCorasick)
+    return compiled, rust
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_UNICODE, max_size=30), st.lists(_UNICODE, max_size=8), st.data())
+def test_compiled_automaton_agrees_with_rusts_on_random_unicode(texts, literals, data):
+    """Differential: the same texts found, whatever the texts and the literals
+    (some cut from the texts, so that hits are common; none, empty ones)."""
+    for text in (
+        data.draw(st.lists(st.sampled_from(texts), max_size=4)) if texts else []
+    ):
+        start = data.draw(st.integers(0, len(text)))
+        literals.append(text[start : data.draw(st.integers(start, len(text)))])
+    # (a literal with nothing to look for turns the prefilter off: tested apart)
+    compiled, rust = _both([lit for lit in literals if prefilter.squash(lit)])
+    assert compiled.hits(texts) == rust.hits(texts)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(_UNICODE, min_size=1, max_size=8), st.integers(1, 2000), st.data())
+def test_compiled_automaton_agrees_with_rusts_on_long_texts(pieces, times, data):
+    """Long texts (every lane of the compiled scan walks a long stretch), with a
+    literal far inside one of them or nowhere."""
+    literals = data.draw(st.lists(_UNICODE, min_size=1, max_size=4))
+    literals = [lit for lit in literals if prefilter.squash(lit)] or ["Zoë"]
+    filler = "".join(pieces) * times
+    at = data.draw(st.integers(0, len(filler)))
+    planted = filler[:at] + literals[0] + filler[at:]
+    texts = [filler, planted, "", filler[: len(filler) // 3]]
+    compiled, rust = _both(literals)
+    assert compiled.hits(texts) == rust.hits(texts)
+    assert compiled.hits([]) == rust.hits([]) == set()
 
 
 @pytest.mark.parametrize(
