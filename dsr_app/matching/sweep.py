@@ -12,14 +12,12 @@ the indexed records, by byte range of a .jsonl file, or by file.
 
 from __future__ import annotations
 
-import gc
 import multiprocessing
 import os
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ProcessPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import islice
 from operator import attrgetter
@@ -216,30 +214,12 @@ class SweepReport:
             self.matches.setdefault(request_id, []).extend(found)
 
 
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """The garbage collector off for a while: building a matcher makes hundreds of
-    thousands of sets and tuples, none of them garbage, which every collection
-    would walk again (a third of the build with 10,000 requesters)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 _MATCHER: Matcher | None = None  # set in worker processes by _init_worker
 
 
-def _init_worker(matcher: Matcher, pooled: bool = False) -> None:
+def _init_worker(matcher: Matcher) -> None:
     global _MATCHER
     _MATCHER = matcher
-    if pooled:
-        # The matcher lives as long as the worker: the garbage collector need not
-        # walk its hundreds of thousands of objects at every full collection.
-        gc.freeze()
 
 
 def sweep_records(
@@ -352,8 +332,7 @@ def sweep(
     :param manifests: sweep these files directly, without ingesting them.
     """
     workers = workers or os.cpu_count() or 1
-    with _collector_paused():
-        matcher = Matcher(identities)
+    matcher = Matcher(identities)
     parts = plan(
         db_path, manifests, dataset, version, workers * (2 if manifests else 4)
     )
@@ -373,7 +352,7 @@ def sweep(
         workers,
         mp_context=multiprocessing.get_context("fork"),
         initializer=_init_worker,
-        initargs=(matcher, True),
+        initargs=(matcher,),
     ) as pool:
         for piece in pool.map(_sweep_part, parts):
             report.merge(piece)

@@ -8,21 +8,24 @@ import gc
 import pytest
 
 from dsr_app.matching.identity import Identity
-from dsr_app.matching.sweep import Matcher, _collector_paused
+from dsr_app.matching.sweep import Matcher, sweep
 
 
 @pytest.mark.parametrize("enabled", [True, False])
-def test_collector_is_paused_while_building_and_then_as_it_was(enabled):
+def test_sweep_leaves_the_garbage_collector_as_it_was(enabled, tmp_path):
+    """Library code switches no process-wide collector settings (issue 17)."""
+    manifest = tmp_path / "m.jsonl"
+    manifest.write_text('{"record_id": "1", "dataset": "d", "text": "Zoë Müller"}\n')
+    zoe = Identity.build(request_id="r", country="DE", full_name="Zoë Müller")
+    frozen = gc.get_freeze_count()
     (gc.enable if enabled else gc.disable)()
     try:
-        with _collector_paused():
-            assert not gc.isenabled()
+        report = sweep([zoe], manifests=[manifest], workers=1)
         assert gc.isenabled() == enabled
-        with pytest.raises(ValueError), _collector_paused():
-            raise ValueError
-        assert gc.isenabled() == enabled
+        assert gc.get_freeze_count() == frozen
     finally:
         gc.enable()
+    assert [m.matched_on for m in report.matches["r"]] == ["name"]
 
 
 def test_names_among_punctuation_are_candidates_as_whole_words_only():
