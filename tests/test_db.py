@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 
 import pytest
+import sqlite_utils
 
 from dsr_app.db import open_db
 from dsr_app.migrations import migrations
@@ -44,6 +45,45 @@ def test_migrations_apply_once_and_reopen_cleanly(db_path):
     applied = [m.name for m in migrations.applied(db)]
     assert applied == [m.name for m in migrations._migrations]
     assert migrations.pending(db) == []
+
+
+# The steps as stores have recorded them (``_sqlite_migrations``): renaming or
+# reordering one would make every existing store run it again (issue 17 moved them
+# from one module into dsr_app/migrations/).
+RECORDED_STEPS = [
+    "m001_manifests_records",
+    "m002_accounts",
+    "m003_staff_users",
+    "m004_requests",
+    "m005_replies",
+    "m006_matches",
+    "m007_staff_tokens_audit",
+    "m008_staff_sessions",
+    "m009_removal_lists",
+    "m010_follow_ups",
+    "m011_request_mailbox",
+    "m012_fts_hashsize",
+    "m013_content_matches",
+    "m014_audit_keyed",
+    "m015_staff_token_expiry",
+    "m016_login_failures",
+    "m017_canonical_mailbox",
+]
+
+
+def test_migration_steps_keep_their_names_and_order():
+    fresh = sqlite_utils.Database(memory=True)
+    assert [m.name for m in migrations.pending(fresh)] == RECORDED_STEPS
+
+
+def test_a_store_migrated_before_the_split_has_nothing_to_apply():
+    store = sqlite_utils.Database(memory=True)
+    migrations.ensure_migrations_table(store)
+    store[migrations.migrations_table].insert_all(
+        {"migration_set": "dsr_app", "name": name, "applied_at": "2026-01-01"}
+        for name in RECORDED_STEPS
+    )
+    assert migrations.pending(store) == []
 
 
 def test_connect_sets_per_connection_pragmas_without_migrating(db_path, monkeypatch):

@@ -1,0 +1,62 @@
+"""Versioned schema migrations, applied in order when the store is opened
+(``db.open_db``: ``migrations.apply(db)``).
+
+Each module holds the steps of one part of the schema, as plain functions; they
+are registered here, once, in the order they were written. A store records each
+step it has run by its name, so names and order never change: a new step is a
+new function, added at the end of ``STEPS``.
+"""
+
+from __future__ import annotations
+
+import sqlite_utils
+
+from dsr_app.migrations.cases import (
+    m004_requests,
+    m005_replies,
+    m011_request_mailbox,
+    m017_canonical_mailbox,
+)
+from dsr_app.migrations.corpus import (
+    m001_manifests_records,
+    m002_accounts,
+    m012_fts_hashsize,
+)
+from dsr_app.migrations.review import (
+    m006_matches,
+    m009_removal_lists,
+    m010_follow_ups,
+    m013_content_matches,
+)
+from dsr_app.migrations.staff import (
+    m003_staff_users,
+    m007_staff_tokens_audit,
+    m008_staff_sessions,
+    m014_audit_keyed,
+    m015_staff_token_expiry,
+    m016_login_failures,
+)
+
+STEPS = (
+    m001_manifests_records,
+    m002_accounts,
+    m003_staff_users,
+    m004_requests,
+    m005_replies,
+    m006_matches,
+    m007_staff_tokens_audit,
+    m008_staff_sessions,
+    m009_removal_lists,
+    m010_follow_ups,
+    m011_request_mailbox,
+    m012_fts_hashsize,
+    m013_content_matches,
+    m014_audit_keyed,
+    m015_staff_token_expiry,
+    m016_login_failures,
+    m017_canonical_mailbox,
+)
+
+migrations = sqlite_utils.Migrations("dsr_app")
+for _step in STEPS:
+    migrations()(_step)

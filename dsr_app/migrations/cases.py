@@ -1,0 +1,156 @@
+"""Schema steps of the cases: requests, their codes, status links, replies, the
+outbox and the job queue, and the mailbox the daily limit counts on."""
+
+from __future__ import annotations
+
+import sqlite_utils
+
+
+def m004_requests(db: sqlite_utils.Database) -> None:
+    """Data subject requests, their one-time codes, owned accounts and messages."""
+    db.executescript(
+        """
+        CREATE TABLE requests (
+            id TEXT PRIMARY KEY,                -- 128 random bits, URL-safe
+            type TEXT NOT NULL CHECK (type IN ('access', 'objection', 'erasure')),
+            status TEXT NOT NULL CHECK (status IN ('pending_verification',
+                'in_review', 'needs_info', 'completed', 'rejected', 'expired')),
+            full_name TEXT NOT NULL,
+            email TEXT NOT NULL,                -- as normalised by email-validator
+            email_canonical TEXT NOT NULL,      -- domain lower-cased
+            phone TEXT,                         -- E.164
+            country TEXT NOT NULL,
+            language TEXT NOT NULL,
+            details TEXT,
+            received_at TEXT NOT NULL,          -- UTC instant
+            receipt_day TEXT NOT NULL,          -- in the controller's time zone
+            controller_country TEXT NOT NULL,   -- whose holidays roll the deadline
+            due_at TEXT NOT NULL,               -- YYYY-MM-DD
+            status_token_hash TEXT NOT NULL UNIQUE,
+            email_verified_at TEXT,
+            phone_verified_at TEXT,
+            updated_at TEXT NOT NULL
+        ) STRICT;
+        CREATE INDEX requests_status_due ON requests (status, due_at);
+        CREATE INDEX requests_email ON requests (email_canonical, received_at);
+        CREATE INDEX requests_phone ON requests (phone, received_at)
+            WHERE phone IS NOT NULL;
+
+        -- Handles the requester named; verified only through an owned account.
+        CREATE TABLE request_handles (
+            request_id TEXT NOT NULL REFERENCES requests (id),
+            handle TEXT NOT NULL,
+            verified INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (request_id, handle)
+        ) STRICT;
+
+        -- Registry accounts whose e-mail or phone equals a verified channel.
+        CREATE TABLE owned_accounts (
+            request_id TEXT NOT NULL REFERENCES requests (id),
+            account_id TEXT NOT NULL,
+            via TEXT NOT NULL CHECK (via IN ('email', 'phone')),
+            PRIMARY KEY (request_id, account_id, via)
+        ) STRICT;
+
+        -- One-time codes: only a keyed hash is stored. A code is live while
+        -- used_at and dead_at are NULL and it has not expired.
+        CREATE TABLE verification_codes (
+            id INTEGER PRIMARY KEY,
+            request_id TEXT NOT NULL REFERENCES requests (id),
+            channel TEXT NOT NULL CHECK (channel IN ('email', 'phone')),
+            code_hash TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            expires_at TEXT NOT NULL,
+            wrong_tries INTEGER NOT NULL DEFAULT 0,
+            used_at TEXT,
+            dead_at TEXT
+        ) STRICT;
+        CREATE INDEX verification_codes_request
+            ON verification_codes (request_id, channel, id);
+
+        -- Wrong tries per request and channel over all its codes (limit 10).
+        CREATE TABLE verification_attempts (
+            request_id TEXT NOT NULL REFERENCES requests (id),
+            channel TEXT NOT NULL,
+            wrong_tries INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (request_id, channel)
+        ) STRICT;
+
+        -- One-time links from e-mails to the status page (exchanged for a session).
+        CREATE TABLE status_links (
+            token_hash TEXT PRIMARY KEY,
+            request_id TEXT NOT NULL REFERENCES requests (id),
+            expires_at TEXT NOT NULL,
+            used_at TEXT
+        ) STRICT;
+
+        -- Messages "sent" by the outbox backend (contract section 2).
+        CREATE TABLE outbox (
+            id INTEGER PRIMARY KEY,
+            channel TEXT NOT NULL CHECK (channel IN ('email', 'sms')),
+            recipient TEXT NOT NULL,
+            subject TEXT NOT NULL,
+            body TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        ) STRICT;
+
+        -- Work that follows an answer (ownership, matching), done after responding
+        -- so that the answer never depends on what the registry holds.
+        CREATE TABLE jobs (
+            id INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL,
+            request_id TEXT REFERENCES requests (id),
+            created_at TEXT NOT NULL,
+            claimed_at TEXT,                -- a run holds it until done or stale
+            attempts INTEGER NOT NULL DEFAULT 0,
+            done_at TEXT,
+            error TEXT                      -- the last failure, kept for operators
+        ) STRICT;
+        CREATE INDEX jobs_pending ON jobs (id) WHERE done_at IS NULL;
+        """
+    )
+
+
+def m005_replies(db: sqlite_utils.Database) -> None:
+    """Answers of requesters to a request for information (contract: reply)."""
+    db.executescript(
+        """
+        CREATE TABLE request_replies (
+            id INTEGER PRIMARY KEY,
+            request_id TEXT NOT NULL REFERENCES requests (id),
+            received_at TEXT NOT NULL,
+            details TEXT,
+            handles TEXT,                 -- JSON array of handles added
+            phone TEXT                    -- E.164, when a new number was given
+        ) STRICT;
+        CREATE INDEX request_replies_request ON request_replies (request_id, id);
+        """
+    )
+
+
+def m011_request_mailbox(db: sqlite_utils.Database) -> None:
+    """The mailbox a request's e-mail reaches (identifiers.mailbox_key), on which
+    the daily limit per target counts: ``Zoe+1@…`` and ``ZOE@…`` are ``zoe@…``."""
+    from dsr_app.identifiers import mailbox_key
+
+    db.execute("ALTER TABLE requests ADD COLUMN email_mailbox TEXT")
+    for request_id, email in db.execute("SELECT id, email FROM requests").fetchall():
+        db.execute(
+            "UPDATE requests SET email_mailbox = ? WHERE id = ?",
+            [mailbox_key(email), request_id],
+        )
+    db.execute("CREATE INDEX requests_mailbox ON requests (email_mailbox, received_at)")
+
+
+def m017_canonical_mailbox(db: sqlite_utils.Database) -> None:
+    """Every request's mailbox again under the provider table of
+    identifiers.mailbox_key (Gmail's dots, googlemail.com, Yahoo's "-" tags, IDNA
+    domains): requests filed before it count against the mailbox they reach
+    (issue 16, finding 9). Ownership keeps ``email_canonical``, untouched."""
+    from dsr_app.identifiers import mailbox_key
+
+    for request_id, email in db.execute("SELECT id, email FROM requests").fetchall():
+        db.execute(
+            "UPDATE requests SET email_mailbox = ? WHERE id = ?",
+            [mailbox_key(email), request_id],
+        )
