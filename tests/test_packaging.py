@@ -41,6 +41,10 @@ def test_wheel_ships_templates_and_fixtures(tmp_path):
     assert "dsr_app/templates/pages/home.html" in names
     assert "dsr_app/fixtures/manifests.json" in names
     assert "dsr_app/fixtures/manifests/captions-2025-03.parquet" in names
+    # the catalogs translators edit (dsr_app/i18n, dsr_app/review/letter_texts)
+    for lang in ("en", "de", "fr"):
+        assert f"dsr_app/i18n/{lang}.toml" in names
+        assert f"dsr_app/review/letter_texts/{lang}.toml" in names
     assert "dsr_app/cli/__init__.py" in names
     # the compiled prefilter (hatch_build.py), with the wheel tagged for it
     for module in ("dsr_app/_squash.", "dsr_app/matching/_scan."):

@@ -1,0 +1,63 @@
+"""Texts in the languages we answer in (English, German, French) and date formats.
+
+The texts live beside this module, one TOML file per language (``en.toml``, ...),
+where translators edit them; they are read once, on import.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from datetime import date
+from pathlib import Path
+
+from babel import Locale
+from babel.dates import format_date
+from babel.units import format_unit
+
+LANGUAGES = ("en", "de", "fr")
+LANGUAGE_NAMES = {"en": "English", "de": "Deutsch", "fr": "Français"}
+
+
+def catalog_file(lang: str) -> Path:
+    """The TOML file that holds the texts of ``lang``."""
+    return Path(__file__).with_name(f"{lang}.toml")
+
+
+def _load(lang: str) -> dict[str, str]:
+    with catalog_file(lang).open("rb") as file:
+        return tomllib.load(file)
+
+
+_TEXTS: dict[str, dict[str, str]] = {lang: _load(lang) for lang in LANGUAGES}
+
+
+def language(code: str | None) -> str:
+    """A supported language for a BCP 47 code (``de-AT`` → ``de``); default English."""
+    primary = (code or "").split("-")[0].split("_")[0].lower()
+    return primary if primary in LANGUAGES else "en"
+
+
+def text(lang: str, key: str, **values: str) -> str:
+    """The text ``key`` in ``lang`` (English if missing), with ``values`` filled in."""
+    template = _TEXTS.get(lang, _TEXTS["en"]).get(key) or _TEXTS["en"][key]
+    return template.format(**values) if values else template
+
+
+def country_names(codes, lang: str) -> list[tuple[str, str]]:
+    """(code, name in ``lang``) pairs sorted by name: ``("DE", "Deutschland")``."""
+    territories = Locale.parse(language(lang)).territories
+    return sorted(((c, territories.get(c, c)) for c in codes), key=lambda p: p[1])
+
+
+def wait_words(seconds: int, lang: str) -> str:
+    """A wait in words: ``45 seconds`` under a minute, else whole minutes rounded
+    up (``2 minutes`` for 61 s), so a page never tells anyone to come back early."""
+    if seconds < 60:
+        return format_unit(seconds, "duration-second", "long", locale=language(lang))
+    minutes = -(-seconds // 60)
+    return format_unit(minutes, "duration-minute", "long", locale=language(lang))
+
+
+def long_date(day: date, lang: str) -> str:
+    """``31 January 2025`` / ``31. Januar 2025`` / ``31 janvier 2025``."""
+    return format_date(day, format="long", locale=language(lang))
