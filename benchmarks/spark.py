@@ -14,11 +14,14 @@ import tempfile
 import time
 from pathlib import Path
 
-from dsr_app import spark_engine
+from dsr_app.engines import ENGINES
+from dsr_app.matching import spark_sweep
 from dsr_app.matching.sweep import sweep
 from dsr_app.matching.sweep_input import part_records, plan
-from dsr_app.removal.apply import apply_shards, load_lists, shard_pairs
+from dsr_app.removal.shards import apply_shards, shard_pairs
+from dsr_app.removal.targets import load_lists
 from dsr_app.signing import public_key_b64, sign
+from dsr_app.spark import session
 
 from .matching import identities, write_manifest
 from .report import print_table
@@ -99,9 +102,9 @@ def main(argv: list[str] | None = None) -> None:
         shards = _split(whole, folder / "shards", args.shards)
         mb = sum(p.stat().st_size for p in shards) / 1e6
 
-        spark, startup = _timed(spark_engine.session, args.master)
+        spark, startup = _timed(session, args.master)
         local, local_s = _timed(sweep, people, manifests=shards, workers=2)
-        remote, spark_s = _timed(spark_engine.sweep, people, shards, master=args.master)
+        remote, spark_s = _timed(spark_sweep.sweep, people, shards, master=args.master)
         parts = plan(None, shards, None, "1", spark.sparkContext.defaultParallelism * 2)
         sizes = (
             spark.sparkContext.parallelize(parts, len(parts))
@@ -121,8 +124,8 @@ def main(argv: list[str] | None = None) -> None:
             apply_shards,
             shard_pairs([folder / "shards"], out_spark),
             load_lists([rl], key),
-            "spark",
-            args.master,
+            ENGINES["spark"].apply_shards,
+            master=args.master,
         )
         same_files = all(
             (out_local / p.name).read_bytes() == (out_spark / p.name).read_bytes()

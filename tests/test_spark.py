@@ -19,22 +19,25 @@ import pytest
 
 from dsr_app.db import open_db
 from dsr_app.demo import load_demo
+from dsr_app.engines import ENGINES
 from dsr_app.matching.search import identity_for
 from dsr_app.matching.sweep import sweep
-from dsr_app.removal.apply import apply_shards, load_lists, shard_pairs
+from dsr_app.removal.shards import apply_shards, shard_pairs
+from dsr_app.removal.targets import load_lists
 from tests.matching.test_rules import FIXTURES, PERSONAS, _keyed, file_verified_request
 
 pytestmark = pytest.mark.spark
 
 MASTER = "local[2]"
 CONF = {"spark.sql.shuffle.partitions": "4", "spark.default.parallelism": "4"}
+SPARK_APPLY = ENGINES["spark"].apply_shards
 
 
 @pytest.fixture(scope="module")
 def spark():
-    from dsr_app import spark_engine
+    from dsr_app.spark import session as start
 
-    session = spark_engine.session(MASTER, CONF)
+    session = start(MASTER, CONF)
     yield session
     session.stop()
 
@@ -87,14 +90,14 @@ def test_executors_run_the_drivers_python(spark):
 
 
 def test_spark_sweep_of_the_demo_manifests_equals_the_local_sweep(spark, world):
-    from dsr_app import spark_engine
+    from dsr_app.matching import spark_sweep
 
     _, _, _, identities, entries = world
     total = 0
     for entry in entries:
         path = FIXTURES / entry["path"]
         local = sweep(identities, manifests=[path], version=entry["version"])
-        on_spark = spark_engine.sweep(
+        on_spark = spark_sweep.sweep(
             identities, [path], version=entry["version"], master=MASTER
         )
         assert on_spark.records == local.records > 0
@@ -109,7 +112,7 @@ def test_spark_sweep_of_a_multi_shard_copy_equals_the_local_sweep(
 ):
     """Shards in both formats, several partitions each; own content comes in
     through the join on author_id (it is in the results)."""
-    from dsr_app import spark_engine
+    from dsr_app.matching import spark_sweep
 
     _, _, _, identities, entries = world
     for entry in entries:
@@ -117,7 +120,7 @@ def test_spark_sweep_of_a_multi_shard_copy_equals_the_local_sweep(
         whole = sweep(
             identities, manifests=[FIXTURES / entry["path"]], version=entry["version"]
         )
-        on_spark = spark_engine.sweep(
+        on_spark = spark_sweep.sweep(
             identities, shards, version=entry["version"], master=MASTER
         )
         assert on_spark.records == whole.records
@@ -220,7 +223,7 @@ def test_spark_apply_of_shards_equals_the_local_apply(
     pairs = shard_pairs([tmp_path / "in"], tmp_path / "local")
     local = apply_shards(pairs, _targets(removal_list))
     pairs = shard_pairs([tmp_path / "in"], tmp_path / "spark")
-    on_spark = apply_shards(pairs, _targets(removal_list), "spark", MASTER)
+    on_spark = apply_shards(pairs, _targets(removal_list), SPARK_APPLY, master=MASTER)
     assert (on_spark.read, on_spark.removed, on_spark.not_found) == (
         local.read,
         local.removed,
@@ -321,7 +324,7 @@ def test_a_failed_shard_leaves_every_output_as_it_was(
     shards[1].write_bytes(b"PAR1 not really parquet")
     pairs = shard_pairs([tmp_path / "in"], out)
     with pytest.raises(Exception):  # noqa: B017 - Spark wraps the task's error
-        apply_shards(pairs, _targets(removal_list), "spark", MASTER)
+        apply_shards(pairs, _targets(removal_list), SPARK_APPLY, master=MASTER)
     assert sorted(p.name for p in out.iterdir()) == [shards[0].name]
     assert (out / shards[0].name).read_bytes() == b"older output"
     shutil.rmtree(out)
@@ -330,7 +333,7 @@ def test_a_failed_shard_leaves_every_output_as_it_was(
 def test_a_line_that_is_not_utf8_is_skipped_by_both_engines(spark, world, tmp_path):
     """Spark reads lines as bytes: a broken line is not read with replacement
     characters (and matched) where the local engine cannot read it."""
-    from dsr_app import spark_engine
+    from dsr_app.matching import spark_sweep
 
     _, _, _, identities, _ = world
     email = next(i.email for i in identities if i.email)
@@ -344,7 +347,7 @@ def test_a_line_that_is_not_utf8_is_skipped_by_both_engines(spark, world, tmp_pa
         + b"\n"
     )
     local = sweep(identities, manifests=[shard])
-    on_spark = spark_engine.sweep(identities, [shard], master=MASTER)
+    on_spark = spark_sweep.sweep(identities, [shard], master=MASTER)
     assert {m[3] for m in _matches(local)} == {"ok-1"}
     assert _matches(on_spark) == _matches(local)
     assert on_spark.records == local.records == 1
@@ -390,11 +393,11 @@ def test_the_readme_spark_submit_form_runs(world, tmp_path):
 
 def test_spark_sweep_over_the_index_equals_the_local_one(spark, world):
     """``dsr sweep --engine spark`` with no --manifest sweeps the indexed records."""
-    from dsr_app import spark_engine
+    from dsr_app.matching import spark_sweep
 
     _, db_path, _, identities, _ = world
     local = sweep(identities, db_path=str(db_path), workers=2)
-    on_spark = spark_engine.sweep(identities, db_path=str(db_path), master=MASTER)
+    on_spark = spark_sweep.sweep(identities, db_path=str(db_path), master=MASTER)
     assert on_spark.records == local.records == 20_057
     assert _matches(on_spark) == _matches(local)
 
@@ -404,7 +407,7 @@ def test_odd_shards_are_read_alike_by_both_engines(spark, world, tmp_path):
     own columns are named like the join's, nanosecond timestamps: one reader."""
     import pyarrow as pa
 
-    from dsr_app import spark_engine
+    from dsr_app.matching import spark_sweep
 
     _, _, _, identities, entries = world
     entry = next(e for e in entries if e["path"].endswith(".parquet"))
@@ -426,13 +429,13 @@ def test_odd_shards_are_read_alike_by_both_engines(spark, world, tmp_path):
     jsonl.rename(hidden)
     for shard, version in ((odd, entry["version"]), (hidden, entries[0]["version"])):
         local = sweep(identities, manifests=[shard], version=version)
-        on_spark = spark_engine.sweep(identities, [shard], version=version)
+        on_spark = spark_sweep.sweep(identities, [shard], version=version)
         assert on_spark.records == local.records > 0
         assert _matches(on_spark) == _matches(local)
     # the Parquet shard's own "owners" column did not stand in for the join's
     assert any(
         m[4] == "own"
         for m in _matches(
-            spark_engine.sweep(identities, [odd], version=entry["version"])
+            spark_sweep.sweep(identities, [odd], version=entry["version"])
         )
     )

@@ -17,6 +17,7 @@ from dsr_app.cli.options import (
     spark_options,
 )
 from dsr_app.db import open_db
+from dsr_app.engines import ENGINES
 
 
 @click.command(name="sweep")
@@ -49,12 +50,22 @@ def sweep_command(
     from dsr_app.matching.sweep import sweep_requests
 
     spark = spark_options(engine, master, conf)
+    chosen = ENGINES[engine]
     path = config.resolve_db_path(db_path)
     db = open_db(path)
     files = manifest_files(manifests, secret_folders(path)) if manifests else None
     with Progress("records") as progress:
         report = sweep_requests(
-            db, str(path), files, dataset, version, workers, progress, spark=spark
+            db,
+            str(path),
+            files,
+            dataset,
+            version,
+            workers,
+            progress,
+            run=chosen.sweep,
+            searched_by=chosen.searched_by,
+            **spark,
         )
     for request_id, found in sorted(report.matches.items()):
         kinds = sorted({f"{m.match_kind}/{m.matched_on}" for m in found})

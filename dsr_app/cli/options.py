@@ -11,6 +11,7 @@ import click
 
 from dsr_app import config
 from dsr_app.db import open_db
+from dsr_app.engines import ENGINES
 from dsr_app.errors import DsrError, Unavailable
 
 
@@ -70,7 +71,7 @@ def secret_folders(db_path: Path | None) -> list[Path]:
 
 engine_option = click.option(
     "--engine",
-    type=click.Choice(["local", "spark"]),
+    type=click.Choice(list(ENGINES)),
     default="local",
     show_default=True,
     help="local: this machine's cores; spark: Apache Spark (extra [spark]).",
@@ -95,7 +96,7 @@ def spark_options(engine: str, master: str | None, conf: tuple[str, ...]) -> dic
         if master or conf:
             raise BadInputError("--master and --conf need --engine spark")
         return {}
-    from dsr_app.spark_engine import parse_conf
+    from dsr_app.spark import parse_conf
 
     return {"master": master, "conf": parse_conf(conf)}
 

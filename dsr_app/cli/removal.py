@@ -18,6 +18,7 @@ from dsr_app.cli.options import (
     secret_folders,
     spark_options,
 )
+from dsr_app.engines import ENGINES
 
 
 @click.group()
@@ -78,13 +79,15 @@ def removals_apply(
     db_path, lists, manifests, out, public_key, dataset, engine, master, conf
 ) -> None:
     """Write the manifest minus the listed records to OUT (signatures checked first)."""
-    from dsr_app.removal.apply import apply_shards, load_lists, shard_pairs
+    from dsr_app.removal.shards import apply_shards, shard_pairs
+    from dsr_app.removal.targets import load_lists
 
     spark = spark_options(engine, master, conf)
     targets = load_lists(lists, _public_key(db_path, public_key))
     targets.default_dataset = dataset
     pairs = shard_pairs(list(manifests), out, secret_folders(db_path))
-    click.echo(apply_shards(pairs, targets, engine, **spark).summary())
+    applied = apply_shards(pairs, targets, ENGINES[engine].apply_shards, **spark)
+    click.echo(applied.summary())
 
 
 @removals.command(name="verify")
@@ -96,7 +99,8 @@ def removals_apply(
 def removals_verify(db_path, lists, manifests, public_key, dataset) -> None:
     """Exit 0 if none of the listed records is in the manifest, else 1 and list them."""
     from dsr_app.corpus.manifests import manifest_files
-    from dsr_app.removal.apply import load_lists, still_present
+    from dsr_app.removal.apply import still_present
+    from dsr_app.removal.targets import load_lists
 
     shards = manifest_files(manifests, secret_folders(db_path))
     targets = load_lists(lists, _public_key(db_path, public_key))

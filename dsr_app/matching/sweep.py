@@ -12,12 +12,10 @@ the indexed records, by byte range of a .jsonl file, or by file.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from itertools import islice
 from operator import attrgetter
@@ -32,6 +30,7 @@ from dsr_app.matching.prefilter import Prefilter, json_view, phone_tail
 from dsr_app.matching.rules import match_record
 from dsr_app.matching.sweep_input import BATCH, part_records, plan
 from dsr_app.matching.text import TextView
+from dsr_app.pool import fork_map, forks
 
 _ALNUM = re.compile(r"[^\W_]+")  # runs of str.isalnum() characters
 
@@ -337,27 +336,15 @@ def sweep(
         db_path, manifests, dataset, version, workers * (2 if manifests else 4)
     )
     report = SweepReport()
-    if workers == 1 or len(parts) <= 1:
-        _init_worker(matcher)
-        for part in parts:
-            piece = _sweep_part(part)
-            report.merge(piece)
-            if progress:
-                progress(piece.records)
-        return report
-    # Forked workers share the prefilter's automaton, compiled here once: one
-    # copy of its tens of megabytes in the processors' shared cache, not one each.
-    matcher.prefilter.compile()
-    with ProcessPoolExecutor(
-        workers,
-        mp_context=multiprocessing.get_context("fork"),
-        initializer=_init_worker,
-        initargs=(matcher,),
-    ) as pool:
-        for piece in pool.map(_sweep_part, parts):
-            report.merge(piece)
-            if progress:
-                progress(piece.records)
+    if forks(workers, parts):
+        # Forked workers share the prefilter's automaton, compiled here once: one
+        # copy of its tens of megabytes in the processors' shared cache, not one
+        # each.
+        matcher.prefilter.compile()
+    for piece in fork_map(_sweep_part, parts, workers, _init_worker, (matcher,)):
+        report.merge(piece)
+        if progress:
+            progress(piece.records)
     return report
 
 
@@ -370,12 +357,15 @@ def sweep_requests(
     workers: int | None = None,
     progress: Callable[[int], None] | None = None,
     at=None,
-    spark: dict | None = None,
+    run: Callable[..., SweepReport] = sweep,
+    searched_by: str = "sweep",
+    **options,
 ) -> SweepReport:
     """Sweep for every verified request and store what was found.
 
-    ``spark``: run on Apache Spark with these options (``master``, ``conf``; see
-    spark_engine.sweep) instead of this machine's processes.
+    :param run: the engine's sweep (dsr_app/engines.py), called as ``sweep`` is,
+        with the engine's ``options``; ``searched_by``: the engine each stored
+        search names.
     """
     from dsr_app import deadlines
     from dsr_app.matching.search import (
@@ -392,25 +382,16 @@ def sweep_requests(
     # longer found go. Over files, a file may be one shard of a version: add and
     # refresh, delete nothing (the scope is still recorded with the search).
     scope = indexed_versions(db) if not manifests else []
-    if spark:
-        from dsr_app import spark_engine
-
-        report = spark_engine.sweep(
-            identities, manifests, dataset, version, db_path=db_path, **spark
-        )
-        if progress:
-            progress(report.records)
-    else:
-        report = sweep(
-            identities, db_path, manifests, dataset, version, workers, progress
-        )
+    report = run(
+        identities, db_path, manifests, dataset, version, workers, progress, **options
+    )
     for request_id in request_ids:
         store_matches(
             db,
             request_id,
             report.matches.get(request_id, []),
             at,
-            "spark" if spark else "sweep",
+            searched_by,
             scope,
             searched=sorted(report.scope),
         )

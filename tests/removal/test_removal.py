@@ -112,7 +112,7 @@ def test_apply_removes_what_killed_runs_for_the_same_out_left(objection, run, tm
     import subprocess
     import sys
 
-    from dsr_app.removal.apply import _temp_prefix
+    from dsr_app.removal.leftovers import temp_prefix
 
     _, document = objection
     rl = _save(tmp_path, document)
@@ -126,12 +126,12 @@ def test_apply_removes_what_killed_runs_for_the_same_out_left(objection, run, tm
         check=True,
     )
     dead_pid = int(dead.stdout)  # that process has exited
-    prefix = _temp_prefix(out)
+    prefix = temp_prefix(out)
     stale = [f"{prefix}{dead_pid}-abc123", f"{prefix}{dead_pid}-abc123.0"]
     kept = [
         f"{prefix}{os.getpid()}-live99",  # a run still writing (this process)
         f".{out.name}.dsr-apply-otherhost-{dead_pid}-xyz",  # another host's run
-        f"{_temp_prefix(out_dir / 'other.jsonl')}{dead_pid}-q",  # another OUT
+        f"{temp_prefix(out_dir / 'other.jsonl')}{dead_pid}-q",  # another OUT
     ]
     for name in stale + kept:
         (out_dir / name).write_bytes(b"partial")
@@ -614,7 +614,7 @@ def test_several_shards_appear_together_and_a_killed_runs_staging_is_removed(
     import subprocess
     import sys
 
-    from dsr_app.removal.apply import _staging_prefix
+    from dsr_app.removal.leftovers import staging_prefix
 
     _, document = objection
     rl = _save(tmp_path, document)
@@ -631,8 +631,8 @@ def test_several_shards_appear_together_and_a_killed_runs_staging_is_removed(
         text=True,
         check=True,
     )
-    stale = out / f"{_staging_prefix()}{int(dead.stdout)}-abc"
-    live = out / f"{_staging_prefix()}{os.getpid()}-def"
+    stale = out / f"{staging_prefix()}{int(dead.stdout)}-abc"
+    live = out / f"{staging_prefix()}{os.getpid()}-def"
     for folder in (stale, live):
         folder.mkdir()
         (folder / "a.jsonl").write_bytes(b"partial")

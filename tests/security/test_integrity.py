@@ -221,12 +221,12 @@ def test_spark_apply_keeps_other_authors_copies(erased, run, tmp_path):
     pytest.importorskip("pyspark")
     if shutil.which("java") is None:
         pytest.skip("Spark needs Java")
-    from dsr_app import spark_engine
+    from dsr_app.spark import session
 
     _, document, manifest = erased
     rl = _save(tmp_path, document)
     out = tmp_path / "out.jsonl"
-    spark = spark_engine.session("local[1]")
+    spark = session("local[1]")
     try:
         result = run(
             "removals", "apply", "--list", rl, "--manifest", manifest, "--out", out,

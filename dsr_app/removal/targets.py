@@ -1,0 +1,71 @@
+"""What removal lists remove: their signed entries, checked and read once into
+look-up sets (a record is looked up by ``corpus.record.record_key``)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import orjson
+
+from dsr_app.errors import BadInput
+from dsr_app.removal.lists import FORMAT
+from dsr_app.signing import load_public_key, verify
+
+
+@dataclass
+class Targets:
+    """What the lists remove: (dataset, record_id) pairs, and (content hash,
+    author_id) pairs of the entries that name their record's author.
+
+    A hash alone never removes a record: identical texts by other people ("Happy
+    birthday!!", every empty post) are their items (contract section 6, v2).
+    """
+
+    keys: set[tuple[str, str]] = field(default_factory=set)
+    authored: set[tuple[str, str]] = field(default_factory=set)
+    entries: int = 0
+    found: set[tuple[str, str]] = field(default_factory=set)
+    default_dataset: str = ""  # for manifests whose records name no dataset
+
+    def hit(self, dataset, record_id, digest, author) -> bool:
+        """Whether a record is listed: by dataset and id, or by content hash and
+        author together."""
+        key = (dataset or self.default_dataset, record_id)
+        if key in self.keys or (
+            digest and author and (digest, author) in self.authored
+        ):
+            self.found.add(key)
+            return True
+        return False
+
+
+def load_lists(paths: Iterable[str | Path], public_key: str) -> Targets:
+    """Read and check every list; all must be signed by ``public_key``.
+
+    :raises BadInput: an unreadable file, another format, or a signature that does
+        not check (then nothing is applied at all).
+    """
+    key = load_public_key(public_key)
+    targets = Targets()
+    for path in paths:
+        path = Path(path)
+        try:
+            document = orjson.loads(path.read_bytes())
+        except (OSError, orjson.JSONDecodeError) as exc:
+            raise BadInput(str(path), f"not a readable removal list: {exc}") from exc
+        if not isinstance(document, dict) or document.get("format") != FORMAT:
+            raise BadInput(str(path), f"not a {FORMAT} document")
+        if not verify(document, key):
+            raise BadInput(str(path), "the signature does not check with this key")
+        for entry in document.get("entries", []):
+            targets.keys.add((entry["dataset"], entry["record_id"]))
+            # An entry without author_id (v1 lists, anonymous records) matches by
+            # dataset and record id only.
+            if entry.get("content_sha256") and entry.get("author_id"):
+                targets.authored.add(
+                    (entry["content_sha256"].lower(), entry["author_id"])
+                )
+            targets.entries += 1
+    return targets
