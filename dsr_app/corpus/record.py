@@ -154,7 +154,7 @@ def policy_flag_names(flags: int) -> list[str]:
 
 def record_key(rec: Mapping) -> tuple:
     """(dataset, record_id, content hash, author_id) of a parsed record: what a
-    removal list names it by (``removal.apply.Targets.hit``)."""
+    removal list names it by (``removal.targets.Targets.hit``)."""
     text = rec.get("text")
     digest = rec.get("content_sha256")
     if not isinstance(digest, str) or not digest:
