@@ -1,21 +1,34 @@
-"""dsr_app: GDPR data subject rights requests about AI training data."""
+"""dsr_app: GDPR data subject rights requests about AI training data.
+
+Importing the package imports no web framework: the domain packages, the CLI's
+commands and the Spark jobs load without Flask; ``create_app`` imports it.
+"""
 
 from __future__ import annotations
 
-import sqlite3
 import sys
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from flask import Flask, jsonify, render_template
-from werkzeug.exceptions import HTTPException, ServiceUnavailable
-
-from dsr_app import bidi, config, db, file_modes
-from dsr_app.errors import BadInput, DsrError
+if TYPE_CHECKING:
+    from flask import Flask
 
 
 def create_app(test_config: Mapping | None = None) -> Flask:
     """The Flask app: defaults, then ``DSR_*`` environment, then ``test_config``."""
+    # Here, not at the top: see the module's docstring.
+    from flask import Flask
+
+    from dsr_app import bidi, config, file_modes
+    from dsr_app.api import init_api
+    from dsr_app.errors import BadInput
+    from dsr_app.identifiers import PhonePolicy
+    from dsr_app.messaging import BACKENDS
+    from dsr_app.server import connection
+    from dsr_app.server.security import csrf, init_security
+    from dsr_app.web import public, staff
+
     file_modes.private_umask()  # the store, keys and secrets: 0600 (issue 16)
     app = Flask(
         __name__,
@@ -44,62 +57,18 @@ def create_app(test_config: Mapping | None = None) -> Flask:
     )
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = config.instance_secret(folder, "flask_secret_key")
-    from dsr_app.messaging import BACKENDS
-
     if app.config["MAIL_BACKEND"] not in BACKENDS:  # fail at start, not per message
         raise BadInput("DSR_MAIL_BACKEND", f"must be one of {', '.join(BACKENDS)}")
-    from dsr_app.identifiers import PhonePolicy
-
     PhonePolicy.from_config(app.config)  # a wrong DSR_SMS_REGIONS fails at start
-    db.init_app(app)
-
-    from dsr_app.api import (
-        domain_error,
-        init_api,
-        is_api_request,
-        public_message,
-        wait_headers,
-    )
-    from dsr_app.server.security import csrf, init_security
-    from dsr_app.web import public
+    connection.init_app(app)
 
     init_security(app)
     app.register_blueprint(public.bp)
-    from dsr_app.web import staff as staff_web
-
-    app.register_blueprint(staff_web.bp)
+    app.register_blueprint(staff.bp)
     api = init_api(app)
     for blueprint in api._app.blueprints.values():
         if blueprint.name not in ("public", "staff_web"):
             # The API takes JSON bodies only; a staff session's changes must come
-            # from our own origin (api/staff.current_staff), not a form token.
+            # from our own origin (server/auth.current_staff), not a form token.
             csrf.exempt(blueprint)
-
-    @app.errorhandler(DsrError)
-    def _domain_error(exc: DsrError):
-        if is_api_request():
-            return domain_error(exc)
-        status = domain_error(exc).status_code
-        error = HTTPException(public_message(exc))
-        error.code = status
-        page = render_template("pages/error.html", error=error)
-        return page, status, wait_headers(exc)
-
-    @app.errorhandler(sqlite3.OperationalError)
-    def _store_busy(exc: sqlite3.OperationalError):
-        # A long ingest holds the write lock; writers wait 30 s, then get a 503
-        # with Retry-After instead of a 500 (nothing was half-written).
-        if "locked" not in str(exc) and "busy" not in str(exc):
-            raise exc
-        error = ServiceUnavailable("the store is busy; try again shortly")
-        if is_api_request():
-            response = jsonify({"error": error.description})
-        else:
-            response = app.make_response(
-                (render_template("pages/error.html", error=error), 503)
-            )
-        response.status_code = 503
-        response.headers["Retry-After"] = "10"
-        return response
-
     return app

@@ -1,8 +1,10 @@
-"""The SQLite store: open (WAL, foreign keys, migrations); a connection per thread."""
+"""The SQLite store: open (WAL, foreign keys, migrations), connect, transactions.
+
+Framework-free: the web request's connection is dsr_app/server/connection.py's.
+"""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -69,55 +71,15 @@ def select_rows(
     return [dict(zip(names, row, strict=True)) for row in cursor]
 
 
-def get_db() -> sqlite_utils.Database:
-    """The request's connection: its thread's, opened on first use and kept.
-
-    flaskr opens one per request, but SQLite reads the whole schema again for
-    every new connection, a large part of a status poll's CPU (issue 7, load run;
-    docs/benchmarks.md).
-    """
-    from flask import current_app, g
-
-    if "db" not in g:
-        g.db = thread_db(current_app)
-    return g.db
-
-
-def thread_db(app) -> sqlite_utils.Database:
-    """This thread's kept connection to ``app``'s store, opened on first use.
-
-    Each server thread keeps its own, since a connection never crosses threads
-    (issue 7: reading the schema again on every request was measurably slower;
-    see docs/benchmarks.md); the job runner, a process of its own, keeps one too
-    (runner.py).
-    """
-    kept = app.extensions["dsr_db"]
-    if getattr(kept, "db", None) is None:
-        kept.db = connect(app.config["DB"])  # init_app migrated it
-    return kept.db
+def check(db: sqlite_utils.Database) -> None:
+    """Raise unless the store answers a query (a health check's)."""
+    db.execute("SELECT 1").fetchone()
 
 
 def release(db: sqlite_utils.Database) -> None:
     """Roll back whatever a use of a kept connection left open."""
     if db.conn.in_transaction:
         db.conn.rollback()
-
-
-def close_db(_exc: BaseException | None = None) -> None:
-    """End the request's use of its connection; roll back what it left open."""
-    from flask import g
-
-    db = g.pop("db", None)
-    if db is not None:
-        release(db)
-
-
-def init_app(app) -> None:
-    """Register the per-request teardown and create or migrate the store at start-up
-    (requests then connect without checking the migrations again)."""
-    app.extensions["dsr_db"] = threading.local()  # thread_db's connections
-    app.teardown_appcontext(close_db)
-    open_db(app.config["DB"]).close()
 
 
 @contextmanager

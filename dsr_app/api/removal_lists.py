@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import csv
-import io
-
-from flask import Response, request
+from flask import request
 from flask.views import MethodView
 
 from dsr_app import deadlines
-from dsr_app.api import Blueprint
-from dsr_app.api.staff import STAFF_TOKEN, current_staff, require_role
-from dsr_app.db import get_db
-from dsr_app.removal.acknowledgements import acknowledge, acknowledgements, hand_out
+from dsr_app.api.blueprint import STAFF_TOKEN, Blueprint
+from dsr_app.removal.acknowledgements import (
+    acknowledge,
+    hand_out,
+    list_index,
+    suppression_list,
+)
 from dsr_app.schemas.removal import (
     AcknowledgementsSchema,
     AckSchema,
@@ -20,6 +20,9 @@ from dsr_app.schemas.removal import (
     RemovalListsSchema,
     SuppressionListSchema,
 )
+from dsr_app.server.auth import current_staff, require_role
+from dsr_app.server.connection import get_db
+from dsr_app.server.responses import csv_response
 from dsr_app.server.security import refuse_cross_site
 
 blp = Blueprint(
@@ -30,7 +33,6 @@ blp = Blueprint(
 )
 READERS = ("training", "admin", "legal")
 TRAINING = ("training", "admin")
-_CSV_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\0")
 # Contract section 6, v2 (issue 16): a hash alone removes no record.
 ENTRY_SCHEMA = {
     "type": "object",
@@ -83,53 +85,6 @@ LIST_CONTENT = {
 }
 
 
-def csv_cell(value: object) -> str:
-    """A CSV cell safe against formula injection (OWASP ASVS 1.2.10)."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_CSV_TRIGGERS) else text
-
-
-def as_csv(document: dict) -> str:
-    """A list's entries as RFC 4180 CSV (quoted where needed, CRLF line ends)."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    # author_id goes with the hash: a hash alone removes no record (contract §6, v2).
-    writer.writerow(
-        [
-            "list_id",
-            "request_type",
-            "dataset",
-            "record_id",
-            "content_sha256",
-            "author_id",
-            "reason",
-        ]
-    )
-    for entry in document["entries"]:
-        writer.writerow(
-            [
-                csv_cell(v)
-                for v in (
-                    document["id"],
-                    document["request_type"],
-                    entry["dataset"],
-                    entry["record_id"],
-                    entry["content_sha256"],
-                    entry.get("author_id", ""),
-                    entry["reason"],
-                )
-            ]
-        )
-    return out.getvalue()
-
-
-def csv_response(document: dict) -> Response:
-    """A list's entries as a CSV download."""
-    response = Response(as_csv(document), mimetype="text/csv")
-    response.headers["Content-Disposition"] = 'attachment; filename="removal-list.csv"'
-    return response
-
-
 @blp.route("/removal-lists")
 class RemovalLists(MethodView):
     """Every removal list, newest first."""
@@ -141,21 +96,7 @@ class RemovalLists(MethodView):
     @blp.errors(401, 403)
     def get(self):
         """Lists with their entry counts and acknowledgements."""
-        db = get_db()
-        items = [
-            {
-                "id": r["id"],
-                "request_id": r["request_id"],
-                "issued_at": r["issued_at"],
-                "entries": r["entries"],
-                "acks": acknowledgements(db, r["id"]),
-            }
-            for r in db.query(
-                "SELECT id, request_id, issued_at, entries FROM removal_lists"
-                " ORDER BY issued_at DESC, id"
-            )
-        ]
-        return {"items": items}
+        return {"items": list_index(get_db())}
 
 
 @blp.route("/removal-lists/<list_id>")
@@ -220,11 +161,4 @@ class Suppression(MethodView):
     @blp.errors(401, 403)
     def get(self):
         """Every suppressed identifier (HMAC-SHA-256; nothing in clear)."""
-        return {
-            "items": [
-                dict(r)
-                for r in get_db().query(
-                    "SELECT DISTINCT type, hmac_sha256 FROM suppression ORDER BY 1, 2"
-                )
-            ]
-        }
+        return {"items": suppression_list(get_db())}

@@ -6,12 +6,11 @@ from flask import current_app, request
 from flask.views import MethodView
 
 from dsr_app import deadlines
-from dsr_app.api import LETTER_CONTENT, Blueprint, letter_response
+from dsr_app.api.blueprint import LETTER_CONTENT, Blueprint
 from dsr_app.cases.channels import resend_code, verify_channel
 from dsr_app.cases.filing import create_request, expire_stale
 from dsr_app.cases.replies import reply
 from dsr_app.cases.status import authorise, status_view
-from dsr_app.db import get_db
 from dsr_app.errors import Conflict
 from dsr_app.review.letters import data_copy, handed_out, requester_may_read
 from dsr_app.schemas.requests import (
@@ -24,6 +23,8 @@ from dsr_app.schemas.requests import (
     VerifySchema,
 )
 from dsr_app.schemas.review import DataCopySchema, LetterArgsSchema
+from dsr_app.server.connection import get_db
+from dsr_app.server.responses import letter_response
 from dsr_app.server.security import code_key, limiter, run_jobs_after_response
 
 blp = Blueprint(

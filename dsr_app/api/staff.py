@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from functools import wraps
 from pathlib import Path
 
-from flask import abort, current_app, g, request
+from flask import current_app
 from flask.views import MethodView
 
 from dsr_app import deadlines
-from dsr_app.api import LETTER_CONTENT, Blueprint, letter_response
-from dsr_app.db import get_db
-from dsr_app.review import decisions
+from dsr_app.api.blueprint import LETTER_CONTENT, STAFF_TOKEN, Blueprint
 from dsr_app.review import queue as review
-from dsr_app.review.notices import notify_if_changed
+from dsr_app.review.notices import decide_and_notify
 from dsr_app.schemas.review import (
     DecisionSchema,
     LetterArgsSchema,
@@ -21,8 +18,9 @@ from dsr_app.schemas.review import (
     StaffQueueArgsSchema,
     StaffRequestSchema,
 )
-from dsr_app.server.security import from_own_pages
-from dsr_app.staff.tokens import staff_for_token
+from dsr_app.server.auth import current_staff, require_role
+from dsr_app.server.connection import get_db
+from dsr_app.server.responses import letter_response
 
 blp = Blueprint(
     "staff",
@@ -30,63 +28,7 @@ blp = Blueprint(
     url_prefix="/api/v1/staff/requests",
     description="Legal staff: the deadline-ordered queue, cases and decisions.",
 )
-# Either one: a bearer token, or the staff web session.
-STAFF_TOKEN = [{"staffToken": []}, {"staffSession": []}]
 LEGAL = ("legal", "admin")
-
-
-def current_staff() -> dict | None:
-    """The staff user of this call: by bearer token, or else by the web session
-    (contract section 5), or ``None``.
-
-    A call that changes something on the strength of the session cookie must come
-    from our own pages: a browser names another origin in ``Origin`` or
-    ``Sec-Fetch-Site``, and such a call is refused (cross-site request forgery). The
-    API's JSON bodies and the Lax cookie guard the same door.
-    """
-    if "staff" not in g:
-        header = request.headers.get("Authorization", "")
-        if header:
-            scheme, _, token = header.partition(" ")
-            g.staff = (
-                staff_for_token(get_db(), token.strip(), deadlines.now())
-                if scheme.lower() == "bearer"
-                else None
-            )
-        else:
-            from dsr_app.web.staff import current_user
-
-            user = current_user()
-            if user is not None and not _same_origin():
-                abort(403, "a staff session may only be used from this site's pages")
-            g.staff = user
-    return g.staff
-
-
-def _same_origin() -> bool:
-    """Whether a session-authenticated call may proceed (reads always may)."""
-    if request.method in ("GET", "HEAD", "OPTIONS"):
-        return True
-    # A browser without Fetch Metadata falls back to the Origin check (see there).
-    return from_own_pages(fetch_metadata_required=False)
-
-
-def require_role(*roles: str):
-    """401 without a valid staff token or session; 403 for a role not in ``roles``."""
-
-    def decorator(view):
-        @wraps(view)
-        def wrapped(*args, **kwargs):
-            user = current_staff()
-            if user is None:
-                abort(401, "a valid staff token (or staff session) is required")
-            if user["role"] not in roles:
-                abort(403, "your role may not do this")
-            return view(*args, **kwargs)
-
-        return wrapped
-
-    return decorator
 
 
 @blp.route("")
@@ -146,9 +88,9 @@ class Decision(MethodView):
         state does not allow the decision.
         """
         db = get_db()
-        before = review.case(db, request_id, deadlines.now())
-        decisions.decide(
+        decide_and_notify(
             db,
+            current_app.config,
             request_id,
             data["decision"],
             current_staff(),
@@ -158,7 +100,6 @@ class Decision(MethodView):
             data.get("exclude") or (),
             Path(current_app.config["INSTANCE_DIR"]),
         )
-        notify_if_changed(db, current_app.config, request_id, before, deadlines.now())
         return review.case(db, request_id, deadlines.now())
 
 

@@ -1,6 +1,7 @@
-"""Removal lists on the training teams' side: handing a list out (audited), the
-lists still to apply per dataset, and the acknowledgements that a dataset version
-no longer holds a list's records (shown to the requester, Art. 19 GDPR)."""
+"""Removal lists on the training teams' side: the lists and the suppression list,
+handing a list out (audited), the lists still to apply per dataset, and the
+acknowledgements that a dataset version no longer holds a list's records (shown
+to the requester, Art. 19 GDPR)."""
 
 from __future__ import annotations
 
@@ -74,6 +75,33 @@ def pending(db: sqlite_utils.Database) -> dict[str, list[dict]]:
                 }
             )
     return out
+
+
+def list_index(db: sqlite_utils.Database) -> list[dict]:
+    """Every removal list, newest first, with its entry count and acknowledgements."""
+    return [
+        {
+            "id": r["id"],
+            "request_id": r["request_id"],
+            "issued_at": r["issued_at"],
+            "entries": r["entries"],
+            "acks": acknowledgements(db, r["id"]),
+        }
+        for r in db.query(
+            "SELECT id, request_id, issued_at, entries FROM removal_lists"
+            " ORDER BY issued_at DESC, id"
+        )
+    ]
+
+
+def suppression_list(db: sqlite_utils.Database) -> list[dict]:
+    """Every suppressed identifier as its type and keyed hash (nothing in clear)."""
+    return [
+        dict(r)
+        for r in db.query(
+            "SELECT DISTINCT type, hmac_sha256 FROM suppression ORDER BY 1, 2"
+        )
+    ]
 
 
 def acknowledgements(db: sqlite_utils.Database, list_id: str) -> list[dict]:

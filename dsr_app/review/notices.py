@@ -1,16 +1,20 @@
-"""Telling the requester that their request was answered (by their verified e-mail)."""
+"""Telling the requester that their request was answered (by their verified e-mail),
+and a decision taken together with that notice."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
+from pathlib import Path
 
 import sqlite_utils
 
 from dsr_app import messaging
 from dsr_app.cases.status import new_status_link
 from dsr_app.db import write_transaction
+from dsr_app.errors import NotFound
 from dsr_app.i18n import language, text
+from dsr_app.review.decisions import decide
 
 # Decisions the requester hears about at once, by the status they leave.
 NOTIFIED = ("completed", "rejected", "needs_info")
@@ -59,3 +63,33 @@ def notify_if_changed(
     if row is None or (row[0] == before["status"] and row[1] == before["due_at"]):
         return False
     return notify_requester(db, config, request_id, at)
+
+
+def decide_and_notify(
+    db: sqlite_utils.Database,
+    config: Mapping,
+    request_id: str,
+    decision: str,
+    staff: dict,
+    at: datetime,
+    reason: str | None = None,
+    include: Iterable[str] = (),
+    exclude: Iterable[str] = (),
+    instance: Path | None = None,
+) -> dict:
+    """Take ``decision`` on a request (``decisions.decide``), then tell the
+    requester what is news to them; returns the request's new state.
+
+    :raises NotFound: no such request (before anything else is checked).
+    :raises Conflict, BadInput: as ``decisions.decide``; nothing is sent then.
+    """
+    row = db.execute(
+        "SELECT status, due_at FROM requests WHERE id = ?", [request_id]
+    ).fetchone()
+    if row is None:
+        raise NotFound("not found")
+    state = decide(
+        db, request_id, decision, staff, at, reason, include, exclude, instance
+    )
+    notify_if_changed(db, config, request_id, {"status": row[0], "due_at": row[1]}, at)
+    return state

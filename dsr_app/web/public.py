@@ -21,48 +21,25 @@ from flask import (
 from marshmallow import ValidationError
 
 from dsr_app import deadlines
-from dsr_app.api import letter_response
 from dsr_app.cases.channels import resend_code, verify_channel
 from dsr_app.cases.filing import create_request
-from dsr_app.cases.status import redeem_status_link, status_view
-from dsr_app.db import get_db
+from dsr_app.cases.status import redeem_status_link, request_row, status_view
+from dsr_app.db import check
 from dsr_app.errors import BadInput, Conflict, NotFound, TooManyAttempts
-from dsr_app.i18n import (
-    LANGUAGE_NAMES,
-    LANGUAGES,
-    country_names,
-    language,
-    long_date,
-    text,
-    wait_words,
-)
+from dsr_app.i18n import country_names, language, long_date, text, wait_words
 from dsr_app.regions import EU_EEA
 from dsr_app.schemas.requests import RequestCreateSchema
+from dsr_app.server.connection import get_db
+from dsr_app.server.responses import letter_response
 from dsr_app.server.security import code_key, limiter, run_jobs_after_response
+from dsr_app.web.language import current_language, page_context
 
 bp = Blueprint("public", __name__)
 MAX_SESSION_REQUESTS = 10
 
 
-def current_language() -> str:
-    """``?lang=`` (remembered), else the session's, else the browser's, else en."""
-    asked = request.args.get("lang")
-    if asked in LANGUAGES:
-        session["lang"] = asked
-    if session.get("lang") in LANGUAGES:
-        return session["lang"]
-    best = request.accept_languages.best_match(LANGUAGES)
-    return best or "en"
-
-
-@bp.app_context_processor
-def _page_context() -> dict:
-    lang = current_language()
-    return {
-        "lang": lang,
-        "languages": LANGUAGE_NAMES,
-        "t": lambda key, **values: text(lang, key, **values),
-    }
+# App-wide: the staff pages' templates use the language and t() too.
+bp.app_context_processor(page_context)
 
 
 def _remember(request_id: str) -> None:
@@ -74,9 +51,10 @@ def _remember(request_id: str) -> None:
 def _session_request() -> dict:
     """The newest request this session knows, or 404."""
     for request_id in session.get("requests", []):
-        rows = list(get_db().query("SELECT * FROM requests WHERE id = ?", [request_id]))
-        if rows:
-            return rows[0]
+        try:
+            return request_row(get_db(), request_id)
+        except NotFound:
+            continue
     abort(404)
 
 
@@ -89,7 +67,7 @@ def home():
 @bp.get("/healthz")
 def health():
     """Liveness and store check for load balancers."""
-    get_db().execute("SELECT 1").fetchone()
+    check(get_db())
     return {"status": "ok"}
 
 
@@ -263,12 +241,7 @@ def open_link():
     except NotFound:
         return render_template("pages/link_expired.html"), 404
     _remember(request_id)
-    row = (
-        get_db()
-        .execute("SELECT language FROM requests WHERE id = ?", [request_id])
-        .fetchone()
-    )
-    session["lang"] = language(row[0])
+    session["lang"] = language(_session_request()["language"])
     return redirect(url_for("public.status_page"), code=303)
 
 

@@ -1,10 +1,10 @@
 """Staff pages: login, the deadline-ordered queue, a case with its decision form,
-and the dashboard. Sessions are server-side (staff.py); every form carries a CSRF
-token (Flask-WTF), so a decision cannot be forged from another origin."""
+and the dashboard. Sessions are server-side (staff/sessions.py); every form
+carries a CSRF token (Flask-WTF), so a decision cannot be forged from another
+origin."""
 
 from __future__ import annotations
 
-from functools import wraps
 from pathlib import Path
 
 from flask import (
@@ -20,45 +20,20 @@ from flask import (
 )
 
 from dsr_app import audit, deadlines
-from dsr_app.api import letter_response
-from dsr_app.db import get_db
 from dsr_app.errors import BadInput, Conflict, TooManyAttempts
-from dsr_app.review import decisions
 from dsr_app.review import queue as review
-from dsr_app.review.notices import notify_if_changed
+from dsr_app.review.dashboard import dashboard_data
+from dsr_app.review.notices import decide_and_notify
+from dsr_app.server.auth import require_role, session_staff
+from dsr_app.server.connection import get_db
+from dsr_app.server.responses import csv_response, letter_response
 from dsr_app.server.security import refuse_cross_site
 from dsr_app.staff import accounts, logins, sessions
-from dsr_app.web.dashboard import dashboard_data
+from dsr_app.web.devices import remember_device, trusted_device
 
 bp = Blueprint("staff_web", __name__, url_prefix="/staff")
 LEGAL = ("legal", "admin")
-
-
-def current_user() -> dict | None:
-    """The logged-in staff user of this browser, or ``None``."""
-    if "staff_user" not in g:
-        g.staff_user = sessions.session_user(
-            get_db(), session.get("staff_sid"), deadlines.now()
-        )
-    return g.staff_user
-
-
-def login_required(*roles: str):
-    """Redirect to the login page without a live session; 403 for other roles."""
-
-    def decorator(view):
-        @wraps(view)
-        def wrapped(*args, **kwargs):
-            user = current_user()
-            if user is None:
-                return redirect(url_for("staff_web.login", next=request.path))
-            if roles and user["role"] not in roles:
-                abort(403)
-            return view(*args, **kwargs)
-
-        return wrapped
-
-    return decorator
+LOGIN = "staff_web.login"  # where a browser without a live session is sent
 
 
 @bp.app_context_processor
@@ -95,33 +70,6 @@ def _safe_next(target: str | None, user: dict) -> str:
     return home_page(user)
 
 
-#: A browser that logged in to an account before carries this signed cookie: its
-#: tries are not slowed down by failures from elsewhere (logins.py, OWASP's
-#: "device cookies"), so a guesser cannot keep the real user out.
-DEVICE_COOKIE = "__Host-dsr_device"
-DEVICE_LIFETIME = 30 * 24 * 3600  # seconds
-
-
-def _device_signer():
-    from itsdangerous import URLSafeTimedSerializer
-
-    return URLSafeTimedSerializer(current_app.secret_key, salt="dsr-staff-device")
-
-
-def _trusted_device(email: str) -> bool:
-    """Whether this browser logged in to the account named ``email`` before."""
-    from itsdangerous import BadData
-
-    cookie = request.cookies.get(DEVICE_COOKIE)
-    if not cookie:
-        return False
-    try:
-        held = _device_signer().loads(cookie, max_age=DEVICE_LIFETIME)
-    except BadData:
-        return False
-    return held == logins.account_key(email)
-
-
 def _login_refused(retry_after: int):
     """The login form again, with the real wait (429, Retry-After)."""
     minutes = -(-retry_after // 60)
@@ -150,7 +98,7 @@ def login():
                     get_db(),
                     email,
                     request.remote_addr or "",
-                    _trusted_device(email),
+                    trusted_device(email),
                     at,
                 )
             except TooManyAttempts as exc:
@@ -169,14 +117,7 @@ def login():
                 get_db(), user["id"], deadlines.now()
             )
             response = redirect(_safe_next(request.args.get("next"), user), code=303)
-            response.set_cookie(
-                DEVICE_COOKIE,
-                _device_signer().dumps(logins.account_key(email)),
-                max_age=DEVICE_LIFETIME,
-                secure=True,
-                httponly=True,
-                samesite="Strict",
-            )
+            remember_device(response, email)
             return response
         error = "wrong e-mail or password"
         audit.append(
@@ -188,7 +129,7 @@ def login():
 @bp.post("/logout")
 def logout():
     """End the session on the server and in the browser."""
-    user = current_user()
+    user = session_staff()
     sessions.end_session(get_db(), session.get("staff_sid"), deadlines.now())
     if user:
         audit.append(
@@ -199,7 +140,7 @@ def logout():
 
 
 @bp.get("/")
-@login_required(*LEGAL)
+@require_role(*LEGAL, login=LOGIN)
 def queue():
     """Requests ordered by due date, with counts and filters."""
     status = request.args.get("status") or None
@@ -209,7 +150,7 @@ def queue():
 
 
 @bp.get("/requests/<request_id>")
-@login_required(*LEGAL)
+@require_role(*LEGAL, login=LOGIN)
 def case(request_id: str):
     """One case: request, channels, accounts, matches, draft letter, trail."""
     from dsr_app.review.letters import letter_context, render
@@ -228,7 +169,7 @@ def case(request_id: str):
 
 
 @bp.post("/requests/<request_id>/decision")
-@login_required(*LEGAL)
+@require_role(*LEGAL, login=LOGIN)
 def decide(request_id: str):
     """Take the decision of the case page's form."""
     form = request.form
@@ -238,14 +179,13 @@ def decide(request_id: str):
     exclude = [
         m[len("m:") :] for m, v in form.items() if m.startswith("m:") and v == "0"
     ]
-    db = get_db()
-    before = review.case(db, request_id, deadlines.now())
     try:
-        decisions.decide(
-            db,
+        decide_and_notify(
+            get_db(),
+            current_app.config,
             request_id,
             form.get("decision", ""),
-            current_user(),
+            session_staff(),
             deadlines.now(),
             form.get("reason"),
             include,
@@ -254,13 +194,11 @@ def decide(request_id: str):
         )
     except (BadInput, Conflict) as exc:
         session["case_error"] = exc.message
-        return redirect(url_for("staff_web.case", request_id=request_id), code=303)
-    notify_if_changed(db, current_app.config, request_id, before, deadlines.now())
     return redirect(url_for("staff_web.case", request_id=request_id), code=303)
 
 
 @bp.get("/requests/<request_id>/letter")
-@login_required(*LEGAL)
+@require_role(*LEGAL, login=LOGIN)
 def draft_letter(request_id: str):
     """The draft letter (format=html|pdf|txt)."""
     fmt = request.args.get("format", "html")
@@ -270,7 +208,7 @@ def draft_letter(request_id: str):
 
 
 @bp.get("/dashboard")
-@login_required(*LEGAL)
+@require_role(*LEGAL, login=LOGIN)
 def dashboard():
     """Counts, overdue requests, median days to answer, requests per week."""
     return render_template(
@@ -279,7 +217,7 @@ def dashboard():
 
 
 @bp.get("/removals")
-@login_required("training", "admin")
+@require_role("training", "admin", login=LOGIN)
 def removals():
     """Removal lists not yet acknowledged, per dataset (acknowledgements.pending)."""
     from dsr_app.removal.acknowledgements import pending
@@ -293,7 +231,7 @@ def removals():
 
 
 @bp.post("/removals/<list_id>/ack")
-@login_required("training", "admin")
+@require_role("training", "admin", login=LOGIN)
 def acknowledge(list_id: str):
     """Acknowledge, from the removals page, that a list was applied to a version."""
     from marshmallow import ValidationError
@@ -313,7 +251,7 @@ def acknowledge(list_id: str):
             list_id,
             data["dataset"],
             data["dataset_version"],
-            current_user()["id"],
+            session_staff()["id"],
             deadlines.now(),
         )
     except ValidationError as exc:
@@ -330,18 +268,17 @@ def acknowledge(list_id: str):
 
 
 @bp.get("/removals/<list_id>")
-@login_required("training", "admin", "legal")
+@require_role("training", "admin", "legal", login=LOGIN)
 def removal_list(list_id: str):
     """Download a removal list (format=json|csv) with the browser session."""
     from flask import jsonify
 
-    from dsr_app.api.removal_lists import csv_response
     from dsr_app.removal.acknowledgements import hand_out
 
     fmt = "csv" if request.args.get("format") == "csv" else "json"
     refuse_cross_site()  # the download is audited in this user's name
     # NotFound -> the HTML 404 page
-    document = hand_out(get_db(), list_id, current_user()["id"], fmt, deadlines.now())
+    document = hand_out(get_db(), list_id, session_staff()["id"], fmt, deadlines.now())
     if fmt == "csv":
         return csv_response(document)
     response = jsonify(document)

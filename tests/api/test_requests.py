@@ -738,13 +738,13 @@ def test_deeply_nested_json_is_400_not_500(api):
 def test_json_depth_is_counted_by_nesting_not_by_brackets(body, refused):
     from werkzeug.exceptions import BadRequest
 
-    from dsr_app.api import _refuse_deep_json
+    from dsr_app.api.parsing import refuse_deep_json
 
     if refused:
         with pytest.raises(BadRequest):
-            _refuse_deep_json(body.encode())
+            refuse_deep_json(body.encode())
     else:
-        _refuse_deep_json(body.encode())
+        refuse_deep_json(body.encode())
 
 
 def test_jobs_are_retried_until_they_succeed(api, db_path, monkeypatch):

@@ -290,28 +290,6 @@ def test_acknowledgement_reaches_the_requester(api, staff, objection):
     )
 
 
-def test_csv_download_is_quoted_and_safe_from_formulas():
-    from dsr_app.api.removal_lists import as_csv
-
-    document = {
-        "id": "rl_x",
-        "request_type": "objection",
-        "entries": [
-            {
-                "dataset": '=HYPERLINK("http://evil")',
-                "record_id": "+1,2",
-                "content_sha256": "-3",
-                "reason": "@mention",
-            }
-        ],
-    }
-    text = as_csv(document)
-    assert text.endswith("\r\n")
-    row = text.splitlines()[1]
-    assert row.startswith('rl_x,objection,"\'=HYPERLINK(""http://evil"")"')
-    assert '"\'+1,2"' in row and ",'-3," in row and row.endswith("'@mention")
-
-
 def test_erasure_purges_the_text_from_our_index(api, staff, db_path, run):
     from dsr_app.matching.search import identity_for, search
 

@@ -1,0 +1,29 @@
+"""The language of the pages: asked for (``?lang=``), remembered in the session,
+or the browser's; and what every template gets to show text in it."""
+
+from __future__ import annotations
+
+from flask import request, session
+
+from dsr_app.i18n import LANGUAGE_NAMES, LANGUAGES, text
+
+
+def current_language() -> str:
+    """``?lang=`` (remembered), else the session's, else the browser's, else en."""
+    asked = request.args.get("lang")
+    if asked in LANGUAGES:
+        session["lang"] = asked
+    if session.get("lang") in LANGUAGES:
+        return session["lang"]
+    best = request.accept_languages.best_match(LANGUAGES)
+    return best or "en"
+
+
+def page_context() -> dict:
+    """Template values of every page: its language, the choices, and ``t(key)``."""
+    lang = current_language()
+    return {
+        "lang": lang,
+        "languages": LANGUAGE_NAMES,
+        "t": lambda key, **values: text(lang, key, **values),
+    }
