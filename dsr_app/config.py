@@ -69,7 +69,8 @@ DEFAULTS: dict[str, object] = {
     "RETENTION": "as long as the dataset version is used for training, at most 5 years",
     # The service's public address, for links in e-mails (never taken from Host).
     "PUBLIC_URL": "http://127.0.0.1:8000",
-    # Abuse limits per client address (Flask-Limiter syntax); 0 turns them off.
+    # Abuse limits per client address (limits' notation: "10 per hour",
+    # "10/minute;30/hour"); 0 turns them off.
     "RATE_LIMITS": 1,
     "RATE_LIMIT_CREATE": "10 per hour",
     "RATE_LIMIT_VERIFY": "30 per hour",

@@ -24,8 +24,9 @@ from dsr_app.schemas.requests import (
 )
 from dsr_app.schemas.review import DataCopySchema, LetterArgsSchema
 from dsr_app.server.connection import get_db
+from dsr_app.server.ratelimit import rate_limited
 from dsr_app.server.responses import letter_response
-from dsr_app.server.security import code_key, limiter, run_jobs_after_response
+from dsr_app.server.security import code_key, run_jobs_after_response
 
 blp = Blueprint(
     "requests",
@@ -51,7 +52,7 @@ def _authorised(request_id: str) -> dict:
 class Requests(MethodView):
     """The collection of requests."""
 
-    decorators = [limiter.limit(lambda: current_app.config["RATE_LIMIT_CREATE"])]
+    decorators = [rate_limited("RATE_LIMIT_CREATE")]
 
     @blp.arguments(RequestCreateSchema)
     @blp.response(201, RequestCreatedSchema)
@@ -84,7 +85,7 @@ class RequestStatus(MethodView):
 class Verify(MethodView):
     """Prove control of a channel with its one-time code."""
 
-    decorators = [limiter.limit(lambda: current_app.config["RATE_LIMIT_VERIFY"])]
+    decorators = [rate_limited("RATE_LIMIT_VERIFY")]
 
     @blp.doc(security=BEARER)
     @blp.arguments(VerifySchema)
@@ -109,7 +110,7 @@ class Verify(MethodView):
 class Resend(MethodView):
     """Send a new code to a channel."""
 
-    decorators = [limiter.limit(lambda: current_app.config["RATE_LIMIT_VERIFY"])]
+    decorators = [rate_limited("RATE_LIMIT_VERIFY")]
 
     @blp.doc(security=BEARER)
     @blp.arguments(ResendSchema)
@@ -138,7 +139,7 @@ class Resend(MethodView):
 class Reply(MethodView):
     """Answer a request for more information."""
 
-    decorators = [limiter.limit(lambda: current_app.config["RATE_LIMIT_VERIFY"])]
+    decorators = [rate_limited("RATE_LIMIT_VERIFY")]
 
     @blp.doc(security=BEARER)
     @blp.arguments(ReplySchema)

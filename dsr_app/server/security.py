@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import threading
 import time
 from datetime import timedelta
@@ -10,17 +9,16 @@ from urllib.parse import urlsplit
 
 from flask import Flask, abort, current_app, g, request
 from flask.sessions import SecureCookieSessionInterface
-from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFProtect
 from limits.storage import Storage
 
 from dsr_app import config
+from dsr_app.server.ratelimit import init_rate_limits
 
 
 class SweptMemoryStorage(Storage):
-    """An in-process store of fixed-window counters (Flask-Limiter's default
-    strategy), whose expired counters are swept once a second.
+    """An in-process store of fixed-window counters (server/ratelimit.py), whose
+    expired counters are swept once a second.
 
     A custom store is limits' documented extension point: a ``Storage`` subclass,
     registered for the ``dsr-memory://`` scheme by ``STORAGE_SCHEME``. limits' own
@@ -115,37 +113,6 @@ class SweptMemoryStorage(Storage):
             self.expirations.pop(key, None)
 
 
-class ViewLimiter(Limiter):
-    """Flask-Limiter, without its check before each request while every limit is
-    on a view (``limiter.limit``), as all of ours are.
-
-    That check looks for default, application, meta and blueprint limits only
-    (a decorated view checks its own limits when it runs), and with none it
-    still resolved the endpoint's scopes on every request: a tenth of a status
-    poll's CPU (issue 7, load run). Any such limit configured turns it back on.
-    tests/security/test_headers_limits.py checks both ways.
-
-    The one override of a private method left (issue 17): Flask-Limiter registers
-    that check in ``init_app`` with no setting to leave it out, and its public
-    ``request_filter`` cannot tell the check before the view from the view's own,
-    so a filter would still run the first, and skip the second too.
-    """
-
-    def _check_request_limit(
-        self, callable_name: str | None = None, in_middleware: bool = True
-    ) -> None:
-        manager = self.limit_manager
-        outside_views = (
-            manager._default_limits
-            or manager._application_limits
-            or manager._blueprint_limits
-            or self._meta_limits
-        )
-        if in_middleware and not outside_views:
-            return
-        super()._check_request_limit(callable_name, in_middleware)
-
-
 class CookieSessions(SecureCookieSessionInterface):
     """Flask's signed-cookie session, opened without building its signer when the
     request sends no session cookie (every API call: issue 7, load run)."""
@@ -156,7 +123,6 @@ class CookieSessions(SecureCookieSessionInterface):
         return super().open_session(app, request)
 
 
-limiter = ViewLimiter(key_func=get_remote_address, storage_uri="dsr-memory://")
 csrf = CSRFProtect()
 
 _CSP = (
@@ -251,43 +217,6 @@ def _after_response_jobs(response):
     return response
 
 
-def _own_retry_after(response):
-    # Runs just before Flask-Limiter's header hook, which would overwrite it.
-    if response.status_code == 429:
-        g.own_retry_after = response.headers.get("Retry-After")
-    return response
-
-
-def real_retry_after(response):
-    """A 429's Retry-After: the seconds until the refused action would be accepted
-    (issue 16, finding 13).
-
-    Flask-Limiter gives every answer of a limited view the reset of its limit with
-    the smallest window, breached or not, unless the answer's own value is larger:
-    a resend refused for its 60-second cool-down said 3600 (the verify limit's
-    hour). The wait is the longest of our own refusal's (``TooManyAttempts.
-    retry_after``) and of the view's limits that have no room left, since each
-    refuses until it lifts; a refusal of ours that waiting does not lift carries
-    none.
-    """
-    if response.status_code != 429:
-        return response
-    own = g.pop("own_retry_after", None)
-    limits = limiter.current_limits
-    if own is None and not any(limit.breached for limit in limits):
-        response.headers.pop("Retry-After", None)
-        return response
-    waits = [int(own)] if own is not None else []
-    now = time.time()
-    waits += [
-        max(1, math.ceil(limit.window.reset_time - now))  # reset_at adds a second
-        for limit in limits
-        if limit.breached or limit.remaining <= 0
-    ]
-    response.headers["Retry-After"] = str(max(waits))
-    return response
-
-
 #: Headers on every response (docs/security.md), with
 #: their names in lower case; a response that sets one itself keeps its own.
 _SECURITY_HEADERS = tuple(
@@ -313,8 +242,8 @@ def security_headers(response):
         if lower not in present:
             headers.add(name, value)
     if response.status_code not in (429, 503) and "retry-after" in present:
-        # Flask-Limiter adds Retry-After to every response; it means "refused, wait"
-        # (429: a limit; 503: the store is busy).
+        # Retry-After means "refused, wait" (429: a limit; 503: the store is
+        # busy): on no other answer.
         del headers["Retry-After"]
     personal = request.path.startswith(
         ("/api/", "/r", "/verify", "/status", "/staff")  # /r: /request, /r/…
@@ -337,18 +266,13 @@ def init_security(app: Flask) -> None:
         PERMANENT_SESSION_LIFETIME=timedelta(hours=12),
         MAX_CONTENT_LENGTH=64 * 1024,
         WTF_CSRF_TIME_LIMIT=3600,
-        RATELIMIT_HEADERS_ENABLED=True,
+        # Whether the per-address limits count (views) and login tries (staff).
         RATELIMIT_ENABLED=bool(int(app.config["RATE_LIMITS"])),
     )
     # Flask runs after_request hooks in reverse order of registration: the headers
-    # hook goes first so that it runs last, after Flask-Limiter's has added its
-    # Retry-After to every response, and can take it off those not refused; the
-    # real wait of a 429 is set after Flask-Limiter's too, from the value the
-    # answer had before it.
+    # hook goes first so that it runs last, once the limits' headers are set.
     app.after_request(security_headers)
-    app.after_request(real_retry_after)
     app.session_interface = CookieSessions()
     csrf.init_app(app)
-    limiter.init_app(app)
-    app.after_request(_own_retry_after)
+    init_rate_limits(app, SweptMemoryStorage())
     app.after_request(_after_response_jobs)

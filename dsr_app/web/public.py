@@ -30,8 +30,9 @@ from dsr_app.i18n import country_names, language, long_date, text, wait_words
 from dsr_app.regions import EU_EEA
 from dsr_app.schemas.requests import RequestCreateSchema
 from dsr_app.server.connection import get_db
+from dsr_app.server.ratelimit import rate_limited
 from dsr_app.server.responses import letter_response
-from dsr_app.server.security import code_key, limiter, run_jobs_after_response
+from dsr_app.server.security import code_key, run_jobs_after_response
 from dsr_app.web.language import current_language, page_context
 
 bp = Blueprint("public", __name__)
@@ -93,7 +94,7 @@ def _form_data(form) -> dict:
 
 
 @bp.route("/request", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["RATE_LIMIT_CREATE"], methods=["POST"])
+@rate_limited("RATE_LIMIT_CREATE", methods=("POST",))
 def request_form():
     """One form for access, objection and erasure requests."""
     errors: dict = {}
@@ -132,7 +133,7 @@ def verify_page():
 
 
 @bp.post("/verify")
-@limiter.limit(lambda: current_app.config["RATE_LIMIT_VERIFY"])
+@rate_limited("RATE_LIMIT_VERIFY")
 def verify_submit():
     """Check one code (or send a new one) for the session's request."""
     row = _session_request()

@@ -5,10 +5,14 @@ target address (mail bombing) and per code (brute force)."""
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
+from limits.strategies import FixedWindowRateLimiter
 
 from dsr_app import create_app
+from dsr_app.server.ratelimit import EXTENSION
+from dsr_app.server.security import SweptMemoryStorage
 from tests.conftest import assert_api_error, bearer, new_request, outbox
 from tests.review.test_letters import decided
 from tests.security.helpers import (
@@ -163,45 +167,71 @@ def test_verification_is_rate_limited_per_address_with_retry_after(db_path):
     _assert_429(resp)
 
 
-def test_only_limited_views_check_limits_while_no_limit_is_app_wide(
-    db_path, monkeypatch
-):
-    """ViewLimiter skips Flask-Limiter's check before each request (issue 7), and
-    the views' own limits still run."""
-    from flask_limiter import Limiter
+class _CountedStore(SweptMemoryStorage):
+    """The app's store, counting what the limiter asks of it."""
 
-    checks = []
-    original = Limiter._check_request_limit
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls: list[str] = []
 
-    def counted(self, callable_name=None, in_middleware=True):
-        checks.append("before request" if in_middleware else "view")
-        return original(self, callable_name, in_middleware)
+    def incr(self, key, expiry, amount=1):
+        self.calls.append("incr")
+        return super().incr(key, expiry, amount)
 
-    monkeypatch.setattr(Limiter, "_check_request_limit", counted)
-    client = _limited_app(db_path).test_client()
-    assert client.get("/api/v1/requests/nope").status_code == 404
-    assert checks == []
-    new_request(client)
-    assert checks == ["view"]
+    def get(self, key):
+        self.calls.append("get")
+        return super().get(key)
+
+    def get_expiry(self, key):
+        self.calls.append("get_expiry")
+        return super().get_expiry(key)
 
 
-def test_an_app_wide_limit_is_still_checked_before_each_request():
-    """Should a default limit be configured, the before-request check runs again."""
-    from flask import Flask
+def _counted_app(db_path, **limits):
+    app = _limited_app(db_path, **limits)
+    store = _CountedStore()
+    app.extensions[EXTENSION] = FixedWindowRateLimiter(store)
+    return app, store
 
-    from dsr_app.server.security import ViewLimiter
 
-    app = Flask(__name__)
-    ViewLimiter(
-        key_func=lambda: "one client",
-        app=app,
-        default_limits=["1 per hour"],
-        storage_uri="memory://",
-    )
-    app.add_url_rule("/", "index", lambda: "ok")
+def test_an_unlimited_view_never_touches_the_limiters_store(db_path):
+    """Only the views that ask for a limit count (issue 7: no check before every
+    request); their answers alone carry the X-RateLimit headers."""
+    app, store = _counted_app(db_path)
     client = app.test_client()
-    assert client.get("/").status_code == 200
-    assert client.get("/").status_code == 429
+    for resp in (
+        client.get("/api/v1/requests/nope"),
+        client.get("/healthz"),
+        client.get("/"),
+        client.get("/request"),  # limited for POST only
+    ):
+        assert resp.status_code in (200, 404)
+        assert not any(h.startswith("X-RateLimit") for h in resp.headers.keys())
+    assert store.calls == []
+    new_request(client)
+    assert store.calls.count("incr") == 1
+
+
+def test_a_limited_view_counts_one_hit_per_request_and_refuses_past_its_limit(
+    db_path,
+):
+    app, store = _counted_app(db_path, RATE_LIMIT_CREATE="3 per hour")
+    client = app.test_client()
+    body = {"type": "access", "full_name": "X", "country": "DE"}
+    started = time.time()
+    for n in range(4):
+        resp = client.post("/api/v1/requests", json={**body, "email": f"a{n}@x.eu"})
+        assert store.calls.count("incr") == n + 1
+        assert resp.headers["X-RateLimit-Limit"] == "3"
+        assert resp.headers["X-RateLimit-Remaining"] == str(max(0, 2 - n))
+        reset = int(resp.headers["X-RateLimit-Reset"])
+        assert started + 3600 <= reset <= time.time() + 3601
+        if n < 3:
+            assert resp.status_code == 201
+            assert "Retry-After" not in resp.headers
+    assert_api_error(resp, 429)
+    assert resp.get_json()["error"] == "3 per 1 hour"
+    _assert_429(resp, 3600 - int(time.time() - started) - 1, 3600)
 
 
 @pytest.mark.parametrize(

@@ -99,13 +99,14 @@ def test_live_server_answers_many_requests_on_one_connection(live_server):
 
 def test_rate_limit_counters_are_swept_once_a_second_and_still_expire(app, monkeypatch):
     """The limiter's store sweeps expired counters every second, not every 10 ms
-    (the override of limits' private method still takes); a counter past its window
-    is gone on the next read all the same."""
+    (limits' MemoryStorage); a counter past its window is gone on the next read all
+    the same."""
     import time as time_module
 
-    from dsr_app.server.security import SweptMemoryStorage, limiter
+    from dsr_app.server.ratelimit import EXTENSION
+    from dsr_app.server.security import SweptMemoryStorage
 
-    assert isinstance(limiter.storage, SweptMemoryStorage)  # what the app uses
+    assert isinstance(app.extensions[EXTENSION].storage, SweptMemoryStorage)  # in use
     storage = SweptMemoryStorage("dsr-memory://")
     storage.timer.join()  # the sweep limits starts at creation (10 ms)
     assert storage.incr("k", expiry=60) == 1
