@@ -107,6 +107,12 @@ def verify(document: Mapping, public: Ed25519PublicKey) -> bool:
     return True
 
 
+def token_hash(token: str) -> str:
+    """SHA-256 of a bearer secret (status link, staff token, session id): what we
+    store instead of the secret, so that a copy of the store opens nothing."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
 def suppression_hash(folder: Path, kind: str, value: str) -> str:
     """HMAC-SHA-256 of an identifier under the instance's secret suppression key.
 

@@ -14,14 +14,10 @@ import sqlite_utils
 from dsr_app.db import select_rows, write_transaction
 from dsr_app.deadlines import UNVERIFIED_LIFETIME
 from dsr_app.errors import NotFound
+from dsr_app.signing import token_hash
 
 STATUS_LINK_LIFETIME = timedelta(days=30)
 _DUMMY_HASH = hashlib.sha256(b"no such request").hexdigest()
-
-
-def token_hash(token: str) -> str:
-    """SHA-256 of a bearer secret: what we store instead of the secret."""
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def request_row(db: sqlite_utils.Database, request_id: str) -> dict:

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 import sqlite_utils
 
-from dsr_app.staff.tokens import token_hash
+from dsr_app.signing import token_hash
 
 IDLE_TIMEOUT = timedelta(minutes=30)
 ABSOLUTE_TIMEOUT = timedelta(hours=12)

@@ -3,7 +3,6 @@ one by one or all together, and checked on every API call."""
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 import sqlite3
 from dataclasses import dataclass
@@ -14,16 +13,12 @@ import sqlite_utils
 from dsr_app import audit
 from dsr_app.db import select_rows, write_transaction
 from dsr_app.errors import BadInput, NotFound
+from dsr_app.signing import token_hash
 from dsr_app.staff.accounts import staff_by_email
 
 TOKEN_PREFIX = "dsr_staff_"
 MIN_TOKEN_DAYS, MAX_TOKEN_DAYS = 1, 3650  # DSR_STAFF_TOKEN_DAYS' bounds
 LAST_USED_GRANULARITY = timedelta(minutes=1)
-
-
-def token_hash(token: str) -> str:
-    """SHA-256 of a bearer secret (a token or a session id): what we store instead."""
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 @dataclass(frozen=True)
