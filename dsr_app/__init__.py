@@ -65,8 +65,8 @@ def create_app(test_config: Mapping | None = None) -> Flask:
     init_security(app)
     app.register_blueprint(public.bp)
     app.register_blueprint(staff.bp)
-    api = init_api(app)
-    for blueprint in api._app.blueprints.values():
+    init_api(app)
+    for blueprint in app.blueprints.values():
         if blueprint.name not in ("public", "staff_web"):
             # The API takes JSON bodies only; a staff session's changes must come
             # from our own origin (server/auth.current_staff), not a form token.
