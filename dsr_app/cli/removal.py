@@ -85,7 +85,9 @@ def removals_apply(
     spark = spark_options(engine, master, conf)
     targets = load_lists(lists, _public_key(db_path, public_key))
     targets.default_dataset = dataset
-    pairs = shard_pairs(list(manifests), out, secret_folders(db_path))
+    protected = secret_folders(db_path)
+    targets.protected = tuple(str(folder) for folder in protected)
+    pairs = shard_pairs(list(manifests), out, protected)
     applied = apply_shards(pairs, targets, ENGINES[engine].apply_shards, **spark)
     click.echo(applied.summary())
 
@@ -102,9 +104,11 @@ def removals_verify(db_path, lists, manifests, public_key, dataset) -> None:
     from dsr_app.removal.apply import still_present
     from dsr_app.removal.targets import load_lists
 
-    shards = manifest_files(manifests, secret_folders(db_path))
+    protected = secret_folders(db_path)
+    shards = manifest_files(manifests, protected)
     targets = load_lists(lists, _public_key(db_path, public_key))
     targets.default_dataset = dataset
+    targets.protected = tuple(str(folder) for folder in protected)
     for shard in shards:  # what is found accumulates in targets.found
         still_present(shard, targets)
     present = sorted(targets.found)

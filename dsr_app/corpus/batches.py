@@ -6,7 +6,7 @@ from __future__ import annotations
 import marshal
 import os
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from itertools import islice
 from pathlib import Path
@@ -29,19 +29,21 @@ def prepared_batches(
     batch_size: int,
     first_id: int,
     manifest_id: int,
+    protected: Sequence[Path] = (),
 ) -> Iterator[Batch]:
     """Batches ready to insert, in file order; big files are prepared by workers.
 
     The record on line n gets id ``first_id - 1 + n``, so that workers build
     complete rows and this process only writes (a blank or rejected line leaves a
     gap, which integer primary keys allow). JSON Lines go to the workers as blocks
-    of whole lines, Parquet as rows.
+    of whole lines, Parquet as rows. The file is read here, never in a worker
+    (``protected``: see ``manifests.open_manifest``).
     """
     if fmt == "parquet":
-        source = _chunks(parquet_rows(path, batch_size), batch_size)
+        source = _chunks(parquet_rows(path, batch_size, protected), batch_size)
         task = "parquet"
     else:
-        source = jsonl_blocks(path, limits, _BLOCK_BYTES)
+        source = jsonl_blocks(path, limits, _BLOCK_BYTES, protected)
         task = "jsonl"
     args = (first_id - 1, manifest_id, dataset, version, limits.max_json_depth)
     if workers is None:

@@ -11,7 +11,7 @@ import sqlite3
 import stat
 import tempfile
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -155,9 +155,7 @@ def ingest(
     :raises BadInput: a path or file that cannot be ingested; files before it stay in.
     """
     started = time.monotonic()
-    if protected is None:
-        store = db.execute("PRAGMA database_list").fetchone()[2]
-        protected = config.secret_folders(Path(store)) if store else []
+    protected = _store_secrets(db) if protected is None else list(protected)
     files = manifest_files(paths, protected)
     reports = []
     for path in files:
@@ -172,9 +170,16 @@ def ingest(
                 workers,
                 batch_size,
                 progress,
+                protected,
             )
         )
     return IngestReport(reports, time.monotonic() - started)
+
+
+def _store_secrets(db: sqlite_utils.Database) -> list[Path]:
+    """The folders of ``db``'s store and instance (``config.secret_folders``)."""
+    store = db.execute("PRAGMA database_list").fetchone()[2]
+    return config.secret_folders(Path(store)) if store else []
 
 
 def ingest_file(
@@ -187,10 +192,17 @@ def ingest_file(
     workers: int | None,
     batch_size: int,
     progress: Callable[[int], None] | None,
+    protected: Sequence[Path] | None = None,
 ) -> FileReport:
-    """Ingest one file in one transaction; the same file again is ``unchanged``."""
+    """Ingest one file in one transaction; the same file again is ``unchanged``.
+
+    :param protected: folders whose files are never read, whatever ``path`` leads
+        to (``manifests.open_manifest``); by default the store's and the instance's.
+    """
+    if protected is None:
+        protected = _store_secrets(db)
     fmt = manifest_format(path)
-    digest = file_sha256(path)
+    digest = file_sha256(path, protected)
     rejects_path = path.with_name(path.name + REJECTS_SUFFIX)
     if skip_invalid:
         _check_rejects_path(rejects_path)  # before anything is stored
@@ -220,7 +232,7 @@ def ingest_file(
             ).fetchone()[0]
             rebuild = (
                 _drop_author_indexes(db.conn)
-                if _records_estimate(path, fmt) >= first_id
+                if _records_estimate(path, fmt, protected) >= first_id
                 else []
             )
             for batch in prepared_batches(
@@ -233,6 +245,7 @@ def ingest_file(
                 batch_size,
                 first_id,
                 manifest_id,
+                protected,
             ):
                 for item in batch.rejects:
                     if not skip_invalid:
@@ -314,11 +327,11 @@ def _new_rejects(rejects_path: Path):
     return os.fdopen(fd, "wb"), Path(name)
 
 
-def _records_estimate(path: Path, fmt: str) -> int:
+def _records_estimate(path: Path, fmt: str, protected: Sequence[Path]) -> int:
     """About how many records a file holds, erring low (read from the footer of a
     Parquet file; JSON Lines records are rarely under 1 KiB, a fourth when gzipped)."""
     if fmt == "parquet":
-        return parquet_num_rows(path) or 0
+        return parquet_num_rows(path, protected) or 0
     return path.stat().st_size // (256 if fmt == "jsonl.gz" else 1024)
 
 

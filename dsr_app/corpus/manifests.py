@@ -13,7 +13,7 @@ import hashlib
 import os
 import stat
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -70,8 +70,6 @@ def manifest_files(
     """
     if protected is None:
         protected = config.secret_folders(config.resolve_db_path())
-    protected = list(protected)
-    _remember_protected(protected)
     secrets = _Secrets(protected)
     found: list[Path] = []
     for arg in paths:
@@ -167,26 +165,12 @@ class _Secrets:
             )
 
 
-# The protected folders of the latest listings, for the readers that run after
-# manifest_files (also in forked workers) and are given only a path: a folder on
-# that path can be swapped for a link between the listing and the open, so
-# open_manifest checks the file it actually opened against them. Kept by path and
-# scanned at each open: a key made later is covered, a reused inode is not.
-_PROTECTED: dict[Path, None] = {}
-_PROTECTED_KEPT = 8  # instances one process lists manifests for; tests make many
+def _refuse_secret(path: Path, st: os.stat_result, protected: Sequence[Path]) -> None:
+    """Refuse the opened file if it is the store, its -wal or -shm, or a key: of
+    the ``protected`` folders, or of ``DSR_DB``'s store (a reader given none).
 
-
-def _remember_protected(folders: list[Path]) -> None:
-    for folder in folders:
-        _PROTECTED.pop(folder, None)
-        _PROTECTED[folder] = None
-    while len(_PROTECTED) > _PROTECTED_KEPT:
-        del _PROTECTED[next(iter(_PROTECTED))]
-
-
-def _refuse_secret(path: Path, st: os.stat_result) -> None:
-    """Refuse the opened file if it is the store, its -wal or -shm, or a key."""
-    folders = [*_PROTECTED, *config.secret_folders(config.resolve_db_path())]
+    Scanned at each open: a key made after the listing is covered too."""
+    folders = [*protected, *config.secret_folders(config.resolve_db_path())]
     _Secrets(folders).check_file(path, st)
 
 
@@ -198,14 +182,15 @@ _OPEN_FLAGS = (
 )
 
 
-def open_manifest(path: Path) -> BinaryIO:
+def open_manifest(path: Path, protected: Sequence[Path] = ()) -> BinaryIO:
     """``path`` opened for reading if it is a regular file, never through a link.
 
     Every reader of manifests opens them here: O_NOFOLLOW refuses a link in the
     last place, and the descriptor opened is the one checked (fstat) and read,
     so nothing can be swapped in between (issue 16). A link higher up the path
     (a folder swapped after the listing) is followed by the open, so the file
-    opened is compared by device and inode with the protected folders' files.
+    opened is compared by device and inode with the files of the ``protected``
+    folders (those ``manifest_files`` was given; every reader below takes them).
 
     :raises ManifestRefused: a link, a missing file, one that is not regular, or
         a file of a protected folder (the store or a key).
@@ -222,7 +207,7 @@ def open_manifest(path: Path) -> BinaryIO:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
             raise ManifestRefused(str(path), "not a regular file")
-        _refuse_secret(path, st)
+        _refuse_secret(path, st, protected)
         os.set_blocking(fd, True)
         fh = os.fdopen(fd, "rb")
     except BaseException:
@@ -232,10 +217,10 @@ def open_manifest(path: Path) -> BinaryIO:
     return fh
 
 
-def file_sha256(path: Path) -> str:
+def file_sha256(path: Path, protected: Sequence[Path] = ()) -> str:
     """SHA-256 of the file's bytes, read in chunks."""
     digest = hashlib.sha256()
-    with open_manifest(path) as fh:
+    with open_manifest(path, protected) as fh:
         while chunk := fh.read(1 << 20):
             digest.update(chunk)
     return digest.hexdigest()
@@ -261,13 +246,15 @@ class _GzipGuard:
             )
 
 
-def jsonl_lines(path: Path, limits: Limits) -> Iterator[tuple[int, bytes]]:
+def jsonl_lines(
+    path: Path, limits: Limits, protected: Sequence[Path] = ()
+) -> Iterator[tuple[int, bytes]]:
     """Numbered raw lines of a JSON Lines file (gzip-compressed if it ends in .gz).
 
     Blank lines are skipped but counted, so numbers match what an editor shows.
     """
     gzipped = manifest_format(path) == "jsonl.gz"
-    with open_manifest(path) as raw:
+    with open_manifest(path, protected) as raw:
         fh = gzip.GzipFile(fileobj=raw, mode="rb") if gzipped else raw
         guard = _GzipGuard(raw, path, limits) if gzipped else None
         line_no = 0
@@ -295,7 +282,10 @@ def jsonl_lines(path: Path, limits: Limits) -> Iterator[tuple[int, bytes]]:
 
 
 def jsonl_blocks(
-    path: Path, limits: Limits, size: int = 4 * 1024 * 1024
+    path: Path,
+    limits: Limits,
+    size: int = 4 * 1024 * 1024,
+    protected: Sequence[Path] = (),
 ) -> Iterator[tuple[int, bytes]]:
     """Whole lines of a JSON Lines file, about ``size`` bytes at a time, each block
     with the number of its first line (``records._jsonl_records`` splits them).
@@ -315,7 +305,7 @@ def jsonl_blocks(
             f"line longer than {most:,} bytes; the file is refused",
         )
 
-    with open_manifest(path) as raw:
+    with open_manifest(path, protected) as raw:
         fh = gzip.GzipFile(fileobj=raw, mode="rb") if gzipped else raw
         guard = _GzipGuard(raw, path, limits) if gzipped else None
         line_no, carry = 1, b""  # carry: the start of line line_no, without its end
@@ -354,12 +344,14 @@ def _json_safe(value):
     raise TypeError
 
 
-def parquet_rows(path: Path, batch_size: int = 2000) -> Iterator[tuple[int, dict]]:
+def parquet_rows(
+    path: Path, batch_size: int = 2000, protected: Sequence[Path] = ()
+) -> Iterator[tuple[int, dict]]:
     """Numbered rows of a Parquet file as dicts; a null field is an absent field."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    with open_manifest(path) as fh:
+    with open_manifest(path, protected) as fh:
         try:
             pf = pq.ParquetFile(fh)
             row_no = 0
@@ -382,13 +374,13 @@ def parquet_rows(path: Path, batch_size: int = 2000) -> Iterator[tuple[int, dict
             ) from exc
 
 
-def parquet_num_rows(path: Path) -> int | None:
+def parquet_num_rows(path: Path, protected: Sequence[Path] = ()) -> int | None:
     """Row count from a Parquet footer, or ``None`` if it cannot be read."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     try:
-        with open_manifest(path) as fh:
+        with open_manifest(path, protected) as fh:
             return pq.ParquetFile(fh).metadata.num_rows
     except (pa.ArrowException, OSError, ManifestRefused):
         return None
@@ -403,14 +395,16 @@ _CHUNK = 1 << 20  # bytes read at a time by jsonl_range
 _SWEEP_CHUNK = 1 << 19  # jsonl_range_blocks': see there
 
 
-def jsonl_range(path: Path, start: int, end: int) -> Iterator[bytes]:
+def jsonl_range(
+    path: Path, start: int, end: int, protected: Sequence[Path] = ()
+) -> Iterator[bytes]:
     """The raw lines of a plain .jsonl file that begin in the byte range [start, end),
     each with its line break (the file's last line without one, if it has none).
 
     Splitting a file into ranges this way gives every line to exactly one range, so
     workers can share a file without reading any line twice or losing one.
     """
-    for block in jsonl_range_blocks(path, start, end, _CHUNK):
+    for block in jsonl_range_blocks(path, start, end, _CHUNK, protected):
         lines = block.split(b"\n")
         last = lines.pop()  # b"" after a line break, else the file's last line
         for line in lines:
@@ -420,14 +414,18 @@ def jsonl_range(path: Path, start: int, end: int) -> Iterator[bytes]:
 
 
 def jsonl_range_blocks(
-    path: Path, start: int, end: int, chunk: int = _SWEEP_CHUNK
+    path: Path,
+    start: int,
+    end: int,
+    chunk: int = _SWEEP_CHUNK,
+    protected: Sequence[Path] = (),
 ) -> Iterator[bytes]:
     """The lines of ``jsonl_range`` as they stand in the file, in blocks of about
     ``chunk`` bytes: each block whole lines, every one with its line break but the
     file's last line if it has none. For readers that take lines by the hundred (the
     sweep: half a megabyte of lines, with what is made of them, leaves more of the
     processor's cache to its automaton than a megabyte; about 10% faster here)."""
-    with open_manifest(path) as fh:
+    with open_manifest(path, protected) as fh:
         if start:
             fh.seek(start - 1)
             if fh.read(1) != b"\n":

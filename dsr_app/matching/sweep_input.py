@@ -16,6 +16,7 @@ from pathlib import Path
 
 import msgspec
 
+from dsr_app import config
 from dsr_app.corpus.manifests import (
     Limits,
     jsonl_blocks,
@@ -189,11 +190,13 @@ def part_blocks(part: tuple) -> Iterator[bytes] | None:
     for the index or Parquet."""
     kind, *args = part
     if kind == "range":  # lines of a .jsonl that begin in [start, end)
-        path, start, end, *_ = args
-        return jsonl_range_blocks(Path(path), start, end)
+        path, start, end, protected, *_ = args
+        return jsonl_range_blocks(Path(path), start, end, protected=protected)
     if kind == "file" and manifest_format(Path(args[0])) != "parquet":
         # whole lines a few megabytes at a time, with the reader limits of ingest
-        return (block for _, block in jsonl_blocks(Path(args[0]), Limits()))
+        path, protected, *_ = args
+        blocks = jsonl_blocks(Path(path), Limits(), protected=protected)
+        return (block for _, block in blocks)
     return None
 
 
@@ -211,7 +214,8 @@ def part_records(part: tuple) -> Iterator[dict]:
     dataset, version = args[-2:]
     blocks = part_blocks(part)
     if blocks is None:  # Parquet
-        found = (row for _, row in parquet_rows(Path(args[0])))
+        path, protected, *_ = args
+        found = (row for _, row in parquet_rows(Path(path), protected=protected))
     else:
         found = parsed(line for block in blocks for line in block_lines(block))
     yield from file_records(found, dataset, version)
@@ -223,20 +227,32 @@ def plan(
     dataset: str | None,
     version: str,
     pieces: int,
+    protected: Iterable[Path] | None = None,
 ) -> list[tuple]:
     """Pieces of work, about ``pieces`` of them: id ranges of the index, or files,
-    big .jsonl files split by bytes."""
+    big .jsonl files split by bytes.
+
+    A piece of a file names the folders whose files its reader refuses to read
+    (``manifests.open_manifest``): ``protected``, by default those of the store at
+    ``db_path`` (``config.secret_folders``), so that a worker on another machine
+    (Spark's) refuses them too.
+    """
     parts: list[tuple] = []
     if manifests:
+        if protected is None:
+            protected = config.secret_folders(Path(db_path)) if db_path else []
+        secret = tuple(str(folder) for folder in protected)
         for path in manifests:
             size = path.stat().st_size
             if manifest_format(path) == "jsonl" and size > 8 * 1024 * 1024:
                 step = size // max(pieces, 1) + 1
                 for start in range(0, size, step):
                     end = min(size, start + step)
-                    parts.append(("range", str(path), start, end, dataset, version))
+                    parts.append(
+                        ("range", str(path), start, end, secret, dataset, version)
+                    )
             else:
-                parts.append(("file", str(path), dataset, version))
+                parts.append(("file", str(path), secret, dataset, version))
         return parts
     from dsr_app.db import open_db
 

@@ -56,7 +56,7 @@ class ApplyReport:
 
 
 def _jsonl_kept(path: Path, targets: Targets) -> Iterator[tuple[bool, bytes]]:
-    for _, line in jsonl_lines(path, Limits()):
+    for _, line in jsonl_lines(path, Limits(), targets.protected):
         try:
             rec = orjson.loads(line)
         except orjson.JSONDecodeError:
@@ -132,7 +132,7 @@ def _apply_range(job: tuple[Path, int, int, Path]):
     targets.found = set()
     read = removed = 0
     with open(part, "wb") as out:
-        for line in jsonl_range(path, start, end):
+        for line in jsonl_range(path, start, end, targets.protected):
             if not line.strip():
                 out.write(line)
                 continue
@@ -184,7 +184,7 @@ def _apply_parquet(in_path: Path, tmp: Path, targets: Targets) -> tuple[int, int
     import pyarrow.parquet as pq
 
     read = removed = 0
-    with open_manifest(in_path) as fh:
+    with open_manifest(in_path, targets.protected) as fh:
         source = pq.ParquetFile(fh)
         with pq.ParquetWriter(tmp, source.schema_arrow) as writer:
             for batch in source.iter_batches(batch_size=10_000):
@@ -202,7 +202,7 @@ def still_present(in_path: Path, targets: Targets) -> list[tuple[str, str]]:
     if manifest_format(in_path) == "parquet":
         import pyarrow.parquet as pq
 
-        with open_manifest(in_path) as fh:
+        with open_manifest(in_path, targets.protected) as fh:
             for batch in pq.ParquetFile(fh).iter_batches(batch_size=10_000):
                 for row in batch.to_pylist():
                     targets.hit(*record_key(row))

@@ -28,6 +28,10 @@ class Targets:
     entries: int = 0
     found: set[tuple[str, str]] = field(default_factory=set)
     default_dataset: str = ""  # for manifests whose records name no dataset
+    # Folders whose files no manifest reader opens (manifests.open_manifest), set
+    # by the caller (the store's and the instance's): they travel with the targets
+    # to forked workers and Spark's executors.
+    protected: tuple[str, ...] = ()
 
     def hit(self, dataset, record_id, digest, author) -> bool:
         """Whether a record is listed: by dataset and id, or by content hash and

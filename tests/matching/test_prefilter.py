@@ -131,7 +131,7 @@ def test_prefilter_on_the_demo_world_misses_nothing():
     slow.prefilter.everything = True
     entries = json.loads((FIXTURES / "manifests.json").read_text())
     for entry in entries:
-        part = ("file", str(FIXTURES / entry["path"]), None, entry["version"])
+        part = ("file", str(FIXTURES / entry["path"]), (), None, entry["version"])
         records = list(part_records(part))
         a = sweep_records(fast, ((r, None) for r in records))
         b = sweep_records(slow, ((dict(r), None) for r in records))

@@ -92,7 +92,7 @@ def test_the_compiled_automaton_is_used_and_agrees_with_rusts_on_the_demo_world(
     assert not isinstance(compiled.automaton, type(rust.automaton))
     texts = []
     for entry in json.loads((FIXTURES / "manifests.json").read_text()):
-        part = ("file", str(FIXTURES / entry["path"]), None, entry["version"])
+        part = ("file", str(FIXTURES / entry["path"]), (), None, entry["version"])
         texts += [record["text"] for record in part_records(part)]
     squashed = prefilter.view(texts)
     hits = compiled.hits_in_view(squashed, len(texts))

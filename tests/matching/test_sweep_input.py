@@ -109,9 +109,9 @@ def test_sweep_lines_reads_a_block_as_its_lines_one_by_one(lines, newline):
 def test_blocks_of_a_file_part_hold_its_lines(tmp_path):
     path = tmp_path / "m.jsonl"
     path.write_bytes(b"".join(line + b"\n" for line in _LINES))
-    blocks = list(sweep_input.part_blocks(("file", str(path), None, "1")))
+    blocks = list(sweep_input.part_blocks(("file", str(path), (), None, "1")))
     assert b"".join(blocks) == path.read_bytes()
-    part = ("range", str(path), 0, path.stat().st_size, None, "1")
+    part = ("range", str(path), 0, path.stat().st_size, (), None, "1")
     assert b"".join(sweep_input.part_blocks(part)) == path.read_bytes()
 
 

@@ -163,6 +163,56 @@ def test_sub_folder_swapped_for_a_link_to_the_instance_after_the_scan_is_refused
     assert stored_records(instance) == 0
 
 
+@pytest.mark.parametrize("split", [False, True], ids=["file", "byte range"])
+def test_sweep_piece_of_a_folder_swapped_for_a_link_to_the_instance_is_refused(
+    tmp_path, instance, split
+):
+    """The sweep's pieces name the store's folders (plan), so its readers, forked
+    or on Spark's executors, refuse the instance's files as ingest does."""
+    from dsr_app.matching.sweep_input import part_records, plan
+
+    sub = tmp_path / "drop" / "sub"
+    sub.mkdir()
+    write_jsonl(sub / "x.jsonl", [GOOD])
+    store = instance / "dsr.sqlite3"
+    parts = plan(str(store), [sub / "x.jsonl"], None, "v1", 1)
+    if split:
+        parts = [("range", parts[0][1], 0, 10**6, *parts[0][2:])]
+    (sub / "x.jsonl").unlink()
+    sub.rmdir()
+    sub.symlink_to(instance, target_is_directory=True)
+    os.link(instance / "removal_signing_key.pem", instance / "x.jsonl")
+
+    with pytest.raises(BadInput) as refused:
+        list(part_records(parts[0]))
+    assert "instance folder" in refused.value.reason
+
+
+def test_removal_input_in_a_folder_swapped_for_a_link_to_the_instance_is_refused(
+    tmp_path, instance
+):
+    """``dsr removals apply`` keeps every line it cannot read as a record: a key
+    read through a swapped folder would be copied into OUT. The targets carry the
+    protected folders to every reader (forked workers and Spark's too)."""
+    from dsr_app.removal.apply import apply
+    from dsr_app.removal.targets import Targets
+
+    sub = tmp_path / "drop" / "sub"
+    sub.mkdir()
+    write_jsonl(sub / "x.jsonl", [GOOD])
+    (sub / "x.jsonl").unlink()
+    sub.rmdir()
+    sub.symlink_to(instance, target_is_directory=True)
+    os.link(instance / "removal_signing_key.pem", instance / "x.jsonl")
+    store = instance / "dsr.sqlite3"
+    targets = Targets(protected=tuple(map(str, config.secret_folders(store))))
+
+    with pytest.raises(BadInput) as refused:
+        apply(sub / "x.jsonl", tmp_path / "out.jsonl", targets)
+    assert "instance folder" in refused.value.reason
+    assert not (tmp_path / "out.jsonl").exists()
+
+
 def test_folder_that_holds_the_instance_folder_is_refused(run, tmp_path, instance):
     """``dsr ingest .`` above ``instance/`` would read whatever sits there."""
     write_jsonl(instance / "notes.jsonl", [{**GOOD, "record_id": "notes"}])
