@@ -23,6 +23,7 @@ from pathlib import Path
 
 import sqlite_utils
 
+from dsr_app.corpus.record import policy_flags
 from dsr_app.identifiers import text_identifier_keys
 from dsr_app.matching import sweep_input
 from dsr_app.matching.identity import Identity, Match
@@ -237,7 +238,7 @@ def sweep_records(
         )
         for record, authors in matcher.likely(batch):
             if "policy_flags" not in record:  # a manifest's record: worked out now
-                record["policy_flags"] = sweep_input.policy_flags(record)
+                record["policy_flags"] = policy_flags(record)
             for m in matcher.match(record, authors):
                 report.matches.setdefault(m.request_id, []).append(m)
     return report
@@ -277,7 +278,7 @@ def sweep_lines(
             )
             report.merge(sweep_records(matcher, ((r, None) for r in found)))
             continue
-        # a record needs an id and a dataset (its own or the sweep's), as file_record
+        # a record needs an id and a dataset (its own or the sweep's), as read_record
         named = [(row.dataset or dataset) if row.record_id else None for row in rows]
         report.records += len(named) - named.count(None)
         report.scope.update((name, version) for name in set(named) if name)
