@@ -4,16 +4,76 @@ from __future__ import annotations
 
 import http.client
 import json
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from urllib.parse import urlsplit
 
-from dsr_app.server.serving import make_server
+import pytest
+from waitress.adjustments import Adjustments
+
+from dsr_app.server.serving import Channel, make_server
 
 
-def test_make_server_listens_where_asked_with_the_threads_asked(app):
-    server = make_server(app, "127.0.0.1", 0, 3)
+def _channel(requests: int, waiting: int, closing: bool = False) -> Channel:
+    """A Channel in a given state, without a socket (only writable() is asked)."""
+    channel = Channel.__new__(Channel)
+    channel.adj = Adjustments()
+    channel.outbuf_lock = threading.Condition()
+    channel.requests = [object()] * requests
+    channel.total_outbufs_len = waiting
+    channel.will_close = closing
+    channel.close_when_flushed = False
+    return channel
+
+
+@contextmanager
+def _held_by_a_task(channel: Channel) -> Iterator[None]:
+    """The channel's output lock, held by another thread (as a task holds it)."""
+    held, done = threading.Event(), threading.Event()
+
+    def task() -> None:
+        with channel.outbuf_lock:
+            held.set()
+            done.wait()
+
+    thread = threading.Thread(target=task)
+    thread.start()
+    held.wait()
     try:
-        assert server.effective_host == "127.0.0.1" and int(server.effective_port) > 0
-        assert server.adj.threads == 3 and server.adj.ident == "dsr_app"
+        yield
+    finally:
+        done.set()
+        thread.join()
+
+
+@pytest.mark.parametrize(
+    ("requests", "waiting", "closing", "locked", "writable"),
+    [
+        (0, 0, False, False, False),  # idle
+        (0, 120, False, False, True),  # a finished answer still to send
+        (1, 0, False, True, False),  # a task running, nothing to send
+        (1, 120, False, False, True),  # the task's output, the lock free
+        (1, 120, False, True, False),  # the task is sending it: nothing to do
+        (1, 120, True, True, False),  # closing, but only once the task lets go
+        (0, 0, True, False, True),  # closing
+    ],
+)
+def test_channel_is_left_alone_while_its_task_holds_it(
+    requests, waiting, closing, locked, writable
+):
+    channel = _channel(requests, waiting, closing)
+    if locked:
+        with _held_by_a_task(channel):
+            assert channel.writable() is writable
+    else:
+        assert channel.writable() is writable
+
+
+def test_make_server_gives_every_connection_a_channel(app):
+    server = make_server(app, "127.0.0.1", 0, 1)
+    try:
+        assert server.channel_class is Channel
     finally:
         server.close()
         server.task_dispatcher.shutdown()
