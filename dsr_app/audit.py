@@ -30,8 +30,8 @@ from pathlib import Path
 import sqlite_utils
 
 from dsr_app import config
-from dsr_app.db import write_transaction
 from dsr_app.errors import Unavailable
+from dsr_app.sql import write_transaction
 
 GENESIS = "0" * 64
 KEY_FILE = "audit_hmac_key"

@@ -108,7 +108,7 @@ def test_web_requests_do_not_check_migrations(app, client, monkeypatch):
 
 
 def test_select_rows_runs_one_statement_and_gives_dicts(db):
-    from dsr_app.db import select_rows
+    from dsr_app.sql import select_rows
 
     db.execute(
         "INSERT INTO outbox (channel, recipient, subject, body, created_at)"

@@ -21,10 +21,10 @@ from dsr_app.cases.verification import (
     check_resend,
     issue_code,
 )
-from dsr_app.db import write_transaction
 from dsr_app.errors import BadInput, Conflict, NotFound
 from dsr_app.i18n import text
 from dsr_app.identifiers import PhonePolicy, sms_phone
+from dsr_app.sql import write_transaction
 
 
 def code_message(db, config, key, request_id, channel, data, at, link):

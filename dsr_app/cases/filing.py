@@ -15,11 +15,11 @@ import sqlite_utils
 from dsr_app import audit, messaging
 from dsr_app.cases.channels import code_message
 from dsr_app.cases.status import new_status_link
-from dsr_app.db import write_transaction
 from dsr_app.deadlines import UNVERIFIED_LIFETIME, due_date, receipt_day, window_wait
 from dsr_app.errors import TooManyAttempts
 from dsr_app.identifiers import PhonePolicy, canonical_email, mailbox_key, sms_phone
 from dsr_app.signing import token_hash
+from dsr_app.sql import write_transaction
 
 MAX_REQUESTS_PER_TARGET_PER_DAY = 3
 

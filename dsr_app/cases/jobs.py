@@ -46,9 +46,9 @@ def search_after_ingest(
     """If manifests came in after ``since`` (a ``manifest_mark``): search again for
     every open or decided request, and issue follow-up removal lists for approved
     objections and erasures. Returns how many requests were searched."""
-    from dsr_app.db import write_transaction
     from dsr_app.matching.search import requests_to_search
     from dsr_app.removal.lists import follow_up
+    from dsr_app.sql import write_transaction
 
     newer = "SELECT 1 FROM manifests WHERE id > ? LIMIT 1"
     if db.execute(newer, [since]).fetchone() is None:

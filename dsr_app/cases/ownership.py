@@ -7,7 +7,7 @@ import sqlite_utils
 
 from dsr_app.cases.status import request_row
 from dsr_app.corpus.accounts import accounts_owned_by
-from dsr_app.db import write_transaction
+from dsr_app.sql import write_transaction
 
 
 def resolve_ownership(db: sqlite_utils.Database, request_id: str) -> list[str]:

@@ -12,10 +12,10 @@ from dsr_app import audit, messaging
 from dsr_app.cases.channels import code_message
 from dsr_app.cases.status import new_status_link, request_row, status_view
 from dsr_app.cases.verification import check_open_for_codes, check_resend
-from dsr_app.db import write_transaction
 from dsr_app.errors import Conflict
 from dsr_app.identifiers import PhonePolicy, sms_phone
 from dsr_app.review.decisions import resume_after_reply
+from dsr_app.sql import write_transaction
 
 
 def reply(

@@ -35,7 +35,8 @@ from pathlib import Path
 import sqlite_utils
 
 from dsr_app.cases.jobs import run_pending
-from dsr_app.db import connect, release
+from dsr_app.db import connect
+from dsr_app.sql import release
 
 log = logging.getLogger(__name__)
 

@@ -11,10 +11,10 @@ from datetime import datetime, timedelta
 
 import sqlite_utils
 
-from dsr_app.db import select_rows, write_transaction
 from dsr_app.deadlines import UNVERIFIED_LIFETIME
 from dsr_app.errors import NotFound
 from dsr_app.signing import token_hash
+from dsr_app.sql import select_rows, write_transaction
 
 STATUS_LINK_LIFETIME = timedelta(days=30)
 _DUMMY_HASH = hashlib.sha256(b"no such request").hexdigest()

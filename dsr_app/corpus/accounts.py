@@ -9,10 +9,10 @@ import orjson
 import sqlite_utils
 
 from dsr_app.corpus.manifests import Limits, jsonl_lines
-from dsr_app.db import select_rows, write_transaction
 from dsr_app.errors import BadInput
 from dsr_app.identifiers import canonical_email, normalise_handle, parse_phone
 from dsr_app.schemas.records import AccountSchema
+from dsr_app.sql import select_rows, write_transaction
 
 _SCHEMA = AccountSchema()
 _COLUMNS = ("handle", "display_name", "email", "phone", "country", "birth_date")

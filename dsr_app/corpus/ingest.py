@@ -32,8 +32,8 @@ from dsr_app.corpus.manifests import (
 )
 from dsr_app.corpus.record import ABSENT
 from dsr_app.corpus.records import Batch
-from dsr_app.db import write_transaction
 from dsr_app.errors import BadInput
+from dsr_app.sql import write_transaction
 
 DEFAULT_VERSION = "1"
 

@@ -13,9 +13,9 @@ from datetime import datetime
 
 import sqlite_utils
 
-from dsr_app.db import write_transaction
 from dsr_app.matching.identity import CONTENT, Identity, Match
 from dsr_app.matching.rules import match_record
+from dsr_app.sql import write_transaction
 
 _RECORD_COLUMNS = (
     "id, dataset, dataset_version, record_id, text, author_id, author_handle, lang,"

@@ -11,9 +11,9 @@ from datetime import datetime
 import sqlite_utils
 
 from dsr_app import audit
-from dsr_app.db import write_transaction
 from dsr_app.errors import BadInput
 from dsr_app.removal.lists import stored_list
+from dsr_app.sql import write_transaction
 
 
 def hand_out(

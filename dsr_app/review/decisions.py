@@ -16,9 +16,9 @@ import sqlite_utils
 
 from dsr_app import audit
 from dsr_app.anchors import AnchorRefused, write_anchor
-from dsr_app.db import write_transaction
 from dsr_app.deadlines import due_date, months_later, receipt_day, roll
 from dsr_app.errors import BadInput, Conflict, NotFound
+from dsr_app.sql import write_transaction
 
 log = logging.getLogger(__name__)
 

@@ -11,10 +11,10 @@ import sqlite_utils
 
 from dsr_app import messaging
 from dsr_app.cases.status import new_status_link
-from dsr_app.db import write_transaction
 from dsr_app.errors import NotFound
 from dsr_app.i18n import language, text
 from dsr_app.review.decisions import decide
+from dsr_app.sql import write_transaction
 
 # Decisions the requester hears about at once, by the status they leave.
 NOTIFIED = ("completed", "rejected", "needs_info")

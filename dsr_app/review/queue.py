@@ -9,8 +9,8 @@ import sqlite_utils
 
 from dsr_app.audit import trail
 from dsr_app.cases.status import effective_status, verified_channels
-from dsr_app.db import select_rows
 from dsr_app.errors import NotFound
+from dsr_app.sql import select_rows
 
 DUE_SOON_DAYS = 7
 

@@ -8,6 +8,7 @@ import sqlite_utils
 from flask import Flask, current_app, g
 
 from dsr_app import db as store
+from dsr_app.sql import release
 
 
 def get_db() -> sqlite_utils.Database:
@@ -40,7 +41,7 @@ def close_db(_exc: BaseException | None = None) -> None:
     """End the request's use of its connection; roll back what it left open."""
     db = g.pop("db", None)
     if db is not None:
-        store.release(db)
+        release(db)
 
 
 def init_app(app: Flask) -> None:

@@ -22,9 +22,9 @@ from datetime import datetime, timedelta
 
 import sqlite_utils
 
-from dsr_app.db import write_transaction
 from dsr_app.deadlines import seconds_until, window_wait
 from dsr_app.errors import TooManyAttempts
+from dsr_app.sql import write_transaction
 
 #: Failed logins per client address (any account) within ``WINDOW``: password
 #: spraying from one address.

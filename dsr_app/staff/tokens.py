@@ -11,9 +11,9 @@ from datetime import UTC, datetime, timedelta
 import sqlite_utils
 
 from dsr_app import audit
-from dsr_app.db import select_rows, write_transaction
 from dsr_app.errors import BadInput, NotFound
 from dsr_app.signing import token_hash
+from dsr_app.sql import select_rows, write_transaction
 from dsr_app.staff.accounts import staff_by_email
 
 TOKEN_PREFIX = "dsr_staff_"

@@ -24,7 +24,6 @@ from dsr_app import deadlines
 from dsr_app.cases.channels import resend_code, verify_channel
 from dsr_app.cases.filing import create_request
 from dsr_app.cases.status import redeem_status_link, request_row, status_view
-from dsr_app.db import check
 from dsr_app.errors import BadInput, Conflict, NotFound, TooManyAttempts
 from dsr_app.i18n import country_names, language, long_date, text, wait_words
 from dsr_app.regions import EU_EEA
@@ -33,6 +32,7 @@ from dsr_app.server.connection import get_db
 from dsr_app.server.ratelimit import rate_limited
 from dsr_app.server.responses import letter_response
 from dsr_app.server.security import code_key, run_jobs_after_response
+from dsr_app.sql import check
 from dsr_app.web.language import current_language, page_context
 
 bp = Blueprint("public", __name__)
