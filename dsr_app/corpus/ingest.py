@@ -339,9 +339,10 @@ def _drop_author_indexes(conn: sqlite3.Connection) -> list[str]:
     """Drop the indexes on the records' authors; returns the SQL that makes them.
 
     For a file that at least doubles the store: building an index from sorted keys
-    at the end costs a fraction of inserting its keys in random order (about 5 µs
-    a record less). Inside the file's transaction, so readers and a rollback never
-    see the store without them. The unique index stays: it finds clashing ids.
+    at the end costs a fraction of inserting its keys in random order
+    (docs/benchmarks.md, Ingest). Inside the file's transaction, so readers and a
+    rollback never see the store without them. The unique index stays: it finds
+    clashing ids.
     """
     found = conn.execute(
         "SELECT name, sql FROM sqlite_master WHERE type = 'index'"

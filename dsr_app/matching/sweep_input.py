@@ -105,7 +105,7 @@ _ROW = msgspec.json.Decoder(Row)  # other fields are skipped, not built
 
 
 def rows(lines: list[bytes]) -> list[Row] | None:
-    """The lines' rows (about 1 µs for a line of 700 bytes), or ``None`` when a
+    """The lines' rows (only the fields the sweep reads are built), or ``None`` when a
     line is not a record as the rules read it (not JSON, a field of the wrong type,
     no text; a text that is not a string is told by ``prefilter.json_view``): the
     caller then reads the batch as whole records."""
@@ -136,9 +136,9 @@ except ImportError:  # pragma: no cover - a source tree nobody built
 
 def block_rows(block: bytes) -> list[Row] | None:
     """``rows`` of the lines of a block (``manifests.jsonl_range_blocks``), read in
-    one call, without the lines split out as objects first (that took as long as
-    reading them); ``None`` when one of its lines is not one record: then
-    ``block_lines`` and ``rows``.
+    one call, without the lines split out as objects first (splitting cost as much
+    as decoding: docs/benchmarks.md, Matching); ``None`` when one of its lines is
+    not one record: then ``block_lines`` and ``rows``.
 
     msgspec reads JSON values, whatever the lines: a value may span lines, and a
     line hold two. With no two values side by side on a line (``_TWO_VALUES``),
