@@ -1,18 +1,24 @@
-"""The requester's texts: every language says all that English says, with the same
-placeholders, in the catalog files translators edit."""
+"""Texts translators edit: every language says all that English says, with the same
+placeholders, in the catalog files (the requester's texts and the letters'
+sentences); the app reads exactly those files."""
 
 from __future__ import annotations
 
 import string
 import tomllib
+from pathlib import Path
 
 import pytest
 
-from dsr_app.i18n import LANGUAGES, catalog_file, language, text
+from dsr_app import i18n
+from dsr_app.i18n import LANGUAGES, language, text
+from dsr_app.review import letter_texts
+
+FOLDERS = {"texts": i18n.CATALOGS, "letter sentences": letter_texts.CATALOGS}
 
 
-def _catalog(lang: str) -> dict[str, str]:
-    with catalog_file(lang).open("rb") as file:
+def _catalog(folder: Path, lang: str) -> dict[str, str]:
+    with (folder / f"{lang}.toml").open("rb") as file:
         return tomllib.load(file)
 
 
@@ -21,8 +27,9 @@ def _placeholders(template: str) -> set[str]:
 
 
 @pytest.mark.parametrize("lang", [lang for lang in LANGUAGES if lang != "en"])
-def test_every_language_has_the_keys_and_placeholders_of_english(lang):
-    english, other = _catalog("en"), _catalog(lang)
+@pytest.mark.parametrize("kind", FOLDERS)
+def test_every_language_has_the_keys_and_placeholders_of_english(kind, lang):
+    english, other = _catalog(FOLDERS[kind], "en"), _catalog(FOLDERS[kind], lang)
     assert sorted(other) == sorted(english)
     differing = {
         key: (_placeholders(english[key]), _placeholders(other[key]))
@@ -33,7 +40,14 @@ def test_every_language_has_the_keys_and_placeholders_of_english(lang):
 
 
 def test_texts_come_from_the_catalog_files_with_values_filled_in():
-    assert text("de", "code_sms", code="12345678") == _catalog("de")["code_sms"].format(
+    german, french = _catalog(i18n.CATALOGS, "de"), _catalog(i18n.CATALOGS, "fr")
+    assert text("de", "code_sms", code="12345678") == german["code_sms"].format(
         code="12345678"
     )
-    assert text(language("fr-BE"), "home_cta") == _catalog("fr")["home_cta"]
+    assert text(language("fr-BE"), "home_cta") == french["home_cta"]
+
+
+def test_the_letters_read_their_sentence_files():
+    assert letter_texts.TEXTS == {
+        lang: _catalog(letter_texts.CATALOGS, lang) for lang in LANGUAGES
+    }

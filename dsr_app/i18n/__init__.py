@@ -18,17 +18,18 @@ LANGUAGES = ("en", "de", "fr")
 LANGUAGE_NAMES = {"en": "English", "de": "Deutsch", "fr": "Français"}
 
 
-def catalog_file(lang: str) -> Path:
-    """The TOML file that holds the texts of ``lang``."""
-    return Path(__file__).with_name(f"{lang}.toml")
+def load_catalogs(folder: Path) -> dict[str, dict[str, str]]:
+    """Each language's texts from ``<lang>.toml`` in ``folder``, the files
+    translators edit (these texts here; the letters' sentences in review/)."""
+    catalogs = {}
+    for lang in LANGUAGES:
+        with (folder / f"{lang}.toml").open("rb") as file:
+            catalogs[lang] = tomllib.load(file)
+    return catalogs
 
 
-def _load(lang: str) -> dict[str, str]:
-    with catalog_file(lang).open("rb") as file:
-        return tomllib.load(file)
-
-
-_TEXTS: dict[str, dict[str, str]] = {lang: _load(lang) for lang in LANGUAGES}
+CATALOGS = Path(__file__).parent  # en.toml, de.toml, fr.toml
+_TEXTS = load_catalogs(CATALOGS)
 
 
 def language(code: str | None) -> str:

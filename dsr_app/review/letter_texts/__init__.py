@@ -10,23 +10,12 @@ that shows it.
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 
-from dsr_app.i18n import LANGUAGES
+from dsr_app.i18n import load_catalogs
 
-
-def texts_file(lang: str) -> Path:
-    """The TOML file that holds the letter sentences of ``lang``."""
-    return Path(__file__).with_name(f"{lang}.toml")
-
-
-def _load(lang: str) -> dict[str, str]:
-    with texts_file(lang).open("rb") as file:
-        return tomllib.load(file)
-
-
-TEXTS: dict[str, dict[str, str]] = {lang: _load(lang) for lang in LANGUAGES}
+CATALOGS = Path(__file__).parent  # en.toml, de.toml, fr.toml
+TEXTS = load_catalogs(CATALOGS)
 
 
 def _ids(row_ids: str) -> list[str]:
