@@ -24,7 +24,7 @@ LAYERS = (
     ("views", ("api", "web")),
     ("entry", ("cli", "__init__", "__main__", "spark_main")),
 )
-FRAMEWORKS = {"flask", "flask_smorest", "flask_limiter", "werkzeug", "click"}
+FRAMEWORKS = {"flask", "flask_smorest", "flask_wtf", "werkzeug", "waitress", "click"}
 MEDIAN_LINES = 150
 MAX_LINES = 400
 
