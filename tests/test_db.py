@@ -68,6 +68,7 @@ RECORDED_STEPS = [
     "m015_staff_token_expiry",
     "m016_login_failures",
     "m017_canonical_mailbox",
+    "m018_issued_letters",
 ]
 
 

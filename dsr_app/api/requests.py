@@ -12,7 +12,8 @@ from dsr_app.cases.filing import create_request, expire_stale
 from dsr_app.cases.replies import reply
 from dsr_app.cases.status import authorise, status_view
 from dsr_app.errors import Conflict
-from dsr_app.review.letters import data_copy, handed_out, requester_may_read
+from dsr_app.review.issued import fetch as issued_letter
+from dsr_app.review.letters import data_copy, handed_out
 from dsr_app.schemas.requests import (
     ReplySchema,
     RequestCreatedSchema,
@@ -25,7 +26,7 @@ from dsr_app.schemas.requests import (
 from dsr_app.schemas.review import DataCopySchema, LetterArgsSchema
 from dsr_app.server.connection import get_db
 from dsr_app.server.ratelimit import rate_limited
-from dsr_app.server.responses import letter_response
+from dsr_app.server.responses import answer_response, issued_response
 from dsr_app.server.security import code_key, run_jobs_after_response
 
 blp = Blueprint(
@@ -173,13 +174,37 @@ class Letter(MethodView):
     @blp.doc(responses=LETTER_CONTENT)
     @blp.errors(404, 409)
     def get(self, args, request_id):
-        """The letter once the request is answered (`format=html|pdf|txt`); 409
-        before."""
-        row = _authorised(request_id)
-        if not requester_may_read(row):
-            raise Conflict("there is no letter yet")
-        response = letter_response(request_id, args["format"])
+        """The latest decision letter as issued (`format=html|pdf|txt`); 409 before.
+
+        Before a decision, the latest notice (an extension, a request for
+        information). The same bytes at every download: see `letters`.
+        """
+        response = answer_response(_authorised(request_id), args["format"])
         handed_out(get_db(), request_id, "letter", args["format"], deadlines.now())
+        return response
+
+
+@blp.route("/<request_id>/letters/<letter_id>")
+class IssuedLetter(MethodView):
+    """One letter issued to the requester."""
+
+    @blp.doc(security=BEARER)
+    @blp.arguments(LetterArgsSchema, location="query")
+    @blp.response(200, description="The letter as issued (HTML, PDF or plain text).")
+    @blp.doc(responses=LETTER_CONTENT)
+    @blp.errors(404)
+    def get(self, args, request_id, letter_id):
+        """One issued letter of the request (`format=html|pdf|txt`), as issued.
+
+        The ids are listed in the status answer's `letters`; another request's
+        letter id answers 404, as an unknown one does.
+        """
+        _authorised(request_id)
+        letter = issued_letter(get_db(), request_id, letter_id)
+        response = issued_response(letter, args["format"])
+        handed_out(
+            get_db(), request_id, "letter", args["format"], deadlines.now(), letter_id
+        )
         return response
 
 

@@ -13,6 +13,7 @@ import sqlite_utils
 
 from dsr_app.deadlines import UNVERIFIED_LIFETIME
 from dsr_app.errors import NotFound
+from dsr_app.review.issued import listing as issued_letters
 from dsr_app.signing import token_hash
 from dsr_app.sql import select_rows, write_transaction
 
@@ -112,4 +113,6 @@ def status_view(
             " WHERE l.request_id = ? ORDER BY a.acknowledged_at",
             [row["id"]],
         ),
+        # Each letter as issued, never re-rendered (contract section 5).
+        "letters": issued_letters(db, row["id"]),
     }

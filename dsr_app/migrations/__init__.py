@@ -27,6 +27,7 @@ from dsr_app.migrations.review import (
     m009_removal_lists,
     m010_follow_ups,
     m013_content_matches,
+    m018_issued_letters,
 )
 from dsr_app.migrations.staff import (
     m003_staff_users,
@@ -55,6 +56,7 @@ STEPS = (
     m015_staff_token_expiry,
     m016_login_failures,
     m017_canonical_mailbox,
+    m018_issued_letters,
 )
 
 migrations = sqlite_utils.Migrations("dsr_app")

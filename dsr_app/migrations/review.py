@@ -122,3 +122,31 @@ def m013_content_matches(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE matches_m013 RENAME TO matches")
     for index in indexes:
         db.execute(index)
+
+
+def m018_issued_letters(db: sqlite_utils.Database) -> None:
+    """Letters as issued to the requester: rendered once, kept, never changed
+    (contract section 5, "Issued letters are records"; issue 18, item 1).
+
+    ``sha256`` is of ``txt`` and is also in the audit log; ``pdf`` is made from
+    ``html`` on first demand and then set once (WeasyPrint is too slow to run
+    inside a decision).
+    """
+    db.executescript(
+        """
+        CREATE TABLE issued_letters (
+            id TEXT PRIMARY KEY,
+            request_id TEXT NOT NULL REFERENCES requests (id),
+            kind TEXT NOT NULL CHECK (kind IN ('decision', 'extension',
+                'request_info', 'removal_complete')),
+            template TEXT NOT NULL,             -- letters/<template>.{html,txt}
+            issued_at TEXT NOT NULL,
+            lang TEXT NOT NULL,
+            sha256 TEXT NOT NULL,
+            html BLOB NOT NULL,
+            txt BLOB NOT NULL,
+            pdf BLOB
+        ) STRICT;
+        CREATE INDEX issued_letters_request ON issued_letters (request_id, issued_at);
+        """
+    )

@@ -8,7 +8,7 @@ that allows it (otherwise ``Conflict``, HTTP 409).
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -16,8 +16,10 @@ import sqlite_utils
 
 from dsr_app import audit
 from dsr_app.anchors import AnchorRefused, write_anchor
+from dsr_app.config import settings
 from dsr_app.deadlines import due_date, months_later, receipt_day, roll
 from dsr_app.errors import BadInput, Conflict, NotFound
+from dsr_app.review import issued
 from dsr_app.sql import write_transaction
 
 log = logging.getLogger(__name__)
@@ -118,19 +120,31 @@ def decide(
     include: Iterable[str] = (),
     exclude: Iterable[str] = (),
     instance: Path | None = None,
+    config: Mapping | None = None,
 ) -> dict:
     """Take ``decision`` on a request; returns its new state.
 
     Approving an objection or erasure issues its signed removal list in the same
-    transaction (``instance``: the folder of the signing key). Once it is
-    committed, the audit log's head is anchored outside the store (anchors.py).
+    transaction (``instance``: the folder of the signing key), and every decision
+    issues its letter there too (issued.py; ``config``: the controller's details,
+    by default ``config.settings()``). Once it is committed, the audit log's head
+    is anchored outside the store (anchors.py).
 
     :raises Conflict: the request's state does not allow it (or an extension after
         the first month, or a second extension).
     :raises BadInput: a missing reason, unknown match ids.
     """
     state = _take(
-        db, request_id, decision, staff, at, reason, include, exclude, instance
+        db,
+        request_id,
+        decision,
+        staff,
+        at,
+        reason,
+        include,
+        exclude,
+        instance,
+        settings() if config is None else config,
     )
     try:
         write_anchor(db, at, after_decision=True)
@@ -151,6 +165,7 @@ def _take(
     include: Iterable[str],
     exclude: Iterable[str],
     instance: Path | None,
+    config: Mapping,
 ) -> dict:
     """``decide`` up to its commit."""
     if decision not in DECISIONS:
@@ -250,6 +265,9 @@ def _take(
             from dsr_app.removal.lists import issue
 
             issue(db, request_id, staff["id"], instance or Path("instance"), at)
+        # The letter this decision sends, dated now and kept as issued: a later
+        # event issues a new one (contract section 5, "Issued letters are records").
+        issued.issue(db, config, request_id, at, actor)
     return _row(db, request_id)
 
 

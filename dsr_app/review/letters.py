@@ -263,13 +263,20 @@ def html_to_pdf(html: str) -> bytes:
 
 
 def handed_out(
-    db: sqlite_utils.Database, request_id: str, what: str, fmt: str, at: datetime
+    db: sqlite_utils.Database,
+    request_id: str,
+    what: str,
+    fmt: str,
+    at: datetime,
+    letter_id: str | None = None,
 ) -> None:
-    """Audit the requester's download of their ``letter`` or ``data`` copy, so the
-    trail shows when the answer reached them (accountability, Art. 5(2) GDPR)."""
+    """Audit the requester's download of their ``letter`` (``letter_id``: one named
+    issued letter) or ``data`` copy, so the trail shows when the answer reached
+    them (accountability, Art. 5(2) GDPR)."""
     from dsr_app import audit
 
-    audit.append(db, "requester", f"{what}_downloaded", request_id, {"format": fmt}, at)
+    detail = {"format": fmt, **({"letter_id": letter_id} if letter_id else {})}
+    audit.append(db, "requester", f"{what}_downloaded", request_id, detail, at)
 
 
 def requester_may_read(row: Mapping) -> bool:

@@ -89,7 +89,16 @@ def decide_and_notify(
     if row is None:
         raise NotFound("not found")
     state = decide(
-        db, request_id, decision, staff, at, reason, include, exclude, instance
+        db,
+        request_id,
+        decision,
+        staff,
+        at,
+        reason,
+        include,
+        exclude,
+        instance,
+        config,
     )
     notify_if_changed(db, config, request_id, {"status": row[0], "due_at": row[1]}, at)
     return state

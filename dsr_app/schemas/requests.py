@@ -15,6 +15,7 @@ from dsr_app.schemas.removal import RemovalStatusSchema
 # --- Requester API (contract section 5) -----------------------------------------
 
 REQUEST_TYPES = ("access", "objection", "erasure")
+LETTER_KINDS = ("decision", "extension", "request_info", "removal_complete")
 MAX_HANDLES, MAX_HANDLE_LEN = 20, 64
 _HANDLE = re.compile(r"[a-z0-9._]+")
 
@@ -170,6 +171,22 @@ class VerifiedSchema(Schema):
     verified_channels = fields.List(fields.String())
 
 
+class IssuedLetterSchema(Schema):
+    """A letter sent to the requester, kept as issued (contract section 5)."""
+
+    id = fields.String(required=True)
+    kind = fields.String(
+        required=True,
+        validate=validate.OneOf(LETTER_KINDS),
+        metadata={"enum": list(LETTER_KINDS)},
+    )
+    issued_at = fields.String(required=True)
+    sha256 = fields.String(
+        required=True,
+        metadata={"description": "SHA-256 (hex) of the letter's plain-text form."},
+    )
+
+
 class RequestStatusSchema(Schema):
     """What the requester sees of their request."""
 
@@ -180,6 +197,10 @@ class RequestStatusSchema(Schema):
     due_at = fields.String()
     verified_channels = fields.List(fields.String())
     removals = fields.List(fields.Nested(RemovalStatusSchema))
+    letters = fields.List(
+        fields.Nested(IssuedLetterSchema),
+        metadata={"description": "The letters issued to the requester, oldest first."},
+    )
 
 
 class ReplySchema(Schema):

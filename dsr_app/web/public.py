@@ -30,7 +30,7 @@ from dsr_app.regions import EU_EEA
 from dsr_app.schemas.requests import RequestCreateSchema
 from dsr_app.server.connection import get_db
 from dsr_app.server.ratelimit import rate_limited
-from dsr_app.server.responses import letter_response
+from dsr_app.server.responses import answer_response, issued_response
 from dsr_app.server.security import code_key, run_jobs_after_response
 from dsr_app.sql import check
 from dsr_app.web.language import current_language, page_context
@@ -203,11 +203,13 @@ def status_page():
     from datetime import date
 
     view = status_view(db, row, deadlines.now())
+    # Dates read as the page's other dates do: "23. November 2026", not ISO.
     for removal in view["removals"]:
-        # Dates read as the page's other dates do: "23. November 2026", not ISO.
         removal["day"] = long_date(
             date.fromisoformat(removal["acknowledged_at"][:10]), lang
         )
+    for letter in view["letters"]:
+        letter["day"] = long_date(date.fromisoformat(letter["issued_at"][:10]), lang)
     return render_template(
         "pages/status.html",
         req=row,
@@ -255,8 +257,24 @@ def status_letter():
     fmt = request.args.get("format", "html")
     if fmt not in ("html", "pdf", "txt") or not requester_may_read(row):
         abort(404)
-    response = letter_response(row["id"], fmt)
+    response = answer_response(row, fmt)
     handed_out(get_db(), row["id"], "letter", fmt, deadlines.now())
+    return response
+
+
+@bp.get("/status/letters/<letter_id>")
+def status_issued_letter(letter_id: str):
+    """One letter issued to the session's request, as issued (format=html|pdf|txt)."""
+    from dsr_app.review.issued import fetch
+    from dsr_app.review.letters import handed_out
+
+    row = _session_request()
+    fmt = request.args.get("format", "html")
+    if fmt not in ("html", "pdf", "txt"):
+        abort(404)
+    letter = fetch(get_db(), row["id"], letter_id)  # NotFound: another's, or none
+    response = issued_response(letter, fmt)
+    handed_out(get_db(), row["id"], "letter", fmt, deadlines.now(), letter_id)
     return response
 
 

@@ -42,6 +42,7 @@ def test_each_request_type_reaches_in_review(api, db_path, kind):
         "due_at",
         "verified_channels",
         "removals",
+        "letters",  # the issued letters (contract section 5, v2)
     }
 
 
