@@ -14,6 +14,9 @@ from dateutil.relativedelta import relativedelta
 from dsr_app.regions import EU_EEA_TIMEZONES
 
 UNVERIFIED_LIFETIME = timedelta(days=14)
+# A request for information pauses the period only if sent within this many
+# working days of receipt (docs/legal.md, Deadlines).
+PROMPT_WORKING_DAYS = 3
 
 
 def receipt_day(received_at: datetime, country: str) -> date:
@@ -44,18 +47,44 @@ def months_later(day: date, months: int) -> date:
     return day + relativedelta(months=months)
 
 
-def due_date(received: date, country: str, months: int = 1) -> date:
+def due_date(
+    received: date, country: str, months: int = 1, paused_days: int = 0
+) -> date:
     """The last day to answer a request received on ``received``.
 
     One month (Art. 12(3)), or three after an extension: the earlier of receipt + 3
-    months and receipt + 1 month + 2 months, then rolled to a working day.
+    months and receipt + 1 month + 2 months. The days the clock was paused for a
+    request for information are added to that unrolled date, and only then is it
+    rolled to a working day (docs/legal.md, Deadlines: Thu 15 May 2025 with a one-day
+    pause is due Mon 16 June, not the day after the rolled Mon 16 June).
     """
     if months == 1:
-        return roll(months_later(received, 1), country)
-    raw = min(
-        months_later(received, months), months_later(months_later(received, 1), 2)
-    )
-    return roll(raw, country)
+        raw = months_later(received, 1)
+    else:
+        raw = min(
+            months_later(received, months),
+            months_later(months_later(received, 1), 2),
+        )
+    return roll(raw + timedelta(days=paused_days), country)
+
+
+def asked_promptly(received: date, asked: date, country: str) -> bool:
+    """Was a request for information sent without undue delay: within
+    ``PROMPT_WORKING_DAYS`` working days after the day of receipt (EDPB 01/2022
+    §5.3: only such a question suspends the period)?"""
+    prompt = received
+    for _ in range(PROMPT_WORKING_DAYS):
+        prompt = roll(prompt + timedelta(days=1), country)
+    return asked <= prompt
+
+
+def days_paused(received: date, asked: date, answered: date, country: str) -> int:
+    """Calendar days the period stood still: from the day the question was sent to
+    the day the answer arrived, if it was sent promptly (``asked_promptly``), else
+    none. Days are the controller's calendar days (``receipt_day``)."""
+    if not asked_promptly(received, asked, country):
+        return 0
+    return max(0, (answered - asked).days)
 
 
 def now() -> datetime:

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from dsr_app.deadlines import due_date, receipt_day
+from dsr_app.deadlines import asked_promptly, days_paused, due_date, receipt_day
 
 
 @pytest.mark.parametrize(
@@ -50,4 +50,36 @@ def test_receipt_day_is_the_controllers_calendar_day():
     assert receipt_day(late_evening_utc, "IE") == date(2025, 3, 31)
     assert receipt_day(datetime(2025, 1, 31, 23, 30, tzinfo=UTC), "IE") == date(
         2025, 1, 31
+    )
+
+
+@pytest.mark.parametrize(
+    ("received", "months", "paused", "due", "note"),
+    [
+        # Issue 18: 15 Jun is a Sunday; the pause goes on the unrolled date.
+        (date(2025, 5, 15), 1, 1, date(2025, 6, 16), "not the rolled 16 Jun + 1"),
+        (date(2025, 5, 15), 1, 2, date(2025, 6, 17), "unrolled 17 Jun, a Tuesday"),
+        (date(2026, 3, 2), 1, 7, date(2026, 4, 9), "legal.md's pause example"),
+        (date(2025, 5, 15), 1, 0, date(2025, 6, 16), "no pause: the strict date"),
+        (date(2025, 5, 15), 3, 1, date(2025, 8, 18), "15+1 Aug: Sat, rolls to Mon"),
+    ],
+)
+def test_due_date_adds_the_pause_before_rolling(received, months, paused, due, note):
+    assert due_date(received, "IE", months, paused) == due, note
+
+
+@pytest.mark.parametrize(
+    ("asked", "answered", "days"),
+    [
+        (date(2025, 5, 16), date(2025, 5, 17), 1),  # Fri: the next day
+        (date(2025, 5, 20), date(2025, 5, 27), 7),  # Tue: the 3rd working day
+        (date(2025, 5, 21), date(2025, 5, 27), 0),  # Wed: late, no pause
+        (date(2025, 5, 16), date(2025, 5, 16), 0),  # answered the same day
+    ],
+)
+def test_days_paused_only_for_a_prompt_question(asked, answered, days):
+    # Received Thu 15 May 2025; working days after it: Fri 16, Mon 19, Tue 20.
+    assert days_paused(date(2025, 5, 15), asked, answered, "IE") == days
+    assert asked_promptly(date(2025, 5, 15), asked, "IE") == (
+        asked <= date(2025, 5, 20)
     )

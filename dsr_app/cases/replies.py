@@ -73,7 +73,7 @@ def reply(
             outgoing = code_message(
                 db, config, key, request_id, "phone", fresh, at, link
             )
-        resume_after_reply(db, request_id, at)  # the paused clock runs again
+        pause = resume_after_reply(db, request_id, at)  # the clock runs again
         db.execute(
             "UPDATE requests SET status = 'in_review', updated_at = ? WHERE id = ?",
             [at.isoformat(), request_id],
@@ -87,6 +87,7 @@ def reply(
                 "details": bool(data.get("details")),
                 "handles": len(data.get("handles") or []),
                 "new_phone": bool(outgoing),
+                **pause,  # the record a later pause is counted on (decisions.py)
             },
             at,
         )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from pathlib import Path
 
 import sqlite_utils
@@ -17,7 +17,7 @@ import sqlite_utils
 from dsr_app import audit
 from dsr_app.anchors import AnchorRefused, write_anchor
 from dsr_app.config import settings
-from dsr_app.deadlines import due_date, months_later, receipt_day, roll
+from dsr_app.deadlines import days_paused, due_date, months_later, receipt_day
 from dsr_app.errors import BadInput, Conflict, NotFound
 from dsr_app.review import issued
 from dsr_app.sql import write_transaction
@@ -220,14 +220,16 @@ def _take(
                 raise Conflict("this request was extended already")
             if receipt_day(at, country) > months_later(received, 1):
                 raise Conflict("an extension must be decided within the first month")
-            new_due = due_date(received, country, months=3)
+            # The strict date has no pause; the due date keeps earlier ones.
+            strict = due_date(received, country, months=3)
+            new_due = due_date(received, country, 3, paused_so_far(db, request_id))
             detail["due_at"] = new_due.isoformat()
             db.execute(
                 "UPDATE requests SET due_at = ?, strict_due_at = ?, extended_at = ?,"
                 " decision_reason = ?, updated_at = ? WHERE id = ?",
                 [
                     new_due.isoformat(),
-                    new_due.isoformat(),
+                    strict.isoformat(),
                     at.isoformat(),
                     reason,
                     at.isoformat(),
@@ -271,34 +273,47 @@ def _take(
     return _row(db, request_id)
 
 
+def paused_so_far(db: sqlite_utils.Database, request_id: str) -> int:
+    """Days the request's clock stood still for earlier requests for information,
+    as each reply recorded them in the audit log (``resume_after_reply``)."""
+    return sum(
+        int(entry["detail"].get("paused_days", 0))
+        for entry in audit.trail(db, request_id)
+        if entry["action"] == "info_received"
+    )
+
+
 def resume_after_reply(
     db: sqlite_utils.Database, request_id: str, at: datetime
-) -> None:
+) -> dict:
     """The requester answered a request for information: the clock was paused from
-    the question to the answer, so the due date moves by those days (docs/legal.md,
-    Deadlines).
+    the day the question was sent to the day of the answer, if it was sent promptly
+    (deadlines.days_paused), so the due date is counted again with every pause so
+    far added to the unrolled date (docs/legal.md, Deadlines).
 
-    Call inside the reply's transaction.
+    Returns the pause as the record holds it (``paused_from``, ``paused_until``,
+    ``paused_days``, the new ``due_at``), for the reply's audit entry, from which
+    a later pause is counted on top. Call inside the reply's transaction.
     """
     row = _row(db, request_id)
     if not row["info_requested_at"]:
-        return
-    asked = datetime.fromisoformat(row["info_requested_at"])
+        return {}
     country = row["controller_country"]
     received = date.fromisoformat(row["receipt_day"])
-    # The pause holds only for a question sent without undue delay (docs/legal.md,
-    # Deadlines: within 3 working days of receipt); a late question does not stop the
-    # clock.
-    prompt = received
-    for _ in range(3):
-        prompt = roll(prompt + timedelta(days=1), country)
-    paused = max(0, (at.date() - asked.date()).days)
-    if receipt_day(asked, country) > prompt:
-        paused = 0
-    # On top of the current due date, which holds any earlier pause already.
-    current = date.fromisoformat(row["due_at"])
-    new_due = roll(current + timedelta(days=paused), row["controller_country"])
+    asked = receipt_day(datetime.fromisoformat(row["info_requested_at"]), country)
+    answered = receipt_day(at, country)
+    paused = days_paused(received, asked, answered, country)
+    months = 3 if row["extended_at"] else 1
+    new_due = due_date(
+        received, country, months, paused_so_far(db, request_id) + paused
+    )
     db.execute(
         "UPDATE requests SET due_at = ?, info_requested_at = NULL WHERE id = ?",
         [new_due.isoformat(), request_id],
     )
+    return {
+        "paused_from": asked.isoformat(),
+        "paused_until": answered.isoformat(),
+        "paused_days": paused,
+        "due_at": new_due.isoformat(),
+    }

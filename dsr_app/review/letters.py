@@ -19,6 +19,7 @@ import sqlite_utils
 
 from dsr_app import bidi
 from dsr_app.config import package_resource
+from dsr_app.deadlines import asked_promptly, receipt_day
 from dsr_app.errors import NotFound
 from dsr_app.i18n import language, long_date
 from dsr_app.review import authorities
@@ -165,6 +166,15 @@ def letter_context(
     lead = authorities.by_slug(str(config["LEAD_AUTHORITY"]))
     home = authorities.for_country(row["country"])
     decided = row["decided_at"] or at.isoformat()
+    received = date.fromisoformat(row["receipt_day"])
+    country = row["controller_country"]
+    asked = receipt_day(
+        datetime.fromisoformat(row["info_requested_at"] or at.isoformat()), country
+    )
+    # A request for information pauses the period only when it was sent promptly
+    # (deadlines.asked_promptly, as the reply counts it); a late one must neither
+    # claim to be prompt (I06) nor announce a pause (I05) (issue 18).
+    late = {"I05", "I06"} if not asked_promptly(received, asked, country) else set()
     values = {
         "name": row["full_name"],
         "controller": config["CONTROLLER_NAME"],
@@ -174,15 +184,12 @@ def letter_context(
         "dpo_name": config["DPO_NAME"],
         "dpo_email": config["DPO_EMAIL"],
         "reference": row["id"],
-        "received": long_date(date.fromisoformat(row["receipt_day"]), lang),
+        "received": long_date(received, lang),
         "due": long_date(date.fromisoformat(row["due_at"]), lang),
         "new_due": long_date(date.fromisoformat(row["due_at"]), lang),
         "letter_date": long_date(at.date(), lang),
         "decided_date": long_date(datetime.fromisoformat(decided).date(), lang),
-        "asked_date": long_date(
-            datetime.fromisoformat(row["info_requested_at"] or at.isoformat()).date(),
-            lang,
-        ),
+        "asked_date": long_date(asked, lang),
         "rights": texts[f"rights_{row['type']}"],
         "purpose": config["AI_PURPOSE"],
         "retention": config["RETENTION"],
@@ -202,7 +209,7 @@ def letter_context(
     }
 
     def say(key: str) -> str:
-        return texts[key].format_map(values)
+        return texts[f"{key}_late" if key in late else key].format_map(values)
 
     items = [
         {

@@ -7,6 +7,8 @@ see a status page (a link's one-time token is exchanged for the session at once)
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from flask import (
     Blueprint,
     abort,
@@ -23,11 +25,12 @@ from marshmallow import ValidationError
 from dsr_app import deadlines
 from dsr_app.cases.channels import resend_code, verify_channel
 from dsr_app.cases.filing import create_request
+from dsr_app.cases.replies import reply
 from dsr_app.cases.status import redeem_status_link, request_row, status_view
 from dsr_app.errors import BadInput, Conflict, NotFound, TooManyAttempts
 from dsr_app.i18n import country_names, language, long_date, text, wait_words
 from dsr_app.regions import EU_EEA
-from dsr_app.schemas.requests import RequestCreateSchema
+from dsr_app.schemas.requests import ReplySchema, RequestCreateSchema
 from dsr_app.server.connection import get_db
 from dsr_app.server.ratelimit import rate_limited
 from dsr_app.server.responses import answer_response, issued_response
@@ -195,14 +198,18 @@ def verify_submit():
 @bp.get("/status")
 def status_page():
     """Status and due date of the session's request, and its letter once answered."""
-    from dsr_app.review.letters import requester_may_read
+    return _status(_session_request())
 
-    db = get_db()
-    row = _session_request()
-    lang = current_language()
+
+def _status(row: dict, errors: dict | None = None, values=None, code: int = 200):
+    """The status page of ``row``; while it is ``needs_info``, the staff's question
+    and the reply form (``errors`` and ``values``: a refused reply, shown again)."""
     from datetime import date
 
-    view = status_view(db, row, deadlines.now())
+    from dsr_app.review.letters import requester_may_read
+
+    lang = current_language()
+    view = status_view(get_db(), row, deadlines.now())
     # Dates read as the page's other dates do: "23. November 2026", not ISO.
     for removal in view["removals"]:
         removal["day"] = long_date(
@@ -210,6 +217,16 @@ def status_page():
         )
     for letter in view["letters"]:
         letter["day"] = long_date(date.fromisoformat(letter["issued_at"][:10]), lang)
+    paused_since = None
+    if view["status"] == "needs_info" and row["info_requested_at"]:
+        # Said only when the reply will really pause the clock (deadlines.py).
+        country = row["controller_country"]
+        asked = deadlines.receipt_day(
+            datetime.fromisoformat(row["info_requested_at"]), country
+        )
+        received = date.fromisoformat(row["receipt_day"])
+        if deadlines.asked_promptly(received, asked, country):
+            paused_since = long_date(asked, lang)
     return render_template(
         "pages/status.html",
         req=row,
@@ -218,7 +235,65 @@ def status_page():
         received=long_date(date.fromisoformat(row["receipt_day"]), lang),
         request_language=language(row["language"]),
         letter=requester_may_read(row),
+        paused_since=paused_since,
+        errors=errors or {},
+        values=values or {},
+    ), code
+
+
+def _messages(found) -> list[str]:
+    """marshmallow's messages for one field as a flat list (a list field's are
+    keyed by item)."""
+    if isinstance(found, dict):
+        return [m for value in found.values() for m in _messages(value)]
+    return (
+        [found] if isinstance(found, str) else [m for v in found for m in _messages(v)]
     )
+
+
+@bp.post("/status/reply")
+@rate_limited("RATE_LIMIT_VERIFY")
+def status_reply():
+    """Answer a request for information from the status page: the API's reply
+    (cases.replies.reply), for a request this browser session was given by its
+    link or filed itself, and no other (``request_id`` must be one of them)."""
+    request_id = request.form.get("request_id", "")
+    if request_id not in session.get("requests", []):
+        abort(404)
+    row = request_row(get_db(), request_id)  # NotFound -> 404
+    lang = current_language()
+    values = {k: request.form.get(k, "") for k in ("details", "handles", "phone")}
+    data = {k: v.strip() for k, v in values.items() if v.strip()}
+    if "handles" in data:
+        data["handles"] = data["handles"].replace(",", " ").split()
+    errors: dict = {}
+    code = 400
+    try:
+        loaded = ReplySchema().load(data)
+        reply(
+            get_db(), current_app.config, code_key(), row["id"], loaded, deadlines.now()
+        )
+    except ValidationError as exc:
+        found = exc.normalized_messages()
+        errors = {k: _messages(v) for k, v in found.items() if k != "_schema"}
+        if "_schema" in found:
+            errors["form"] = [text(lang, "s_reply_empty")]
+    except BadInput as exc:  # a phone we send no codes to (identifiers.sms_phone)
+        errors = {exc.field: [exc.reason]}
+    except Conflict:  # answered already, or decided meanwhile
+        errors, code = {"form": [text(lang, "s_reply_closed")]}, 409
+    except TooManyAttempts as exc:
+        errors, code = {"phone": [exc.message]}, 429
+    if errors:
+        _remember(row["id"])  # the page shows the request that was answered
+        return _status(request_row(get_db(), row["id"]), errors, values, code)
+    run_jobs_after_response()
+    _remember(row["id"])
+    fresh = request_row(get_db(), row["id"])
+    if fresh["phone"] and not fresh["phone_verified_at"]:
+        # A new phone counts once its code is entered, on the code page.
+        return redirect(url_for("public.verify_page"), code=303)
+    return redirect(url_for("public.status_page"), code=303)
 
 
 @bp.get("/r/<token>")

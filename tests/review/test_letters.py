@@ -114,7 +114,7 @@ def test_letter_has_every_checklist_row(api, staff, db_path, run, kind, lang):
             [
                 "Art. 21(1)",
                 "models that were already trained",
-                "What was removed",
+                "What will be removed",
                 "Art. 19",
             ],
         ),
@@ -291,3 +291,82 @@ def test_extension_is_announced_once_and_requester_not_told_twice(
         if m["subject"] == "We need more time for your request"
     ]
     assert len(mails) == 1
+
+
+def test_late_request_for_information_claims_no_pause(
+    api, staff, db_path, run, monkeypatch
+):
+    """Issue 18: asked three weeks in, the letter said "without delay" and "the
+    period is paused" while the reply paused nothing. Received Mon 2 Mar 2026;
+    asked Mon 16 Mar, past the 3 working days; answered Fri 20 Mar."""
+    from datetime import UTC, date, datetime
+
+    from dsr_app import deadlines
+    from dsr_app.cases.replies import reply
+    from dsr_app.db import open_db
+    from dsr_app.i18n import long_date
+    from tests.conftest import verify
+
+    def at(day):
+        monkeypatch.setattr(
+            deadlines, "now", lambda: datetime(2026, 3, day, 9, tzinfo=UTC)
+        )
+
+    at(2)
+    created = new_request(api, language="en")
+    verify(api, db_path, created, "email", "zoe@example.eu")
+    at(16)
+    resp = api.post(
+        f"/api/v1/staff/requests/{created['id']}/decision",
+        json={"decision": "request_info", "reason": "Which account is yours?"},
+        headers=staff["legal"],
+    )
+    assert resp.status_code == 200, resp.get_json()
+    text = " ".join(_letter(api, created, "txt").get_data(as_text=True).split())
+    assert "paused from" not in text and "without delay" not in text
+    assert "does not pause the one-month period" in text
+    assert f"still due by {long_date(date(2026, 4, 2), 'en')}" in text
+    at(20)
+    db = open_db(db_path)
+    reply(db, {}, b"k" * 32, created["id"], {"details": "@zm"}, deadlines.now())
+    assert db["requests"].get(created["id"])["due_at"] == "2026-04-02"
+
+
+def test_prompt_request_for_information_says_the_pause_it_applies(
+    api, staff, db_path, run, monkeypatch
+):
+    """Asked the next day: the letter says paused from that day, and the reply
+    moves the due date by the days paused (legal.md: 7 days, Thu 9 Apr 2026)."""
+    from datetime import UTC, date, datetime
+
+    from dsr_app import deadlines
+    from dsr_app.audit import trail
+    from dsr_app.cases.replies import reply
+    from dsr_app.db import open_db
+    from dsr_app.i18n import long_date
+    from tests.conftest import verify
+
+    def at(day):
+        monkeypatch.setattr(
+            deadlines, "now", lambda: datetime(2026, 3, day, 9, tzinfo=UTC)
+        )
+
+    at(2)
+    created = new_request(api, language="en")
+    verify(api, db_path, created, "email", "zoe@example.eu")
+    at(3)
+    api.post(
+        f"/api/v1/staff/requests/{created['id']}/decision",
+        json={"decision": "request_info", "reason": "Which account is yours?"},
+        headers=staff["legal"],
+    )
+    text = " ".join(_letter(api, created, "txt").get_data(as_text=True).split())
+    asked = long_date(date(2026, 3, 3), "en")
+    assert f"paused from {asked} until your answer reaches us" in text
+    at(10)
+    db = open_db(db_path)
+    reply(db, {}, b"k" * 32, created["id"], {"details": "@zm"}, deadlines.now())
+    assert db["requests"].get(created["id"])["due_at"] == "2026-04-09"
+    (entry,) = [e for e in trail(db, created["id"]) if e["action"] == "info_received"]
+    assert entry["detail"]["paused_days"] == 7
+    assert entry["detail"]["paused_from"] == "2026-03-03"

@@ -257,3 +257,198 @@ def test_request_fields_are_escaped_on_pages(web, db_path):
     page = file_request(web, full_name='"><img src=x onerror=alert(1)>', email="x")
     text = page.get_data(as_text=True)
     assert "<img src=x" not in text and "&#34;&gt;&lt;img" in text
+
+
+# --- Answering a request for information on the status page (issue 18, item 6) ----
+
+QUESTION = "Welches der genannten Konten gehört Ihnen?"
+
+
+def _at(monkeypatch, *when):
+    from datetime import UTC, datetime
+
+    from dsr_app import deadlines
+
+    monkeypatch.setattr(deadlines, "now", lambda: datetime(*when, 9, tzinfo=UTC))
+
+
+def _open_link(client, db_path, to: str) -> None:
+    """Open the newest link e-mailed to ``to``, as the person does."""
+    body = outbox(db_path, to)[-1]["body"]
+    path = re.search(r"http://127\.0\.0\.1:8000(/r/\S+)", body).group(1)
+    client.get(path)
+    token = CSRF_RE.search(client.get("/r").get_data(as_text=True)).group(1)
+    assert client.post("/r", data={"csrf_token": token}).status_code == 303
+
+
+def _asked(api, staff, db_path, email="zoe@example.eu", lang="de") -> dict:
+    """A verified request legal staff asked a question about; returns its 201 body."""
+    from tests.conftest import new_request, verify
+
+    created = new_request(api, email=email, language=lang)
+    assert verify(api, db_path, created, "email", email).status_code == 200
+    resp = api.post(
+        f"/api/v1/staff/requests/{created['id']}/decision",
+        json={"decision": "request_info", "reason": QUESTION},
+        headers=staff["legal"],
+    )
+    assert resp.status_code == 200, resp.get_json()
+    return created
+
+
+def _reply(client, request_id: str, **fields):
+    token = CSRF_RE.search(client.get("/status").get_data(as_text=True)).group(1)
+    return client.post(
+        "/status/reply", data={"csrf_token": token, "request_id": request_id, **fields}
+    )
+
+
+def _row(db_path, request_id: str) -> dict:
+    return open_db(db_path)["requests"].get(request_id)
+
+
+def test_status_page_shows_question_and_form_only_while_needs_info(
+    api, staff, web, db_path, monkeypatch
+):
+    _at(monkeypatch, 2025, 5, 15)
+    created = _asked(api, staff, db_path)
+    _open_link(web, db_path, "zoe@example.eu")
+    page = web.get("/status").get_data(as_text=True)
+    assert 'data-status="needs_info"' in page
+    assert f'<blockquote id="question">{QUESTION}</blockquote>' in page
+    # In the person's language (de): German labels, and the pause as it is counted.
+    for label in ("Ihre Antwort", "Antwort senden", "Weitere Benutzernamen"):
+        assert label in page, label
+    assert "ab dem 15. Mai 2025 angehalten" in page
+    assert 'action="/status/reply"' in page and created["id"] in page
+    open_db(db_path).execute(
+        "UPDATE requests SET status = 'in_review' WHERE id = ?", [created["id"]]
+    )
+    page = web.get("/status").get_data(as_text=True)
+    assert 'id="question"' not in page and "/status/reply" not in page
+
+
+def test_reply_on_the_page_returns_to_review_with_the_pause_counted_right(
+    api, staff, web, db_path, monkeypatch
+):
+    # Issue 18: received Thu 15 May 2025, asked Fri 16 May, answered Sat 17 May:
+    # one day paused; 15 June (a Sunday) + 1 = Mon 16 June, not 17 June.
+    from tests.conftest import new_request, verify
+
+    _at(monkeypatch, 2025, 5, 15)
+
+    created = new_request(api, language="de")
+    verify(api, db_path, created, "email", "zoe@example.eu")
+    _at(monkeypatch, 2025, 5, 16)
+    api.post(
+        f"/api/v1/staff/requests/{created['id']}/decision",
+        json={"decision": "request_info", "reason": QUESTION},
+        headers=staff["legal"],
+    )
+    _open_link(web, db_path, "zoe@example.eu")
+    _at(monkeypatch, 2025, 5, 17)
+    resp = _reply(web, created["id"], details="Das Konto @zoe.m", handles="@Zoe.M")
+    assert resp.status_code == 303 and resp.headers["Location"].endswith("/status")
+    row = _row(db_path, created["id"])
+    assert row["status"] == "in_review"
+    assert (row["due_at"], row["strict_due_at"]) == ("2025-06-16", "2025-06-16")
+    page = web.get("/status").get_data(as_text=True)
+    assert 'data-status="in_review"' in page and 'data-due="2025-06-16"' in page
+    db = open_db(db_path)
+    assert next(db["request_replies"].rows)["details"] == "Das Konto @zoe.m"
+    assert [r["handle"] for r in db["request_handles"].rows] == ["zoe.m"]
+
+
+def test_reply_on_the_page_needs_the_csrf_token(api, staff, web, db_path):
+    created = _asked(api, staff, db_path)
+    _open_link(web, db_path, "zoe@example.eu")
+    resp = web.post(
+        "/status/reply", data={"request_id": created["id"], "details": "hello"}
+    )
+    assert resp.status_code == 400
+    assert _row(db_path, created["id"])["status"] == "needs_info"
+    assert open_db(db_path)["request_replies"].count == 0
+
+
+def test_another_requests_link_cannot_reply(api, staff, api_app, db_path):
+    asked = _asked(api, staff, db_path, email="a@example.org")
+    _asked(api, staff, db_path, email="b@example.org")
+    other = api_app.test_client()
+    other.environ_base["wsgi.url_scheme"] = "https"
+    # Without any link: nothing to answer.
+    assert other.post(
+        "/status/reply", data={"request_id": asked["id"]}
+    ).status_code in (
+        400,
+        404,
+    )
+    _open_link(other, db_path, "b@example.org")  # b's link, a's request id
+    resp = _reply(other, asked["id"], details="it is me")
+    assert resp.status_code == 404
+    assert _row(db_path, asked["id"])["status"] == "needs_info"
+    assert open_db(db_path)["request_replies"].count == 0
+
+
+@pytest.mark.parametrize(
+    ("fields", "error_id", "message"),
+    [
+        ({}, "form-error", "Bitte füllen Sie mindestens ein Feld aus"),
+        ({"phone": "1"}, "phone-error", ""),
+        ({"handles": "kein handle!"}, "handles-error", "kein"),
+        ({"details": "x" * 5001}, "details-error", ""),
+    ],
+)
+def test_bad_reply_says_what_is_wrong_by_the_field(
+    api, staff, web, db_path, fields, error_id, message
+):
+    created = _asked(api, staff, db_path)
+    _open_link(web, db_path, "zoe@example.eu")
+    resp = _reply(web, created["id"], **fields)
+    assert resp.status_code == 400
+    page = resp.get_data(as_text=True)
+    assert f'id="{error_id}"' in page and message in page
+    assert 'aria-invalid="true"' in page or error_id == "form-error"
+    assert _row(db_path, created["id"])["status"] == "needs_info"
+
+
+def test_reply_when_no_longer_asked_says_so(api, staff, web, db_path):
+    created = _asked(api, staff, db_path)
+    _open_link(web, db_path, "zoe@example.eu")
+    token = CSRF_RE.search(web.get("/status").get_data(as_text=True)).group(1)
+    assert (
+        web.post(
+            "/status/reply",
+            data={"csrf_token": token, "request_id": created["id"], "details": "a"},
+        ).status_code
+        == 303
+    )
+    again = web.post(
+        "/status/reply",
+        data={"csrf_token": token, "request_id": created["id"], "details": "b"},
+    )
+    assert again.status_code == 409
+    assert "wartet nicht mehr auf eine Antwort" in again.get_data(as_text=True)
+
+
+def test_reply_with_a_new_phone_asks_for_its_code_on_the_code_page(
+    api, staff, web, db_path
+):
+    created = _asked(api, staff, db_path)
+    _open_link(web, db_path, "zoe@example.eu")
+    resp = _reply(web, created["id"], phone="0151 23456789")
+    assert resp.status_code == 303 and resp.headers["Location"].endswith("/verify")
+    assert _row(db_path, created["id"])["phone_verified_at"] is None
+    page = web.get("/verify").get_data(as_text=True)
+    assert "+4915123456789" in page
+    token = CSRF_RE.search(page).group(1)
+    done = web.post(
+        "/verify",
+        data={
+            "csrf_token": token,
+            "channel": "phone",
+            "code": latest_code(db_path, "+4915123456789"),
+            "action": "verify",
+        },
+    )
+    assert done.status_code == 303 and done.headers["Location"].endswith("/status")
+    assert _row(db_path, created["id"])["phone_verified_at"]
