@@ -96,3 +96,38 @@ def test_reply_with_handles_and_phone_together(api, db_path):
     )
     assert resp.status_code == 200, resp.get_json()
     assert outbox(db_path, "+4915123456789")
+
+
+def test_an_extension_after_a_reply_keeps_the_pause(api, staff, db_path, monkeypatch):
+    """Received Thu 15 May 2025, asked Fri 16, answered Mon 19 (3 days paused),
+    extended Tue 20: 15 Aug + 3 = Mon 18 Aug; strict (no pause) Fri 15 Aug."""
+    from datetime import UTC, datetime
+
+    from dsr_app import deadlines
+
+    def at(day):
+        monkeypatch.setattr(
+            deadlines, "now", lambda: datetime(2025, 5, day, 9, tzinfo=UTC)
+        )
+
+    def decide(decision):
+        resp = api.post(
+            f"/api/v1/staff/requests/{created['id']}/decision",
+            json={"decision": decision, "reason": "Which account is yours?"},
+            headers=staff["legal"],
+        )
+        assert resp.status_code == 200, resp.get_json()
+
+    at(15)
+    created = new_request(api)
+    verify(api, db_path, created, "email", "zoe@example.eu")
+    at(16)
+    decide("request_info")
+    at(19)
+    assert _reply(api, created, {"details": "@zm"}).status_code == 200
+    row = open_db(db_path)["requests"].get(created["id"])
+    assert row["due_at"] == "2025-06-18"  # 15 Jun + 3, a Wednesday
+    at(20)
+    decide("extend")
+    row = open_db(db_path)["requests"].get(created["id"])
+    assert (row["due_at"], row["strict_due_at"]) == ("2025-08-18", "2025-08-15")
