@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import request
+from flask import current_app, request
 from flask.views import MethodView
 
 from dsr_app import deadlines
@@ -138,7 +138,13 @@ class Acknowledge(MethodView):
     @blp.response(200, AcknowledgementsSchema)
     @blp.errors(401, 403, 404, 413, 415)
     def post(self, data, list_id):
-        """Acknowledge a list for one dataset and version (idempotent)."""
+        """Acknowledge a list for one dataset and version (idempotent).
+
+        The version must be one the list touches (a version its records were
+        found in), else 400 naming `dataset` or `dataset_version`. The
+        acknowledgement that completes a request's removal issues its
+        removal-complete letter and e-mails the requester, once.
+        """
         acks = acknowledge(
             get_db(),
             list_id,
@@ -146,6 +152,7 @@ class Acknowledge(MethodView):
             data["dataset_version"],
             current_staff()["id"],
             deadlines.now(),
+            current_app.config,
         )
         return {"id": list_id, "acks": acks}
 

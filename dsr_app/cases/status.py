@@ -13,6 +13,7 @@ import sqlite_utils
 
 from dsr_app.deadlines import UNVERIFIED_LIFETIME
 from dsr_app.errors import NotFound
+from dsr_app.removal.versions import request_versions
 from dsr_app.review.issued import listing as issued_letters
 from dsr_app.signing import token_hash
 from dsr_app.sql import select_rows, write_transaction
@@ -99,20 +100,23 @@ def status_view(
     """What the requester may see of their request (contract section 5)."""
     from dsr_app.deadlines import now
 
+    letters = issued_letters(db, row["id"])
     return {
         "id": row["id"],
         "type": row["type"],
         "status": effective_status(row, at or now()),
         "received_at": row["received_at"],
         "due_at": row["due_at"],
-        "verified_channels": verified_channels(row),
-        "removals": select_rows(
-            db,
-            "SELECT a.dataset, a.dataset_version, a.acknowledged_at"
-            " FROM removal_acks a JOIN removal_lists l ON l.id = a.list_id"
-            " WHERE l.request_id = ? ORDER BY a.acknowledged_at",
-            [row["id"]],
+        # The issue of the first decision letter (contract section 5): an extension
+        # or a request for information does not answer the request.
+        "answered_at": next(
+            (lt["issued_at"] for lt in letters if lt["kind"] == "decision"), None
         ),
+        "verified_channels": verified_channels(row),
+        # Every dataset version the removal touches, pending (null) until a
+        # training team acknowledges it: never an ack of a version it does not
+        # touch (issue 18, item 4).
+        "removals": request_versions(db, row["id"]),
         # Each letter as issued, never re-rendered (contract section 5).
-        "letters": issued_letters(db, row["id"]),
+        "letters": letters,
     }

@@ -5,14 +5,17 @@ to the requester, Art. 19 GDPR)."""
 
 from __future__ import annotations
 
-import json
+from collections.abc import Mapping
 from datetime import datetime
 
 import sqlite_utils
 
-from dsr_app import audit
+from dsr_app import audit, messaging
+from dsr_app.config import settings
 from dsr_app.errors import BadInput
 from dsr_app.removal.lists import stored_list
+from dsr_app.removal.versions import touched
+from dsr_app.review.completion import complete_if_done
 from dsr_app.sql import write_transaction
 
 
@@ -38,12 +41,11 @@ def hand_out(
 
 def pending(db: sqlite_utils.Database) -> dict[str, list[dict]]:
     """Lists still to apply, by dataset, oldest first: a list stays until every
-    version its request's included matches were found in is acknowledged (for a
-    dataset with no such version: any one). Each item offers the versions left."""
+    version it touches (versions.touched) is acknowledged. Each item offers the
+    versions of that dataset left, and only those can be acknowledged."""
     out: dict[str, list[dict]] = {}
-    for list_id, request_id, issued_at, document in db.execute(
-        "SELECT id, request_id, issued_at, document FROM removal_lists"
-        " ORDER BY issued_at"
+    for list_id, request_id, issued_at in db.execute(
+        "SELECT id, request_id, issued_at FROM removal_lists ORDER BY issued_at"
     ).fetchall():
         acked = set(
             db.execute(
@@ -51,21 +53,11 @@ def pending(db: sqlite_utils.Database) -> dict[str, list[dict]]:
                 [list_id],
             ).fetchall()
         )
-        datasets = {e["dataset"] for e in json.loads(document)["entries"]} or {"—"}
-        for dataset in sorted(datasets):
-            # The versions the request's included matches were found in: the
-            # likely answers to "removed from which version?".
-            found = [
-                r[0]
-                for r in db.execute(
-                    "SELECT DISTINCT dataset_version FROM matches WHERE request_id = ?"
-                    " AND dataset = ? AND decision = 'include' ORDER BY 1",
-                    [request_id, dataset],
-                )
-            ]
-            versions = [v for v in found if (dataset, v) not in acked]
-            if not versions and (found or any(d == dataset for d, _ in acked)):
-                continue  # every version with matches, or some version, is done
+        left: dict[str, list[str]] = {}
+        for dataset, version in touched(db, list_id):
+            if (dataset, version) not in acked:
+                left.setdefault(dataset, []).append(version)
+        for dataset, versions in sorted(left.items()):
             out.setdefault(dataset, []).append(
                 {
                     "id": list_id,
@@ -123,19 +115,37 @@ def acknowledge(
     dataset_version: str,
     staff_id: int,
     at: datetime,
+    config: Mapping | None = None,
 ) -> list[dict]:
     """Record that a training team removed a list's entries from one dataset version.
 
     Idempotent: the same version again changes nothing (and is audited once). The
-    requester's status page shows each acknowledgement (Art. 19 GDPR).
+    requester's status page shows each version, pending until acknowledged. The
+    acknowledgement that completes the request's removal issues the removal-complete
+    letter in its transaction, once, and then e-mails the requester
+    (review.completion; ``config``: the controller's details and mail backend, by
+    default ``config.settings()``).
 
     :raises NotFound: no such list.
-    :raises BadInput: the list has no entries in ``dataset``.
+    :raises BadInput: a dataset or version the list does not touch: an
+        acknowledgement is shown to the requester as fact (issue 18, item 4).
     """
     document = stored_list(db, list_id)
-    named = {e["dataset"] for e in document["entries"]}
-    if named and dataset not in named:
-        raise BadInput("dataset", "this list has no entries in that dataset")
+    versions = touched(db, list_id)
+    named = sorted({d for d, _ in versions})
+    if not named:
+        raise BadInput("dataset", "this list has no entries: nothing to remove")
+    if dataset not in named:
+        raise BadInput(
+            "dataset", f"this list has no entries in that dataset ({', '.join(named)})"
+        )
+    offered = [v for d, v in versions if d == dataset]
+    if dataset_version not in offered:
+        raise BadInput(
+            "dataset_version",
+            f"this list touches no such version of that dataset ({', '.join(offered)})",
+        )
+    notice = None
     with write_transaction(db):
         added = db.execute(
             "INSERT OR IGNORE INTO removal_acks (list_id, dataset, dataset_version,"
@@ -155,4 +165,13 @@ def acknowledge(
                 },
                 at,
             )
+            notice = complete_if_done(
+                db,
+                settings() if config is None else config,
+                document["request_id"],
+                at,
+                f"staff:{staff_id}",
+            )
+    if notice is not None:  # after the commit: no mail for a rolled-back letter
+        messaging.deliver(db, settings() if config is None else config, notice)
     return acknowledgements(db, list_id)

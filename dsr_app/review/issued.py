@@ -30,7 +30,11 @@ from dsr_app.sql import select_rows, write_transaction
 KINDS = ("decision", "extension", "request_info", "removal_complete")
 # Letter templates that are notices of their own; every other one answers the
 # request (access, no_data, objection, erasure, rejected) and is its decision letter.
-NOTICES = {"extension": "extension", "request_info": "request_info"}
+NOTICES = {
+    "extension": "extension",
+    "request_info": "request_info",
+    "removal_complete": "removal_complete",
+}
 _LISTED = "id, kind, issued_at, sha256"
 
 
@@ -45,14 +49,17 @@ def issue(
     request_id: str,
     at: datetime,
     actor: str = "system",
+    template: str | None = None,
 ) -> dict:
     """Render the letter the request's current state calls for, dated ``at``, store
     its HTML and text, and audit its SHA-256; returns its listing entry.
 
-    Call inside the transaction of the event that issues it (a decision), so that
-    the letter, the event and the audit entry commit together.
+    Call inside the transaction of the event that issues it (a decision, the
+    acknowledgement that completes a removal), so that the letter, the event and
+    the audit entry commit together. ``template``: a letter the request's state does
+    not pick by itself (``removal_complete``, review.completion).
     """
-    context = letter_context(db, request_id, config, at)
+    context = letter_context(db, request_id, config, at, template)
     html = render(context, "html").body
     txt = render(context, "txt").body
     letter = {

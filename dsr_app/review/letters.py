@@ -22,6 +22,7 @@ from dsr_app.config import package_resource
 from dsr_app.deadlines import asked_promptly, receipt_day
 from dsr_app.errors import NotFound
 from dsr_app.i18n import language, long_date
+from dsr_app.removal.versions import first_issued, request_versions
 from dsr_app.review import authorities
 from dsr_app.review.letter_texts import TEXTS
 
@@ -125,16 +126,21 @@ def _search(
 
 
 def letter_context(
-    db: sqlite_utils.Database, request_id: str, config: Mapping, at: datetime
+    db: sqlite_utils.Database,
+    request_id: str,
+    config: Mapping,
+    at: datetime,
+    template: str | None = None,
 ) -> dict:
-    """Everything a letter shows, worked out from the stored case."""
+    """Everything a letter shows, worked out from the stored case; ``template``:
+    a letter its state does not pick by itself (``removal_complete``)."""
     rows = list(db.query("SELECT * FROM requests WHERE id = ?", [request_id]))
     if not rows:
         raise NotFound("not found")
     row = rows[0]
     lang = language(row["language"])
     matches = _included(db, row)
-    kind = letter_kind(row, len(matches))
+    kind = template or letter_kind(row, len(matches))
     search = _search(db, request_id, row["decided_at"])
     scope = json.loads(search[1]) if search else []
     searched_at = (
@@ -189,6 +195,12 @@ def letter_context(
         "new_due": long_date(date.fromisoformat(row["due_at"]), lang),
         "letter_date": long_date(at.date(), lang),
         "decided_date": long_date(datetime.fromisoformat(decided).date(), lang),
+        # When the removal list went to the training teams (a draft: it goes with
+        # the approval); the letter never says the removal is done (issue 18).
+        "list_issued": long_date(
+            datetime.fromisoformat(first_issued(db, request_id) or decided).date(),
+            lang,
+        ),
         "asked_date": long_date(asked, lang),
         "rights": texts[f"rights_{row['type']}"],
         "purpose": config["AI_PURPOSE"],
@@ -233,6 +245,19 @@ def letter_context(
         "say": say,
         "t": texts,
         "items": items,
+        # Each dataset version of the removal and the day it was acknowledged.
+        "versions": [
+            {
+                "dataset": v["dataset"],
+                "version": v["dataset_version"],
+                "day": long_date(
+                    datetime.fromisoformat(v["acknowledged_at"]).date(), lang
+                )
+                if v["acknowledged_at"]
+                else "—",
+            }
+            for v in request_versions(db, request_id)
+        ],
         "subject": say(f"subject_{kind}"),
         "request": row,
     }

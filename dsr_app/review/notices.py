@@ -48,6 +48,31 @@ def notify_requester(
     return messaging.deliver(db, config, message)
 
 
+def status_notice(
+    db: sqlite_utils.Database,
+    config: Mapping,
+    request_id: str,
+    key: str,
+    at: datetime,
+) -> messaging.Message | None:
+    """The e-mail ``key`` (i18n ``<key>_subject`` and ``<key>`` with ``{link}``) to
+    the verified address, in the person's language, with a new one-time status link;
+    None without a verified address. Call inside the caller's transaction (the link
+    is stored there) and deliver it after the commit."""
+    row = db.execute(
+        "SELECT email, email_verified_at, language FROM requests WHERE id = ?",
+        [request_id],
+    ).fetchone()
+    if row is None or not row[1]:
+        return None
+    lang = language(row[2])
+    token = new_status_link(db, request_id, at)
+    link = f"{str(config['PUBLIC_URL']).rstrip('/')}/r/{token}"
+    return messaging.Message(
+        "email", row[0], text(lang, f"{key}_subject"), text(lang, key, link=link)
+    )
+
+
 def notify_if_changed(
     db: sqlite_utils.Database,
     config: Mapping,

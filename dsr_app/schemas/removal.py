@@ -8,11 +8,12 @@ from dsr_app.schemas.fields import StrictString
 
 
 class RemovalStatusSchema(Schema):
-    """A removal list acknowledged by a training team."""
+    """A dataset version a request's removal touches, and when a training team
+    acknowledged it (null while pending)."""
 
     dataset = fields.String()
     dataset_version = fields.String()
-    acknowledged_at = fields.String()
+    acknowledged_at = fields.String(allow_none=True)
 
 
 class RemovalListItemSchema(Schema):

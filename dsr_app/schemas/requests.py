@@ -195,6 +195,12 @@ class RequestStatusSchema(Schema):
     status = fields.String()
     received_at = fields.String()
     due_at = fields.String()
+    answered_at = fields.String(
+        allow_none=True,
+        metadata={
+            "description": "When the first decision letter was issued; null until then."
+        },
+    )
     verified_channels = fields.List(fields.String())
     removals = fields.List(fields.Nested(RemovalStatusSchema))
     letters = fields.List(

@@ -211,10 +211,9 @@ def _status(row: dict, errors: dict | None = None, values=None, code: int = 200)
     lang = current_language()
     view = status_view(get_db(), row, deadlines.now())
     # Dates read as the page's other dates do: "23. November 2026", not ISO.
-    for removal in view["removals"]:
-        removal["day"] = long_date(
-            date.fromisoformat(removal["acknowledged_at"][:10]), lang
-        )
+    for removal in view["removals"]:  # pending (no day) until acknowledged
+        acked = removal["acknowledged_at"]
+        removal["day"] = acked and long_date(date.fromisoformat(acked[:10]), lang)
     for letter in view["letters"]:
         letter["day"] = long_date(date.fromisoformat(letter["issued_at"][:10]), lang)
     paused_since = None

@@ -253,6 +253,7 @@ def acknowledge(list_id: str):
             data["dataset_version"],
             session_staff()["id"],
             deadlines.now(),
+            current_app.config,
         )
     except ValidationError as exc:
         field, messages = next(iter(exc.normalized_messages().items()))

@@ -40,10 +40,12 @@ def test_each_request_type_reaches_in_review(api, db_path, kind):
         "status",
         "received_at",
         "due_at",
+        "answered_at",  # contract section 5: null until a decision letter
         "verified_channels",
         "removals",
         "letters",  # the issued letters (contract section 5, v2)
     }
+    assert body["answered_at"] is None
 
 
 def test_phone_verified_first_keeps_request_pending(api, db_path):

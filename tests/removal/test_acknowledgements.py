@@ -173,3 +173,37 @@ def test_ack_must_name_a_dataset_of_the_list(api, staff, db_path, run):
         headers=staff["training"],
     )
     assert_api_error(resp, 400, "dataset")
+
+
+def test_ack_must_name_a_version_the_list_touches(api, staff, objection):
+    created, document = objection
+    url = f"/api/v1/removal-lists/{document['id']}/ack"
+    for version in ("2", "1 ", "v1"):  # Zoë's items were found in version 1 only
+        resp = api.post(
+            url,
+            json={"dataset": "tiny", "dataset_version": version},
+            headers=staff["training"],
+        )
+        body = assert_api_error(resp, 400, "dataset_version")
+        assert "1" in body["errors"]["dataset_version"][0]  # what it may name
+    status = api.get(f"/api/v1/requests/{created['id']}", headers=bearer(created))
+    # Never shown to the person as fact: only the version touched, still pending.
+    assert status.get_json()["removals"] == [
+        {"dataset": "tiny", "dataset_version": "1", "acknowledged_at": None}
+    ]
+    listed = api.get("/api/v1/removal-lists", headers=staff["training"]).get_json()
+    assert listed["items"][0]["acks"] == []
+
+
+def test_training_page_offers_only_the_versions_a_list_touches(api_app, objection):
+    from tests.web.test_staff import log_in
+
+    _, document = objection
+    browser = api_app.test_client()
+    browser.environ_base["wsgi.url_scheme"] = "https"
+    log_in(browser, "training@staff.example")
+    page = browser.get("/staff/removals").get_data(as_text=True)
+    item = page.split(f'data-list="{document["id"]}"')[1].split("</li>")[0]
+    assert '<select id="ack-1-1" name="dataset_version"' in item
+    assert item.count("<option") == 1 and '<option value="1">1</option>' in item
+    assert "<datalist" not in item  # no free text beside the choice

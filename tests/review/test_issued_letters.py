@@ -228,3 +228,143 @@ def test_status_page_links_each_issued_letter(api, staff, db_path, world, clock)
     assert link in page
     assert api.get(link).data == _download(api, created, letter["id"], "txt").data
     assert api.get("/status/letters/lt_unknown").status_code == 404
+
+
+# Issue 18, item 4: removal as it really is.
+_DONE_ALREADY = {  # the sentences that claimed removal done at approval
+    "en": ["are removed from the training data", "We erased the items below"],
+    "de": ["Wir haben die unten genannten Beiträge am", "Was entfernt wurde"],
+    "fr": ["sont retirés des données", "Nous avons effacé les contenus ci-dessous"],
+}
+
+
+@pytest.mark.parametrize("lang", ["en", "de", "fr"])
+@pytest.mark.parametrize(("kind", "row"), [("objection", "O03"), ("erasure", "E01")])
+def test_approval_letter_says_what_will_be_removed_and_when_the_list_went_out(
+    api, staff, db_path, world, clock, kind, row, lang
+):
+    from dsr_app.review.letter_texts import TEXTS
+
+    created = _filed(api, db_path, type=kind, language=lang)
+    clock.move(days=2)
+    _decide(api, staff, created, "approve")
+    (listed,) = api.get("/api/v1/removal-lists", headers=staff["training"]).get_json()[
+        "items"
+    ]
+    (letter,) = _status(api, created)["letters"]
+    text = _download(api, created, letter["id"], "txt").get_data(as_text=True)
+    day = long_date(datetime.fromisoformat(listed["issued_at"]).date(), lang)
+    assert TEXTS[lang][row].format(list_issued=day) in text
+    assert TEXTS[lang]["removed_heading"] in text
+    for claim in _DONE_ALREADY[lang]:
+        assert claim not in text, claim
+
+
+def _ack(api, staff, list_id, version):
+    return api.post(
+        f"/api/v1/removal-lists/{list_id}/ack",
+        json={"dataset": "tiny", "dataset_version": version},
+        headers=staff["training"],
+    )
+
+
+def _removal_complete(api, created) -> list[dict]:
+    return [
+        x for x in _status(api, created)["letters"] if x["kind"] == "removal_complete"
+    ]
+
+
+def test_acking_every_version_issues_one_removal_complete_letter_and_notice(
+    api, staff, db_path, world, run, clock
+):
+    from dsr_app.i18n import text as page_text
+    from tests.conftest import outbox
+
+    # Zoë's items in two versions of the dataset: both must be acknowledged.
+    assert run("ingest", "tests/data/records.jsonl", "--version", "2").exit_code == 0
+    created = _filed(api, db_path, type="erasure", language="de")
+    _decide(api, staff, created, "approve")
+    (listed,) = api.get("/api/v1/removal-lists", headers=staff["training"]).get_json()[
+        "items"
+    ]
+    subject = page_text("de", "notice_removal_complete_subject")
+
+    def notices():
+        return [m for m in outbox(db_path, "zoe@example.eu") if m["subject"] == subject]
+
+    status = _status(api, created)
+    assert [
+        (r["dataset_version"], r["acknowledged_at"]) for r in status["removals"]
+    ] == [
+        ("1", None),
+        ("2", None),
+    ]
+    clock.move(days=3)
+    first_day = clock.at
+    assert _ack(api, staff, listed["id"], "1").status_code == 200
+    status = _status(api, created)
+    assert [r["acknowledged_at"] for r in status["removals"]] == [
+        first_day.isoformat(),
+        None,
+    ]
+    assert _removal_complete(api, created) == [] and notices() == []  # none before
+
+    clock.move(days=4)
+    assert _ack(api, staff, listed["id"], "2").status_code == 200
+    (letter,) = _removal_complete(api, created)
+    assert letter["issued_at"] == clock.at.isoformat()  # the last acknowledgement
+    (notice,) = notices()
+    assert "/r/" in notice["body"]
+    text = _download(api, created, letter["id"], "txt").get_data(as_text=True)
+    for version, day in (("1", first_day), ("2", clock.at)):
+        assert f"- tiny {version}: Bestätigt am {long_date(day.date(), 'de')}" in text
+    listed_on = datetime.fromisoformat(listed["issued_at"]).date()
+    assert long_date(listed_on, "de") in text  # R01: when the list went out
+
+    clock.move(days=1)  # idempotent acks issue nothing more
+    for version in ("1", "2"):
+        assert _ack(api, staff, listed["id"], version).status_code == 200
+    assert _removal_complete(api, created) == [letter] and len(notices()) == 1
+    db = open_db(db_path)
+    issued = [
+        e["detail"]["kind"]
+        for e in trail(db, created["id"])
+        if e["action"] == "letter_issued"
+    ]
+    assert issued == ["decision", "removal_complete"]
+    assert verify(db).ok
+    # The person's page: each version as acknowledged, and the letter linked.
+    with api.session_transaction() as session:
+        session["requests"] = [created["id"]]
+    page = api.get("/status?lang=de").get_data(as_text=True)
+    assert 'data-acknowledged="no"' not in page
+    assert f"/status/letters/{letter['id']}" in page.split('id="removal-complete"')[1]
+
+
+def test_status_page_shows_each_version_pending_until_acknowledged(
+    api, staff, db_path, world, clock
+):
+    created = _filed(api, db_path, type="objection", language="en")
+    _decide(api, staff, created, "approve")
+    with api.session_transaction() as session:
+        session["requests"] = [created["id"]]
+    page = api.get("/status?lang=en").get_data(as_text=True)
+    assert (
+        '<li data-version="tiny 1" data-acknowledged="no">dataset tiny version 1:'
+        " removal pending" in page
+    )
+    assert 'id="removal-complete"' not in page
+
+
+def test_answered_at_is_null_until_the_decision_letter_and_then_its_issue(
+    api, staff, db_path, world, clock
+):
+    created = _filed(api, db_path, type="access", language="en")
+    assert _status(api, created)["answered_at"] is None
+    _decide(api, staff, created, "extend", "Your data is spread over 40 datasets.")
+    assert _status(api, created)["answered_at"] is None  # a notice, not the answer
+    clock.move(days=5)
+    _decide(api, staff, created, "approve")
+    status = _status(api, created)
+    (decision,) = [x for x in status["letters"] if x["kind"] == "decision"]
+    assert status["answered_at"] == decision["issued_at"] == clock.at.isoformat()

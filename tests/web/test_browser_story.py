@@ -244,7 +244,8 @@ def test_the_whole_story_in_chromium(demo_server, page, db_path, tmp_path):
     )
 
     # 7. The training user acknowledges the list for that dataset version.
-    item.get_by_label("Removed from public-posts version").fill("2025-01")
+    # Only the versions the list touches are offered (issue 18, item 4).
+    item.get_by_label("Removed from public-posts version").select_option("2025-01")
     screenshot(training, "story-11-acknowledge")
     item.get_by_role("button", name="Acknowledge").click()
     training.get_by_role("status").wait_for()
@@ -260,19 +261,21 @@ def test_the_whole_story_in_chromium(demo_server, page, db_path, tmp_path):
     assert training.locator('li[data-dataset="captions"]').count() == 1
     screenshot(training, "story-12-acknowledged")
 
-    # 8. Zoë's status page says where her data was removed from, in German.
+    # 8. Zoë's status page says where her data was removed from, in German, and
+    # which versions are still pending.
     page.goto(status_url)
     removals = page.locator("#removals")
     assert removals.get_by_role("heading").inner_text() == (
-        "Aus den Trainingsdaten entfernt"
+        "Entfernung aus den Trainingsdaten"
     )
     conn = sqlite3.connect(db_path)
     (acked_at,) = conn.execute("SELECT acknowledged_at FROM removal_acks").fetchone()
     conn.close()
     day = long_date(date.fromisoformat(acked_at[:10]), "de")  # "23. November 2026"
     assert re.fullmatch(r"\d{1,2}\. [A-Za-zäöü]+ \d{4}", day)
-    assert removals.locator("li").all_inner_texts() == [
-        f"entfernt aus Datensatz public-posts, Version 2025-01, am {day}"
-    ]
+    done = f"entfernt aus Datensatz public-posts, Version 2025-01, am {day}"
+    shown = removals.locator("li").all_inner_texts()
+    assert done in shown and len(shown) > 1
+    assert all("Entfernung ausstehend" in line for line in shown if line != done)
     screenshot(page, "story-13-removed")
     assert page.dialogs == []

@@ -2,8 +2,9 @@
 
 Row ids are those of the checklist of docs/legal.md (C = all letters, A = access,
 O = objection, E = erasure, D = refusal or nothing found, X = extension, I = request
-for information). The sentences live beside this module, one TOML file per language
-(``en.toml``, ...), where translators edit them; they are read once, on import.
+for information, R = removal complete). The sentences live beside this module, one
+TOML file per language (``en.toml``, ...), where translators edit them; they are read
+once, on import.
 ``{placeholders}`` are filled by letters.py; every value is escaped by the template
 that shows it.
 """
@@ -40,6 +41,8 @@ ROWS = {
     ),
     "no_data": _ids("C01 C02 C03 C04 C06 D06 A15 O06 D03 D05 C09 C10 C11 C12 C07"),
     "extension": _ids("C01 C02 C03 C04 C06 X01 X02 X03 X04 C09 C10 C11 C12 C07"),
+    # Issued when every dataset version of the removal is acknowledged (issue 18).
+    "removal_complete": _ids("C01 C02 C03 R01 O04 C09 C10 C11 R02"),
     "request_info": _ids(
         "C01 C02 C03 C04 C06 I06 I01 I02 I03 I04 I05 I07 I08 O06 C13 C08 C09"
         " C10 C11 C12 C07"
