@@ -69,6 +69,7 @@ RECORDED_STEPS = [
     "m016_login_failures",
     "m017_canonical_mailbox",
     "m018_issued_letters",
+    "m019_request_pauses",
 ]
 
 

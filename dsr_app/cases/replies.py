@@ -87,7 +87,7 @@ def reply(
                 "details": bool(data.get("details")),
                 "handles": len(data.get("handles") or []),
                 "new_phone": bool(outgoing),
-                **pause,  # the record a later pause is counted on (decisions.py)
+                **pause,  # what the reply did to the clock
             },
             at,
         )

@@ -16,6 +16,7 @@ from dsr_app.migrations.cases import (
     m005_replies,
     m011_request_mailbox,
     m017_canonical_mailbox,
+    m019_request_pauses,
 )
 from dsr_app.migrations.corpus import (
     m001_manifests_records,
@@ -57,6 +58,7 @@ STEPS = (
     m016_login_failures,
     m017_canonical_mailbox,
     m018_issued_letters,
+    m019_request_pauses,
 )
 
 migrations = sqlite_utils.Migrations("dsr_app")

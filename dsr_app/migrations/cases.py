@@ -154,3 +154,16 @@ def m017_canonical_mailbox(db: sqlite_utils.Database) -> None:
             "UPDATE requests SET email_mailbox = ? WHERE id = ?",
             [mailbox_key(email), request_id],
         )
+
+
+def m019_request_pauses(db: sqlite_utils.Database) -> None:
+    """The days a request's clock stood still for requests for information, kept
+    on the request (issue 18, item 6): each reply adds its pause, and every later
+    due date (another pause, an extension) is counted with all of them. Replies
+    recorded before keep theirs: summed from their audit entries."""
+    db.execute("ALTER TABLE requests ADD COLUMN paused_days INTEGER NOT NULL DEFAULT 0")
+    db.execute(
+        "UPDATE requests SET paused_days = coalesce((SELECT"
+        " sum(json_extract(a.detail, '$.paused_days')) FROM audit_log a"
+        " WHERE a.request_id = requests.id AND a.action = 'info_received'), 0)"
+    )

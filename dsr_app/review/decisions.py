@@ -222,7 +222,7 @@ def _take(
                 raise Conflict("an extension must be decided within the first month")
             # The strict date has no pause; the due date keeps earlier ones.
             strict = due_date(received, country, months=3)
-            new_due = due_date(received, country, 3, paused_so_far(db, request_id))
+            new_due = due_date(received, country, 3, row["paused_days"])
             detail["due_at"] = new_due.isoformat()
             db.execute(
                 "UPDATE requests SET due_at = ?, strict_due_at = ?, extended_at = ?,"
@@ -273,16 +273,6 @@ def _take(
     return _row(db, request_id)
 
 
-def paused_so_far(db: sqlite_utils.Database, request_id: str) -> int:
-    """Days the request's clock stood still for earlier requests for information,
-    as each reply recorded them in the audit log (``resume_after_reply``)."""
-    return sum(
-        int(entry["detail"].get("paused_days", 0))
-        for entry in audit.trail(db, request_id)
-        if entry["action"] == "info_received"
-    )
-
-
 def resume_after_reply(
     db: sqlite_utils.Database, request_id: str, at: datetime
 ) -> dict:
@@ -291,9 +281,10 @@ def resume_after_reply(
     (deadlines.days_paused), so the due date is counted again with every pause so
     far added to the unrolled date (docs/legal.md, Deadlines).
 
-    Returns the pause as the record holds it (``paused_from``, ``paused_until``,
-    ``paused_days``, the new ``due_at``), for the reply's audit entry, from which
-    a later pause is counted on top. Call inside the reply's transaction.
+    The pause is added to the request's ``paused_days``, on which every later due
+    date is counted. Returns it (``paused_from``, ``paused_until``, ``paused_days``,
+    the new ``due_at``) for the reply's audit entry. Call inside the reply's
+    transaction.
     """
     row = _row(db, request_id)
     if not row["info_requested_at"]:
@@ -304,12 +295,12 @@ def resume_after_reply(
     answered = receipt_day(at, country)
     paused = days_paused(received, asked, answered, country)
     months = 3 if row["extended_at"] else 1
-    new_due = due_date(
-        received, country, months, paused_so_far(db, request_id) + paused
-    )
+    total = row["paused_days"] + paused
+    new_due = due_date(received, country, months, total)
     db.execute(
-        "UPDATE requests SET due_at = ?, info_requested_at = NULL WHERE id = ?",
-        [new_due.isoformat(), request_id],
+        "UPDATE requests SET due_at = ?, paused_days = ?, info_requested_at = NULL"
+        " WHERE id = ?",
+        [new_due.isoformat(), total, request_id],
     )
     return {
         "paused_from": asked.isoformat(),

@@ -131,3 +131,34 @@ def test_an_extension_after_a_reply_keeps_the_pause(api, staff, db_path, monkeyp
     decide("extend")
     row = open_db(db_path)["requests"].get(created["id"])
     assert (row["due_at"], row["strict_due_at"]) == ("2025-08-18", "2025-08-15")
+
+
+def test_the_pause_is_kept_on_the_request_and_an_older_store_gets_it_back(
+    api, staff, db_path, monkeypatch
+):
+    """A reply adds its pause to the request's ``paused_days``; a store whose
+    replies predate that column (m019) sums them from the replies' audit entries."""
+    from datetime import UTC, datetime
+
+    from dsr_app import deadlines
+
+    monkeypatch.setattr(deadlines, "now", lambda: datetime(2025, 5, 15, 9, tzinfo=UTC))
+    created = new_request(api)
+    verify(api, db_path, created, "email", "zoe@example.eu")
+    monkeypatch.setattr(deadlines, "now", lambda: datetime(2025, 5, 16, 9, tzinfo=UTC))
+    resp = api.post(
+        f"/api/v1/staff/requests/{created['id']}/decision",
+        json={"decision": "request_info", "reason": "Which account is yours?"},
+        headers=staff["legal"],
+    )
+    assert resp.status_code == 200, resp.get_json()
+    monkeypatch.setattr(deadlines, "now", lambda: datetime(2025, 5, 19, 9, tzinfo=UTC))
+    assert _reply(api, created, {"details": "@zm"}).status_code == 200
+    db = open_db(db_path)
+    assert db["requests"].get(created["id"])["paused_days"] == 3
+    # The store as it was before m019: no column, the step not yet applied.
+    db.execute("ALTER TABLE requests DROP COLUMN paused_days")
+    db.execute("DELETE FROM _sqlite_migrations WHERE name = 'm019_request_pauses'")
+    db.conn.commit()
+    db.close()
+    assert open_db(db_path)["requests"].get(created["id"])["paused_days"] == 3
