@@ -152,6 +152,16 @@ def case(db: sqlite_utils.Database, request_id: str, at: datetime) -> dict:
                 [request_id],
             )
         ],
+        # The person's answers to a request for information, which staff decide on
+        # (issue 18, item 6); the audit trail keeps only that one came.
+        replies=[
+            {**r, "handles": json.loads(r["handles"])}
+            for r in db.query(
+                "SELECT received_at, details, handles, phone FROM request_replies"
+                " WHERE request_id = ? ORDER BY received_at",
+                [request_id],
+            )
+        ],
         audit=trail(db, request_id),
     )
     return view

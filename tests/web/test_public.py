@@ -359,6 +359,23 @@ def test_reply_on_the_page_returns_to_review_with_the_pause_counted_right(
     assert [r["handle"] for r in db["request_handles"].rows] == ["zoe.m"]
 
 
+def test_staff_case_page_shows_the_reply(api, api_app, staff, web, db_path):
+    """Legal staff decide on the answer, so the case page shows it, escaped (issue
+    18, item 6); it was stored but shown nowhere."""
+    from tests.web.test_staff import log_in
+
+    created = _asked(api, staff, db_path)
+    _open_link(web, db_path, "zoe@example.eu")
+    sent = _reply(web, created["id"], details="Nur <b>zoe.m</b>", handles="@zoe.m")
+    assert sent.status_code == 303
+    legal = api_app.test_client()
+    legal.environ_base["wsgi.url_scheme"] = "https"
+    assert log_in(legal).status_code == 303
+    page = legal.get(f"/staff/requests/{created['id']}").get_data(as_text=True)
+    replies = re.search(r'<ul id="replies">(.*?)</ul>', page, re.S).group(1)
+    assert "Nur &lt;b&gt;zoe.m&lt;/b&gt; · handles: zoe.m" in replies
+
+
 def test_reply_on_the_page_needs_the_csrf_token(api, staff, web, db_path):
     created = _asked(api, staff, db_path)
     _open_link(web, db_path, "zoe@example.eu")
