@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import REGISTRY, latest_code, screenshot
+from tests.web.conftest import log_in
 
 pytestmark = pytest.mark.browser
 
@@ -28,12 +29,10 @@ def test_review_and_approve_in_chromium(live_server, page, db_path, run, staff):
     page.wait_for_url("**/status")
     requester_status = page.url
 
-    staff_page = page.context.browser.new_context().new_page()
-    staff_page.goto(f"{live_server}/staff/login")
-    staff_page.get_by_label("E-mail").fill("legal@staff.example")
-    staff_page.get_by_label("Password").fill("a long demo password")
-    staff_page.get_by_role("button", name="Log in").click()
-    staff_page.wait_for_url("**/staff/")
+    staff_page = log_in(
+        page.context.browser, live_server, "legal@staff.example", "a long demo password"
+    )
+    assert staff_page.url.endswith("/staff/")
     screenshot(staff_page, "review-1-queue")
     # The oldest case is the first row: open it once its search has run.
     staff_page.locator("tr[data-request] a").first.click()

@@ -17,9 +17,7 @@ import re
 import sqlite3
 import subprocess
 import sys
-import time
 from datetime import date
-from pathlib import Path
 
 import pytest
 
@@ -28,6 +26,7 @@ from dsr_app.db import open_db
 from dsr_app.demo import load_demo
 from dsr_app.i18n import long_date
 from tests.conftest import file_and_verify_in_german, screenshot
+from tests.web.conftest import log_in, searched, wait_for
 
 pytestmark = pytest.mark.browser
 
@@ -63,40 +62,9 @@ def demo_server(db_path, request) -> str:
     return request.getfixturevalue("live_server")
 
 
-def _wait_for(check, what: str, seconds: float = 30):
-    """Poll ``check()`` until it is truthy (returned), or fail after ``seconds``."""
-    deadline = time.monotonic() + seconds
-    while not (result := check()):
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.1)
-    return result
-
-
-def _searched(db_path: Path, request_id: str) -> bool:
-    """The request's jobs ran (ownership, search) and found something."""
-    conn = sqlite3.connect(db_path)
-    try:
-        pending = conn.execute(
-            "SELECT count(*) FROM jobs WHERE done_at IS NULL"
-        ).fetchone()[0]
-        found = conn.execute(
-            "SELECT count(*) FROM matches WHERE request_id = ?", [request_id]
-        ).fetchone()[0]
-        return pending == 0 and found > 0
-    finally:
-        conn.close()
-
-
 def _log_in(browser, base: str, role: str):
-    """A new browser context with a staff user logged in through the page."""
-    email, password = _logins()[role]
-    tab = browser.new_context().new_page()
-    tab.goto(f"{base}/staff/login")
-    tab.get_by_label("E-mail").fill(email)
-    tab.get_by_label("Password").fill(password)
-    tab.get_by_role("button", name="Log in").click()
-    tab.wait_for_url(re.compile(r"/staff/"))
-    return tab
+    """A new browser context with a demo staff user of ``role`` logged in."""
+    return log_in(browser, base, *_logins()[role])
 
 
 def _dsr(*args, **kwargs) -> subprocess.CompletedProcess:
@@ -125,7 +93,7 @@ def test_the_whole_story_in_chromium(demo_server, page, db_path, tmp_path):
     conn = sqlite3.connect(db_path)
     (request_id,) = conn.execute("SELECT id FROM requests").fetchone()
     conn.close()
-    _wait_for(lambda: _searched(db_path, request_id), "the search after verifying")
+    wait_for(lambda: searched(db_path, request_id), "the search after verifying")
 
     # 3. A legal user opens the case from the queue, includes one weak match and
     #    approves.
