@@ -70,6 +70,21 @@ _is_value = partial(is_not, None)
 
 # The string fields the matching rules read of a record besides its text: a record
 # where one of them is not a string is one ingest refuses, and the sweep skips.
+# A stored record's columns as the matchers read them from the store (the
+# per-request search, the sweep over the index, copies of removed texts).
+STORED_COLUMNS = (
+    "id",
+    "dataset",
+    "dataset_version",
+    "record_id",
+    "text",
+    "author_id",
+    "author_handle",
+    "lang",
+    "policy_flags",
+    "content_sha256",
+)
+
 READ_STRINGS = ("record_id", "dataset", "author_id", "author_handle", "lang")
 
 

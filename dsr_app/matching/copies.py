@@ -15,22 +15,10 @@ from collections.abc import Mapping
 
 import sqlite_utils
 
-from dsr_app.corpus.record import policy_flag_names
+from dsr_app.corpus.record import STORED_COLUMNS, policy_flag_names
 from dsr_app.matching.identity import CONTENT, Identity, Match
 from dsr_app.matching.masking import snippet
 from dsr_app.matching.search import identity_for
-
-_COLUMNS = (
-    "dataset",
-    "dataset_version",
-    "record_id",
-    "text",
-    "author_id",
-    "author_handle",
-    "lang",
-    "policy_flags",
-    "content_sha256",
-)
 
 
 def candidate(record: Mapping, identity: Identity) -> Match:
@@ -83,12 +71,16 @@ def same_items(
     marks = ",".join("?" * len(hashes))
     same, identity = [], None
     for values in db.execute(
-        f"SELECT {', '.join(_COLUMNS)} FROM records"
+        f"SELECT {', '.join(STORED_COLUMNS)} FROM records"
         f" WHERE content_sha256 IN ({marks}) ORDER BY id",
         sorted(hashes),
     ).fetchall():
-        record = dict(zip(_COLUMNS, values, strict=True))
-        dataset, version, record_id = values[:3]
+        record = dict(zip(STORED_COLUMNS, values, strict=True))
+        dataset, version, record_id = (
+            record["dataset"],
+            record["dataset_version"],
+            record["record_id"],
+        )
         if (dataset, record_id) in listed:
             continue
         kind = kinds.get((record["content_sha256"], record["author_id"]))

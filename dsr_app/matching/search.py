@@ -13,14 +13,12 @@ from datetime import datetime
 
 import sqlite_utils
 
+from dsr_app.corpus.record import STORED_COLUMNS
 from dsr_app.matching.identity import CONTENT, Identity, Match
 from dsr_app.matching.rules import match_record
 from dsr_app.sql import write_transaction
 
-_RECORD_COLUMNS = (
-    "id, dataset, dataset_version, record_id, text, author_id, author_handle, lang,"
-    " policy_flags, content_sha256"
-)
+_RECORD_COLUMNS = ", ".join(STORED_COLUMNS)
 # Requests whose searches follow new data (issue 4: a new dataset version must not
 # bring back what someone objected to).
 SEARCHED_STATUSES = ("in_review", "needs_info", "completed")
@@ -119,7 +117,6 @@ def candidate_ids(db: sqlite_utils.Database, identity: Identity) -> set[int]:
 
 def _records(db: sqlite_utils.Database, ids: Iterable[int]) -> Iterable[dict]:
     ids = sorted(ids)
-    names = [c.strip() for c in _RECORD_COLUMNS.split(",")]
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
         marks = ",".join("?" * len(chunk))
@@ -128,7 +125,7 @@ def _records(db: sqlite_utils.Database, ids: Iterable[int]) -> Iterable[dict]:
             " AND text IS NOT NULL",
             chunk,
         ):
-            yield dict(zip(names, row, strict=True))
+            yield dict(zip(STORED_COLUMNS, row, strict=True))
 
 
 def search(db: sqlite_utils.Database, identity: Identity) -> list[Match]:

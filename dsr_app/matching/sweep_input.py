@@ -24,21 +24,17 @@ from dsr_app.corpus.manifests import (
     manifest_format,
     parquet_rows,
 )
-from dsr_app.corpus.record import READ_STRINGS, policy_flags, read_record
+from dsr_app.corpus.record import (
+    READ_STRINGS,
+    STORED_COLUMNS,
+    policy_flags,
+    read_record,
+)
 
 BATCH = 1000  # lines parsed, and records scanned by the prefilter, at once
 
-_DB_COLUMNS = (
-    "id",
-    "dataset",
-    "dataset_version",
-    "record_id",
-    "text",
-    "author_id",
-    "author_handle",
-    "lang",
-    "policy_flags",
-)
+# Every record is read: the one column the sweep never looks at stays on disk.
+_DB_COLUMNS = tuple(c for c in STORED_COLUMNS if c != "content_sha256")
 
 
 def _db_records(db_path: str, low: int, high: int) -> Iterator[dict]:
