@@ -70,6 +70,7 @@ RECORDED_STEPS = [
     "m017_canonical_mailbox",
     "m018_issued_letters",
     "m019_request_pauses",
+    "m020_request_region",
 ]
 
 

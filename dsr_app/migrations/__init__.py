@@ -17,6 +17,7 @@ from dsr_app.migrations.cases import (
     m011_request_mailbox,
     m017_canonical_mailbox,
     m019_request_pauses,
+    m020_request_region,
 )
 from dsr_app.migrations.corpus import (
     m001_manifests_records,
@@ -59,6 +60,7 @@ STEPS = (
     m017_canonical_mailbox,
     m018_issued_letters,
     m019_request_pauses,
+    m020_request_region,
 )
 
 migrations = sqlite_utils.Migrations("dsr_app")

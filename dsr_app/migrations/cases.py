@@ -167,3 +167,10 @@ def m019_request_pauses(db: sqlite_utils.Database) -> None:
         " sum(json_extract(a.detail, '$.paused_days')) FROM audit_log a"
         " WHERE a.request_id = requests.id AND a.action = 'info_received'), 0)"
     )
+
+
+def m020_request_region(db: sqlite_utils.Database) -> None:
+    """The person's region of residence (contract section 5 v2: ``region``, ISO
+    3166-2, e.g. ``DE-BY``), which picks their supervisory authority where a
+    country has several (issue 18, item 7). Older requests have none."""
+    db.execute("ALTER TABLE requests ADD COLUMN region TEXT")
