@@ -59,6 +59,13 @@ def wait_words(seconds: int, lang: str) -> str:
     return format_unit(minutes, "duration-minute", "long", locale=language(lang))
 
 
+# The locale whose long date each language's texts use. English is Irish English
+# (``7 December 2026``, as an Irish controller writes it), not the US default
+# ``December 7, 2026`` of Babel's ``en`` (issue 18, item 8).
+DATE_LOCALES = {"en": "en_IE", "de": "de_DE", "fr": "fr_FR"}
+
+
 def long_date(day: date, lang: str) -> str:
-    """``31 January 2025`` / ``31. Januar 2025`` / ``31 janvier 2025``."""
-    return format_date(day, format="long", locale=language(lang))
+    """``31 January 2025`` / ``31. Januar 2025`` / ``31 janvier 2025``: every date
+    a person reads (letters, pages, e-mails) is written through this."""
+    return format_date(day, format="long", locale=DATE_LOCALES[language(lang)])
