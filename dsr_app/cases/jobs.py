@@ -29,8 +29,16 @@ def ownership_then_search(db: sqlite_utils.Database, request_id: str) -> int:
     return search_and_store(db, request_id, deadlines.now())
 
 
+def letter_pdfs(db: sqlite_utils.Database, request_id: str) -> int:
+    """An issued letter's PDF, made off the request path (review.issued)."""
+    from dsr_app.review.issued import make_pdfs
+
+    return make_pdfs(db, request_id)
+
+
 HANDLERS: dict[str, Callable[[sqlite_utils.Database, str], object]] = {
     "resolve_ownership": ownership_then_search,
+    "letter_pdf": letter_pdfs,
 }
 
 

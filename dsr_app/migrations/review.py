@@ -129,8 +129,8 @@ def m018_issued_letters(db: sqlite_utils.Database) -> None:
     (contract section 5, "Issued letters are records"; issue 18, item 1).
 
     ``sha256`` is of ``txt`` and is also in the audit log; ``pdf`` is made from
-    ``html`` on first demand and then set once (WeasyPrint is too slow to run
-    inside a decision).
+    ``html`` by a job (or a download before it) and then set once (WeasyPrint is
+    too slow to run inside a decision).
     """
     db.executescript(
         """

@@ -9,8 +9,10 @@ The SHA-256 of the plain-text form goes to the audit log with the issue, so the
 letter the person holds can be checked against the trail (Art. 5(2) GDPR).
 
 HTML and text are rendered in the issuing transaction; the PDF (WeasyPrint, slow)
-is made once from the stored HTML when it is first asked for, and stored with a
-"set if still NULL", so that every download returns the same bytes.
+is made from the stored HTML by a ``letter_pdf`` job that the issue queues in the
+same transaction (cases/jobs.py, run by the job runner off the request path), or
+on a download that comes before the job has run, whichever is first; it is stored
+with a "set if still NULL", so that every download returns the same bytes.
 """
 
 from __future__ import annotations
@@ -91,6 +93,12 @@ def issue(
         {"letter_id": letter["id"], "kind": letter["kind"], "sha256": letter["sha256"]},
         at,
     )
+    # The PDF off the request path (make_pdfs), in the same transaction as the
+    # letter: a crash cannot leave a letter whose PDF job was never queued.
+    db.execute(
+        "INSERT INTO jobs (kind, request_id, created_at) VALUES ('letter_pdf', ?, ?)",
+        [request_id, letter["issued_at"]],
+    )
     return letter
 
 
@@ -133,12 +141,27 @@ def latest_answer(db: sqlite_utils.Database, request_id: str) -> dict | None:
     return fetch(db, request_id, found[0]["id"]) if found else None
 
 
+def make_pdfs(db: sqlite_utils.Database, request_id: str) -> int:
+    """The ``letter_pdf`` job: make and store the PDF of each of the request's issued
+    letters that has none yet; returns how many it made."""
+    missing = [
+        row[0]
+        for row in db.execute(
+            "SELECT id FROM issued_letters WHERE request_id = ? AND pdf IS NULL",
+            [request_id],
+        )
+    ]
+    for letter_id in missing:
+        body(db, letter_id, "pdf")
+    return len(missing)
+
+
 def body(db: sqlite_utils.Database, letter_id: str, fmt: str) -> bytes:
     """The stored bytes of an issued letter in ``fmt`` (html, txt or pdf).
 
-    The PDF is made from the stored HTML the first time it is asked for and kept
-    with a "set if still NULL": of two first downloads at once, both return the
-    bytes that were stored first.
+    A PDF not yet made by its job (make_pdfs) is made from the stored HTML now
+    and kept with a "set if still NULL": of two makers at once (the job, a
+    download), both return the bytes that were stored first.
     """
     if fmt not in FORMATS:
         raise ValueError(fmt)

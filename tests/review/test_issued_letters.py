@@ -14,6 +14,7 @@ from dsr_app.audit import trail, verify
 from dsr_app.cases.jobs import run_pending
 from dsr_app.db import open_db
 from dsr_app.i18n import long_date
+from dsr_app.review.issued import make_pdfs
 from tests.conftest import REGISTRY, bearer, new_request
 from tests.conftest import verify as verify_code
 
@@ -200,6 +201,24 @@ def test_pdf_is_made_once_and_stored(api, staff, db_path, world, clock):
     assert db.execute(stored, [letter["id"]]).fetchone()[0] is None  # not at issue
     pdf = _download(api, created, letter["id"], "pdf").data
     assert db.execute(stored, [letter["id"]]).fetchone()[0] == pdf
+
+
+def test_the_issue_queues_the_pdf_off_the_request_path(
+    api, staff, db_path, world, clock
+):
+    created = _filed(api, db_path, type="objection")
+    _decide(api, staff, created, "approve")
+    (letter,) = _status(api, created)["letters"]
+    db = open_db(db_path)
+    queued = "SELECT count(*) FROM jobs WHERE kind = 'letter_pdf' AND request_id = ?"
+    assert db.execute(queued, [created["id"]]).fetchone()[0] == 1
+    assert run_pending(db) == 1  # the job runner's pass
+    stored = db.execute(
+        "SELECT pdf FROM issued_letters WHERE id = ?", [letter["id"]]
+    ).fetchone()[0]
+    assert stored.startswith(b"%PDF-")
+    assert _download(api, created, letter["id"], "pdf").data == stored
+    assert make_pdfs(db, created["id"]) == 0  # made once, never again
 
 
 def test_staff_draft_stays_a_live_rendering(api, staff, db_path, world, clock):
