@@ -93,6 +93,15 @@ class QueueSchema(Schema):
     counts = fields.Dict(keys=fields.String(), values=fields.Integer())
 
 
+class StaffReplySchema(Schema):
+    """One answer of the person to a request for information (issue 18, item 6)."""
+
+    received_at = fields.String()
+    details = fields.String(allow_none=True)
+    handles = fields.List(fields.String())
+    phone = fields.String(allow_none=True)
+
+
 class StaffRequestSchema(QueueItemSchema):
     """A request with everything legal staff need to decide it."""
 
@@ -109,6 +118,10 @@ class StaffRequestSchema(QueueItemSchema):
     searches = fields.List(fields.Dict())
     matches = fields.List(fields.Nested(MatchSchema))
     removals = fields.List(fields.Dict())
+    replies = fields.List(
+        fields.Nested(StaffReplySchema),
+        metadata={"description": "The person's answers to a request for information."},
+    )
     audit = fields.List(fields.Dict())
 
 

@@ -162,3 +162,17 @@ def test_the_pause_is_kept_on_the_request_and_an_older_store_gets_it_back(
     db.conn.commit()
     db.close()
     assert open_db(db_path)["requests"].get(created["id"])["paused_days"] == 3
+
+
+def test_staff_api_shows_the_reply(api, staff, db_path):
+    created = new_request(api)
+    verify(api, db_path, created, "email", "zoe@example.eu")
+    _needs_info(db_path, created["id"])
+    _reply(api, created, {"details": "I posted as @zoe.m", "handles": ["@Zoe.M"]})
+    case = api.get(
+        f"/api/v1/staff/requests/{created['id']}", headers=staff["legal"]
+    ).get_json()
+    (reply,) = case["replies"]
+    assert reply["details"] == "I posted as @zoe.m"
+    assert reply["handles"] == ["zoe.m"]
+    assert reply["phone"] is None and reply["received_at"]
