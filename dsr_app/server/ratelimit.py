@@ -95,7 +95,7 @@ def _retry_after(own: str | None, counted: list[Counted], stats: list) -> str | 
 
 def limit_headers(response):
     """A limited view's answer: ``X-RateLimit-Limit``, ``-Remaining`` and ``-Reset``
-    of its refused limit (else its shortest), and a 429's or 503's wait."""
+    of its refused limit (else its shortest), and a 429's wait."""
     counted = g.pop("rate_limits", None)
     if not counted:
         return response
@@ -114,12 +114,9 @@ def limit_headers(response):
             headers.pop("Retry-After", None)
         else:
             headers["Retry-After"] = wait
-    elif response.status_code == 503:
-        # The later of the busy store's wait and the window's reset: Flask-Limiter's
-        # answer, which this module replaced without changing (issue 17).
-        now = time.time()
-        later = reset_at if own is None else max(int(now + int(own)), reset_at)
-        headers["Retry-After"] = str(int(later - now))
+    # A 503 keeps its own wait (a busy store's): the limits did not refuse it, so
+    # the window's reset, up to an hour, is not when to come back (Flask-Limiter's
+    # answer, kept by issue 17, told that).
     return response
 
 
