@@ -55,13 +55,14 @@ def wait_headers(exc: DsrError) -> dict[str, str]:
     return {}
 
 
-def error_page(error: HTTPException) -> str:
-    """The HTML page of an error (its status is the caller's to set)."""
-    return render_template("pages/error.html", error=error)
+def error_page(error: HTTPException, detail: str | None = None) -> str:
+    """The HTML page of an error (its status is the caller's to set), in the page's
+    language; ``detail``: our exception's message, said there when it is known."""
+    return render_template("pages/error.html", error=error, detail=detail)
 
 
 def domain_error_page(exc: DsrError):
     """One of our exceptions as an HTML error page, with its status and wait."""
     error = HTTPException(public_message(exc))
     error.code = http_status(exc)
-    return error_page(error), error.code, wait_headers(exc)
+    return error_page(error, error.description), error.code, wait_headers(exc)

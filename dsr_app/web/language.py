@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask import request, session
 
-from dsr_app.i18n import LANGUAGE_NAMES, LANGUAGES, text
+from dsr_app.i18n import LANGUAGE_NAMES, LANGUAGES, messages, text
 
 
 def current_language() -> str:
@@ -20,10 +20,13 @@ def current_language() -> str:
 
 
 def page_context() -> dict:
-    """Template values of every page: its language, the choices, and ``t(key)``."""
+    """Template values of every page: its language, the choices, ``t(key)``, and
+    an error's words in the page's language (``error_text``, ``status_text``)."""
     lang = current_language()
     return {
         "lang": lang,
         "languages": LANGUAGE_NAMES,
         "t": lambda key, **values: text(lang, key, **values),
+        "error_text": lambda message: messages.known(message, lang),
+        "status_text": lambda status: messages.status_text(status, lang),
     }

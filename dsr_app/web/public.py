@@ -29,6 +29,7 @@ from dsr_app.cases.replies import reply
 from dsr_app.cases.status import redeem_status_link, request_row, status_view
 from dsr_app.errors import BadInput, Conflict, NotFound, TooManyAttempts
 from dsr_app.i18n import country_names, language, long_date, text, wait_words
+from dsr_app.i18n.messages import page_errors
 from dsr_app.regions import EU_EEA
 from dsr_app.schemas.requests import ReplySchema, RequestCreateSchema
 from dsr_app.server.connection import get_db
@@ -109,12 +110,12 @@ def request_form():
             created = create_request(
                 get_db(), current_app.config, data, code_key(), deadlines.now()
             )
-        except ValidationError as exc:
-            errors = exc.normalized_messages()
+        except ValidationError as exc:  # said in the page's language (issue 18)
+            errors = page_errors(exc.normalized_messages(), current_language())
         except BadInput as exc:  # a phone we send no codes to (identifiers.sms_phone)
-            errors = {exc.field: [exc.reason]}
+            errors = page_errors({exc.field: [exc.reason]}, current_language())
         except TooManyAttempts as exc:
-            errors = {"form": [exc.message]}
+            errors = page_errors({"form": [exc.message]}, current_language())
         else:
             _remember(created["id"])
             session["lang"] = data["language"]  # the language they asked us to use
@@ -170,7 +171,8 @@ def verify_submit():
             run_jobs_after_response()
             message = "verified"
     except (BadInput, TooManyAttempts, NotFound, Conflict) as exc:
-        errors = {channel: [exc.reason if isinstance(exc, BadInput) else exc.message]}
+        said = exc.reason if isinstance(exc, BadInput) else exc.message
+        errors = page_errors({channel: [said]}, current_language())
         if isinstance(exc, Conflict):  # decided, expired, no codes left: for good
             status = 409
         elif isinstance(exc, TooManyAttempts):
@@ -240,16 +242,6 @@ def _status(row: dict, errors: dict | None = None, values=None, code: int = 200)
     ), code
 
 
-def _messages(found) -> list[str]:
-    """marshmallow's messages for one field as a flat list (a list field's are
-    keyed by item)."""
-    if isinstance(found, dict):
-        return [m for value in found.values() for m in _messages(value)]
-    return (
-        [found] if isinstance(found, str) else [m for v in found for m in _messages(v)]
-    )
-
-
 @bp.post("/status/reply")
 @rate_limited("RATE_LIMIT_VERIFY")
 def status_reply():
@@ -274,15 +266,15 @@ def status_reply():
         )
     except ValidationError as exc:
         found = exc.normalized_messages()
-        errors = {k: _messages(v) for k, v in found.items() if k != "_schema"}
+        errors = page_errors({k: v for k, v in found.items() if k != "_schema"}, lang)
         if "_schema" in found:
             errors["form"] = [text(lang, "s_reply_empty")]
     except BadInput as exc:  # a phone we send no codes to (identifiers.sms_phone)
-        errors = {exc.field: [exc.reason]}
+        errors = page_errors({exc.field: [exc.reason]}, lang)
     except Conflict:  # answered already, or decided meanwhile
         errors, code = {"form": [text(lang, "s_reply_closed")]}, 409
     except TooManyAttempts as exc:
-        errors, code = {"phone": [exc.message]}, 429
+        errors, code = page_errors({"phone": [exc.message]}, lang), 429
     if errors:
         _remember(row["id"])  # the page shows the request that was answered
         return _status(request_row(get_db(), row["id"]), errors, values, code)
