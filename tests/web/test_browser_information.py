@@ -131,7 +131,7 @@ def test_request_for_information_answered_on_the_status_page(
     (acked_at,) = _row(db_path, "SELECT max(acknowledged_at) FROM removal_acks")
     day = long_date(date.fromisoformat(acked_at[:10]), "de")
     assert removals.locator("li").all_inner_texts() == [
-        f"entfernt aus Datensatz tiny, Version {v}, am {day}" for v in VERSIONS
+        f"entfernt aus dem Datenbestand tiny, Version {v}, am {day}" for v in VERSIONS
     ]
     link = removals.locator("#removal-complete").get_by_role("link")
     assert link.inner_text() == (

@@ -241,7 +241,7 @@ def test_the_whole_story_in_chromium(demo_server, page, db_path, tmp_path):
     conn.close()
     day = long_date(date.fromisoformat(acked_at[:10]), "de")  # "23. November 2026"
     assert re.fullmatch(r"\d{1,2}\. [A-Za-zäöü]+ \d{4}", day)
-    done = f"entfernt aus Datensatz public-posts, Version 2025-01, am {day}"
+    done = f"entfernt aus dem Datenbestand public-posts, Version 2025-01, am {day}"
     shown = removals.locator("li").all_inner_texts()
     assert done in shown and len(shown) > 1
     assert all("Entfernung ausstehend" in line for line in shown if line != done)
