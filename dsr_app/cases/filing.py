@@ -76,9 +76,10 @@ def create_request(
         db.execute(
             "INSERT INTO requests (id, type, status, full_name, email, email_canonical,"
             " email_mailbox, phone, country, language, details, received_at,"
-            " receipt_day, controller_country, due_at, status_token_hash, updated_at)"
+            " receipt_day, controller_country, due_at, status_token_hash, updated_at,"
+            " region)"
             " VALUES (?, ?, 'pending_verification', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
-            " ?, ?, ?)",
+            " ?, ?, ?, ?)",
             [
                 request_id,
                 data["type"],
@@ -96,6 +97,7 @@ def create_request(
                 due,
                 token_hash(status_token),
                 at.isoformat(),
+                data.get("region"),
             ],
         )
         for handle in data.get("handles") or []:

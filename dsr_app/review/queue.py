@@ -113,6 +113,7 @@ def case(db: sqlite_utils.Database, request_id: str, at: datetime) -> dict:
         email=row["email"],
         phone=row["phone"],
         country=row["country"],
+        region=row["region"],
         language=row["language"],
         details=row["details"],
         decision=row["decision"],

@@ -8,7 +8,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from dsr_app.errors import BadInput
 from dsr_app.i18n import LANGUAGES
-from dsr_app.regions import EU_EEA
+from dsr_app.regions import EU_EEA, subdivision
 from dsr_app.schemas.fields import StrictString, multi_line, typed_line
 from dsr_app.schemas.removal import RemovalStatusSchema
 
@@ -65,6 +65,16 @@ class RequestCreateSchema(Schema):
         },
     )
     details = StrictString(validate=[validate.Length(max=5000), multi_line])
+    # v2: picks the person's supervisory authority where a country has several
+    # (Germany: one per Land; issue 18, item 7).
+    region = StrictString(
+        validate=typed_line,
+        metadata={
+            "pattern": r"^\s*[A-Za-z]{2}-[A-Za-z0-9]{1,3}\s*$",
+            "description": "Region of residence, ISO 3166-2 (any case), such as"
+            " DE-BY; it must belong to country.",
+        },
+    )
 
     @validates_schema(skip_on_field_errors=False)
     def _normalise(self, data, **kwargs):
@@ -78,7 +88,8 @@ def normalise_request(data: dict) -> dict:
 
     E-mail: syntax only (email-validator, no DNS). Phone: parsed with the country as
     default region, kept in E.164, possible numbers only. Handles: without ``@``,
-    lower case. Country: EU/EEA. Language: en, de or fr.
+    lower case. Country: EU/EEA; region: ISO 3166-2, of that country. Language:
+    en, de or fr.
     """
     from email_validator import EmailNotValidError, validate_email
 
@@ -92,6 +103,11 @@ def normalise_request(data: dict) -> dict:
             errors["country"] = ["Not an EU/EEA country code (ISO 3166-1 alpha-2)."]
         else:
             data["country"] = country
+    if isinstance(data.get("region"), str) and country in EU_EEA:
+        try:
+            data["region"] = subdivision(data["region"], country)
+        except ValueError as exc:
+            errors["region"] = [str(exc)]
     if isinstance(data.get("email"), str):
         try:
             checked = validate_email(data["email"].strip(), check_deliverability=False)

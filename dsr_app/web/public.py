@@ -31,6 +31,7 @@ from dsr_app.errors import BadInput, Conflict, NotFound, TooManyAttempts
 from dsr_app.i18n import country_names, language, long_date, text, wait_words
 from dsr_app.i18n.messages import page_errors
 from dsr_app.regions import EU_EEA
+from dsr_app.review import authorities
 from dsr_app.schemas.requests import ReplySchema, RequestCreateSchema
 from dsr_app.server.connection import get_db
 from dsr_app.server.ratelimit import rate_limited
@@ -86,6 +87,7 @@ def _form_data(form) -> dict:
             "email",
             "phone",
             "country",
+            "region",
             "language",
             "details",
         )
@@ -112,6 +114,8 @@ def request_form():
             )
         except ValidationError as exc:  # said in the page's language (issue 18)
             errors = page_errors(exc.normalized_messages(), current_language())
+            if "region" in errors:  # the form offers only Germany's Länder
+                errors["region"] = [text(current_language(), "f_region_error")]
         except BadInput as exc:  # a phone we send no codes to (identifiers.sms_phone)
             errors = page_errors({exc.field: [exc.reason]}, current_language())
         except TooManyAttempts as exc:
@@ -125,6 +129,8 @@ def request_form():
         errors=errors,
         values=values,
         countries=country_names(EU_EEA, current_language()),
+        # Germany has one authority per Land (issue 18, item 7).
+        regions=authorities.region_names("DE", current_language()),
         status=400 if errors else 200,
     ), (400 if errors else 200)
 
