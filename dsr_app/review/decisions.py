@@ -20,6 +20,7 @@ from dsr_app.config import settings
 from dsr_app.deadlines import days_paused, due_date, months_later, receipt_day
 from dsr_app.errors import BadInput, Conflict, NotFound
 from dsr_app.review import issued
+from dsr_app.review.letter_items import LEFT_OUT
 from dsr_app.sql import write_transaction
 
 log = logging.getLogger(__name__)
@@ -90,17 +91,22 @@ def _choose_matches(
         )
     chosen: dict[str, list[str]] = {"include": [], "exclude": []}
     for match_id, confidence in sorted(own.items()):
+        by = str(staff_id)
         if match_id in include:
             decision = "include"
-        elif match_id in exclude or confidence == "weak":
+        elif match_id in exclude:
             decision = "exclude"
+        elif confidence == "weak":
+            # Left out because nobody decided it, not judged "not about this
+            # person": the letter counts it as unattributed (issue 18, item 3).
+            decision, by = "exclude", LEFT_OUT
         else:
             decision = "include"
         chosen[decision].append(match_id)
         db.execute(
             "UPDATE matches SET decision = ?, decided_by = ?, decided_at = ?"
             " WHERE match_id = ?",
-            [decision, str(staff_id), at.isoformat(), match_id],
+            [decision, by, at.isoformat(), match_id],
         )
     return chosen
 

@@ -109,9 +109,6 @@ class StaffRequestSchema(QueueItemSchema):
     email = fields.String()
     phone = fields.String(allow_none=True)
     country = fields.String()
-    region = fields.String(
-        allow_none=True, metadata={"description": "ISO 3166-2, when the person gave it."}
-    )
     language = fields.String()
     details = fields.String(allow_none=True)
     decision = fields.String(allow_none=True)
@@ -135,7 +132,16 @@ class DataCopyItemSchema(Schema):
     dataset_version = fields.String()
     record_id = fields.String()
     posted_at = fields.String(allow_none=True)
-    kind = fields.String(allow_none=True)
+    kind = fields.String(
+        allow_none=True,
+        metadata={"description": "Your own content, or a mention of you (and by what)."},
+    )
+    item_kind = fields.String(
+        allow_none=True,
+        metadata={"description": "What the item is, as the manifest says: post, …"},
+    )
+    lang = fields.String(allow_none=True, metadata={"description": "BCP 47 code."})
+    url = fields.String(allow_none=True, metadata={"description": "Where published."})
     content = fields.String(allow_none=True)
 
 
