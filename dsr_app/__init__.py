@@ -20,7 +20,7 @@ def create_app(test_config: Mapping | None = None) -> Flask:
     # Here, not at the top: see the module's docstring.
     from flask import Flask
 
-    from dsr_app import bidi, config, file_modes
+    from dsr_app import bidi, config, file_modes, letter_facts
     from dsr_app.api import init_api
     from dsr_app.errors import BadInput
     from dsr_app.identifiers import PhonePolicy
@@ -60,6 +60,7 @@ def create_app(test_config: Mapping | None = None) -> Flask:
     if app.config["MAIL_BACKEND"] not in BACKENDS:  # fail at start, not per message
         raise BadInput("DSR_MAIL_BACKEND", f"must be one of {', '.join(BACKENDS)}")
     PhonePolicy.from_config(app.config)  # a wrong DSR_SMS_REGIONS fails at start
+    letter_facts.check(app.config)  # so does a wrong DSR_LETTER_FACTS file
     connection.init_app(app)
 
     init_security(app)

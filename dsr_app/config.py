@@ -59,14 +59,14 @@ DEFAULTS: dict[str, object] = {
     "CONTROLLER_ADDRESS": "1 Example Quay, Dublin 2, D02 XY00, Ireland",
     "CONTROLLER_EMAIL": "privacy@platform.example",
     "CONTROLLER_WEB": "https://platform.example/privacy",
-    "DPO_NAME": "Data Protection Officer",
     "DPO_EMAIL": "dpo@platform.example",
     # Slug of the lead supervisory authority (data/supervisory_authorities).
     "LEAD_AUTHORITY": "iedpc",
-    # What the training data is used for, named in access letters (docs/legal.md A02).
-    "AI_PURPOSE": "developing, training and fine-tuning our generative AI models",
-    # How long manifests and models keep the data (docs/legal.md A05).
-    "RETENTION": "as long as the dataset version is used for training, at most 5 years",
+    # TOML file of the facts letters state per language that the service cannot
+    # know: purposes, recipients, transfers, storage period, when residual copies
+    # expire, the DPO's name (letter_facts.py; docs/configuration.md). Unset: the
+    # letters say they do not state them.
+    "LETTER_FACTS": None,
     # The service's public address, for links in e-mails (never taken from Host).
     "PUBLIC_URL": "http://127.0.0.1:8000",
     # Abuse limits per client address (limits' notation: "10 per hour",

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,6 +31,16 @@ class DemoReport:
             f"demo loaded: {self.records:,} new records "
             f"({self.unchanged_files} manifest files unchanged); {self.accounts}"
         )
+
+
+def demo_config(environ: Mapping[str, str] | None = None) -> dict[str, object]:
+    """Settings the demo brings: its controller's letter facts in en, de and fr
+    (fixtures/letter_facts.toml), so that its letters are complete, unless
+    ``DSR_LETTER_FACTS`` names another file."""
+    environ = os.environ if environ is None else environ
+    if environ.get("DSR_LETTER_FACTS"):
+        return {}
+    return {"LETTER_FACTS": str(package_resource("fixtures") / "letter_facts.toml")}
 
 
 def load_demo(

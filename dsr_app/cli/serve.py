@@ -29,12 +29,18 @@ def serve(
 ) -> None:
     """Run the web app on a production WSGI server (waitress)."""
     from dsr_app import create_app
-    from dsr_app.demo import load_demo
+    from dsr_app.demo import demo_config, load_demo
     from dsr_app.server.serving import serve as serve_app
 
     path = config.resolve_db_path(db_path)
     # The app first: it checks the instance's file modes before the demo writes.
-    app = create_app({"DB": str(path), **({"STRICT_FILE_MODES": 1} if strict else {})})
+    app = create_app(
+        {
+            "DB": str(path),
+            **({"STRICT_FILE_MODES": 1} if strict else {}),
+            **(demo_config() if demo else {}),
+        }
+    )
     if demo:
         db = open_db(path)
         report = load_demo(db, echo=lambda line: click.echo(line, err=True))

@@ -153,6 +153,7 @@ def queue():
 @require_role(*LEGAL, login=LOGIN)
 def case(request_id: str):
     """One case: request, channels, accounts, matches, draft letter, trail."""
+    from dsr_app.letter_facts import LABELS, unset
     from dsr_app.review.letters import letter_context, render
 
     db = get_db()
@@ -164,6 +165,9 @@ def case(request_id: str):
         case=data,
         draft=draft,
         draft_kind=context["kind"],
+        # Facts its letters will say they do not state (letter_facts.py, issue 18).
+        unset_facts=[LABELS[k] for k in unset(current_app.config, context["lang"])],
+        facts_lang=context["lang"],
         error=session.pop("case_error", None),  # set by decide(), not by a URL
     )
 

@@ -1,0 +1,41 @@
+"""The letter rows that state a configured fact (dsr_app/letter_facts.py), and the
+sentence each row says when the fact is unset for the letter's language (issue 18,
+item 2): ``<row>_unset`` in letter_texts, which says that the letter does not state
+it and where to ask, or (C02) leaves the name out."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from dsr_app import letter_facts
+
+#: Row of the checklist (docs/legal.md) -> the fact it states.
+ROWS = {
+    "A02": "purpose",
+    "A04": "recipients",
+    "A05": "retention",
+    "A10": "transfers",
+    "E06": "backup_period",
+    "C02": "dpo_name",
+    # Art. 19 binds us towards recipients, and our own training teams are none:
+    # the row cites it, naming them, only when external recipients are configured;
+    # otherwise it says only that the teams were given the removal list (issue 18,
+    # item 5).
+    "O05": "recipients",
+}
+
+
+@dataclass(frozen=True)
+class Configured:
+    """What a letter in one language says of the configured facts."""
+
+    values: dict[str, str]  # placeholder -> configured text (set facts only)
+    variants: dict[str, str]  # row -> the key of the sentence said instead
+
+
+def configured(config: Mapping, lang: str) -> Configured:
+    """The configured facts of letters in ``lang`` and the rows they change."""
+    values = letter_facts.stated(config, lang)
+    variants = {row: f"{row}_unset" for row, key in ROWS.items() if key not in values}
+    return Configured(values, variants)
