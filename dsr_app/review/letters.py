@@ -24,6 +24,7 @@ from dsr_app.errors import NotFound
 from dsr_app.i18n import language, long_date
 from dsr_app.removal.versions import first_issued, request_versions
 from dsr_app.review import authorities
+from dsr_app.review.letter_items import record_facts
 from dsr_app.review.configured import configured
 from dsr_app.review.letter_texts import TEXTS
 
@@ -103,7 +104,9 @@ def _included(db: sqlite_utils.Database, row: Mapping) -> list[dict]:
     return [
         dict(r)
         for r in db.query(
-            "SELECT m.*, r.text AS full_text, r.created_at AS posted_at FROM matches m"
+            "SELECT m.*, r.text AS full_text, r.created_at AS posted_at,"
+            " r.kind AS item_kind, r.lang AS item_lang, r.url AS item_url"
+            " FROM matches m"
             " LEFT JOIN records r ON r.dataset = m.dataset"
             " AND r.dataset_version = m.dataset_version AND r.record_id = m.record_id"
             f" WHERE m.request_id = ? AND {condition}"
@@ -193,7 +196,8 @@ def letter_context(
         "received": long_date(received, lang),
         "due": long_date(date.fromisoformat(row["due_at"]), lang),
         "new_due": long_date(date.fromisoformat(row["due_at"]), lang),
-        "letter_date": long_date(at.date(), lang),
+        # The issue day in the controller's time zone, as receipt is counted.
+        "letter_date": long_date(receipt_day(at, country), lang),
         "decided_date": long_date(datetime.fromisoformat(decided).date(), lang),
         # When the removal list went to the training teams (a draft: it goes with
         # the approval); the letter never says the removal is done (issue 18).
@@ -213,35 +217,24 @@ def letter_context(
         "searched_at": searched_at,
         "accounts": ", ".join(accounts) or texts["none"],
         "identifiers": ", ".join(identifiers),
-        "count_own": str(sum(m["match_kind"] == "own" for m in matches)),
-        "count_mentions": str(sum(m["match_kind"] == "mention" for m in matches)),
         "reason": row["decision_reason"] or "",
     }
 
     # The facts the controller configured for this language (letter_facts.py).
     facts = configured(config, lang)
     values.update(facts.values)
+    # The items, searches, pauses and weak candidates of the record (letter_items).
+    record = record_facts(db, row, matches, lang, texts, at)
+    values.update(record["values"])
 
     def say(key: str) -> str:
+        key = record["variants"].get(key, key)  # "": a row the record leaves out
         key = facts.variants.get(key, key)  # a fact unset: its *_unset sentence
+        if not key:
+            return ""
         return texts[f"{key}_late" if key in late else key].format_map(values)
 
-    items = [
-        {
-            "dataset": m["dataset"],
-            "version": m["dataset_version"],
-            "record_id": m["record_id"],
-            "posted_at": (m["posted_at"] or "")[:10],
-            "kind": texts["kind_own"]
-            if m["match_kind"] == "own"
-            else texts["kind_mention"].format(on=m["matched_on"]),
-            # Art. 15(3)/(4): own content in full, mentions as masked excerpts.
-            "content": m["full_text"]
-            if m["match_kind"] == "own" and m["full_text"]
-            else m["snippet"],
-        }
-        for m in matches
-    ]
+    items = record["items"]
     return {
         "kind": kind,
         "lang": lang,
@@ -346,7 +339,10 @@ def data_copy(
                 "dataset_version": i["version"],
                 "record_id": i["record_id"],
                 "posted_at": i["posted_at"] or None,
-                "kind": i["kind"],
+                "kind": i["relation"],  # your own content, or a mention of you
+                "item_kind": i["kind_code"],  # post, comment, … (the manifest's)
+                "lang": i["lang_code"],
+                "url": i["url"],
                 "content": i["content"],
             }
             for i in context["items"]

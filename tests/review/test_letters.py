@@ -141,7 +141,9 @@ def test_letter_says_what_its_type_must_say(api, staff, db_path, run, kind, need
     for needle in needles:
         assert needle in text, needle
     assert "Irish Data Protection Commission" in text  # lead authority (C11)
-    assert "Datenschutz" in text  # the authority where the requester lives (DE)
+    # A German resident who named no Land: their Land's authority is competent
+    # (issue 18, item 7; tests/review/test_authorities.py).
+    assert "data protection authority of the federal state (Land)" in text
 
 
 def test_pdf_is_a_real_pdf_with_the_key_sentences(api, staff, db_path, run):
