@@ -173,8 +173,6 @@ def letter_context(
     identifiers += [f"@{h}" for h in handles]
     identifiers.append(row["full_name"])
     texts = TEXTS[lang]
-    lead = authorities.by_slug(str(config["LEAD_AUTHORITY"]))
-    home = authorities.for_country(row["country"])
     decided = row["decided_at"] or at.isoformat()
     received = date.fromisoformat(row["receipt_day"])
     country = row["controller_country"]
@@ -207,12 +205,10 @@ def letter_context(
         ),
         "asked_date": long_date(asked, lang),
         "rights": texts[f"rights_{row['type']}"],
-        "lead_sa_name": lead["name"],
-        "lead_sa_web": lead.get("web", ""),
-        "lead_sa_email": lead.get("email", ""),
-        "home_sa_name": home["name"],
-        "home_sa_web": home.get("web", ""),
-        "home_sa_email": home.get("email", ""),
+        # C11: the lead authority and the person's own (issue 18, item 7).
+        **authorities.complaint_values(
+            str(config["LEAD_AUTHORITY"]), row["country"], row["region"], lang, texts
+        ),
         "datasets": ", ".join(f"{d} {v}" for d, v in scope) or texts["none"],
         "searched_at": searched_at,
         "accounts": ", ".join(accounts) or texts["none"],
