@@ -71,6 +71,7 @@ RECORDED_STEPS = [
     "m018_issued_letters",
     "m019_request_pauses",
     "m020_request_region",
+    "m021_decision_grounds",
 ]
 
 

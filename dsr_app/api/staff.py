@@ -85,7 +85,8 @@ class Decision(MethodView):
         """Approve, reject (reason), extend (reason) or request_info (reason).
 
         Weak matches are left out unless named in `include`; 409 when the request's
-        state does not allow the decision.
+        state does not allow the decision. `erasure_ground` (approving an erasure)
+        and `reason_codes` that do not fit are 400, naming the field.
         """
         db = get_db()
         decide_and_notify(
@@ -99,6 +100,8 @@ class Decision(MethodView):
             data.get("include") or (),
             data.get("exclude") or (),
             Path(current_app.config["INSTANCE_DIR"]),
+            erasure_ground=data.get("erasure_ground"),
+            reason_codes=data.get("reason_codes") or (),
         )
         return review.case(db, request_id, deadlines.now())
 

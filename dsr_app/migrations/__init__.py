@@ -18,6 +18,7 @@ from dsr_app.migrations.cases import (
     m017_canonical_mailbox,
     m019_request_pauses,
     m020_request_region,
+    m021_decision_grounds,
 )
 from dsr_app.migrations.corpus import (
     m001_manifests_records,
@@ -61,6 +62,7 @@ STEPS = (
     m018_issued_letters,
     m019_request_pauses,
     m020_request_region,
+    m021_decision_grounds,
 )
 
 migrations = sqlite_utils.Migrations("dsr_app")

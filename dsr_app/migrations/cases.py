@@ -174,3 +174,16 @@ def m020_request_region(db: sqlite_utils.Database) -> None:
     3166-2, e.g. ``DE-BY``), which picks their supervisory authority where a
     country has several (issue 18, item 7). Older requests have none."""
     db.execute("ALTER TABLE requests ADD COLUMN region TEXT")
+
+
+def m021_decision_grounds(db: sqlite_utils.Database) -> None:
+    """The grounds staff chose for a decision (issue 18, items 5 and 8): the Art.
+    17(1) ground of an approved erasure (``a``..``f``; NULL for decisions before it,
+    whose letters cite Art. 17(1) without a ground) and the codes of the common
+    reasons for a refusal, an extension or a request for information (a JSON list;
+    review/grounds.py), beside the free-text ``decision_reason``."""
+    db.execute(
+        "ALTER TABLE requests ADD COLUMN erasure_ground TEXT"
+        " CHECK (erasure_ground IN ('a', 'b', 'c', 'd', 'e', 'f'))"
+    )
+    db.execute("ALTER TABLE requests ADD COLUMN reason_codes TEXT")

@@ -30,7 +30,17 @@ from dsr_app.matching import copies
 from dsr_app.signing import canonical, sign, suppression_hash
 
 FORMAT = "dsr-removal-list/1"
-LEGAL_BASIS = {"objection": "GDPR Art. 21(1)", "erasure": "GDPR Art. 17(1)(c)"}
+REMOVAL_TYPES = ("objection", "erasure")  # the requests a removal list answers
+
+
+def legal_basis(row: dict) -> str:
+    """The article a removal rests on: Art. 21(1) for an objection; for an erasure
+    Art. 17(1) with the ground staff chose ((a) to (f)), or without one when none
+    was chosen (issue 18, item 5: never a ground the record does not hold)."""
+    if row["type"] == "objection":
+        return "GDPR Art. 21(1)"
+    ground = row.get("erasure_ground")
+    return f"GDPR Art. 17(1)({ground})" if ground else "GDPR Art. 17(1)"
 
 
 def _suppression(db: sqlite_utils.Database, row: dict, folder: Path) -> list[dict]:
@@ -106,7 +116,7 @@ def issue(
             "id": "rl_" + secrets.token_urlsafe(12),
             "request_id": request_id,
             "request_type": row["type"],
-            "legal_basis": LEGAL_BASIS[row["type"]],
+            "legal_basis": legal_basis(row),
             "issued_at": at.strftime("%Y-%m-%dT%H:%M:%SZ"),
             "approved_by": str(staff_id),
             "entries": list(unique.values()),
@@ -214,7 +224,7 @@ def follow_up(
     the queue): a hash alone does not make someone else's post the requester's.
     """
     row = dict(next(db.query("SELECT * FROM requests WHERE id = ?", [request_id])))
-    if row["status"] != "completed" or row["type"] not in LEGAL_BASIS:
+    if row["status"] != "completed" or row["type"] not in REMOVAL_TYPES:
         return None
     first = db.execute(
         "SELECT id FROM removal_lists WHERE request_id = ? ORDER BY issued_at, rowid"
@@ -277,7 +287,7 @@ def follow_up(
             "id": "rl_" + secrets.token_urlsafe(12),
             "request_id": request_id,
             "request_type": row["type"],
-            "legal_basis": LEGAL_BASIS[row["type"]],
+            "legal_basis": legal_basis(row),
             "issued_at": at.strftime("%Y-%m-%dT%H:%M:%SZ"),
             "approved_by": "system",
             "follow_up_of": first[0],

@@ -17,9 +17,9 @@ import sqlite_utils
 from dsr_app import audit
 from dsr_app.anchors import AnchorRefused, write_anchor
 from dsr_app.config import settings
-from dsr_app.deadlines import days_paused, due_date, months_later, receipt_day
+from dsr_app.deadlines import days_paused, due_date, receipt_day
 from dsr_app.errors import BadInput, Conflict, NotFound
-from dsr_app.review import issued
+from dsr_app.review import grounds, issued
 from dsr_app.review.letter_items import LEFT_OUT
 from dsr_app.sql import write_transaction
 
@@ -127,6 +127,10 @@ def decide(
     exclude: Iterable[str] = (),
     instance: Path | None = None,
     config: Mapping | None = None,
+    *,
+    erasure_ground: str | None = None,
+    reason_codes: Iterable[str] = (),
+    ground_required: bool = False,
 ) -> dict:
     """Take ``decision`` on a request; returns its new state.
 
@@ -134,11 +138,14 @@ def decide(
     transaction (``instance``: the folder of the signing key), and every decision
     issues its letter there too (issued.py; ``config``: the controller's details,
     by default ``config.settings()``). Once it is committed, the audit log's head
-    is anchored outside the store (anchors.py).
+    is anchored outside the store (anchors.py). ``erasure_ground`` (Art. 17(1)(a)-(f))
+    and ``reason_codes`` are checked and kept by grounds.py; ``ground_required``:
+    an erasure is approved only with its ground (the case page).
 
-    :raises Conflict: the request's state does not allow it (or an extension after
-        the first month, or a second extension).
-    :raises BadInput: a missing reason, unknown match ids.
+    :raises Conflict: the request's state does not allow it (or a second
+        extension).
+    :raises BadInput: a missing reason, unknown match ids, a ground or reason code
+        that does not fit, an extension after the one-month due date.
     """
     state = _take(
         db,
@@ -151,6 +158,7 @@ def decide(
         exclude,
         instance,
         settings() if config is None else config,
+        (erasure_ground, tuple(reason_codes), ground_required),
     )
     try:
         write_anchor(db, at, after_decision=True)
@@ -172,14 +180,18 @@ def _take(
     exclude: Iterable[str],
     instance: Path | None,
     config: Mapping,
+    chosen: tuple[str | None, tuple[str, ...], bool] = (None, (), False),
 ) -> dict:
-    """``decide`` up to its commit."""
+    """``decide`` up to its commit; ``chosen``: its ground, reason codes and
+    whether a ground is required (grounds.check)."""
     if decision not in DECISIONS:
         raise BadInput("decision", f"must be one of {', '.join(DECISIONS)}")
     reason = (reason or "").strip() or None
-    if decision in NEEDS_REASON and not reason:
+    ground, codes, ground_required = chosen
+    if decision in NEEDS_REASON and not reason and not codes:
         raise BadInput(
-            "reason", f"a reason is required to {decision.replace('_', ' ')}"
+            "reason",
+            f"a reason or reason_codes is required to {decision.replace('_', ' ')}",
         )
     actor = f"staff:{staff['id']}"
     with write_transaction(db):
@@ -217,6 +229,7 @@ def _take(
             return _row(db, request_id)
         if row["status"] not in ALLOWED[decision]:
             raise Conflict(f"cannot {decision} a request that is {row['status']}")
+        grounds.check(db, row, decision, reason, ground, codes, ground_required)
         country = row["controller_country"]
         received = date.fromisoformat(row["receipt_day"])
         detail: dict = {"decision": decision, "reason": reason}
@@ -224,8 +237,14 @@ def _take(
             # Art. 12(3): the requester must hear of an extension within one month.
             if row["extended_at"]:
                 raise Conflict("this request was extended already")
-            if receipt_day(at, country) > months_later(received, 1):
-                raise Conflict("an extension must be decided within the first month")
+            # By the one-month due date (with any pause): the notice of the
+            # extension then comes within the month by construction (X03).
+            if receipt_day(at, country) > date.fromisoformat(row["due_at"]):
+                raise BadInput(
+                    "decision",
+                    "an extension must be decided by the one-month due date"
+                    f" {row['due_at']} (Art. 12(3)); that date has passed",
+                )
             # The strict date has no pause; the due date keeps earlier ones.
             strict = due_date(received, country, months=3)
             new_due = due_date(received, country, 3, row["paused_days"])
@@ -268,6 +287,7 @@ def _take(
                     request_id,
                 ],
             )
+        detail.update(grounds.store(db, request_id, ground, codes))
         audit.append(db, actor, f"decision_{decision}", request_id, detail, at)
         if decision == "approve" and row["type"] in ("objection", "erasure"):
             from dsr_app.removal.lists import issue

@@ -23,9 +23,9 @@ from dsr_app.deadlines import asked_promptly, receipt_day
 from dsr_app.errors import NotFound
 from dsr_app.i18n import language, long_date
 from dsr_app.removal.versions import first_issued, request_versions
-from dsr_app.review import authorities
-from dsr_app.review.letter_items import record_facts
+from dsr_app.review import authorities, grounds
 from dsr_app.review.configured import configured
+from dsr_app.review.letter_items import record_facts
 from dsr_app.review.letter_texts import TEXTS
 
 FORMATS = {
@@ -222,8 +222,12 @@ def letter_context(
     # The items, searches, pauses and weak candidates of the record (letter_items).
     record = record_facts(db, row, matches, lang, texts, at)
     values.update(record["values"])
+    # The decision's ground, reasons and timing as the record shows (grounds.py).
+    told = grounds.letter_parts(db, row, texts, lang, at)
+    values.update(told.values)
 
     def say(key: str) -> str:
+        key = told.variants.get(key, key)  # the ground, or the timing, it states
         key = record["variants"].get(key, key)  # "": a row the record leaves out
         key = facts.variants.get(key, key)  # a fact unset: its *_unset sentence
         if not key:

@@ -101,9 +101,11 @@ def decide_and_notify(
     include: Iterable[str] = (),
     exclude: Iterable[str] = (),
     instance: Path | None = None,
+    **chosen,
 ) -> dict:
     """Take ``decision`` on a request (``decisions.decide``), then tell the
-    requester what is news to them; returns the request's new state.
+    requester what is news to them; returns the request's new state. ``chosen``:
+    ``decide``'s ``erasure_ground``, ``reason_codes`` and ``ground_required``.
 
     :raises NotFound: no such request (before anything else is checked).
     :raises Conflict, BadInput: as ``decisions.decide``; nothing is sent then.
@@ -124,6 +126,7 @@ def decide_and_notify(
         exclude,
         instance,
         config,
+        **chosen,
     )
     notify_if_changed(db, config, request_id, {"status": row[0], "due_at": row[1]}, at)
     return state

@@ -7,6 +7,21 @@ from marshmallow import Schema, fields, validate
 from dsr_app.schemas.fields import StrictString, multi_line
 from dsr_app.schemas.requests import REQUEST_TYPES
 
+# GDPR Art. 17(1)(a)-(f), and the codes of the common reasons staff choose; what
+# each means, and which decision and request it fits: review/grounds.py.
+ERASURE_GROUNDS = ("a", "b", "c", "d", "e", "f")
+REASON_CODES = (
+    "unfounded_or_excessive",
+    "cannot_identify",
+    "rights_of_others",
+    "compelling_grounds",
+    "legal_claims",
+    "complexity",
+    "number_of_requests",
+    "identity_doubt",
+    "handles_unproven",
+)
+
 
 class DecisionSchema(Schema):
     """A legal decision on a request."""
@@ -23,6 +38,24 @@ class DecisionSchema(Schema):
     exclude = fields.List(
         StrictString(validate=validate.Length(max=64)),
         validate=validate.Length(max=10_000),
+    )
+    erasure_ground = StrictString(
+        validate=validate.OneOf(ERASURE_GROUNDS),
+        metadata={
+            "description": "Approving an erasure: the GDPR Art. 17(1) ground, (a) to"
+            " (f); (c) only when the same person has an objection on record."
+        },
+    )
+    # Each code is checked by the decision (review/grounds.py), so that an unknown
+    # one is refused as `reason_codes`, like one that does not fit the decision.
+    reason_codes = fields.List(
+        StrictString(validate=validate.Length(max=64)),
+        validate=validate.Length(max=len(REASON_CODES)),
+        metadata={
+            "description": "Common reasons of a refusal, an extension or a request"
+            " for information, said in the letter's language before `reason`: "
+            + ", ".join(REASON_CODES)
+        },
     )
 
 

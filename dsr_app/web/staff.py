@@ -34,6 +34,7 @@ from dsr_app.web.devices import remember_device, trusted_device
 bp = Blueprint("staff_web", __name__, url_prefix="/staff")
 LEGAL = ("legal", "admin")
 LOGIN = "staff_web.login"  # where a browser without a live session is sent
+ENGLISH_NAMES = {"en": "English", "de": "German", "fr": "French"}  # staff read English
 
 
 @bp.app_context_processor
@@ -154,6 +155,7 @@ def queue():
 def case(request_id: str):
     """One case: request, channels, accounts, matches, draft letter, trail."""
     from dsr_app.letter_facts import LABELS, unset
+    from dsr_app.review.grounds import form_choices
     from dsr_app.review.letters import letter_context, render
 
     db = get_db()
@@ -168,6 +170,10 @@ def case(request_id: str):
         # Facts its letters will say they do not state (letter_facts.py, issue 18).
         unset_facts=[LABELS[k] for k in unset(current_app.config, context["lang"])],
         facts_lang=context["lang"],
+        # The letter's language and the grounds and reasons to choose (grounds.py).
+        letter_language=ENGLISH_NAMES[context["lang"]],
+        letter_lang=context["lang"],
+        choices=form_choices(data["type"], context["lang"], context["t"]),
         error=session.pop("case_error", None),  # set by decide(), not by a URL
     )
 
@@ -195,6 +201,12 @@ def decide(request_id: str):
             include,
             exclude,
             Path(current_app.config["INSTANCE_DIR"]),
+            # The page asks for the ground of every erasure it approves (issue 18).
+            erasure_ground=form.get("erasure_ground") or None
+            if form.get("decision") == "approve"
+            else None,
+            reason_codes=form.getlist("reason_codes"),
+            ground_required=True,
         )
     except (BadInput, Conflict) as exc:
         session["case_error"] = exc.message

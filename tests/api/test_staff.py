@@ -219,17 +219,22 @@ def test_extend_within_the_first_month_only_once(api, staff, db_path, run, monke
     )
 
 
-def test_extend_after_the_first_month_is_409(api, staff, db_path, run, monkeypatch):
+def test_extend_after_the_one_month_due_date_is_400(
+    api, staff, db_path, run, monkeypatch
+):
+    # Received Thu 15 May 2025: due Mon 16 June (15 June is a Sunday); an extension
+    # on 17 June is too late (Art. 12(3)), and the answer names the field and why.
     start = datetime(2025, 5, 15, 9, tzinfo=UTC)
     monkeypatch.setattr(deadlines, "now", lambda: start)
     request_id = verified_case(api, db_path, run)
-    monkeypatch.setattr(deadlines, "now", lambda: start + timedelta(days=32))
+    monkeypatch.setattr(deadlines, "now", lambda: start + timedelta(days=33))
     resp = api.post(
         f"/api/v1/staff/requests/{request_id}/decision",
         json={"decision": "extend", "reason": "late"},
         headers=staff["legal"],
     )
-    assert_api_error(resp, 409)
+    body = assert_api_error(resp, 400, "decision")
+    assert "2025-06-16" in body["errors"]["decision"][0]
 
 
 def test_request_info_pauses_the_clock_until_the_reply(

@@ -118,7 +118,7 @@ def test_letter_has_every_checklist_row(api, staff, db_path, run, kind, lang):
                 "to our training teams",  # no Art. 19 without recipients
             ],
         ),
-        ("erasure", ["Art. 17(1)(c)", "one-way hash", "remaining", "Art. 17(2)"]),
+        ("erasure", ["Art. 17(1) GDPR", "one-way hash", "remaining", "Art. 17(2)"]),
         (
             "rejected",
             [
