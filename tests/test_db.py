@@ -72,6 +72,7 @@ RECORDED_STEPS = [
     "m019_request_pauses",
     "m020_request_region",
     "m021_decision_grounds",
+    "m022_training_runs",
 ]
 
 

@@ -18,7 +18,10 @@ PACKAGE = Path(__file__).resolve().parent.parent / "dsr_app"
 # Lowest first: a module may import its own layer (without circles) and below.
 LAYERS = (
     ("base", None),  # the top-level modules and packages not named below
-    ("domain", ("corpus", "cases", "matching", "review", "removal", "staff")),
+    (
+        "domain",
+        ("corpus", "cases", "matching", "review", "removal", "staff", "training"),
+    ),
     ("orchestration", ("engines", "demo")),
     ("server", ("server",)),
     ("views", ("api", "web")),

@@ -16,6 +16,7 @@ from dsr_app.cli.options import DsrGroup
 from dsr_app.cli.removal import keys, outbox, removals
 from dsr_app.cli.serve import serve
 from dsr_app.cli.staff import staff
+from dsr_app.cli.training import gate, runs
 
 
 @click.group(cls=DsrGroup)
@@ -35,5 +36,7 @@ for _command in (
     removals,
     keys,
     accounts,
+    runs,
+    gate,
 ):
     cli.add_command(_command)

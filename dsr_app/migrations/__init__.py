@@ -40,6 +40,7 @@ from dsr_app.migrations.staff import (
     m015_staff_token_expiry,
     m016_login_failures,
 )
+from dsr_app.migrations.training import m022_training_runs
 
 STEPS = (
     m001_manifests_records,
@@ -63,6 +64,7 @@ STEPS = (
     m019_request_pauses,
     m020_request_region,
     m021_decision_grounds,
+    m022_training_runs,
 )
 
 migrations = sqlite_utils.Migrations("dsr_app")

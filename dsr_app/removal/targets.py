@@ -44,6 +44,17 @@ class Targets:
             return True
         return False
 
+    def add(self, document: dict) -> None:
+        """Add a (checked) list's entries: the lists from files (``load_lists``)
+        and the store's lists of the clearance gate (training/clearance.py)."""
+        for entry in document.get("entries", []):
+            self.keys.add((entry["dataset"], entry["record_id"]))
+            # An entry without author_id (v1 lists, anonymous records) matches by
+            # dataset and record id only.
+            if entry.get("content_sha256") and entry.get("author_id"):
+                self.authored.add((entry["content_sha256"].lower(), entry["author_id"]))
+            self.entries += 1
+
 
 def load_lists(paths: Iterable[str | Path], public_key: str) -> Targets:
     """Read and check every list; all must be signed by ``public_key``.
@@ -63,13 +74,5 @@ def load_lists(paths: Iterable[str | Path], public_key: str) -> Targets:
             raise BadInput(str(path), f"not a {FORMAT} document")
         if not verify(document, key):
             raise BadInput(str(path), "the signature does not check with this key")
-        for entry in document.get("entries", []):
-            targets.keys.add((entry["dataset"], entry["record_id"]))
-            # An entry without author_id (v1 lists, anonymous records) matches by
-            # dataset and record id only.
-            if entry.get("content_sha256") and entry.get("author_id"):
-                targets.authored.add(
-                    (entry["content_sha256"].lower(), entry["author_id"])
-                )
-            targets.entries += 1
+        targets.add(document)
     return targets

@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta
 import sqlite_utils
 
 from dsr_app.review.queue import queue
+from dsr_app.training.runs import list_runs
 
 TYPES = ("access", "objection", "erasure")
 COLOURS = {"access": "#0b4f9c", "objection": "#b35900", "erasure": "#2e7d32"}
@@ -65,4 +66,6 @@ def dashboard_data(db: sqlite_utils.Database, at: datetime) -> dict:
         "highest": highest,
         "colours": COLOURS,
         "chart_width": 40 + WEEKS * (width + 8),
+        # Runs that started on an uncleared dataset version (issue 19, item 2).
+        "flagged_runs": [r for r in list_runs(db) if r["flagged"]],
     }

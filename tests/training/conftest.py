@@ -1,0 +1,13 @@
+"""What the training tests share: the removal tests' approved objection and its
+list (tests/removal/conftest.py), and a run's body."""
+
+from __future__ import annotations
+
+from tests.removal.conftest import objection, save_list  # noqa: F401 (fixtures)
+
+RUN = {
+    "model": "chat-small",
+    "model_version": "2.1",
+    "datasets": [{"dataset": "tiny", "dataset_version": "1"}],
+    "status": "planned",
+}
