@@ -142,6 +142,10 @@ class StaffRequestSchema(QueueItemSchema):
     email = fields.String()
     phone = fields.String(allow_none=True)
     country = fields.String()
+    region = fields.String(
+        allow_none=True,
+        metadata={"description": "ISO 3166-2, when the person gave it."},
+    )
     language = fields.String()
     details = fields.String(allow_none=True)
     decision = fields.String(allow_none=True)
