@@ -77,6 +77,11 @@ def test_removal_benchmark_prints_its_table():
     assert "| apply: throughput " in out
 
 
+def test_gate_benchmark_prints_both_checks_and_their_ratio():
+    out = _run("benchmarks.gate", "--records", "500", "--repeat", "1")
+    assert "| 500 / 50 / 1 |" in out and "| gate / verify " in out
+
+
 def test_spark_benchmark_runs_both_engines_to_the_same_results():
     out = _run(
         "benchmarks.spark", "--records", "2000", "--shards", "3", "--requesters", "20"
