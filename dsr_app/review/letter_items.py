@@ -94,6 +94,11 @@ def items(matches: list[dict], lang: str, texts: Mapping[str, str]) -> list[dict
                 "lang_code": first.get("item_lang"),
                 "language": language_name(first.get("item_lang"), lang),
                 "url": url,
+                # Where it was published and who could see it, as the manifest
+                # says (letter_sources: A08, A03); what mentions were found by.
+                "source": first.get("item_source"),
+                "visibility": first.get("item_visibility"),
+                "found_by": on,
                 # Only a web address becomes a link (no javascript:, no file:).
                 "link": bool(url) and url.lower().startswith(("http://", "https://")),
                 # Art. 15(3)/(4): own content in full, mentions as masked excerpts.

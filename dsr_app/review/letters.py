@@ -26,6 +26,7 @@ from dsr_app.removal.versions import first_issued, request_versions
 from dsr_app.review import authorities, grounds
 from dsr_app.review.configured import configured
 from dsr_app.review.letter_items import record_facts
+from dsr_app.review.letter_sources import with_sources
 from dsr_app.review.letter_texts import TEXTS
 
 FORMATS = {
@@ -105,7 +106,8 @@ def _included(db: sqlite_utils.Database, row: Mapping) -> list[dict]:
         dict(r)
         for r in db.query(
             "SELECT m.*, r.text AS full_text, r.created_at AS posted_at,"
-            " r.kind AS item_kind, r.lang AS item_lang, r.url AS item_url"
+            " r.kind AS item_kind, r.lang AS item_lang, r.url AS item_url,"
+            " r.source AS item_source, r.visibility AS item_visibility"
             " FROM matches m"
             " LEFT JOIN records r ON r.dataset = m.dataset"
             " AND r.dataset_version = m.dataset_version AND r.record_id = m.record_id"
@@ -220,7 +222,7 @@ def letter_context(
     facts = configured(config, lang)
     values.update(facts.values)
     # The items, searches, pauses and weak candidates of the record (letter_items).
-    record = record_facts(db, row, matches, lang, texts, at)
+    record = with_sources(record_facts(db, row, matches, lang, texts, at), lang, texts)
     values.update(record["values"])
     # The decision's ground, reasons and timing as the record shows (grounds.py).
     told = grounds.letter_parts(db, row, texts, lang, at)
