@@ -73,6 +73,7 @@ RECORDED_STEPS = [
     "m020_request_region",
     "m021_decision_grounds",
     "m022_training_runs",
+    "m023_touched_index",
 ]
 
 

@@ -144,24 +144,22 @@ def gate_check(db_path, dataset: str, version: str, manifests) -> None:
     """Print the signed clearance (JSON); exit 0 clear, 1 not clear, 2 on error."""
     from dsr_app import deadlines
     from dsr_app.corpus.manifests import manifest_files
-    from dsr_app.training.clearance import clearance, still_in_files
+    from dsr_app.training.clearance import clearance
 
     db = open_store(db_path)
-    found, names = None, None
+    shards, names, protected = None, None, ()
     if manifests:
-        protected = secret_folders(db_path)
-        shards = manifest_files(manifests, protected)
-        found = still_in_files(
-            db, dataset, version, shards, tuple(str(p) for p in protected)
-        )
+        secret = secret_folders(db_path)
+        shards, protected = manifest_files(manifests, secret), tuple(map(str, secret))
         names = [str(p) for p in manifests]
     path = config.resolve_db_path(db_path)
     folder = config.instance_dir(path, config.settings()["INSTANCE_DIR"])
-    answer = clearance(db, dataset, version, folder, deadlines.now(), found, names)
+    at = deadlines.now()
+    answer = clearance(db, dataset, version, folder, at, shards, names, protected)
     click.echo(json.dumps(answer, ensure_ascii=False, sort_keys=True))
     for list_id in answer["pending_lists"]:
         click.echo(f"pending: removal list {list_id} not acknowledged", err=True)
-    for d, record_id in found or []:
-        click.echo(f"still present: {d} {record_id}", err=True)
+    for item in answer.get("still_present", []):
+        click.echo(f"still present: {item['dataset']} {item['record_id']}", err=True)
     if not answer["clear"]:
         sys.exit(ExitCode.CHECK_FAILED)

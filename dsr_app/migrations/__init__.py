@@ -31,6 +31,7 @@ from dsr_app.migrations.review import (
     m010_follow_ups,
     m013_content_matches,
     m018_issued_letters,
+    m023_touched_index,
 )
 from dsr_app.migrations.staff import (
     m003_staff_users,
@@ -65,6 +66,7 @@ STEPS = (
     m020_request_region,
     m021_decision_grounds,
     m022_training_runs,
+    m023_touched_index,
 )
 
 migrations = sqlite_utils.Migrations("dsr_app")

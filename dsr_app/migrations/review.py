@@ -150,3 +150,13 @@ def m018_issued_letters(db: sqlite_utils.Database) -> None:
         CREATE INDEX issued_letters_request ON issued_letters (request_id, issued_at);
         """
     )
+
+
+def m023_touched_index(db: sqlite_utils.Database) -> None:
+    """The included matches of a request by record: the probe that finds which
+    dataset versions a removal list touches (removal.versions; issue 19). The
+    request index alone read every match of the request for each listed entry."""
+    db.execute(
+        "CREATE INDEX matches_record ON matches (request_id, dataset, record_id)"
+        " WHERE decision = 'include'"
+    )

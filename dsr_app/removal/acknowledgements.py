@@ -14,7 +14,7 @@ from dsr_app import audit, messaging
 from dsr_app.config import settings
 from dsr_app.errors import BadInput
 from dsr_app.removal.lists import stored_list
-from dsr_app.removal.versions import touched
+from dsr_app.removal.versions import touched, touched_by_list
 from dsr_app.review.completion import complete_if_done
 from dsr_app.sql import write_transaction
 
@@ -41,21 +41,21 @@ def hand_out(
 
 def pending(db: sqlite_utils.Database) -> dict[str, list[dict]]:
     """Lists still to apply, by dataset, oldest first: a list stays until every
-    version it touches (versions.touched) is acknowledged. Each item offers the
-    versions of that dataset left, and only those can be acknowledged."""
+    version it touches (versions.touched_by_list) is acknowledged. Each item
+    offers the versions of that dataset left, and only those can be acknowledged."""
     out: dict[str, list[dict]] = {}
+    by_list = touched_by_list(db)  # one query for every list, not one per list
+    acked = set(
+        db.execute(
+            "SELECT list_id, dataset, dataset_version FROM removal_acks"
+        ).fetchall()
+    )
     for list_id, request_id, issued_at in db.execute(
         "SELECT id, request_id, issued_at FROM removal_lists ORDER BY issued_at"
     ).fetchall():
-        acked = set(
-            db.execute(
-                "SELECT dataset, dataset_version FROM removal_acks WHERE list_id = ?",
-                [list_id],
-            ).fetchall()
-        )
         left: dict[str, list[str]] = {}
-        for dataset, version in touched(db, list_id):
-            if (dataset, version) not in acked:
+        for dataset, version in by_list.get(list_id, []):
+            if (list_id, dataset, version) not in acked:
                 left.setdefault(dataset, []).append(version)
         for dataset, versions in sorted(left.items()):
             out.setdefault(dataset, []).append(

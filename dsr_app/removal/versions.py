@@ -15,33 +15,62 @@ import sqlite_utils
 
 from dsr_app.errors import NotFound
 
-# One query: the list's entries (json_each over the stored, signed document)
-# against the request's included matches, and the records for entries no match
-# names. A purged record (erasure) keeps its id and version but not its author.
+# One query for any set of lists: their entries (json_each over the stored, signed
+# documents) against their requests' included matches, and the records for
+# entries no included match names. A purged record (erasure) keeps its id and
+# version but not its author. Every join is an index probe (issue 19): matches by
+# (request_id, dataset, record_id) (m023_touched_index), records by their unique
+# (dataset, dataset_version, record_id), one probe per version of the dataset,
+# the versions found along that index as matching.search.indexed_versions finds
+# them (CROSS JOIN keeps that order: joined first, records was read by dataset
+# alone). An index on records (dataset, record_id) would cost every ingest.
+# :list / :request choose the lists, :dataset / :version the versions (None: all).
 _TOUCHED = """
-WITH entries AS (
-    SELECT l.request_id,
+WITH RECURSIVE entries AS (
+    SELECT l.id AS list_id, l.request_id,
            json_extract(e.value, '$.dataset') AS dataset,
            json_extract(e.value, '$.record_id') AS record_id,
            json_extract(e.value, '$.author_id') AS author_id
     FROM removal_lists l, json_each(l.document, '$.entries') e
-    WHERE l.id = :list
+    WHERE (:list IS NULL OR l.id = :list)
+        AND (:request IS NULL OR l.request_id = :request)
+        AND (:dataset IS NULL OR json_extract(e.value, '$.dataset') = :dataset)
 ),
-matched AS (
-    SELECT DISTINCT m.dataset, m.dataset_version, m.record_id FROM entries n
+unmatched AS (
+    SELECT * FROM entries n WHERE NOT EXISTS (
+        SELECT 1 FROM matches m WHERE m.request_id = n.request_id
+            AND m.dataset = n.dataset AND m.record_id = n.record_id
+            AND m.decision = 'include'
+    )
+),
+versions (dataset, version) AS (
+    SELECT d.dataset, (SELECT min(dataset_version) FROM records
+                       WHERE dataset = d.dataset)
+    FROM (SELECT DISTINCT dataset FROM unmatched) d
+    UNION ALL
+    SELECT v.dataset, (SELECT min(dataset_version) FROM records
+                       WHERE dataset = v.dataset AND dataset_version > v.version)
+    FROM versions v WHERE v.version IS NOT NULL
+),
+touched (list_id, dataset, dataset_version) AS (
+    SELECT n.list_id, m.dataset, m.dataset_version FROM entries n
     JOIN matches m ON m.request_id = n.request_id AND m.dataset = n.dataset
         AND m.record_id = n.record_id AND m.decision = 'include'
+    WHERE :version IS NULL OR m.dataset_version = :version
+    UNION
+    SELECT n.list_id, r.dataset, r.dataset_version FROM unmatched n
+    CROSS JOIN versions v ON v.dataset = n.dataset
+    CROSS JOIN records r ON r.dataset = n.dataset AND r.dataset_version = v.version
+        AND r.record_id = n.record_id
+        AND (n.author_id IS NULL OR r.author_id IS NULL OR r.author_id = n.author_id)
+    WHERE :version IS NULL OR v.version = :version
 )
-SELECT dataset, dataset_version FROM matched
-UNION
-SELECT r.dataset, r.dataset_version FROM entries n
-JOIN records r ON r.dataset = n.dataset AND r.record_id = n.record_id
-    AND (n.author_id IS NULL OR r.author_id IS NULL OR r.author_id = n.author_id)
-WHERE NOT EXISTS (
-    SELECT 1 FROM matched x WHERE x.dataset = n.dataset AND x.record_id = n.record_id
-)
-ORDER BY 1, 2
 """
+
+
+def _touched(db: sqlite_utils.Database, tail: str, **chosen: str | None) -> list:
+    params = {"list": None, "request": None, "dataset": None, "version": None}
+    return db.execute(_TOUCHED + tail, {**params, **chosen}).fetchall()
 
 
 def touched(db: sqlite_utils.Database, list_id: str) -> list[tuple[str, str]]:
@@ -51,8 +80,31 @@ def touched(db: sqlite_utils.Database, list_id: str) -> list[tuple[str, str]]:
     :raises NotFound: no such list.
     """
     if db.execute("SELECT 1 FROM removal_lists WHERE id = ?", [list_id]).fetchone():
-        return [tuple(r) for r in db.execute(_TOUCHED, {"list": list_id})]
+        sql = "SELECT dataset, dataset_version FROM touched ORDER BY 1, 2"
+        return [tuple(r) for r in _touched(db, sql, list=list_id)]
     raise NotFound("no such removal list")
+
+
+def touched_by_list(
+    db: sqlite_utils.Database, request_id: str | None = None
+) -> dict[str, list[tuple[str, str]]]:
+    """``touched`` for every list (or every list of ``request_id``) in one query:
+    list id -> its sorted pairs; a list that touches nothing is left out."""
+    out: dict[str, list[tuple[str, str]]] = {}
+    sql = "SELECT list_id, dataset, dataset_version FROM touched ORDER BY 1, 2, 3"
+    for list_id, dataset, version in _touched(db, sql, request=request_id):
+        out.setdefault(list_id, []).append((dataset, version))
+    return out
+
+
+def lists_touching(db: sqlite_utils.Database, dataset: str, version: str) -> list[str]:
+    """Ids of the removal lists that remove records from this version, oldest
+    first: the clearance gate's lists (issue 19), in one query."""
+    sql = (
+        "SELECT id FROM removal_lists WHERE id IN (SELECT list_id FROM touched)"
+        " ORDER BY issued_at, rowid"
+    )
+    return [r[0] for r in _touched(db, sql, dataset=dataset, version=version)]
 
 
 def request_versions(db: sqlite_utils.Database, request_id: str) -> list[dict]:
@@ -60,19 +112,21 @@ def request_versions(db: sqlite_utils.Database, request_id: str) -> list[dict]:
     touch, with ``acknowledged_at``: null until each of its lists that touches that
     version was acknowledged for it, then the latest of those acknowledgements."""
     found: dict[tuple[str, str], str | None] = {}
+    versions = touched_by_list(db, request_id)
+    acks: dict[str, dict[tuple[str, str], str]] = {}
+    for list_id, d, v, at in db.execute(
+        "SELECT a.list_id, a.dataset, a.dataset_version, a.acknowledged_at"
+        " FROM removal_acks a JOIN removal_lists l ON l.id = a.list_id"
+        " WHERE l.request_id = ?",
+        [request_id],
+    ):
+        acks.setdefault(list_id, {})[(d, v)] = at
     for (list_id,) in db.execute(
         "SELECT id FROM removal_lists WHERE request_id = ? ORDER BY issued_at, rowid",
         [request_id],
     ).fetchall():
-        acked = {
-            (d, v): at
-            for d, v, at in db.execute(
-                "SELECT dataset, dataset_version, acknowledged_at FROM removal_acks"
-                " WHERE list_id = ?",
-                [list_id],
-            )
-        }
-        for key in touched(db, list_id):
+        acked = acks.get(list_id, {})
+        for key in versions.get(list_id, []):
             at = acked.get(key)
             if key in found:
                 before = found[key]

@@ -12,6 +12,7 @@ from being clear, whatever was acknowledged.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
@@ -23,7 +24,7 @@ from dsr_app.matching.search import indexed_versions
 from dsr_app.removal.apply import still_present
 from dsr_app.removal.lists import stored_list
 from dsr_app.removal.targets import Targets
-from dsr_app.removal.versions import touched
+from dsr_app.removal.versions import lists_touching
 from dsr_app.signing import sign
 
 
@@ -56,37 +57,34 @@ def _instant(value: str) -> datetime:
     return datetime.fromisoformat(value)
 
 
-def lists_touching(db: sqlite_utils.Database, dataset: str, version: str) -> list[str]:
-    """Ids of the removal lists that remove records from this version, oldest first."""
-    return [
-        list_id
-        for (list_id,) in db.execute(
-            "SELECT id FROM removal_lists ORDER BY issued_at, rowid"
-        ).fetchall()
-        if (dataset, version) in touched(db, list_id)
-    ]
-
-
 def pending_lists(
-    db: sqlite_utils.Database, dataset: str, version: str, at: datetime | None = None
+    db: sqlite_utils.Database,
+    dataset: str,
+    version: str,
+    at: datetime | None = None,
+    lists: list[str] | None = None,
 ) -> list[str]:
     """Lists touching the version that were not acknowledged for it: now, or as
     things stood at ``at`` (issued by then, acknowledged after it or never): a
-    run's start is judged by what was known when it started."""
+    run's start is judged by what was known when it started. ``lists``: the
+    lists touching it (versions.lists_touching), when the caller has them."""
+    if lists is None:
+        lists = lists_touching(db, dataset, version)
+    known = {
+        list_id: (_instant(issued), None if acked is None else _instant(acked))
+        for list_id, issued, acked in db.execute(
+            "SELECT l.id, l.issued_at, a.acknowledged_at FROM removal_lists l"
+            " LEFT JOIN removal_acks a ON a.list_id = l.id AND a.dataset = ?"
+            " AND a.dataset_version = ? WHERE l.id IN (SELECT value FROM json_each(?))",
+            [dataset, version, json.dumps(lists)],
+        )
+    }
     out = []
-    for list_id in lists_touching(db, dataset, version):
-        if at is not None:
-            issued = db.execute(
-                "SELECT issued_at FROM removal_lists WHERE id = ?", [list_id]
-            ).fetchone()[0]
-            if _instant(issued) > at:
-                continue
-        acked = db.execute(
-            "SELECT acknowledged_at FROM removal_acks WHERE list_id = ?"
-            " AND dataset = ? AND dataset_version = ?",
-            [list_id, dataset, version],
-        ).fetchone()
-        if acked is None or (at is not None and _instant(acked[0]) > at):
+    for list_id in lists:
+        issued, acked = known[list_id]
+        if at is not None and issued > at:
+            continue
+        if acked is None or (at is not None and acked > at):
             out.append(list_id)
     return out
 
@@ -97,12 +95,16 @@ def still_in_files(
     version: str,
     shards: Iterable[Path],
     protected: tuple[str, ...] = (),
+    lists: list[str] | None = None,
 ) -> list[tuple[str, str]]:
     """Records of the lists touching the version that are still in ``shards``
     (by dataset and record id, or by content hash and author together: contract
-    section 6), found as ``dsr removals verify`` finds them."""
+    section 6), found as ``dsr removals verify`` finds them. ``lists``: as for
+    ``pending_lists``."""
     targets = Targets(default_dataset=dataset, protected=protected)
-    for list_id in lists_touching(db, dataset, version):
+    if lists is None:
+        lists = lists_touching(db, dataset, version)
+    for list_id in lists:
         targets.add(stored_list(db, list_id))
     for shard in shards:  # what is found accumulates in targets.found
         still_present(shard, targets)
@@ -115,13 +117,16 @@ def clearance(
     version: str,
     folder: Path,
     at: datetime,
-    found: list[tuple[str, str]] | None = None,
+    shards: Iterable[Path] | None = None,
     manifests: list[str] | None = None,
+    protected: tuple[str, ...] = (),
 ) -> dict:
     """The signed clearance answer for one dataset version.
 
-    ``found``/``manifests``: with manifest files checked (``still_in_files``), the
-    listed records still in them and the files' names, both signed with the rest.
+    ``shards``/``manifests``: manifest files to check (``still_in_files``, with
+    ``protected`` folders refused) and the names given for them; the listed
+    records still in them and the names are signed with the rest. The lists
+    touching the version are found once for both checks (issue 19).
 
     :raises NotFound: a version that was never ingested.
     """
@@ -129,7 +134,11 @@ def clearance(
         check_ingested(db, dataset, version)
     except BadInput as exc:
         raise NotFound(exc.message) from exc
-    pending = pending_lists(db, dataset, version)
+    lists = lists_touching(db, dataset, version)
+    found = None
+    if shards is not None:
+        found = still_in_files(db, dataset, version, shards, protected, lists)
+    pending = pending_lists(db, dataset, version, lists=lists)
     document: dict = {
         "dataset": dataset,
         "dataset_version": version,
