@@ -100,7 +100,8 @@ def case(db: sqlite_utils.Database, request_id: str, at: datetime) -> dict:
         {**m, "policy_flags": json.loads(m["policy_flags"])}
         for m in db.query(
             "SELECT match_id, dataset, dataset_version, record_id, match_kind,"
-            " matched_on, confidence, snippet, policy_flags, decision FROM matches"
+            " matched_on, confidence, snippet, policy_flags, decision, decided_by"
+            " FROM matches"
             " WHERE request_id = ? ORDER BY match_kind DESC, confidence DESC,"
             " dataset, dataset_version, record_id, matched_on",
             [request_id],

@@ -35,7 +35,7 @@ MANIFEST = FIXTURES / "manifests" / "public-posts-2025-01.jsonl.gz"
 # fixtures/README.md: "ZOË MÜLLER-ŁUKASIK", a name mention only in public-posts
 # 2025-01 (dropped in 2025-06), so a weak match that legal must choose to include.
 WEAK = "pp-0002204"
-# Other name mentions of Zoë in the same file, left excluded: they must stay.
+# Other name mentions of Zoë in the same file, left undecided: they must stay.
 OTHER_WEAK = ("pp-0004162", "pp-0004747")
 CLEAR_IDENTIFIERS = ("zoe@example.eu", "müller", "mueller", "4915123456789")
 # Her account id: entries name each record's author (contract section 6, v2, issue
@@ -107,9 +107,9 @@ def test_the_whole_story_in_chromium(demo_server, page, db_path, tmp_path):
     assert "Zoë Müller-Łukasik" in legal.locator("dl.facts").inner_text()
     weak = legal.locator('tr[data-confidence="weak"]', has_text=WEAK)
     assert weak.count() == 1 and "name" in weak.inner_text()
-    for other in OTHER_WEAK:  # weak matches are excluded unless chosen
+    for other in OTHER_WEAK:  # weak matches stay undecided unless chosen
         other_row = legal.locator('tr[data-confidence="weak"]', has_text=other)
-        assert other_row.first.get_by_label("exclude").is_checked()
+        assert other_row.first.get_by_label("leave undecided").is_checked()
     assert legal.locator('tr[data-confidence="verified"]').count() >= 10
     weak.get_by_label("include").check()
     screenshot(legal, "story-06-case")
