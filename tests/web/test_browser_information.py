@@ -60,7 +60,7 @@ def test_request_for_information_answered_on_the_status_page(
     case_url = f"{base}/staff/requests/{request_id}"
     legal.goto(case_url)
     legal.get_by_label("Ask for information").check()
-    legal.get_by_label("Reason", exact=True).fill(QUESTION)
+    legal.locator("#reason").fill(QUESTION)
     legal.get_by_role("button", name="Submit decision").click()
     legal.locator("#case-status", has_text="needs_info").wait_for()
     screenshot(legal, "information-05-asked")

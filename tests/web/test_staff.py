@@ -104,9 +104,14 @@ def test_training_role_may_not_see_the_queue(browser, staff):
 @pytest.mark.parametrize(
     "role, home, links",
     [
-        ("legal", "/staff/", {"/staff/", "/staff/dashboard"}),
-        ("training", "/staff/removals", {"/staff/removals"}),
-        ("admin", "/staff/", {"/staff/", "/staff/dashboard", "/staff/removals"}),
+        # Every role reads the training runs (issue 19).
+        ("legal", "/staff/", {"/staff/", "/staff/dashboard", "/staff/runs"}),
+        ("training", "/staff/removals", {"/staff/removals", "/staff/runs"}),
+        (
+            "admin",
+            "/staff/",
+            {"/staff/", "/staff/dashboard", "/staff/removals", "/staff/runs"},
+        ),
     ],
 )
 def test_login_lands_on_the_roles_own_page_with_only_its_links(
