@@ -1,7 +1,8 @@
 """The facts a letter states that the service cannot know, as the controller wrote
-them per language (issue 18, item 2): the purposes, the recipients, the transfers to
-third countries, the storage period, when residual copies expire and the data
-protection officer's name.
+them per language (issue 18, item 2): the purposes and the legal basis, the
+recipients, the transfers to third countries, the storage period, automated
+decision-making, when residual copies expire, whether the data was made public (and
+the steps taken under Art. 17(2)) and the data protection officer's name.
 
 They live in one TOML file named by ``DSR_LETTER_FACTS``, a table per language::
 
@@ -28,14 +29,28 @@ from dsr_app.i18n import LANGUAGES
 
 SETTING = "DSR_LETTER_FACTS"
 #: The facts, in the order the staff page lists them.
-KEYS = ("purpose", "recipients", "transfers", "retention", "backup_period", "dpo_name")
+KEYS = (
+    "purpose",
+    "legal_basis",
+    "recipients",
+    "transfers",
+    "retention",
+    "automated_decisions",
+    "backup_period",
+    "published_copies",
+    "dpo_name",
+)
 #: How the staff page names each fact, with the letter rows it fills.
 LABELS = {
     "purpose": "purposes (A02)",
+    "legal_basis": "legal basis and the legitimate interest pursued (A02)",
     "recipients": "recipients (A04; O05 cites Art. 19 only with them)",
     "transfers": "transfers to third countries and their safeguards (A10)",
     "retention": "storage period (A05)",
+    "automated_decisions": "automated decision-making, including profiling (A09)",
     "backup_period": "when backups and other residual copies expire (E06)",
+    "published_copies": "whether the data was made public, and the steps taken"
+    " to inform other controllers (E03, Art. 17(2))",
     "dpo_name": "the data protection officer's name (C02)",
 }
 MAX_CHARS = 2000

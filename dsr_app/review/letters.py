@@ -23,7 +23,7 @@ from dsr_app.deadlines import asked_promptly, receipt_day
 from dsr_app.errors import NotFound
 from dsr_app.i18n import language, long_date
 from dsr_app.removal.versions import first_issued, request_versions
-from dsr_app.review import authorities, grounds
+from dsr_app.review import authorities, grounds, proven
 from dsr_app.review.configured import configured
 from dsr_app.review.letter_items import record_facts
 from dsr_app.review.letter_sources import with_sources
@@ -219,7 +219,7 @@ def letter_context(
     }
 
     # The facts the controller configured for this language (letter_facts.py).
-    facts = configured(config, lang)
+    facts = configured(config, lang, texts, values)
     values.update(facts.values)
     # The items, searches, pauses and weak candidates of the record (letter_items).
     record = with_sources(record_facts(db, row, matches, lang, texts, at), lang, texts)
@@ -227,11 +227,15 @@ def letter_context(
     # The decision's ground, reasons and timing as the record shows (grounds.py).
     told = grounds.letter_parts(db, row, texts, lang, at)
     values.update(told.values)
+    # The courts' country, the channels confirmed, the search so far (proven.py).
+    shown = proven.letter_parts(db, row, lang, texts, at)
+    values.update(shown["values"])
 
     def say(key: str) -> str:
         key = told.variants.get(key, key)  # the ground, or the timing, it states
         key = record["variants"].get(key, key)  # "": a row the record leaves out
         key = facts.variants.get(key, key)  # a fact unset: its *_unset sentence
+        key = shown["variants"].get(key, key)  # what the record proves (C12 I02 X04)
         if not key:
             return ""
         return texts[f"{key}_late" if key in late else key].format_map(values)

@@ -1,8 +1,9 @@
-"""Configured letter facts (issue 18, items 2 and 5): the purposes, recipients,
-transfers, storage period, residual copies and DPO name come from the per-language
-file of DSR_LETTER_FACTS, each letter in its own language; an unset fact is said as
-unset, never in another language; Art. 19 only with configured recipients; a wrong
-file stops the start naming file and key."""
+"""Configured letter facts (issue 18, items 2 and 5): the purposes, legal basis,
+recipients, transfers, storage period, automated decision-making, residual copies,
+what was made public (Art. 17(2)) and DPO name come from the per-language file of
+DSR_LETTER_FACTS, each letter in its own language; an unset fact is said as unset,
+never in another language nor as the fixed text it replaced; Art. 19 only with
+configured recipients; a wrong file stops the start naming file and key."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from markupsafe import escape
 from dsr_app import create_app
 from dsr_app.cases.jobs import run_pending
 from dsr_app.cli import cli
+from dsr_app.config import DEFAULTS
 from dsr_app.db import open_db
 from dsr_app.demo import demo_config
 from dsr_app.errors import BadInput
@@ -77,7 +79,8 @@ def test_access_letter_states_the_configured_facts_of_its_language(
     api, staff, db_path, run, lang
 ):
     html, txt = _both(api, decided(api, staff, db_path, run, "access", lang))
-    for key in ("purpose", "recipients", "transfers", "retention", "dpo_name"):
+    keys = ("purpose", "legal_basis", "recipients", "transfers", "retention")
+    for key in (*keys, "automated_decisions", "dpo_name"):
         assert _says(html, txt, DEMO_FACTS[lang][key]), key
     for other in LANGUAGES:
         if other != lang:  # never another language's text
@@ -104,7 +107,7 @@ def test_unset_facts_are_said_unset_in_the_letters_language(
     api, staff, db_path, run, lang
 ):
     html, txt = _both(api, decided(api, staff, db_path, run, "access", lang))
-    for row in ("A02", "A04", "A05", "A10", "C02"):
+    for row in ("A02", "A02_basis", "A04", "A05", "A09", "A10", "C02"):
         assert _says(html, txt, _unset(lang, row)), row
     assert "privacy@platform.example" in txt  # where to ask
     for key in KEYS:  # nothing of any configured text, nor an English default
@@ -131,11 +134,71 @@ def test_a_fact_set_only_in_english_is_unset_in_a_german_letter(
 ):
     german = decided(api, staff, db_path, run, "access", "de")
     html, txt = _both(api, german)
-    for row in ("A02", "A04", "A05", "A10"):
+    for row in ("A02", "A02_basis", "A04", "A05", "A09", "A10"):
         assert _says(html, txt, _unset("de", row)), row
     for key in KEYS:
         if key != "dpo_name":  # a name reads the same in every language
             assert DEMO_FACTS["en"][key] not in txt, key
+
+
+# Row (or sentence of a row) -> the fact it states, of the facts that replaced
+# fixed text: the legal basis, automated decisions, what was made public.
+REPLACED = {"A02_basis": "legal_basis", "A09": "automated_decisions"}
+REPLACED_ERASURE = {"E03": "published_copies"}
+# The fixed text of the legal basis that letters said for every controller.
+FIXED_BASIS = {"en": "Art. 6(1)(f)", "de": "lit. f DSGVO", "fr": "point f), RGPD"}
+
+
+def _where(created: dict) -> dict:
+    """The placeholders of a "not stated" sentence: where and how to ask."""
+    email = DEFAULTS["CONTROLLER_EMAIL"]
+    return {"controller_email": email, "reference": created["id"]}
+
+
+def _sentence(lang: str, row: str, key: str) -> str:
+    return TEXTS[lang][row].format_map({key: DEMO_FACTS[lang][key]})
+
+
+@pytest.mark.parametrize(
+    ("kind", "rows"), [("access", REPLACED), ("erasure", REPLACED_ERASURE)]
+)
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_legal_basis_automated_decisions_and_published_copies_are_configured(
+    api, staff, db_path, run, kind, rows, lang
+):
+    html, txt = _both(api, decided(api, staff, db_path, run, kind, lang))
+    for row, key in rows.items():
+        assert _says(html, txt, _sentence(lang, row, key)), row
+        assert f"{row}_unset" not in txt
+        assert _unset(lang, row) not in txt, row
+
+
+@pytest.mark.parametrize("facts_path", [None, "en_only"], indirect=True)
+@pytest.mark.parametrize(
+    ("kind", "rows"), [("access", REPLACED), ("erasure", REPLACED_ERASURE)]
+)
+@pytest.mark.parametrize("lang", ["de", "fr"])
+def test_unset_legal_basis_automated_decisions_and_published_copies(
+    api, staff, db_path, run, kind, rows, lang
+):
+    created = decided(api, staff, db_path, run, kind, lang)
+    html, txt = _both(api, created)
+    where = _where(created)
+    for row, key in rows.items():
+        # The whole "not stated" sentence, with where and how to ask...
+        assert _says(html, txt, TEXTS[lang][f"{row}_unset"].format_map(where)), row
+        # ...and nothing of the configured text, in any language.
+        assert all(DEMO_FACTS[other][key] not in txt for other in LANGUAGES), row
+    assert FIXED_BASIS[lang] not in txt and FIXED_BASIS["en"] not in txt
+
+
+@pytest.mark.parametrize("facts_path", [None], indirect=True)
+def test_an_english_letter_says_them_unset_too(api, staff, db_path, run):
+    created = decided(api, staff, db_path, run, "erasure", "en")
+    html, txt = _both(api, created)
+    where = _where(created)
+    assert _says(html, txt, TEXTS["en"]["E03_unset"].format_map(where))
+    assert "We have not published these datasets" not in txt
 
 
 def _in_review(api, db_path, run, lang: str) -> dict:

@@ -100,7 +100,7 @@ def test_letter_has_every_checklist_row(api, staff, db_path, run, kind, lang):
         (
             "access",
             [
-                "Art. 6(1)(f)",
+                "the legal basis on which we use this data",  # unset: test_letter_facts
                 "Copy of your data",
                 "the recipients of this data",  # unset here: test_letter_facts
                 "Art. 22",
