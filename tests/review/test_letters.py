@@ -113,7 +113,7 @@ def test_letter_has_every_checklist_row(api, staff, db_path, run, kind, lang):
             "objection",
             [
                 "Art. 21(1)",
-                "models that were already trained",
+                "AI models that were trained on it before",
                 "What will be removed",
                 "to our training teams",  # no Art. 19 without recipients
             ],
@@ -372,3 +372,26 @@ def test_prompt_request_for_information_says_the_pause_it_applies(
     (entry,) = [e for e in trail(db, created["id"]) if e["action"] == "info_received"]
     assert entry["detail"]["paused_days"] == 7
     assert entry["detail"]["paused_from"] == "2026-03-03"
+
+
+@pytest.mark.parametrize(
+    "lang, claims",
+    [
+        ("en", ["not used in any training run", "We stopped using"]),
+        ("de", ["ab jetzt", "beendet"]),
+        ("fr", ["à partir de maintenant", "avons cessé"]),
+    ],
+)
+def test_objection_letter_claims_nothing_about_models_it_has_not_recorded(
+    api, staff, db_path, run, lang, claims
+):
+    """Issue 18: "your data is not used in any training run from now on" and "we
+    stopped using it" were said at approval, before any training team acted and
+    with no record of any run or model measure; the letter states the decision."""
+    created = decided(api, staff, db_path, run, "objection", lang)
+    for fmt in ("html", "txt"):
+        text = _letter(api, created, fmt).get_data(as_text=True)
+        for claim in claims:
+            assert claim not in text, (fmt, claim)
+        plain = TEXTS[lang]["O04"]
+        assert (plain if fmt == "txt" else str(escape(plain))) in text, fmt
