@@ -7,6 +7,7 @@ that allows it (otherwise ``Conflict``, HTTP 409).
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime
@@ -19,6 +20,7 @@ from dsr_app.anchors import AnchorRefused, write_anchor
 from dsr_app.config import settings
 from dsr_app.deadlines import days_paused, due_date, receipt_day
 from dsr_app.errors import BadInput, Conflict, NotFound
+from dsr_app.removal.lists import REMOVAL_TYPES
 from dsr_app.review import grounds, issued
 from dsr_app.review.letter_items import LEFT_OUT
 from dsr_app.sql import write_transaction
@@ -64,25 +66,40 @@ def _choose_matches(
     include, exclude = set(include), set(exclude)
     if include & exclude:
         raise BadInput("include", "a match cannot be included and excluded")
+    # A follow-up decides the matches nobody decided: new ones (decision NULL),
+    # and weak ones the approval left out unattributed, which staff may now judge
+    # (the letter's W01 invites the person to point them out; issue 18, item 3).
+    undecided = f"decision IS NULL OR decided_by = '{LEFT_OUT}'"
     own = {
         r[0]: r[1]
         for r in db.execute(
             "SELECT match_id, confidence FROM matches WHERE request_id = ?"
-            + (" AND decision IS NULL" if undecided_only else ""),
+            + (f" AND ({undecided})" if undecided_only else ""),
             [request_id],
         )
     }
     if undecided_only:
-        # The case page sends a choice for every match: keep the new ones only.
+        # The case page sends a choice for every match: keep the undecided only.
         decided = {
             r[0]
             for r in db.execute(
                 "SELECT match_id FROM matches WHERE request_id = ?"
-                " AND decision IS NOT NULL",
+                f" AND NOT ({undecided})",
                 [request_id],
             )
         }
         include, exclude = include - decided, exclude - decided
+        left_out = {
+            r[0]
+            for r in db.execute(
+                "SELECT match_id FROM matches WHERE request_id = ? AND decided_by = ?",
+                [request_id, LEFT_OUT],
+            )
+        }
+        # Left out and not named now: they stay as the approval left them.
+        own = {
+            m: c for m, c in own.items() if m not in left_out or m in include | exclude
+        }
     unknown = sorted((include | exclude) - set(own))
     if unknown:
         raise BadInput(
@@ -109,6 +126,25 @@ def _choose_matches(
             [decision, by, at.isoformat(), match_id],
         )
     return chosen
+
+
+def _names_left_out(
+    db: sqlite_utils.Database,
+    row: Mapping,
+    include: Iterable[str],
+    exclude: Iterable[str],
+) -> bool:
+    """Whether a decision names a weak match the approval left out unattributed."""
+    named = sorted({*include, *exclude})
+    return (
+        bool(named)
+        and db.execute(
+            "SELECT 1 FROM matches WHERE request_id = ? AND decided_by = ?"
+            " AND match_id IN (SELECT value FROM json_each(?)) LIMIT 1",
+            [row["id"], LEFT_OUT, json.dumps(named)],
+        ).fetchone()
+        is not None
+    )
 
 
 def strict_due(row: dict) -> date:
@@ -199,11 +235,18 @@ def _take(
         follow_up = (
             decision == "approve"
             and row["status"] == "completed"
-            and row["follow_up_weak"] > 0
+            and (
+                row["follow_up_weak"] > 0
+                or (
+                    row["type"] in REMOVAL_TYPES
+                    and _names_left_out(db, row, include, exclude)
+                )
+            )
         )
         if follow_up:
-            # New weak matches found after the approval (removal.follow_up): staff
-            # include or exclude them, and the included ones get a follow-up list.
+            # New weak matches found after the approval (removal.follow_up), or weak
+            # ones it left out that staff now judge: staff include or exclude them,
+            # and the included ones get a follow-up list.
             chosen = _choose_matches(
                 db, request_id, include, exclude, staff["id"], at, undecided_only=True
             )

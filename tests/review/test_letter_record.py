@@ -320,3 +320,61 @@ def test_letter_after_a_reply_states_the_pause_and_one_without_none(
     html, text = _letters(api, plain)
     assert 'data-row="P01"' not in html
     assert days not in text and long_date(date(2026, 3, 3), lang) not in text
+
+
+def test_a_left_out_candidate_the_person_points_out_can_be_included_later(
+    api, staff, db_path, run, tmp_path
+):
+    """W01 invites the person to point out an unattributed item; staff can then
+    include it with a follow-up decision, which lists it for removal; the letter
+    already issued stays as it was, and the candidates not named stay left out."""
+    name = "Zoë Müller-Łukasik"
+    _world(
+        run,
+        tmp_path,
+        [
+            _rec("o-1", "my holiday", author_id="acc-1", kind="post"),
+            _rec("o-2", f"Met {name} today", author_id="acc-2"),
+            _rec("o-3", f"{name} spoke well", author_id="acc-3"),
+        ],
+    )
+    created = _filed(api, db_path, type="objection")
+    _decide(api, staff, created, "approve")
+    issued_before = _letters(api, created)
+    url = f"/api/v1/staff/requests/{created['id']}"
+    matches = api.get(url, headers=staff["legal"]).get_json()["matches"]
+    pointed = next(m["match_id"] for m in matches if m["record_id"] == "o-2")
+    resp = api.post(
+        f"{url}/decision",
+        json={"decision": "approve", "include": [pointed]},
+        headers=staff["legal"],
+    )
+    assert resp.status_code == 200, resp.get_json()
+    db = open_db(db_path)
+    decided = dict(
+        db.execute(
+            "SELECT record_id, coalesce(decided_by, '') || ':' || decision"
+            " FROM matches WHERE request_id = ?",
+            [created["id"]],
+        ).fetchall()
+    )
+    assert decided["o-2"].endswith(":include")
+    assert decided["o-3"] == "weak_left_out:exclude"  # not named: as it was
+    lists = api.get("/api/v1/removal-lists", headers=staff["admin"]).get_json()
+    mine = [item for item in lists["items"] if item["request_id"] == created["id"]]
+    assert len(mine) == 2  # the first list and the follow-up with o-2
+    entries = sorted(
+        [
+            e["record_id"]
+            for e in api.get(
+                f"/api/v1/removal-lists/{item['id']}", headers=staff["admin"]
+            ).get_json()["entries"]
+        ]
+        for item in mine
+    )
+    assert entries == [["o-1"], ["o-2"]]
+    assert _letters(api, created) == issued_before
+    again = api.post(
+        f"{url}/decision", json={"decision": "approve"}, headers=staff["legal"]
+    )
+    assert again.status_code == 409  # nothing left to decide: no second approval
