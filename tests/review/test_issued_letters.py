@@ -5,62 +5,19 @@ SHA-256 in the audit log, and never rewritten by a later event."""
 from __future__ import annotations
 
 import hashlib
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
-from dsr_app import deadlines
 from dsr_app.audit import trail, verify
 from dsr_app.cases.jobs import run_pending
 from dsr_app.db import open_db
 from dsr_app.i18n import long_date
 from dsr_app.review.issued import make_pdfs
-from tests.conftest import REGISTRY, bearer, new_request
-from tests.conftest import verify as verify_code
+from tests.conftest import bearer
+from tests.review.helpers import decide_ok, filed
 
 FORMATS = ("html", "txt", "pdf")
-
-
-@pytest.fixture
-def clock(monkeypatch):
-    """``deadlines.now`` at a fixed instant; ``clock.move(days=…)`` moves it."""
-
-    class Clock:
-        at = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
-
-        def move(self, **delta) -> None:
-            self.at += timedelta(**delta)
-
-    clock = Clock()
-    monkeypatch.setattr(deadlines, "now", lambda: clock.at)
-    return clock
-
-
-@pytest.fixture
-def world(run):
-    run("accounts", "import", REGISTRY)
-    run("ingest", "tests/data/records.jsonl")
-
-
-def _filed(api, db_path, **fields) -> dict:
-    """A verified request in review (its search run); returns its 201 body."""
-    email = fields.setdefault("email", "zoe@example.eu")
-    created = new_request(api, **fields)
-    assert verify_code(api, db_path, created, "email", email).status_code == 200
-    db = open_db(db_path)
-    run_pending(db)
-    db.close()
-    return created
-
-
-def _decide(api, staff, created, decision, reason=None) -> None:
-    body = {"decision": decision, **({"reason": reason} if reason else {})}
-    resp = api.post(
-        f"/api/v1/staff/requests/{created['id']}/decision",
-        json=body,
-        headers=staff["legal"],
-    )
-    assert resp.status_code == 200, resp.get_json()
 
 
 def _status(api, created) -> dict:
@@ -88,9 +45,9 @@ def _bytes(api, created, letter_id) -> dict[str, bytes]:
 def test_issued_letter_is_the_same_bytes_days_apart_and_dated_the_decision(
     api, staff, db_path, world, clock
 ):
-    created = _filed(api, db_path, type="objection", language="en")
+    created = filed(api, db_path, type="objection", language="en")
     decided_on = clock.at.date()
-    _decide(api, staff, created, "approve")
+    decide_ok(api, staff, created, "approve")
     (letter,) = _status(api, created)["letters"]
     clock.move(days=40)
     first = _bytes(api, created, letter["id"])
@@ -114,8 +71,8 @@ def test_issued_letter_is_the_same_bytes_days_apart_and_dated_the_decision(
 def test_status_lists_each_letter_with_the_sha256_of_its_text_and_in_the_audit_log(
     api, staff, db_path, world, clock
 ):
-    created = _filed(api, db_path, type="access", language="de")
-    _decide(api, staff, created, "approve")
+    created = filed(api, db_path, type="access", language="de")
+    decide_ok(api, staff, created, "approve")
     (letter,) = _status(api, created)["letters"]
     assert set(letter) == {"id", "kind", "issued_at", "sha256"}
     assert letter["kind"] == "decision"
@@ -133,13 +90,15 @@ def test_status_lists_each_letter_with_the_sha256_of_its_text_and_in_the_audit_l
 def test_extension_and_request_for_information_issue_letters_of_their_own(
     api, staff, db_path, world, clock
 ):
-    created = _filed(api, db_path, type="access", language="fr")
-    _decide(api, staff, created, "extend", "Vos données sont réparties sur 40 jeux.")
+    created = filed(api, db_path, type="access", language="fr")
+    decide_ok(api, staff, created, "extend", "Vos données sont réparties sur 40 jeux.")
     (extension,) = _status(api, created)["letters"]
     kept = _bytes(api, created, extension["id"])
 
     clock.move(days=1)
-    _decide(api, staff, created, "request_info", "Lequel de ces comptes est le vôtre ?")
+    decide_ok(
+        api, staff, created, "request_info", "Lequel de ces comptes est le vôtre ?"
+    )
     clock.move(days=1)
     replied = api.post(
         f"/api/v1/requests/{created['id']}/reply",
@@ -148,7 +107,7 @@ def test_extension_and_request_for_information_issue_letters_of_their_own(
     )
     assert replied.status_code == 200, replied.get_json()
     clock.move(days=1)
-    _decide(api, staff, created, "approve")
+    decide_ok(api, staff, created, "approve")
 
     letters = _status(api, created)["letters"]
     assert [x["kind"] for x in letters] == ["extension", "request_info", "decision"]
@@ -169,10 +128,10 @@ def test_extension_and_request_for_information_issue_letters_of_their_own(
 def test_another_requests_token_gets_the_answer_of_an_unknown_letter(
     api, staff, db_path, world, clock
 ):
-    mine = _filed(api, db_path, type="objection")
-    theirs = _filed(api, db_path, type="access", email="max@example.org")
-    _decide(api, staff, mine, "approve")
-    _decide(api, staff, theirs, "approve")
+    mine = filed(api, db_path, type="objection")
+    theirs = filed(api, db_path, type="access", email="max@example.org")
+    decide_ok(api, staff, mine, "approve")
+    decide_ok(api, staff, theirs, "approve")
     (letter,) = _status(api, mine)["letters"]
 
     unknown = _download(api, theirs, "lt_no-such-letter")
@@ -185,16 +144,16 @@ def test_another_requests_token_gets_the_answer_of_an_unknown_letter(
 
 
 def test_a_letter_id_that_does_not_exist_is_404(api, staff, db_path, world, clock):
-    created = _filed(api, db_path, type="erasure")
-    _decide(api, staff, created, "approve")
+    created = filed(api, db_path, type="erasure")
+    decide_ok(api, staff, created, "approve")
     resp = _download(api, created, "lt_" + "A" * 16, "pdf")
     assert resp.status_code == 404
     assert set(resp.get_json()) == {"error"}
 
 
 def test_pdf_is_made_once_and_stored(api, staff, db_path, world, clock):
-    created = _filed(api, db_path, type="objection")
-    _decide(api, staff, created, "approve")
+    created = filed(api, db_path, type="objection")
+    decide_ok(api, staff, created, "approve")
     (letter,) = _status(api, created)["letters"]
     db = open_db(db_path)
     stored = "SELECT pdf FROM issued_letters WHERE id = ?"
@@ -206,8 +165,8 @@ def test_pdf_is_made_once_and_stored(api, staff, db_path, world, clock):
 def test_the_issue_queues_the_pdf_off_the_request_path(
     api, staff, db_path, world, clock
 ):
-    created = _filed(api, db_path, type="objection")
-    _decide(api, staff, created, "approve")
+    created = filed(api, db_path, type="objection")
+    decide_ok(api, staff, created, "approve")
     (letter,) = _status(api, created)["letters"]
     db = open_db(db_path)
     queued = "SELECT count(*) FROM jobs WHERE kind = 'letter_pdf' AND request_id = ?"
@@ -222,8 +181,8 @@ def test_the_issue_queues_the_pdf_off_the_request_path(
 
 
 def test_staff_draft_stays_a_live_rendering(api, staff, db_path, world, clock):
-    created = _filed(api, db_path, type="objection", language="en")
-    _decide(api, staff, created, "extend", "Your data is spread over 40 datasets.")
+    created = filed(api, db_path, type="objection", language="en")
+    decide_ok(api, staff, created, "extend", "Your data is spread over 40 datasets.")
     clock.move(days=3)
     draft = api.get(
         f"/api/v1/staff/requests/{created['id']}/letter?format=txt",
@@ -236,8 +195,8 @@ def test_staff_draft_stays_a_live_rendering(api, staff, db_path, world, clock):
 
 
 def test_status_page_links_each_issued_letter(api, staff, db_path, world, clock):
-    created = _filed(api, db_path, type="objection", language="de")
-    _decide(api, staff, created, "approve")
+    created = filed(api, db_path, type="objection", language="de")
+    decide_ok(api, staff, created, "approve")
     (letter,) = _status(api, created)["letters"]
     with api.session_transaction() as session:
         session["requests"] = [created["id"]]
@@ -264,9 +223,9 @@ def test_approval_letter_says_what_will_be_removed_and_when_the_list_went_out(
 ):
     from dsr_app.review.letter_texts import TEXTS
 
-    created = _filed(api, db_path, type=kind, language=lang)
+    created = filed(api, db_path, type=kind, language=lang)
     clock.move(days=2)
-    _decide(api, staff, created, "approve")
+    decide_ok(api, staff, created, "approve")
     (listed,) = api.get("/api/v1/removal-lists", headers=staff["training"]).get_json()[
         "items"
     ]
@@ -301,8 +260,8 @@ def test_acking_every_version_issues_one_removal_complete_letter_and_notice(
 
     # Zoë's items in two versions of the dataset: both must be acknowledged.
     assert run("ingest", "tests/data/records.jsonl", "--version", "2").exit_code == 0
-    created = _filed(api, db_path, type="erasure", language="de")
-    _decide(api, staff, created, "approve")
+    created = filed(api, db_path, type="erasure", language="de")
+    decide_ok(api, staff, created, "approve")
     (listed,) = api.get("/api/v1/removal-lists", headers=staff["training"]).get_json()[
         "items"
     ]
@@ -363,8 +322,8 @@ def test_acking_every_version_issues_one_removal_complete_letter_and_notice(
 def test_status_page_shows_each_version_pending_until_acknowledged(
     api, staff, db_path, world, clock
 ):
-    created = _filed(api, db_path, type="objection", language="en")
-    _decide(api, staff, created, "approve")
+    created = filed(api, db_path, type="objection", language="en")
+    decide_ok(api, staff, created, "approve")
     with api.session_transaction() as session:
         session["requests"] = [created["id"]]
     page = api.get("/status?lang=en").get_data(as_text=True)
@@ -378,12 +337,12 @@ def test_status_page_shows_each_version_pending_until_acknowledged(
 def test_answered_at_is_null_until_the_decision_letter_and_then_its_issue(
     api, staff, db_path, world, clock
 ):
-    created = _filed(api, db_path, type="access", language="en")
+    created = filed(api, db_path, type="access", language="en")
     assert _status(api, created)["answered_at"] is None
-    _decide(api, staff, created, "extend", "Your data is spread over 40 datasets.")
+    decide_ok(api, staff, created, "extend", "Your data is spread over 40 datasets.")
     assert _status(api, created)["answered_at"] is None  # a notice, not the answer
     clock.move(days=5)
-    _decide(api, staff, created, "approve")
+    decide_ok(api, staff, created, "approve")
     status = _status(api, created)
     (decision,) = [x for x in status["letters"] if x["kind"] == "decision"]
     assert status["answered_at"] == decision["issued_at"] == clock.at.isoformat()

@@ -7,18 +7,16 @@ the removal list's legal basis. Each fact is read in the issued html and txt."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 
 import pytest
 from markupsafe import escape
 
-from dsr_app import deadlines
-from dsr_app.cases.jobs import run_pending
 from dsr_app.db import open_db
 from dsr_app.i18n import long_date
 from dsr_app.review.letter_texts import TEXTS
-from tests.conftest import REGISTRY, assert_api_error, bearer, new_request
-from tests.conftest import verify as verify_code
+from tests.conftest import assert_api_error, bearer
+from tests.review.helpers import filed
 
 LANGS = ("en", "de", "fr")
 # What an erasure letter says only when the person objected (ground (c)).
@@ -29,38 +27,6 @@ GROUND_CITED = {
     "de": "Art. 17 Abs. 1 lit.",
     "fr": "art. 17, paragraphe 1, point",
 }
-
-
-@pytest.fixture
-def clock(monkeypatch):
-    """``deadlines.now`` at Mon 2 Mar 2026, 10:00 UTC; ``clock.move(days=…)``."""
-
-    class Clock:
-        at = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
-
-        def move(self, **delta) -> None:
-            self.at += timedelta(**delta)
-
-    clock = Clock()
-    monkeypatch.setattr(deadlines, "now", lambda: clock.at)
-    return clock
-
-
-@pytest.fixture
-def world(run):
-    run("accounts", "import", REGISTRY)
-    run("ingest", "tests/data/records.jsonl")
-
-
-def filed(api, db_path, **fields) -> dict:
-    """A verified request in review, searched; returns its 201 body."""
-    email = fields.setdefault("email", "zoe@example.eu")
-    created = new_request(api, **fields)
-    assert verify_code(api, db_path, created, "email", email).status_code == 200
-    db = open_db(db_path)
-    run_pending(db)
-    db.close()
-    return created
 
 
 def decide(api, staff, created, **body):

@@ -6,34 +6,18 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import UTC, date, datetime, timedelta
+from datetime import date
 
 import pytest
 from markupsafe import escape
 
-from dsr_app import deadlines
-from dsr_app.cases.jobs import run_pending
 from dsr_app.db import open_db
 from dsr_app.i18n import long_date
-from tests.conftest import REGISTRY, bearer, new_request, verify
+from tests.conftest import REGISTRY, bearer
+from tests.review.helpers import decide_ok, filed
 
 LANGS = ("en", "de", "fr")
 ZOE = "zoe@example.eu"  # acc-1 in tests/data/registry.jsonl
-
-
-@pytest.fixture
-def clock(monkeypatch):
-    """``deadlines.now`` at Mon 2 Mar 2026; ``clock.move(days=…)`` moves it."""
-
-    class Clock:
-        at = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
-
-        def move(self, **delta) -> None:
-            self.at += timedelta(**delta)
-
-    clock = Clock()
-    monkeypatch.setattr(deadlines, "now", lambda: clock.at)
-    return clock
 
 
 def _world(run, tmp_path, records: list[dict]) -> None:
@@ -42,26 +26,6 @@ def _world(run, tmp_path, records: list[dict]) -> None:
     assert run("accounts", "import", REGISTRY).exit_code == 0
     ingested = run("ingest", path)
     assert ingested.exit_code == 0, ingested.output
-
-
-def _filed(api, db_path, **fields) -> dict:
-    fields.setdefault("email", ZOE)
-    created = new_request(api, **fields)
-    assert verify(api, db_path, created, "email", fields["email"]).status_code == 200
-    db = open_db(db_path)
-    run_pending(db)
-    db.close()
-    return created
-
-
-def _decide(api, staff, created, decision, reason=None) -> None:
-    body = {"decision": decision, **({"reason": reason} if reason else {})}
-    resp = api.post(
-        f"/api/v1/staff/requests/{created['id']}/decision",
-        json=body,
-        headers=staff["legal"],
-    )
-    assert resp.status_code == 200, resp.get_json()
 
 
 def _letters(api, created) -> tuple[str, str]:
@@ -137,14 +101,14 @@ def test_access_letter_lists_each_item_once_with_kind_date_language_and_link(
     api, staff, db_path, run, tmp_path, lang
 ):
     _world(run, tmp_path, ITEMS)
-    created = _filed(api, db_path, type="access", language=lang)
+    created = filed(api, db_path, type="access", language=lang)
     db = open_db(db_path)
     (matched,) = db.execute(
         "SELECT count(*) FROM matches WHERE request_id = ? AND record_id = 'r-1'",
         [created["id"]],
     ).fetchone()
     assert matched == 2  # own by account and a mention by e-mail
-    _decide(api, staff, created, "approve")
+    decide_ok(api, staff, created, "approve")
     html, text = _letters(api, created)
     kinds, languages, counts = EXPECTED[lang]
     assert sorted(re.findall(r'data-item="([^"]+)"', html)) == [
@@ -200,7 +164,7 @@ def test_no_data_letter_counts_the_weak_candidates_instead_of_found_none(
     ]
     posts.append(_rec("w-3", f"Noch einmal {NAMESAKE}, zweimal: {NAMESAKE}."))
     _world(run, tmp_path, posts)
-    created = _filed(
+    created = filed(
         api,
         db_path,
         type="access",
@@ -208,7 +172,7 @@ def test_no_data_letter_counts_the_weak_candidates_instead_of_found_none(
         email="ida@unknown.example",
         full_name=NAMESAKE,
     )
-    _decide(api, staff, created, "approve")  # an old client: weak ones left out
+    decide_ok(api, staff, created, "approve")  # an old client: weak ones left out
     html, text = _letters(api, created)
     assert needle in text and 'data-row="W01"' in html
     assert none not in text
@@ -219,10 +183,10 @@ def test_a_letter_with_nothing_at_all_still_says_found_none(
     api, staff, db_path, run, tmp_path
 ):
     _world(run, tmp_path, [_rec("x-1", "nothing about anyone")])
-    created = _filed(
+    created = filed(
         api, db_path, type="access", email="ida@unknown.example", full_name=NAMESAKE
     )
-    _decide(api, staff, created, "approve")
+    decide_ok(api, staff, created, "approve")
     html, text = _letters(api, created)
     assert "and found none" in text and 'data-row="W01"' not in html
 
@@ -241,8 +205,8 @@ def test_objection_with_every_mention_left_out_does_not_claim_to_cover_mentions(
             _rec("o-3", f"{name} spoke well", author_id="acc-3"),
         ],
     )
-    created = _filed(api, db_path, type="objection", language=lang)
-    _decide(api, staff, created, "approve")
+    created = filed(api, db_path, type="objection", language=lang)
+    decide_ok(api, staff, created, "approve")
     html, text = _letters(api, created)
     covers = {
         "en": [
@@ -274,9 +238,9 @@ def test_extension_letter_states_its_date_the_new_due_date_and_the_reason(
     api, staff, db_path, run, tmp_path, clock, lang
 ):
     _world(run, tmp_path, ITEMS)
-    created = _filed(api, db_path, type="access", language=lang)
+    created = filed(api, db_path, type="access", language=lang)
     clock.move(days=9)  # Wed 11 Mar 2026
-    _decide(api, staff, created, "extend", "Ihre Daten liegen in 40 Beständen.")
+    decide_ok(api, staff, created, "extend", "Ihre Daten liegen in 40 Beständen.")
     html, text = _letters(api, created)
     for day in (date(2026, 3, 11), date(2026, 4, 2), date(2026, 6, 2)):
         assert long_date(day, lang) in text, day
@@ -292,10 +256,10 @@ def test_letter_after_a_reply_states_the_pause_and_one_without_none(
     """Received Mon 2 Mar 2026, asked Tue 3 Mar, answered Tue 10 Mar: seven days
     paused, due Thu 9 Apr 2026 (docs/legal.md, Deadlines)."""
     _world(run, tmp_path, ITEMS)
-    paused = _filed(api, db_path, type="access", language=lang)
-    plain = _filed(api, db_path, type="access", language=lang, email="z@example.eu")
+    paused = filed(api, db_path, type="access", language=lang)
+    plain = filed(api, db_path, type="access", language=lang, email="z@example.eu")
     clock.move(days=1)
-    _decide(api, staff, paused, "request_info", "Which account is yours?")
+    decide_ok(api, staff, paused, "request_info", "Which account is yours?")
     clock.move(days=7)
     replied = api.post(
         f"/api/v1/requests/{paused['id']}/reply",
@@ -304,8 +268,8 @@ def test_letter_after_a_reply_states_the_pause_and_one_without_none(
     )
     assert replied.status_code == 200, replied.get_json()
     clock.move(days=1)
-    _decide(api, staff, paused, "approve")
-    _decide(api, staff, plain, "approve")
+    decide_ok(api, staff, paused, "approve")
+    decide_ok(api, staff, plain, "approve")
     html, text = _letters(api, paused)
     days = {"en": "(7 days)", "de": "(7 Tage)", "fr": "(7 jours)"}[lang]
     span = {
@@ -338,8 +302,8 @@ def test_a_left_out_candidate_the_person_points_out_can_be_included_later(
             _rec("o-3", f"{name} spoke well", author_id="acc-3"),
         ],
     )
-    created = _filed(api, db_path, type="objection")
-    _decide(api, staff, created, "approve")
+    created = filed(api, db_path, type="objection")
+    decide_ok(api, staff, created, "approve")
     issued_before = _letters(api, created)
     url = f"/api/v1/staff/requests/{created['id']}"
     matches = api.get(url, headers=staff["legal"]).get_json()["matches"]
