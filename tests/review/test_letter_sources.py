@@ -11,7 +11,8 @@ from html import unescape
 import pytest
 
 from tests.conftest import bearer
-from tests.review.test_letter_record import _decide, _filed, _rec, _world
+from tests.review.helpers import decide_ok, filed
+from tests.review.test_letter_record import _rec, _world
 
 LANGS = ("en", "de", "fr")
 
@@ -122,8 +123,8 @@ def test_access_letter_states_sources_visibility_and_categories_of_its_items(
     api, staff, db_path, run, tmp_path, lang
 ):
     _world(run, tmp_path, MIXED)
-    created = _filed(api, db_path, type="access", language=lang)
-    _decide(api, staff, created, "approve")
+    created = filed(api, db_path, type="access", language=lang)
+    decide_ok(api, staff, created, "approve")
     html, text = _letters(api, created)
     rows = _row(html, "A08") + " " + _row(html, "A03")
     for needle in EXPECTED[lang]:
@@ -200,8 +201,8 @@ def test_own_public_items_without_metadata_say_only_that(
     api, staff, db_path, run, tmp_path, lang
 ):
     _world(run, tmp_path, PUBLIC_OWN)
-    created = _filed(api, db_path, type="access", language=lang)
-    _decide(api, staff, created, "approve")
+    created = filed(api, db_path, type="access", language=lang)
+    decide_ok(api, staff, created, "approve")
     html, text = _letters(api, created)
     rows = _row(html, "A08") + " " + _row(html, "A03")
     said, unsaid, _, _ = SAID[lang]
@@ -216,8 +217,8 @@ def test_items_that_were_not_public_are_never_said_publicly_visible(
     api, staff, db_path, run, tmp_path, lang
 ):
     _world(run, tmp_path, PRIVATE_OWN)
-    created = _filed(api, db_path, type="access", language=lang)
-    _decide(api, staff, created, "approve")
+    created = filed(api, db_path, type="access", language=lang)
+    decide_ok(api, staff, created, "approve")
     html, text = _letters(api, created)
     rows = _row(html, "A08") + " " + _row(html, "A03")
     _, _, said, unsaid = SAID[lang]
@@ -236,8 +237,8 @@ def test_objection_letter_explains_the_hash_once(
 ):
     """O07 says what we keep as a one-way hash; O03 no longer repeats it."""
     _world(run, tmp_path, PUBLIC_OWN)
-    created = _filed(api, db_path, type="objection", language=lang)
-    _decide(api, staff, created, "approve")
+    created = filed(api, db_path, type="objection", language=lang)
+    decide_ok(api, staff, created, "approve")
     html, text = _letters(api, created)
     assert text.count(hash_word) == 1
     assert hash_word not in _row(html, "O03") and hash_word in _row(html, "O07")
@@ -259,7 +260,7 @@ def test_weak_candidates_come_with_what_was_found_and_not_with_a_refusal(
     what was searched and nothing found, so it has neither (docs/legal.md, "Weak
     candidates and a refusal")."""
     _world(run, tmp_path, CANDIDATES)
-    created = _filed(
+    created = filed(
         api,
         db_path,
         type="access",
@@ -270,7 +271,7 @@ def test_weak_candidates_come_with_what_was_found_and_not_with_a_refusal(
     reason = (
         "Die Anfrage ist offenkundig unbegründet." if decision == "reject" else None
     )
-    _decide(api, staff, created, decision, reason)
+    decide_ok(api, staff, created, decision, reason)
     html, text = _letters(api, created)
     count = {
         "en": f"3 items that mention a person named {NAMESAKE}",

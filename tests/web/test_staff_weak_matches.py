@@ -12,7 +12,8 @@ import re
 import pytest
 
 from dsr_app.db import open_db
-from tests.review.test_letter_record import _filed, _rec, _world
+from tests.review.helpers import filed
+from tests.review.test_letter_record import _rec, _world
 from tests.review.test_letter_sources import _letters, _row
 from tests.web.test_staff import CSRF_RE, log_in
 
@@ -72,7 +73,7 @@ def test_approval_with_the_page_defaults_leaves_weak_matches_undecided_and_count
     api, browser, db_path, run, tmp_path, lang
 ):
     _world(run, tmp_path, RECORDS)
-    created = _filed(api, db_path, type="access", language=lang)
+    created = filed(api, db_path, type="access", language=lang)
     page, choices, weak = _page(browser, created)
     assert len(weak) == 2
     assert {choices[m] for m in weak} == {""}  # "leave undecided", sends nothing
@@ -94,7 +95,7 @@ def test_weak_matches_marked_not_about_this_person_leave_w01(
     api, browser, db_path, run, tmp_path, lang
 ):
     _world(run, tmp_path, RECORDS)
-    created = _filed(api, db_path, type="access", language=lang)
+    created = filed(api, db_path, type="access", language=lang)
     page, choices, weak = _page(browser, created)
     _approve(browser, created, page, {**choices, **{m: "0" for m in weak}})
     decided = _decided(db_path, created)
