@@ -10,7 +10,7 @@ import tomllib
 from datetime import date
 from pathlib import Path
 
-from babel import Locale
+from babel import Locale, UnknownLocaleError
 from babel.dates import format_date
 from babel.units import format_unit
 
@@ -44,10 +44,18 @@ def text(lang: str, key: str, **values: str) -> str:
     return template.format(**values) if values else template
 
 
+def country_name(code: str, lang: str) -> str:
+    """The ISO 3166-1 country ``code`` named in ``lang`` (CLDR, through Babel):
+    ``IE`` is Ireland, Irland, Irlande; an unknown code or language: the code."""
+    try:
+        return Locale.parse(lang).territories.get(code.upper(), code)
+    except (ValueError, UnknownLocaleError):
+        return code
+
+
 def country_names(codes, lang: str) -> list[tuple[str, str]]:
     """(code, name in ``lang``) pairs sorted by name: ``("DE", "Deutschland")``."""
-    territories = Locale.parse(language(lang)).territories
-    return sorted(((c, territories.get(c, c)) for c in codes), key=lambda p: p[1])
+    return sorted(((c, country_name(c, lang)) for c in codes), key=lambda p: p[1])
 
 
 def wait_words(seconds: int, lang: str) -> str:

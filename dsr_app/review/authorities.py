@@ -15,6 +15,8 @@ from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
 
+from dsr_app.i18n import country_name
+
 _FOLDER = Path(__file__).resolve().parents[1] / "data" / "supervisory_authorities"
 # The record fields a letter gives, in the order it gives them, with the text
 # (letter_texts ``sa_<field>``) that labels each.
@@ -111,16 +113,14 @@ def _postal(record: Mapping, lang: str) -> str:
     """The postal address on one line, its country line in ``lang`` ("Irland" in
     a German letter, as the post of the sender's country writes it), where the
     record's last line names the authority's country in some language."""
-    from babel import Locale
-
     lines = record["address"].splitlines()
     country = record["relevant-countries"][0].upper()
     known = {
-        Locale.parse(code).territories.get(country)
+        country_name(country, code)
         for code in ("en", "de", "fr", record.get("complaint-language") or "en")
     }
     if lines and (lines[-1] in known or _country_code(lines[-1]) == country):
-        lines[-1] = Locale.parse(lang).territories.get(country, lines[-1])
+        lines[-1] = country_name(country, lang)
     return ", ".join(lines)
 
 

@@ -30,13 +30,19 @@ LEFT_OUT = "weak_left_out"
 KINDS = ("post", "comment", "caption", "ai_chat", "message")
 
 
-def plural(texts: Mapping[str, str], key: str, count: int, lang: str) -> str:
-    """``key`` said for ``count`` things: ``<key>_none`` for 0 where the catalog has
-    it, else ``<key>_one`` or ``<key>_other`` by the language's plural rule."""
+def plural_key(texts: Mapping[str, str], key: str, count: int, lang: str) -> str:
+    """Which text says ``key`` for ``count`` things: ``<key>_none`` for 0 where the
+    catalog has it, else ``<key>_one`` or ``<key>_other`` by the language's plural
+    rule (``<key>_other`` for a form the catalog does not have)."""
     if count == 0 and f"{key}_none" in texts:
-        return texts[f"{key}_none"].format(count=count)
-    form = Locale.parse(lang).plural_form(count)
-    return texts.get(f"{key}_{form}", texts[f"{key}_other"]).format(count=count)
+        return f"{key}_none"
+    form = f"{key}_{Locale.parse(lang).plural_form(count)}"
+    return form if form in texts else f"{key}_other"
+
+
+def plural(texts: Mapping[str, str], key: str, count: int, lang: str, **fields) -> str:
+    """``key`` said for ``count`` things (plural_key), with ``fields``."""
+    return texts[plural_key(texts, key, count, lang)].format(count=count, **fields)
 
 
 def _day(value: str | None, lang: str) -> str | None:
@@ -206,7 +212,7 @@ def record_facts(
         ),
     }
     variants = {
-        "W01": f"W01_{Locale.parse(lang).plural_form(weak)}" if weak else "",
+        "W01": plural_key(texts, "W01", weak, lang) if weak else "",
         "P01": "P01" if pauses else "",
     }
     if weak:

@@ -17,8 +17,6 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping
 
-from babel import Locale
-
 from dsr_app.review.letter_items import KINDS, plural
 
 # The visibilities the contract names (section 3); another is said as written.
@@ -61,9 +59,7 @@ def _visibility(listed: list[dict], lang: str, texts: Mapping[str, str]) -> str:
             texts[f"visibility_{v}"] if v in VISIBILITIES else v for v in hidden
         )
         count = len(recorded) - public - unknown
-        form = Locale.parse(lang).plural_form(count)
-        said = texts.get(f"visible_hidden_{form}", texts["visible_hidden_other"])
-        parts.append(said.format(count=count, values=values))
+        parts.append(plural(texts, "visible_hidden", count, lang, values=values))
     if unknown:
         parts.append(plural(texts, "visible_unknown", unknown, lang))
     return _join(parts, texts)

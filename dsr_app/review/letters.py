@@ -147,11 +147,6 @@ def letter_context(
     lang = language(row["language"])
     matches = _included(db, row)
     kind = template or letter_kind(row, len(matches))
-    search = _search(db, request_id, row["decided_at"])
-    scope = json.loads(search[1]) if search else []
-    searched_at = (
-        long_date(datetime.fromisoformat(search[0]).date(), lang) if search else "—"
-    )
     accounts = [
         r[0]
         for r in db.execute(
@@ -211,8 +206,6 @@ def letter_context(
         **authorities.complaint_values(
             str(config["LEAD_AUTHORITY"]), row["country"], row["region"], lang, texts
         ),
-        "datasets": ", ".join(f"{d} {v}" for d, v in scope) or texts["none"],
-        "searched_at": searched_at,
         "accounts": ", ".join(accounts) or texts["none"],
         "identifiers": ", ".join(identifiers),
         "reason": row["decision_reason"] or "",
@@ -228,7 +221,9 @@ def letter_context(
     told = grounds.letter_parts(db, row, texts, lang, at)
     values.update(told.values)
     # The courts' country, the channels confirmed, the search so far (proven.py).
-    shown = proven.letter_parts(db, row, lang, texts, at)
+    shown = proven.letter_parts(
+        row, lang, texts, at, searched=bool(record["values"]["searched"])
+    )
     values.update(shown["values"])
 
     def say(key: str) -> str:

@@ -8,17 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
-import sqlite_utils
-from babel import Locale, UnknownLocaleError
-
-
-def country_name(code: str, lang: str) -> str:
-    """The ISO 3166-1 country ``code`` named in ``lang`` (CLDR, through Babel):
-    ``IE`` is Ireland, Irland, Irlande; an unknown code is shown as it is."""
-    try:
-        return Locale.parse(lang).territories.get(code.upper(), code)
-    except (ValueError, UnknownLocaleError):
-        return code
+from dsr_app.i18n import country_name
 
 
 def _before(value: str | None, at: datetime) -> bool:
@@ -35,26 +25,12 @@ def confirmed(row: Mapping, at: datetime) -> list[str]:
     ]
 
 
-def searched_before(db: sqlite_utils.Database, request_id: str, at: datetime) -> bool:
-    """Whether a search of the training data for the request is on record before
-    ``at`` (matching.search stores one row per search)."""
-    return any(
-        _before(searched_at, at)
-        for (searched_at,) in db.execute(
-            "SELECT searched_at FROM searches WHERE request_id = ?", [request_id]
-        )
-    )
-
-
 def letter_parts(
-    db: sqlite_utils.Database,
-    row: Mapping,
-    lang: str,
-    texts: Mapping[str, str],
-    at: datetime,
+    row: Mapping, lang: str, texts: Mapping[str, str], at: datetime, searched: bool
 ) -> dict:
     """``values`` (placeholders) and ``variants`` (row -> the key said instead) of
-    C12, I02 and X04 for a letter dated ``at``."""
+    C12, I02 and X04 for a letter dated ``at``; ``searched``: whether a search of
+    the training data is on record for the letter (letter_items.record_facts)."""
     channels = confirmed(row, at)
     values = {
         # Art. 79(2): the courts where the controller is established, which the
@@ -74,6 +50,6 @@ def letter_parts(
     values["confirmed"] = values["confirmed"].format_map(values)
     if both:
         variants["I02"] = "I02_phone"
-    if not searched_before(db, row["id"], at):
+    if not searched:
         variants["X04"] = "X04_unsearched"
     return {"values": values, "variants": variants}

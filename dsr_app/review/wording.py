@@ -26,4 +26,3 @@ _MASK = re.compile(
 def local_masks(snippet: str, texts: Mapping[str, str]) -> str:
     """``snippet`` with each mask in the letter's language (``[Nummer]``)."""
     return _MASK.sub(lambda m: texts[MASK_KEYS[m.group()]], snippet)
-

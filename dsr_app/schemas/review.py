@@ -171,7 +171,9 @@ class DataCopyItemSchema(Schema):
     posted_at = fields.String(allow_none=True)
     kind = fields.String(
         allow_none=True,
-        metadata={"description": "Your own content, or a mention of you (and by what)."},
+        metadata={
+            "description": "Your own content, or a mention of you (and by what)."
+        },
     )
     item_kind = fields.String(
         allow_none=True,
