@@ -39,6 +39,7 @@ KEYS = (
     "backup_period",
     "published_copies",
     "dpo_name",
+    "future_runs",
 )
 #: How the staff page names each fact, with the letter rows it fills.
 LABELS = {
@@ -52,6 +53,8 @@ LABELS = {
     "published_copies": "whether the data was made public, and the steps taken"
     " to inform other controllers (E03, Art. 17(2))",
     "dpo_name": "the data protection officer's name (C02)",
+    "future_runs": "what the controller commits to for training runs after a"
+    " decision, such as using only dataset versions the clearance gate clears (M05)",
 }
 MAX_CHARS = 2000
 #: Settings of English text that these facts replace: one way to configure each.

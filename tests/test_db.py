@@ -74,6 +74,7 @@ RECORDED_STEPS = [
     "m021_decision_grounds",
     "m022_training_runs",
     "m023_touched_index",
+    "m024_model_measures",
 ]
 
 

@@ -12,6 +12,9 @@ from dsr_app import deadlines
 from dsr_app.api.blueprint import STAFF_TOKEN, Blueprint
 from dsr_app.schemas.training import (
     ClearanceSchema,
+    MeasureCreateSchema,
+    MeasureSchema,
+    MeasuresSchema,
     RunCreateSchema,
     RunSchema,
     RunsSchema,
@@ -20,6 +23,7 @@ from dsr_app.schemas.training import (
 from dsr_app.server.auth import current_staff, require_role
 from dsr_app.server.connection import get_db
 from dsr_app.training.clearance import clearance
+from dsr_app.training.measures import add_measure, run_measures
 from dsr_app.training.runs import add_run, get_run, list_runs, update_run
 
 blp = Blueprint(
@@ -88,6 +92,35 @@ class TrainingRun(MethodView):
         version was not clear then; audited.
         """
         return update_run(get_db(), run_id, changes, _actor(), deadlines.now())
+
+
+@blp.route("/training-runs/<int:run_id>/measures")
+class Measures(MethodView):
+    """What was done about a trained model version (issue 19, item 4)."""
+
+    @require_role(*READERS)
+    @blp.doc(security=STAFF_TOKEN)
+    @blp.response(200, MeasuresSchema)
+    @blp.errors(401, 403, 404)
+    def get(self, run_id):
+        """Every measure recorded for a run's model version, oldest first."""
+        get_run(get_db(), run_id)  # 404 for a run that does not exist
+        return {"items": run_measures(get_db(), run_id)}
+
+    @require_role(*READERS)
+    @blp.doc(security=STAFF_TOKEN)
+    @blp.arguments(MeasureCreateSchema)
+    @blp.response(201, MeasureSchema)
+    @blp.errors(401, 403, 404, 413, 415)
+    def post(self, data, run_id):
+        """Record a measure taken for a run's model version (audited).
+
+        Letters state a model's measures and nothing more. `taken_on` not in the
+        future nor before the run started; `retired` only for a run recorded as
+        retired; `replacement_run_id` (for `retrained`) a later run of the same
+        model; `request_id` scopes it to one person (an output filter).
+        """
+        return add_measure(get_db(), run_id, data, _actor(), deadlines.now())
 
 
 @blp.route("/datasets/<dataset>/<dataset_version>/clearance")

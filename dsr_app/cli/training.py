@@ -109,6 +109,34 @@ def runs_update(db_path, run_id, **changes) -> None:
     _echo_run(update_run(open_store(db_path), run_id, data, ACTOR, deadlines.now()))
 
 
+@runs.command(name="measure")
+@db_option
+@click.argument("run_id", type=int)
+@click.option(
+    "--kind",
+    type=click.Choice(("retired", "retrained", "output_filter", "none")),
+    required=True,
+    help="What was done about the run's model version.",
+)
+@click.option("--date", "taken_on", required=True, help="The day, YYYY-MM-DD.")
+@click.option("--request", "request_id", help="The one request it concerns.")
+@click.option(
+    "--replacement", "replacement_run_id", type=int, help="For retrained: the run."
+)
+@click.option("--notes", help="Free text.")
+def runs_measure(db_path, run_id, **fields) -> None:
+    """Record a measure taken for a run's model version (audited; letters state
+    it)."""
+    from dsr_app import deadlines
+    from dsr_app.schemas.training import MeasureCreateSchema
+    from dsr_app.training.measures import add_measure
+
+    data = _load(MeasureCreateSchema(), fields)
+    found = add_measure(open_store(db_path), run_id, data, ACTOR, deadlines.now())
+    said = f"{found['kind']} {found['taken_on']}"
+    click.echo(f"measure {found['id']}: run {run_id} {said}")
+
+
 @runs.command(name="list")
 @db_option
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")

@@ -41,7 +41,7 @@ from dsr_app.migrations.staff import (
     m015_staff_token_expiry,
     m016_login_failures,
 )
-from dsr_app.migrations.training import m022_training_runs
+from dsr_app.migrations.training import m022_training_runs, m024_model_measures
 
 STEPS = (
     m001_manifests_records,
@@ -67,6 +67,7 @@ STEPS = (
     m021_decision_grounds,
     m022_training_runs,
     m023_touched_index,
+    m024_model_measures,
 )
 
 migrations = sqlite_utils.Migrations("dsr_app")

@@ -41,3 +41,28 @@ def m022_training_runs(db: sqlite_utils.Database) -> None:
             ON training_run_datasets (dataset, dataset_version);
         """
     )
+
+
+def m024_model_measures(db: sqlite_utils.Database) -> None:
+    """What staff did about a trained model (issue 19, item 4): a letter states
+    a measure only when one is recorded here, with its day."""
+    db.executescript(
+        """
+        CREATE TABLE model_measures (
+            id INTEGER PRIMARY KEY,
+            run_id INTEGER NOT NULL REFERENCES training_runs (id),
+            kind TEXT NOT NULL CHECK (kind IN
+                ('retired', 'retrained', 'output_filter', 'none')),
+            taken_on TEXT NOT NULL,             -- YYYY-MM-DD
+            -- The one person it concerns (an output filter for their
+            -- identifiers), or NULL: taken for the model as a whole.
+            request_id TEXT REFERENCES requests (id),
+            -- retrained: the run of the version trained without the data.
+            replacement_run_id INTEGER REFERENCES training_runs (id),
+            notes TEXT,
+            recorded_at TEXT NOT NULL,
+            recorded_by TEXT NOT NULL
+        ) STRICT;
+        CREATE INDEX model_measures_run ON model_measures (run_id, taken_on);
+        """
+    )

@@ -21,6 +21,9 @@ ROWS = {
     "E03": "published_copies",
     "E06": "backup_period",
     "C02": "dpo_name",
+    # The controller's own rule for runs after a decision (issue 19, item 4):
+    # without it the letter says only what the status page will show.
+    "M05": "future_runs",
     # Art. 19 binds us towards recipients, and our own training teams are none:
     # the row cites it, naming them, only when external recipients are configured;
     # otherwise it says only that the teams were given the removal list (issue 18,

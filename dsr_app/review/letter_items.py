@@ -45,7 +45,7 @@ def plural(texts: Mapping[str, str], key: str, count: int, lang: str, **fields) 
     return texts[plural_key(texts, key, count, lang)].format(count=count, **fields)
 
 
-def _day(value: str | None, lang: str) -> str | None:
+def iso_day(value: str | None, lang: str) -> str | None:
     """An ISO 8601 date or instant as the letter's language writes dates."""
     try:
         return long_date(date.fromisoformat((value or "")[:10]), lang)
@@ -96,7 +96,7 @@ def items(matches: list[dict], lang: str, texts: Mapping[str, str]) -> list[dict
                 "kind": _kind(first.get("item_kind"), texts),
                 "kind_code": first.get("item_kind"),
                 "posted_at": (first["posted_at"] or "")[:10],
-                "date": _day(first["posted_at"], lang),
+                "date": iso_day(first["posted_at"], lang),
                 "lang_code": first.get("item_lang"),
                 "language": language_name(first.get("item_lang"), lang),
                 "url": url,
@@ -158,7 +158,7 @@ def _searched(
         by_day.setdefault(day, []).append(f"{dataset} {version}")
     return (
         "; ".join(
-            f"{', '.join(versions)} ({_day(day, lang)})"
+            f"{', '.join(versions)} ({iso_day(day, lang)})"
             for day, versions in sorted(by_day.items())
         )
         or None
@@ -204,8 +204,8 @@ def record_facts(
         "searched": searched or "",
         "pauses": "; ".join(
             texts["pause_span"].format(
-                start=_day(p["paused_from"], lang),
-                end=_day(p["paused_until"], lang),
+                start=iso_day(p["paused_from"], lang),
+                end=iso_day(p["paused_until"], lang),
                 days=plural(texts, "days", p["paused_days"], lang),
             )
             for p in pauses

@@ -26,8 +26,10 @@ from dsr_app.removal.versions import first_issued, request_versions
 from dsr_app.review import authorities, grounds, proven
 from dsr_app.review.configured import configured
 from dsr_app.review.letter_items import record_facts
+from dsr_app.review.letter_models import model_lines
 from dsr_app.review.letter_sources import with_sources
 from dsr_app.review.letter_texts import TEXTS
+from dsr_app.training.exposure import request_runs
 
 FORMATS = {
     "html": "text/html; charset=utf-8",
@@ -225,6 +227,20 @@ def letter_context(
         row, lang, texts, at, searched=bool(record["values"]["searched"])
     )
     values.update(shown["values"])
+    # The models trained on data that held the items (training.exposure), as on
+    # record at the letter's issue; a decided case's runs after its decision.
+    found = request_runs(
+        db,
+        request_id,
+        [(i["dataset"], i["version"], i["record_id"]) for i in record["items"]],
+        at.isoformat(),
+        row["decided_at"] if row["status"] in ("completed", "rejected") else None,
+    )
+    if not found["exposed"]:
+        record["variants"].update(O04="O04_none", A16="A16_none")
+    models = model_lines(
+        found, kind, lang, texts, {**values, "received_at": row["received_at"]}
+    )
 
     def say(key: str) -> str:
         key = told.variants.get(key, key)  # the ground, or the timing, it states
@@ -242,6 +258,8 @@ def letter_context(
         "say": say,
         "t": texts,
         "items": items,
+        "models": models,
+        "runs": found,
         # Each dataset version of the removal and the day it was acknowledged.
         "versions": [
             {
@@ -347,5 +365,24 @@ def data_copy(
                 "content": i["content"],
             }
             for i in context["items"]
+        ],
+        # The models trained on versions that held these items (issue 19, item 3).
+        "models": [
+            {
+                "model": r["model"],
+                "model_version": r["model_version"],
+                "purpose": context["say"]("A02"),
+                "training_started_at": r["started_at"],
+                "training_finished_at": r["finished_at"],
+                "status": r["status"],
+                "retired_at": r["retired_at"],
+                "datasets": [
+                    {"dataset": v["dataset"], "dataset_version": v["dataset_version"]}
+                    for v in r["versions"]
+                    if v["state"] == "held"
+                ],
+                "record_ids": sorted({i["record_id"] for i in r["items"]}),
+            }
+            for r in context["runs"]["exposed"]
         ],
     }

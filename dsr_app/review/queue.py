@@ -11,6 +11,7 @@ from dsr_app.audit import trail
 from dsr_app.cases.status import effective_status, verified_channels
 from dsr_app.errors import NotFound
 from dsr_app.sql import select_rows
+from dsr_app.training.exposure import for_request
 
 DUE_SOON_DAYS = 7
 
@@ -165,5 +166,7 @@ def case(db: sqlite_utils.Database, request_id: str, at: datetime) -> dict:
             )
         ],
         audit=trail(db, request_id),
+        # The models trained on data that held the items (issue 19, item 3).
+        models=for_request(db, row, at.isoformat()),
     )
     return view

@@ -160,6 +160,13 @@ class StaffRequestSchema(QueueItemSchema):
         metadata={"description": "The person's answers to a request for information."},
     )
     audit = fields.List(fields.Dict())
+    models = fields.Dict(
+        metadata={
+            "description": "Runs that read the person's items (exposed), and"
+            " after the decision those on data cleared of them (cleared) or"
+            " on versions never searched for them (unknown)."
+        }
+    )
 
 
 class DataCopyItemSchema(Schema):
@@ -191,6 +198,23 @@ class DatasetVersionSchema(Schema):
     dataset_version = fields.String()
 
 
+class DataCopyModelSchema(Schema):
+    """An AI model trained on dataset versions that held items of the copy
+    (Art. 15(1)(a): which models, for what purpose, since when)."""
+
+    model = fields.String()
+    model_version = fields.String()
+    purpose = fields.String(
+        metadata={"description": "As the letter states it (configured per language)."}
+    )
+    training_started_at = fields.String()
+    training_finished_at = fields.String(allow_none=True)
+    status = fields.String(metadata={"description": "training, deployed or retired."})
+    retired_at = fields.String(allow_none=True)
+    datasets = fields.List(fields.Nested(DatasetVersionSchema))
+    record_ids = fields.List(fields.String())
+
+
 class DataCopySchema(Schema):
     """The copy of the data of an answered access request (GDPR Art. 15(3))."""
 
@@ -200,6 +224,7 @@ class DataCopySchema(Schema):
     explanation = fields.String()
     redaction = fields.String()
     items = fields.List(fields.Nested(DataCopyItemSchema))
+    models = fields.List(fields.Nested(DataCopyModelSchema))
 
 
 class LetterArgsSchema(Schema):

@@ -106,3 +106,43 @@ class ClearanceSchema(Schema):
     pending_lists = fields.List(fields.String())
     checked_at = fields.String()
     signature = fields.Nested(SignatureSchema)
+
+
+MEASURE_KINDS = ("retired", "retrained", "output_filter", "none")
+
+
+class MeasureCreateSchema(Schema):
+    """A measure taken for a trained model version (issue 19, item 4)."""
+
+    kind = StrictString(
+        required=True,
+        validate=validate.OneOf(MEASURE_KINDS),
+        metadata={
+            "description": "retired; retrained (a version trained without the"
+            " data: name it in replacement_run_id); output_filter (the person's"
+            " identifiers filtered from its output: name the request); none."
+        },
+    )
+    taken_on = StrictString(
+        required=True,
+        validate=validate.Length(equal=10),
+        metadata={"description": "The day it was taken, YYYY-MM-DD."},
+    )
+    request_id = line_field(64)
+    replacement_run_id = fields.Integer(strict=True, allow_none=True)
+    notes = _notes()
+
+
+class MeasureSchema(MeasureCreateSchema):
+    """A measure as recorded."""
+
+    id = fields.Integer()
+    run_id = fields.Integer()
+    recorded_at = fields.String()
+    recorded_by = fields.String()
+
+
+class MeasuresSchema(Schema):
+    """The measures of one run, oldest first."""
+
+    items = fields.List(fields.Nested(MeasureSchema))

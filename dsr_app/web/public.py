@@ -38,6 +38,7 @@ from dsr_app.server.ratelimit import rate_limited
 from dsr_app.server.responses import answer_response, issued_response
 from dsr_app.server.security import code_key, run_jobs_after_response
 from dsr_app.sql import check
+from dsr_app.training.exposure import for_request
 from dsr_app.web.language import current_language, page_context
 
 bp = Blueprint("public", __name__)
@@ -224,6 +225,18 @@ def _status(row: dict, errors: dict | None = None, values=None, code: int = 200)
         removal["day"] = acked and long_date(date.fromisoformat(acked[:10]), lang)
     for letter in view["letters"]:
         letter["day"] = long_date(date.fromisoformat(letter["issued_at"][:10]), lang)
+    models = None
+    if row["status"] == "completed":
+        # The models trained on the person's items and, after the decision, the
+        # later runs on data cleared of them (training.exposure; issue 19).
+        models = for_request(get_db(), row, deadlines.now().isoformat())
+        for run in (r for group in models.values() for r in group):
+            run["day"] = long_date(date.fromisoformat(run["started_at"][:10]), lang)
+            held = [v for v in run["versions"] if v["state"] == "held"]
+            run["read"] = ", ".join(
+                f"{v['dataset']} {v['dataset_version']}"
+                for v in held or run["versions"]
+            )
     paused_since = None
     if view["status"] == "needs_info" and row["info_requested_at"]:
         # Said only when the reply will really pause the clock (deadlines.py).
@@ -243,6 +256,7 @@ def _status(row: dict, errors: dict | None = None, values=None, code: int = 200)
         request_language=language(row["language"]),
         letter=requester_may_read(row),
         paused_since=paused_since,
+        models=models,
         errors=errors or {},
         values=values or {},
     ), code

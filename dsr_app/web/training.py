@@ -7,10 +7,11 @@ from flask import Blueprint, redirect, render_template, request, session, url_fo
 from marshmallow import ValidationError
 
 from dsr_app import deadlines
-from dsr_app.errors import BadInput
-from dsr_app.schemas.training import RUN_STATUSES, RunCreateSchema
+from dsr_app.errors import BadInput, NotFound
+from dsr_app.schemas.training import RUN_STATUSES, MeasureCreateSchema, RunCreateSchema
 from dsr_app.server.auth import require_role, session_staff
 from dsr_app.server.connection import get_db
+from dsr_app.training.measures import add_measure
 from dsr_app.training.runs import add_run, list_runs
 
 bp = Blueprint("staff_runs", __name__, url_prefix="/staff")
@@ -64,3 +65,34 @@ def add():
         flag = " It is FLAGGED: " + run["flag_reason"] if run["flagged"] else ""
         session["runs_message"] = f"Run {run['id']} registered.{flag}"
     return redirect(url_for("staff_runs.runs"), code=303)
+
+
+@bp.post("/runs/<int:run_id>/measures")
+@require_role(*TRAINING, "legal", login=LOGIN)
+def measure(run_id: int):
+    """Record a measure for a run's model version from a case page's form: for
+    the case's person (``scope=person``) or the whole model; back to the case."""
+    form = request.form
+    request_id = form.get("request_id", "")
+    body = {
+        "kind": form.get("kind", ""),
+        "taken_on": form.get("taken_on", "").strip(),
+        **({"request_id": request_id} if form.get("scope") == "person" else {}),
+        **({"notes": form["notes"].strip()} if form.get("notes", "").strip() else {}),
+    }
+    if form.get("replacement_run_id", "").strip().isdigit():
+        body["replacement_run_id"] = int(form["replacement_run_id"])
+    actor = f"staff:{session_staff()['id']}"
+    try:
+        data = MeasureCreateSchema().load(body)
+        found = add_measure(get_db(), run_id, data, actor, deadlines.now())
+    except ValidationError as exc:
+        field, messages = next(iter(exc.normalized_messages().items()))
+        session["case_error"] = f"Measure not recorded: {field}: {messages}"
+    except (BadInput, NotFound) as exc:
+        session["case_error"] = f"Measure not recorded: {exc.message}"
+    else:
+        session["case_message"] = f"Measure {found['id']} recorded for run {run_id}."
+    if not request_id:
+        return redirect(url_for("staff_runs.runs"), code=303)
+    return redirect(url_for("staff_web.case", request_id=request_id), code=303)

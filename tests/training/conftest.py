@@ -4,6 +4,8 @@ list (tests/removal/conftest.py), and a run's body."""
 from __future__ import annotations
 
 from tests.removal.conftest import objection, save_list  # noqa: F401 (fixtures)
+from tests.removal.test_versions import store  # noqa: F401 (fixture)
+from tests.review.conftest import clock, world  # noqa: F401 (fixtures)
 
 RUN = {
     "model": "chat-small",
