@@ -14,6 +14,7 @@ from dsr_app.cli.corpus import accounts, ingest_command
 from dsr_app.cli.matching import sweep_command
 from dsr_app.cli.options import DsrGroup
 from dsr_app.cli.removal import keys, outbox, removals
+from dsr_app.cli.report import report
 from dsr_app.cli.serve import serve
 from dsr_app.cli.staff import staff
 from dsr_app.cli.training import gate, runs
@@ -38,5 +39,6 @@ for _command in (
     accounts,
     runs,
     gate,
+    report,
 ):
     cli.add_command(_command)

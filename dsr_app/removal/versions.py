@@ -97,6 +97,36 @@ def touched_by_list(
     return out
 
 
+# Entry by entry, the same two ways as ``touched`` (an included match of the
+# list's request in the version, else the version's record by the entry's
+# author): a CTE added after _TOUCHED's, over its entries, unmatched and versions,
+# so that ``touched`` is exactly this set without the record ids
+# (tests/training/test_report.py compares them). For the transparency report
+# (training/report.py, issue 19, item 5).
+_FOUND = """
+, found (list_id, dataset, dataset_version, record_id) AS (
+    SELECT n.list_id, m.dataset, m.dataset_version, n.record_id FROM entries n
+    JOIN matches m ON m.request_id = n.request_id AND m.dataset = n.dataset
+        AND m.record_id = n.record_id AND m.decision = 'include'
+    UNION
+    SELECT n.list_id, r.dataset, r.dataset_version, n.record_id FROM unmatched n
+    CROSS JOIN versions v ON v.dataset = n.dataset
+    CROSS JOIN records r ON r.dataset = n.dataset AND r.dataset_version = v.version
+        AND r.record_id = n.record_id
+        AND (n.author_id IS NULL OR r.author_id IS NULL OR r.author_id = n.author_id)
+)
+SELECT list_id, dataset, dataset_version, count(*) FROM found
+GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
+"""
+
+
+def entries_by_version(db: sqlite_utils.Database) -> dict[tuple[str, str, str], int]:
+    """(list id, dataset, dataset_version) -> how many of the list's entries were
+    found in that version, for every list in one query; the keys are the pairs
+    ``touched_by_list`` gives."""
+    return {(lid, d, v): n for lid, d, v, n in _touched(db, _FOUND)}
+
+
 def lists_touching(db: sqlite_utils.Database, dataset: str, version: str) -> list[str]:
     """Ids of the removal lists that remove records from this version, oldest
     first: the clearance gate's lists (issue 19), in one query."""
