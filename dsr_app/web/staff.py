@@ -1,7 +1,7 @@
 """Staff pages: login, the deadline-ordered queue, a case with its decision form,
-and the dashboard. Sessions are server-side (staff/sessions.py); every form
-carries a CSRF token (Flask-WTF), so a decision cannot be forged from another
-origin."""
+the dashboard and the transparency report. Sessions are server-side
+(staff/sessions.py); every form carries a CSRF token (Flask-WTF), so a decision
+cannot be forged from another origin."""
 
 from __future__ import annotations
 
@@ -33,6 +33,7 @@ from dsr_app.web.devices import remember_device, trusted_device
 
 bp = Blueprint("staff_web", __name__, url_prefix="/staff")
 LEGAL = ("legal", "admin")
+STAFF = ("legal", "training", "admin")
 LOGIN = "staff_web.login"  # where a browser without a live session is sent
 ENGLISH_NAMES = {"en": "English", "de": "German", "fr": "French"}  # staff read English
 
@@ -226,12 +227,23 @@ def draft_letter(request_id: str):
 
 
 @bp.get("/dashboard")
-@require_role(*LEGAL, login=LOGIN)
+@require_role(*STAFF, login=LOGIN)
 def dashboard():
     """Counts, overdue requests, median days to answer, requests per week."""
+    # Training staff too: it holds counts and runs, nothing of a person (issue 19).
     return render_template(
         "staff/dashboard.html", data=dashboard_data(get_db(), deadlines.now())
     )
+
+
+@bp.get("/report")
+@require_role(*STAFF, login=LOGIN)
+def report():
+    """The transparency report with its charts (issue 19, item 5)."""
+    from dsr_app.training.report import report_charts, transparency_report
+
+    data = transparency_report(get_db(), deadlines.now())
+    return render_template("staff/report.html", report=data, charts=report_charts(data))
 
 
 @bp.get("/removals")
