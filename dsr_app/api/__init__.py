@@ -1,14 +1,14 @@
 """The JSON API under ``/api/v1``: OpenAPI settings and its blueprints.
 
 The error contract is errors.py's, the checks of a body parsing.py's; the views
-are in requests.py, staff.py, removal_lists.py and training.py.
+are in requests.py, staff.py, removal_lists.py, training.py and report.py.
 """
 
 from __future__ import annotations
 
 from flask import Flask
 
-from dsr_app.api import removal_lists, requests, staff, training
+from dsr_app.api import removal_lists, report, requests, staff, training
 from dsr_app.api.errors import Api, init_errors
 from dsr_app.api.parsing import check_body
 
@@ -44,4 +44,5 @@ def init_api(app: Flask) -> Api:
     api.register_blueprint(staff.blp)
     api.register_blueprint(removal_lists.blp)
     api.register_blueprint(training.blp)
+    api.register_blueprint(report.blp)
     return api

@@ -1,6 +1,6 @@
 """The transparency report (training/report.py; issue 19, item 5): its numbers on a
 small world of requests, lists, acknowledgements and runs, `dsr report` in JSON and
-CSV."""
+CSV, `GET /api/v1/report`, and that no personal data reaches any of them."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import pytest
 from dsr_app.db import open_db
 from dsr_app.removal.versions import entries_by_version, touched_by_list
 from dsr_app.training.report import COLUMNS, transparency_report
-from tests.conftest import REGISTRY
+from tests.conftest import REGISTRY, assert_api_error
 from tests.removal.test_versions import store  # noqa: F401 (fixture)
 from tests.review.conftest import clock  # noqa: F401 (fixture)
 from tests.review.helpers import decide_ok, filed
@@ -319,3 +319,92 @@ def test_cli_report_bad_input_exits_2(run, args, message):
     result = run("report", *args)
     assert result.exit_code == 2 and message in result.stderr
     assert "Traceback" not in result.output
+
+
+# --- GET /api/v1/report ------------------------------------------------------------
+
+
+def test_api_report_for_any_staff_role_as_the_cli_prints_it(
+    api,
+    staff,
+    world,
+    run,
+    db_path,  # noqa: F811
+):
+    assert_api_error(api.get("/api/v1/report"), 401)
+    assert_api_error(
+        api.get("/api/v1/report", headers={"Authorization": "Bearer nope"}), 401
+    )
+    printed = json.loads(run("report").stdout)
+    for role in ("legal", "training", "admin"):
+        resp = api.get("/api/v1/report", headers=staff[role])
+        assert resp.status_code == 200
+        assert resp.get_json() == printed
+    spec = api.get("/api/v1/openapi.json").get_json()
+    operation = spec["paths"]["/api/v1/report"]["get"]
+    assert {"200", "401", "403"} <= set(operation["responses"])
+    assert "Report" in spec["components"]["schemas"]
+
+
+# --- No personal data ---------------------------------------------------------------
+
+PERSON = {
+    "name": "Quirinus Zebedäus Pfefferkorn",
+    "email": "quirinus.pfefferkorn@example.org",
+    "handle": "qz_pfefferkorn_77",
+    "account": "acc-qzp-9931",
+    "record": "rec-qzp-4711",
+}
+
+
+@pytest.fixture
+def person(api, staff, db_path, run, tmp_path, clock):  # noqa: F811
+    """Quirinus's objection over his own post in ``forum`` 2026-01, approved, its
+    list acknowledged, and a run that read that version; returns what identifies
+    him, his request and his list."""
+    registry = tmp_path / "registry.jsonl"
+    account = {"account_id": PERSON["account"], "handle": PERSON["handle"],
+               "display_name": PERSON["name"], "email": PERSON["email"],
+               "country": "DE", "birth_date": "1980-02-29"}  # fmt: skip
+    registry.write_text(json.dumps(account) + "\n")
+    manifest = tmp_path / "forum.jsonl"
+    record = {"record_id": PERSON["record"], "dataset": "forum",
+              "text": f"I am {PERSON['name']}, write to {PERSON['email']}",
+              "author_id": PERSON["account"], "author_handle": PERSON["handle"],
+              "visibility": "public"}  # fmt: skip
+    manifest.write_text(json.dumps(record, ensure_ascii=False) + "\n")
+    assert run("accounts", "import", registry).exit_code == 0
+    assert run("ingest", manifest, "--version", "2026-01").exit_code == 0
+    created = filed(api, db_path, type="objection", email=PERSON["email"],
+                    full_name=PERSON["name"], handles=[PERSON["handle"]])  # fmt: skip
+    _run(api, staff, "1.0", [("forum", "2026-01")])
+    decide_ok(api, staff, created, "approve")
+    list_id = _lists(api, staff)[created["id"]]
+    clock.move(days=1)
+    _ack(api, staff, list_id, "forum", "2026-01")
+    return {**PERSON, "request": created["id"], "list": list_id}
+
+
+def test_no_personal_data_in_the_json_csv_or_html_report(api, api_app, staff, run,
+                                                         person):  # fmt: skip
+    from tests.web.test_staff import log_in
+
+    report = json.loads(run("report").stdout)
+    (row,) = report["model_versions"]
+    assert (row["objections"], row["items"], row["removed_after_start"]) == (1, 1, 1)
+    browser = api_app.test_client()
+    browser.environ_base["wsgi.url_scheme"] = "https"
+    log_in(browser, "training@staff.example")
+    page = browser.get("/staff/report")
+    assert page.status_code == 200
+    outputs = {
+        "json": run("report").stdout,
+        "csv": run("report", "--format", "csv").stdout,
+        "html": page.get_data(as_text=True),
+        "api": api.get("/api/v1/report", headers=staff["legal"]).get_data(as_text=True),
+    }
+    for surface, text in outputs.items():
+        assert "forum" in text, surface  # the report is about this world
+        for what, value in person.items():
+            for form in {value, value.lower(), json.dumps(value)[1:-1]}:
+                assert form not in text, (surface, what)
