@@ -176,9 +176,9 @@ def case(request_id: str):
         letter_lang=context["lang"],
         choices=form_choices(data["type"], context["lang"], context["t"]),
         error=session.pop("case_error", None),  # set by decide(), not by a URL
-    )
         message=session.pop("case_message", None),  # a measure recorded
         today=deadlines.now().date().isoformat(),
+    )
 
 
 @bp.post("/requests/<request_id>/decision")
