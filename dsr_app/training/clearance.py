@@ -20,9 +20,8 @@ from pathlib import Path
 import sqlite_utils
 
 from dsr_app.errors import BadInput, NotFound
-from dsr_app.matching.search import indexed_versions
 from dsr_app.removal.apply import still_present
-from dsr_app.removal.lists import stored_list
+from dsr_app.removal.lists import stored_lists
 from dsr_app.removal.targets import Targets
 from dsr_app.removal.versions import lists_touching
 from dsr_app.signing import sign
@@ -42,6 +41,10 @@ def check_ingested(
         [dataset, version],
     ).fetchone():
         return
+    # Only a refusal needs the versions: matching.search is not imported by every
+    # gate check (issue 19, the gate's speed).
+    from dsr_app.matching.search import indexed_versions
+
     prefix = f"{field}." if field else ""
     known = [v for d, v in indexed_versions(db) if d == dataset]
     if not known:
@@ -104,8 +107,8 @@ def still_in_files(
     targets = Targets(default_dataset=dataset, protected=protected)
     if lists is None:
         lists = lists_touching(db, dataset, version)
-    for list_id in lists:
-        targets.add(stored_list(db, list_id))
+    for document in stored_lists(db, lists):
+        targets.add(document)
     for shard in shards:  # what is found accumulates in targets.found
         still_present(shard, targets)
     return sorted(targets.found)

@@ -10,7 +10,10 @@ import pyarrow.parquet as pq
 import pytest
 
 from dsr_app.signing import load_public_key, verify
+from dsr_app.training.clearance import still_in_files
 from tests.conftest import RECORDS_JSONL, RECORDS_PARQUET, assert_api_error
+from tests.removal.conftest import save_list
+from tests.removal.test_versions import LISTS, _old
 from tests.training.conftest import RUN
 
 CLEARANCE = "/api/v1/datasets/tiny/1/clearance"
@@ -141,3 +144,49 @@ def test_gate_check_exits_2_on_bad_input(objection, run, tmp_path):
     never = run("gate", "check", "--dataset", "tiny", "--version", "9")
     assert never.exit_code == 2 and "never ingested" in never.stderr
     assert run("gate", "check", "--dataset", "tiny").exit_code == 2  # usage
+
+
+def test_gate_check_finds_copies_by_hash_and_author_as_verify_does(
+    api, staff, objection, run, tmp_path
+):
+    _, document = objection
+    _ack(api, staff, document)
+    listed = {e["record_id"] for e in document["entries"]}
+    manifest = tmp_path / "copies.jsonl"
+    with manifest.open("w") as out:
+        for line in RECORDS_JSONL.read_text().splitlines():
+            rec = json.loads(line)
+            if rec["record_id"] in listed:
+                # The same text under another id: by its author, and by someone else.
+                for suffix, author in (("-copy", rec["author_id"]), ("-x", "acc-9")):
+                    copy = {**rec, "record_id": rec["record_id"] + suffix}
+                    out.write(json.dumps({**copy, "author_id": author}) + "\n")
+    gate = _gate(run, "--manifest", manifest)
+    assert gate.exit_code == 1, gate.output
+    found = {r["record_id"] for r in json.loads(gate.stdout)["still_present"]}
+    assert found == {f"{r}-copy" for r in listed}
+    rl = save_list(tmp_path, document)
+    checked = run("removals", "verify", "--list", rl, "--manifest", manifest)
+    assert checked.exit_code == 1
+    assert {line.split()[-1] for line in checked.stdout.splitlines()} == found
+
+
+@pytest.mark.parametrize("version", ["1", "2", "3", "9"])
+def test_still_in_files_reads_every_list_touching_the_version_and_no_other(
+    store, tmp_path, version
+):
+    # The entries of dataset a of every list, with the lists whose old per-list
+    # answer (tests/removal/test_versions.py) holds (a, version): those are found.
+    manifest = tmp_path / "a.jsonl"
+    every = {r for *_, entries in LISTS for d, r, _ in entries if d == "a"}
+    manifest.write_text("".join(json.dumps({"record_id": r}) + "\n" for r in every))
+    expected = {
+        ("a", r)
+        for list_id, _, _, entries in LISTS
+        if ("a", version) in _old(store, list_id)
+        for d, r, _ in entries
+        if d == "a"
+    }
+    found = still_in_files(store, "a", version, [manifest])
+    assert found == sorted(expected)
+    assert expected or version == "9"  # the store has lists in versions 1 to 3
