@@ -113,7 +113,7 @@ def test_letter_has_every_checklist_row(api, staff, db_path, run, kind, lang):
             "objection",
             [
                 "Art. 21(1)",
-                "AI models that were trained on it before",
+                "no AI model trained on a dataset version that held your items",
                 "What will be removed",
                 "to our training teams",  # no Art. 19 without recipients
             ],
@@ -393,5 +393,6 @@ def test_objection_letter_claims_nothing_about_models_it_has_not_recorded(
         text = _letter(api, created, fmt).get_data(as_text=True)
         for claim in claims:
             assert claim not in text, (fmt, claim)
-        plain = TEXTS[lang]["O04"]
+        # With no run on record, O04 says the record shows none (issue 19).
+        plain = TEXTS[lang]["O04_none"]
         assert (plain if fmt == "txt" else str(escape(plain))) in text, fmt

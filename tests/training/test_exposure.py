@@ -6,7 +6,7 @@ items 3 and 4)."""
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
@@ -15,7 +15,7 @@ from dsr_app.i18n import long_date
 from dsr_app.review.letter_items import plural
 from dsr_app.review.letter_texts import TEXTS
 from dsr_app.training.exposure import included_items, request_runs
-from tests.conftest import RECORDS_JSONL, assert_api_error, outbox
+from tests.conftest import assert_api_error, outbox
 from tests.review.helpers import decide_ok, filed
 from tests.training.conftest import RUN
 from tests.web.test_staff import csrf
@@ -207,18 +207,15 @@ def test_a_replacement_must_be_a_later_run_of_the_same_model(api, staff, clock, 
 
 
 def test_exposure_follows_the_removal_runs_after_it_are_cleared_or_not(
-    api, staff, db_path, clock, world, run
+    api, staff, db_path, clock, world, run, tmp_path
 ):
     """Before the decision a run reads the items; after it, a run started before
     the removal was acknowledged still read them (flagged), one started after
-    read cleared data, and one that also read a version never searched for the
-    person is not called cleared. A run of another model on other data is
-    nobody's business here."""
+    read cleared data, and one that also read a version nobody had searched for
+    the person when it started is not called cleared."""
     before = _run(api, staff, status="deployed", started_at="2026-01-10")
     created = filed(api, db_path, type="objection", full_name="Zoë Müller-Łukasik")
     decide_ok(api, staff, created, "approve")
-    # Version 2 comes after the search: nobody looked for Zoë in it.
-    assert run("ingest", RECORDS_JSONL, "--version", "2").exit_code == 0
     clock.move(days=1)
     early = _run(api, staff, model_version="2.0", status="training")
     assert early["flagged"] is True
@@ -226,14 +223,23 @@ def test_exposure_follows_the_removal_runs_after_it_are_cleared_or_not(
     _ack(api, staff, created)
     clock.move(days=1)
     cleared = _run(api, staff, model_version="3.0", status="training")
+    # Another dataset, ingested (and so searched) now; a run said to have
+    # started an hour earlier read it before anybody looked for Zoë in it.
+    other = tmp_path / "other.jsonl"
+    other.write_text(
+        '{"record_id": "o-1", "dataset": "other", "text": "Weather today",'
+        ' "author_id": "acc-9", "visibility": "public"}\n'
+    )
+    assert run("ingest", other).exit_code == 0
     unknown = _run(
         api,
         staff,
         model_version="3.1",
         status="training",
+        started_at=(clock.at - timedelta(hours=1)).isoformat(),
         datasets=[
             {"dataset": "tiny", "dataset_version": "1"},
-            {"dataset": "tiny", "dataset_version": "2"},
+            {"dataset": "other", "dataset_version": "1"},
         ],
     )
     models = _case(api, staff, created)["models"]
@@ -241,18 +247,16 @@ def test_exposure_follows_the_removal_runs_after_it_are_cleared_or_not(
     assert [r["after_decision"] for r in models["exposed"]] == [False, True]
     assert [r["id"] for r in models["cleared"]] == [cleared["id"]]
     assert [r["id"] for r in models["unknown"]] == [unknown["id"]]
-    states = {
-        v["dataset_version"]: v["state"] for v in models["unknown"][0]["versions"]
-    }
-    assert states == {"1": "removed", "2": "not_searched"}
+    states = {v["dataset"]: v["state"] for v in models["unknown"][0]["versions"]}
+    assert states == {"tiny": "removed", "other": "not_searched"}
     held = _items(db_path, created)
     assert {
         (i["dataset"], i["dataset_version"], i["record_id"])
         for i in models["exposed"][0]["items"]
     } == set(held)
-    # Computed from dataset versions alone: the same items in version 2 only
-    # would expose nobody who read version 1.
-    moved = [(d, "2", r) for d, _, r in held]
+    # Computed from dataset versions alone: the same items in the other dataset
+    # would expose only the run that read it.
+    moved = [("other", "1", r) for _, _, r in held]
     found = request_runs(open_db(db_path), created["id"], moved, clock.at.isoformat())
     assert [r["id"] for r in found["exposed"]] == [unknown["id"]]
 
