@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -11,9 +12,16 @@ import time
 import urllib.request
 from pathlib import Path
 
+from dsr_app import deadlines
 from dsr_app.config import package_resource
 from dsr_app.demo import load_demo
+from dsr_app.messaging import outbox_messages
+from dsr_app.sql import select_rows
+from dsr_app.training.exposure import for_request
+from dsr_app.training.measures import run_measures
+from dsr_app.training.runs import list_runs
 from tests.conftest import snapshot
+from tests.web.test_staff import csrf
 
 FIXTURES = package_resource("fixtures")
 
@@ -68,6 +76,7 @@ def test_serve_demo_twice_loads_once_and_serves(tmp_path):
     db_path = tmp_path / "demo.sqlite3"
     first, _ = _serve_demo(db_path)
     assert "demo loaded: 20,057 new records" in first
+    assert "training run assistant 1.0: retired" in first
     assert "Serving dsr_app on http://127.0.0.1:" in first
     for role in ("legal", "training", "admin"):
         assert f"demo login: {role}@demo.example / " in first
@@ -114,3 +123,71 @@ def test_demo_world_has_personas_namesakes_and_violations(db):
     names = "".join(r[0] for r in db.execute("SELECT display_name FROM accounts"))
     for letter in "äöüßéçłńśžřøåő":
         assert letter in names, letter
+
+
+def _letters(db) -> list[dict]:
+    return select_rows(
+        db, "SELECT id, template, issued_at, sha256, txt FROM issued_letters"
+    )
+
+
+def test_demo_world_holds_two_models_around_lucjas_objection(db):
+    """Issue 19, item 6: model 1.0 trained before her objection, 2.0 after it on
+    the versions cleared of her items, 1.0 retired as replaced by 2.0."""
+    load_demo(db)
+    (request,) = select_rows(db, "SELECT * FROM requests")
+    assert (request["email"], request["type"]) == ("lucja@example.eu", "objection")
+    assert request["status"] == "completed" and request["decision"] == "approve"
+    runs = {r["model_version"]: r for r in list_runs(db)}
+    assert sorted(runs) == ["1.0", "2.0"]
+    first, second = runs["1.0"], runs["2.0"]
+    assert (first["model"], first["status"]) == ("assistant", "retired")
+    assert (second["model"], second["status"]) == ("assistant", "deployed")
+    # Neither is flagged, and truly so: 1.0 started in July 2025, before any
+    # removal list was issued (the gate was clear then; that it read her items
+    # is its exposure, not a flag), and 2.0 after every list was acknowledged.
+    assert not first["flagged"] and not second["flagged"]
+    acks = select_rows(db, "SELECT acknowledged_at FROM removal_acks")
+    assert len(acks) == 3  # captions 2025-03, public-posts 2025-01 and 2025-06
+    assert first["started_at"] < request["received_at"] < request["decided_at"]
+    assert max(a["acknowledged_at"] for a in acks) < second["started_at"]
+    assert second["started_at"] < first["retired_at"] <= deadlines.now().isoformat()
+    (measure,) = run_measures(db, first["id"])
+    assert (measure["kind"], measure["replacement_run_id"]) == (
+        "retrained",
+        second["id"],
+    )
+    assert measure["taken_on"] <= deadlines.now().date().isoformat()
+    found = for_request(db, request, deadlines.now().isoformat())
+    assert [r["id"] for r in found["exposed"]] == [first["id"]]
+    assert [r["id"] for r in found["cleared"]] == [second["id"]]
+    assert found["unknown"] == []
+    # Her letters were issued before 2.0 existed and say what was on record then.
+    letters = _letters(db)
+    assert sorted(x["template"] for x in letters) == ["objection", "removal_complete"]
+    decision = next(x for x in letters if x["template"] == "objection")
+    assert decision["issued_at"] == request["decided_at"]
+    for letter in letters:
+        assert letter["issued_at"] < second["started_at"]
+        assert b"assistant, version 1.0" in letter["txt"]
+        assert b"version 2.0" not in letter["txt"]
+    load_demo(db)  # again: nothing new, her letters as they were
+    assert _letters(db) == letters
+    assert [r["id"] for r in list_runs(db)] == [second["id"], first["id"]]
+    assert len(select_rows(db, "SELECT id FROM requests")) == 1
+
+
+def test_demo_persona_status_page_shows_the_later_model_as_cleared(db, api_app):
+    load_demo(db)
+    second = next(r for r in list_runs(db) if r["model_version"] == "2.0")
+    first = next(r for r in list_runs(db) if r["model_version"] == "1.0")
+    body = outbox_messages(db, "lucja@example.eu")[-1]["body"]
+    link = re.search(r"(/r/\S+)", body).group(1)  # the e-mailed one-time link
+    client = api_app.test_client()
+    client.environ_base["wsgi.url_scheme"] = "https"
+    client.get(link)
+    client.post("/r", data={"csrf_token": csrf(client, "/r")})
+    page = client.get("/status").get_data(as_text=True)
+    assert f'<li data-run="{first["id"]}" data-state="exposed">' in page
+    assert f'<li data-run="{second["id"]}" data-state="cleared">' in page
+    assert 'data-state="no-cleared"' not in page

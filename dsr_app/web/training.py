@@ -1,9 +1,20 @@
-"""Staff page of training runs: the list, each with its flag, and a form to
-register one (issue 19, item 1). Forms carry a CSRF token as every staff form."""
+"""Staff page of training runs: the list, each with its flag, a form to
+register one (issue 19, item 1) and one to ask the clearance gate of a dataset
+version (item 2). Forms that write carry a CSRF token as every staff form."""
 
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, request, session, url_for
+from pathlib import Path
+
+from flask import (
+    Blueprint,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from marshmallow import ValidationError
 
 from dsr_app import deadlines
@@ -11,6 +22,7 @@ from dsr_app.errors import BadInput, NotFound
 from dsr_app.schemas.training import RUN_STATUSES, MeasureCreateSchema, RunCreateSchema
 from dsr_app.server.auth import require_role, session_staff
 from dsr_app.server.connection import get_db
+from dsr_app.training.clearance import clearance
 from dsr_app.training.measures import add_measure
 from dsr_app.training.runs import add_run, list_runs
 
@@ -30,6 +42,35 @@ def runs():
         message=session.pop("runs_message", None),  # set by add()
         error=session.pop("runs_error", None),
     )
+
+
+@bp.get("/runs/clearance")
+@require_role(*TRAINING, "legal", login=LOGIN)
+def gate():
+    """The runs page with the clearance gate's answer for one dataset version:
+    the signed answer the API and ``dsr gate check`` give, its pending lists
+    named (issue 19, item 2). It only reads: a GET, no CSRF token."""
+    asked = {k: request.args.get(k, "").strip() for k in ("dataset", "version")}
+    answer, problem, code = None, None, 200
+    if not all(asked.values()):
+        problem, code = "dataset and version: both are required", 400
+    else:
+        folder = Path(current_app.config["INSTANCE_DIR"])
+        try:
+            answer = clearance(
+                get_db(), asked["dataset"], asked["version"], folder, deadlines.now()
+            )
+        except NotFound as exc:  # a version never ingested: nothing is known
+            problem, code = exc.message, 404
+    page = render_template(
+        "staff/runs.html",
+        runs=list_runs(get_db()),
+        statuses=RUN_STATUSES,
+        gate=answer,
+        gate_error=problem,
+        asked=asked,
+    )
+    return page, code
 
 
 @bp.post("/runs")

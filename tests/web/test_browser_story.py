@@ -91,7 +91,10 @@ def test_the_whole_story_in_chromium(demo_server, page, db_path, tmp_path):
     assert "Widerspruch" in facts and "E-Mail, Telefon" in facts
     status_url = page.url
     conn = sqlite3.connect(db_path)
-    (request_id,) = conn.execute("SELECT id FROM requests").fetchone()
+    # Hers: the demo world holds Łucja's decided objection too (issue 19, item 6).
+    (request_id,) = conn.execute(
+        "SELECT id FROM requests WHERE email = 'zoe@example.eu'"
+    ).fetchone()
     conn.close()
     wait_for(lambda: searched(db_path, request_id), "the search after verifying")
 
@@ -237,7 +240,11 @@ def test_the_whole_story_in_chromium(demo_server, page, db_path, tmp_path):
         "Entfernung aus den Trainingsdaten"
     )
     conn = sqlite3.connect(db_path)
-    (acked_at,) = conn.execute("SELECT acknowledged_at FROM removal_acks").fetchone()
+    (acked_at,) = conn.execute(
+        "SELECT acknowledged_at FROM removal_acks WHERE list_id IN"
+        " (SELECT id FROM removal_lists WHERE request_id = ?)",
+        [request_id],
+    ).fetchone()
     conn.close()
     day = long_date(date.fromisoformat(acked_at[:10]), "de")  # "23. November 2026"
     assert re.fullmatch(r"\d{1,2}\. [A-Za-zäöü]+ \d{4}", day)
