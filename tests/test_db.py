@@ -75,6 +75,7 @@ RECORDED_STEPS = [
     "m022_training_runs",
     "m023_touched_index",
     "m024_model_measures",
+    "m026_request_pointers",
 ]
 
 

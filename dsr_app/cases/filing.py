@@ -18,6 +18,7 @@ from dsr_app.cases.status import new_status_link
 from dsr_app.deadlines import UNVERIFIED_LIFETIME, due_date, receipt_day, window_wait
 from dsr_app.errors import TooManyAttempts
 from dsr_app.identifiers import PhonePolicy, canonical_email, mailbox_key, sms_phone
+from dsr_app.matching.pointers import save_pointers
 from dsr_app.signing import token_hash
 from dsr_app.sql import write_transaction
 
@@ -106,12 +107,15 @@ def create_request(
                 " VALUES (?, ?)",
                 [request_id, handle],
             )
+        # Items the person says are about them (issue 20, item 3): the audit log
+        # counts them, the request keeps them.
+        pointers = save_pointers(db, request_id, data.get("pointers") or [], at)
         audit.append(
             db,
             "requester",
             "request_filed",
             request_id,
-            {"type": data["type"], "due_at": due},
+            {"type": data["type"], "due_at": due, "pointers": pointers},
             at,
         )
         link = new_status_link(db, request_id, at)

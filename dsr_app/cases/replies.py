@@ -14,6 +14,7 @@ from dsr_app.cases.status import new_status_link, request_row, status_view
 from dsr_app.cases.verification import check_open_for_codes, check_resend
 from dsr_app.errors import Conflict
 from dsr_app.identifiers import PhonePolicy, sms_phone
+from dsr_app.matching.pointers import save_pointers
 from dsr_app.review.decisions import resume_after_reply
 from dsr_app.sql import write_transaction
 
@@ -60,6 +61,7 @@ def reply(
                 " VALUES (?, ?)",
                 [request_id, handle],
             )
+        pointers = save_pointers(db, request_id, data.get("pointers") or [], at)
         if phone and phone != row["phone"]:
             # The limits of any new code; its window opens with this reply.
             check_open_for_codes(db, {**row, "phone": phone}, "phone", at)
@@ -86,6 +88,7 @@ def reply(
             {
                 "details": bool(data.get("details")),
                 "handles": len(data.get("handles") or []),
+                "pointers": pointers,
                 "new_phone": bool(outgoing),
                 **pause,  # what the reply did to the clock
             },

@@ -15,6 +15,7 @@ import sqlite_utils
 
 from dsr_app.corpus.record import STORED_COLUMNS
 from dsr_app.matching.identity import CONTENT, Identity, Match
+from dsr_app.matching.pointers import pointer_matches
 from dsr_app.matching.rules import match_record
 from dsr_app.sql import write_transaction
 
@@ -226,8 +227,12 @@ def store_matches(
 
 def search_and_store(db: sqlite_utils.Database, request_id: str, at: datetime) -> int:
     """Search the index for one request and store the result; returns the count."""
-    matches = search(db, identity_for(db, request_id))
-    store_matches(db, request_id, matches, at, "index")
+    identity = identity_for(db, request_id)
+    matches = search(db, identity)
+    # The items the person pointed to, found again with every search (issue 20).
+    versions = indexed_versions(db)
+    matches += pointer_matches(db, identity, matches, versions)
+    store_matches(db, request_id, matches, at, "index", versions)
     return len(matches)
 
 

@@ -369,6 +369,7 @@ def sweep_requests(
         search names.
     """
     from dsr_app import deadlines
+    from dsr_app.matching.pointers import pointer_matches
     from dsr_app.matching.search import (
         identity_for,
         indexed_versions,
@@ -386,11 +387,15 @@ def sweep_requests(
     report = run(
         identities, db_path, manifests, dataset, version, workers, progress, **options
     )
-    for request_id in request_ids:
+    for request_id, identity in zip(request_ids, identities, strict=True):
+        found = report.matches.get(request_id, [])
+        # The items the person pointed to, from the index (issue 20, item 3).
+        versions = scope or indexed_versions(db)
+        found = found + pointer_matches(db, identity, found, versions)
         store_matches(
             db,
             request_id,
-            report.matches.get(request_id, []),
+            found,
             at,
             searched_by,
             scope,

@@ -19,6 +19,7 @@ from dsr_app.migrations.cases import (
     m019_request_pauses,
     m020_request_region,
     m021_decision_grounds,
+    m026_request_pointers,
 )
 from dsr_app.migrations.corpus import (
     m001_manifests_records,
@@ -68,6 +69,7 @@ STEPS = (
     m022_training_runs,
     m023_touched_index,
     m024_model_measures,
+    m026_request_pointers,
 )
 
 migrations = sqlite_utils.Migrations("dsr_app")

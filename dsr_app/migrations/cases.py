@@ -187,3 +187,57 @@ def m021_decision_grounds(db: sqlite_utils.Database) -> None:
         " CHECK (erasure_ground IN ('a', 'b', 'c', 'd', 'e', 'f'))"
     )
     db.execute("ALTER TABLE requests ADD COLUMN reason_codes TEXT")
+
+
+def m026_request_pointers(db: sqlite_utils.Database) -> None:
+    """The items a person points to (contract section 5 v2: ``pointers``; issue 20,
+    item 3), kept with the request, and the index that finds them: each record's
+    URL by a hash of its normal form, and its passage prints (matching/passages.py),
+    filled on first use after an ingest up to ``pointer_index.indexed_to``; and
+    matches found by them (``matched_on`` = ``pointer``)."""
+    db.executescript(
+        """
+        -- As given (trimmed), in order, from the request and its replies.
+        CREATE TABLE request_pointers (
+            request_id TEXT NOT NULL REFERENCES requests (id),
+            position INTEGER NOT NULL,
+            value TEXT NOT NULL,
+            added_at TEXT NOT NULL,
+            PRIMARY KEY (request_id, position),
+            UNIQUE (request_id, value)
+        ) STRICT;
+
+        -- A record's url as pointers.url_key, hashed to 63 bits (the lookup checks
+        -- the url itself); records.id, no foreign key, as text_identifiers.
+        CREATE TABLE record_urls (
+            url_hash INTEGER NOT NULL,
+            record INTEGER NOT NULL,
+            PRIMARY KEY (url_hash, record)
+        ) STRICT, WITHOUT ROWID;
+
+        -- Winnowed word shingles of each record's folded text, as 20-bit buckets
+        -- (passages.tokens); contentless, rowid = records.id.
+        CREATE VIRTUAL TABLE passage_prints USING fts5 (
+            prints, content = '', detail = none, columnsize = 0, tokenize = 'ascii'
+        );
+
+        -- The highest records.id both tables above hold (ids only grow).
+        CREATE TABLE pointer_index (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            indexed_to INTEGER NOT NULL
+        ) STRICT;
+        INSERT INTO pointer_index (id, indexed_to) VALUES (1, 0);
+        """
+    )
+    import sqlite3
+
+    from dsr_app.migrations.review import allow_matched_on
+
+    allow_matched_on(db, "pointer")  # contract section 5 v2
+    try:  # fewer, bigger segments while an index is filled (as m012)
+        db.execute(
+            "INSERT INTO passage_prints (passage_prints, rank) VALUES ('hashsize', ?)",
+            [16 * 1024 * 1024],
+        )
+    except sqlite3.OperationalError:
+        pass  # SQLite before 3.39 keeps its default

@@ -94,7 +94,12 @@ def m010_follow_ups(db: sqlite_utils.Database) -> None:
 
 def m013_content_matches(db: sqlite_utils.Database) -> None:
     """Matches may be ``content``: another author's copy of a text the requester had
-    removed, a candidate for staff, never removed unreviewed (copies.py; issue 16).
+    removed, a candidate for staff, never removed unreviewed (copies.py; issue 16)."""
+    allow_matched_on(db, "content")
+
+
+def allow_matched_on(db: sqlite_utils.Database, value: str) -> None:
+    """Let ``matches.matched_on`` hold ``value`` too (m013, m026).
 
     SQLite cannot change a CHECK constraint in place: the table is rebuilt from its
     stored definition (with any column added since) and its indexes made again.
@@ -112,14 +117,14 @@ def m013_content_matches(db: sqlite_utils.Database) -> None:
         )
     ]
     check = re.compile(r"(CHECK\s*\(\s*matched_on\s+IN\s*\()([^)]*)\)")
-    if "'content'" in check.search(sql).group(2):
+    if f"'{value}'" in check.search(sql).group(2):
         return
-    sql = check.sub(lambda m: f"{m.group(1)}{m.group(2)}, 'content')", sql, count=1)
-    sql = re.sub(r"^CREATE TABLE\s+\"?matches\"?", "CREATE TABLE matches_m013", sql)
+    sql = check.sub(lambda m: f"{m.group(1)}{m.group(2)}, '{value}')", sql, count=1)
+    sql = re.sub(r"^CREATE TABLE\s+\"?matches\"?", "CREATE TABLE matches_new", sql)
     db.execute(sql)
-    db.execute("INSERT INTO matches_m013 SELECT * FROM matches")
+    db.execute("INSERT INTO matches_new SELECT * FROM matches")
     db.execute("DROP TABLE matches")
-    db.execute("ALTER TABLE matches_m013 RENAME TO matches")
+    db.execute("ALTER TABLE matches_new RENAME TO matches")
     for index in indexes:
         db.execute(index)
 

@@ -17,6 +17,7 @@ from dsr_app.schemas.removal import RemovalStatusSchema
 REQUEST_TYPES = ("access", "objection", "erasure")
 LETTER_KINDS = ("decision", "extension", "request_info", "removal_complete")
 MAX_HANDLES, MAX_HANDLE_LEN = 20, 64
+MAX_POINTERS, MAX_POINTER_CHARS = 20, 2000  # contract section 5 v2
 _HANDLE = re.compile(r"[a-z0-9._]+")
 
 
@@ -25,6 +26,21 @@ def _handle() -> StrictString:
     return StrictString(
         validate=[validate.Length(min=1, max=MAX_HANDLE_LEN + 1)],
         metadata={"pattern": r"^\s*@*[A-Za-z0-9._]+\s*$"},
+    )
+
+
+def _pointers() -> fields.List:
+    """Items the person says are about them: URLs, record ids, quoted passages
+    (issue 20, item 3; matching/pointers.py), checked by ``normalise_pointers``."""
+    return fields.List(
+        StrictString(validate=[validate.Length(max=MAX_POINTER_CHARS), multi_line]),
+        validate=validate.Length(max=MAX_POINTERS),
+        metadata={
+            "description": "Each the URL or record id of an item the person says is"
+            " about them, or a passage they quote (such as what an AI answered about"
+            " them); searched like the identifiers, weak until staff include what"
+            " they find."
+        },
     )
 
 
@@ -75,6 +91,7 @@ class RequestCreateSchema(Schema):
             " DE-BY; it must belong to country.",
         },
     )
+    pointers = _pointers()  # v2: issue 20, item 3
 
     @validates_schema(skip_on_field_errors=False)
     def _normalise(self, data, **kwargs):
@@ -121,6 +138,7 @@ def normalise_request(data: dict) -> dict:
         except BadInput as exc:
             errors[exc.field] = [exc.reason]
     errors.update(normalise_handles(data))
+    errors.update(normalise_pointers(data))
     if isinstance(data.get("language"), str):
         primary = data["language"].split("-")[0].lower()
         if primary not in LANGUAGES:
@@ -156,6 +174,22 @@ def normalise_handles(data: dict) -> dict[str, list[str]]:
             handles.append(handle)
     data["handles"] = handles
     return {"handles": errors} if errors else {}
+
+
+def normalise_pointers(data: dict) -> dict[str, dict[int, list[str]]]:
+    """Pointers trimmed, de-duplicated; a blank one refused by its place."""
+    if not isinstance(data.get("pointers"), list):
+        return {}
+    pointers, errors = [], {}
+    for n, raw in enumerate(data["pointers"]):
+        if not isinstance(raw, str):
+            continue  # the field's own error names it
+        if not raw.strip():
+            errors[n] = ["Must not be blank."]
+        elif raw.strip() not in pointers:
+            pointers.append(raw.strip())
+    data["pointers"] = pointers
+    return {"pointers": errors} if errors else {}
 
 
 class RequestCreatedSchema(Schema):
@@ -231,14 +265,16 @@ class ReplySchema(Schema):
     details = StrictString(validate=[validate.Length(max=5000), multi_line])
     handles = fields.List(_handle(), validate=validate.Length(max=MAX_HANDLES))
     phone = StrictString(validate=[validate.Length(max=40), typed_line])
+    pointers = _pointers()
 
     @validates_schema(skip_on_field_errors=False)
     def _at_least_one(self, data, **kwargs):
-        """Refuse an empty reply; normalise handles like a new request's."""
-        if not any(data.get(k) for k in ("details", "handles", "phone")):
+        """Refuse an empty reply; normalise handles and pointers like a new
+        request's."""
+        if not any(data.get(k) for k in ("details", "handles", "phone", "pointers")):
             raise ValidationError(
-                "Give at least one of details, handles, phone.", "_schema"
+                "Give at least one of details, handles, phone, pointers.", "_schema"
             )
-        errors = normalise_handles(data)
+        errors = {**normalise_handles(data), **normalise_pointers(data)}
         if errors:
             raise ValidationError(errors)

@@ -1,0 +1,312 @@
+"""Items a person points to (contract section 5 v2, ``pointers``; issue 20, item 3):
+the URL or record id of an item they say is about them, or a passage they quote.
+
+A URL is looked up by its normal form among the records' ``url`` field, an id among
+their ``record_id`` in every dataset version, a passage by near-duplicate search
+(passages.py); any text that is not a URL is tried as an id and as a passage. What
+is found is a ``pointer`` match, weak unless another rule proves the same record
+(then as strong as that rule): the person's word that an item is about them is not
+proof, so it is disclosed only once staff include it (Art. 15(4): the rights of
+others).
+
+The index behind the URL and passage lookups follows the records on first use
+(``refresh_index``), off the ingest path: ingest stays as fast as before, and a
+store nobody points into never pays for it (docs/benchmarks.md).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
+
+import idna
+import sqlite_utils
+
+from dsr_app.corpus.record import STORED_COLUMNS, policy_flag_names
+from dsr_app.matching import passages
+from dsr_app.matching.identity import Identity, Match
+from dsr_app.matching.masking import snippet
+from dsr_app.sql import write_transaction
+
+POINTER = "pointer"  # matched_on of an item found from the person's pointers
+# Query parameters that say how a link was shared, not what it shows.
+TRACKING_PARAMS = frozenset(
+    (
+        "fbclid",
+        "gclid",
+        "dclid",
+        "msclkid",
+        "yclid",
+        "twclid",
+        "igshid",
+        "igsh",
+        "mc_cid",
+        "mc_eid",
+        "_ga",
+        "si",
+        "ref_src",
+        "ref_url",
+    )
+)
+_CONFIDENCE = ("verified", "probable", "weak")  # strongest first
+_COLUMNS = ", ".join(STORED_COLUMNS)
+_PATH_SAFE = "/:@!$&'()*+,;=-._~"
+_INDEX_CHUNK = 2000  # records a refresh indexes in one write transaction
+
+
+def url_key(value: str) -> str | None:
+    """The normal form of a URL, or ``None`` if ``value`` is not an http(s) URL.
+
+    Scheme, ``www.``, default port, user, fragment, trailing slash and tracking
+    parameters (``utm_*``, ``fbclid``, …) dropped; host lower-case and in IDNA;
+    the path's escapes made uniform; other parameters sorted:
+    ``HTTPS://WWW.Example.com/p/1/?utm_source=x#c`` is ``example.com/p/1``.
+    """
+    text = value.strip()
+    if not text or any(c.isspace() for c in text):
+        return None
+    if text[:4].lower() == "www.":
+        text = "https://" + text
+    try:
+        parts = urlsplit(text)
+        port = parts.port
+    except ValueError:
+        return None
+    host = (parts.hostname or "").rstrip(".")
+    if parts.scheme.lower() not in ("http", "https") or not host:
+        return None
+    try:
+        host = idna.encode(host, uts46=True).decode("ascii")
+    except idna.IDNAError:
+        pass  # kept as written (lower-cased)
+    host = host.removeprefix("www.")
+    if port and port not in (80, 443):
+        host = f"{host}:{port}"
+    path = quote(unquote(parts.path), safe=_PATH_SAFE).rstrip("/")
+    params = sorted(
+        (name, val)
+        for name, val in parse_qsl(parts.query, keep_blank_values=True)
+        if not name.lower().startswith("utm_") and name.lower() not in TRACKING_PARAMS
+    )
+    query = urlencode(params)
+    return host + path + ("?" + query if query else "")
+
+
+def url_hash(key: str) -> int:
+    """``record_urls.url_hash`` of a URL's normal form (63 bits)."""
+    return int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest()) >> 1
+
+
+def save_pointers(
+    db: sqlite_utils.Database, request_id: str, values: Iterable[str], at: datetime
+) -> int:
+    """Keep ``values`` (validated) with the request, after those it has; the same
+    value again is kept once. Call inside the caller's transaction; returns how many
+    were new."""
+    (last,) = db.execute(
+        "SELECT coalesce(max(position), 0) FROM request_pointers WHERE request_id = ?",
+        [request_id],
+    ).fetchone()
+    added = 0
+    for value in values:
+        added += db.execute(
+            "INSERT OR IGNORE INTO request_pointers (request_id, position, value,"
+            " added_at) VALUES (?, ?, ?, ?)",
+            [request_id, last + added + 1, value, at.isoformat()],
+        ).rowcount
+    return added
+
+
+def pointers_of(db: sqlite_utils.Database, request_id: str) -> list[str]:
+    """The request's pointers, in the order given."""
+    return [
+        r[0]
+        for r in db.execute(
+            "SELECT value FROM request_pointers WHERE request_id = ? ORDER BY position",
+            [request_id],
+        )
+    ]
+
+
+def refresh_index(db: sqlite_utils.Database) -> int:
+    """Index the URLs and passage prints of records added since the last refresh;
+    returns how many records it read.
+
+    A chunk of records per write transaction, so that other writers wait a moment,
+    not for the whole corpus; two processes refreshing at once take turns.
+    """
+    count = 0
+    while True:
+        (done,) = db.execute("SELECT indexed_to FROM pointer_index").fetchone()
+        (newest,) = db.execute("SELECT coalesce(max(id), 0) FROM records").fetchone()
+        if newest <= done:
+            return count
+        with write_transaction(db):
+            (done,) = db.execute("SELECT indexed_to FROM pointer_index").fetchone()
+            rows = db.execute(
+                "SELECT id, text, url FROM records WHERE id > ? ORDER BY id LIMIT ?",
+                [done, _INDEX_CHUNK],
+            ).fetchall()
+            if not rows:
+                return count
+            for record, text, url in rows:
+                _index(db, record, text, url)
+            db.execute("UPDATE pointer_index SET indexed_to = ?", [rows[-1][0]])
+        count += len(rows)
+
+
+def _index(db: sqlite_utils.Database, record: int, text, url, delete=False) -> None:
+    """Add (or, ``delete``: remove) one record's prints and URL."""
+    prints = passages.tokens(text) if text else ""
+    if prints:
+        if delete:  # contentless FTS5: deleted with the very tokens it was given
+            db.execute(
+                "INSERT INTO passage_prints (passage_prints, rowid, prints)"
+                " VALUES ('delete', ?, ?)",
+                [record, prints],
+            )
+        else:
+            db.execute(
+                "INSERT INTO passage_prints (rowid, prints) VALUES (?, ?)",
+                [record, prints],
+            )
+    key = url_key(url) if url else None
+    if key is not None:
+        db.execute(
+            "DELETE FROM record_urls WHERE url_hash = ? AND record = ?"
+            if delete
+            else "INSERT OR IGNORE INTO record_urls (url_hash, record) VALUES (?, ?)",
+            [url_hash(key), record],
+        )
+
+
+def forget(db: sqlite_utils.Database, record: int) -> None:
+    """Take a record out of the pointer index before its text and URL are erased
+    (removal.lists.purge, Art. 17); inside the caller's transaction."""
+    (done,) = db.execute("SELECT indexed_to FROM pointer_index").fetchone()
+    row = db.execute("SELECT text, url FROM records WHERE id = ?", [record]).fetchone()
+    if record <= done and row is not None:
+        _index(db, record, row[0], row[1], delete=True)
+
+
+def _records(db: sqlite_utils.Database, where: str, params: list) -> list[dict]:
+    return [
+        dict(zip(STORED_COLUMNS, row, strict=True))
+        for row in db.execute(
+            f"SELECT {_COLUMNS} FROM records WHERE {where} AND text IS NOT NULL",
+            params,
+        )
+    ]
+
+
+def pointed_records(
+    db: sqlite_utils.Database, value: str, versions: Iterable[tuple[str, str]]
+) -> list[tuple[dict, tuple[int, int]]]:
+    """The records one pointer leads to, each with the span of its text to show:
+    by URL, else by record id in each of ``versions`` and as a passage.
+
+    Reads the index as ``refresh_index`` left it.
+    """
+    key = url_key(value)
+    if key is not None:
+        return [
+            (r, (0, 0))
+            for r in _records(
+                db,
+                "id IN (SELECT record FROM record_urls WHERE url_hash = ?)",
+                [url_hash(key)],
+            )
+            if url_key(_url(db, r["id"]) or "") == key  # a hash is not the URL
+        ]
+    found = []
+    record_id = value.strip()
+    if record_id and len(record_id) <= 1000 and "\n" not in record_id:
+        for dataset, version in versions:
+            found.extend(
+                (r, (0, 0))
+                for r in _records(
+                    db,
+                    "dataset = ? AND dataset_version = ? AND record_id = ?",
+                    [dataset, version, record_id],
+                )
+            )
+    hits = [record for record, _ in passages.find(db, value)]
+    if hits:
+        marks = ",".join("?" * len(hits))
+        found.extend(
+            (r, passages.overlap_span(value, r["text"]))
+            for r in _records(db, f"id IN ({marks})", hits)
+        )
+    return found
+
+
+def _url(db: sqlite_utils.Database, record: int) -> str | None:
+    return db.execute("SELECT url FROM records WHERE id = ?", [record]).fetchone()[0]
+
+
+def pointer_matches(
+    db: sqlite_utils.Database,
+    identity: Identity,
+    found: Iterable[Match],
+    versions: Iterable[tuple[str, str]],
+) -> list[Match]:
+    """The ``pointer`` matches of a request's pointers, one per record.
+
+    Weak unless ``found`` (the other rules' matches of this search) proves the same
+    record, then as strong as its strongest match there (contract section 5).
+    """
+    values = pointers_of(db, identity.request_id)
+    if not values:
+        return []
+    refresh_index(db)
+    versions = list(versions)
+    proven: dict[tuple[str, str, str], str] = {}
+    for m in found:
+        item = (m.dataset, m.dataset_version, m.record_id)
+        known = proven.get(item, "weak")
+        proven[item] = min(known, m.confidence, key=_CONFIDENCE.index)
+    records: dict[int, tuple[dict, tuple[int, int]]] = {}
+    for value in values:
+        for record, span in pointed_records(db, value, versions):
+            records.setdefault(record["id"], (record, span))
+    matches = []
+    for record, span in records.values():
+        item = (record["dataset"], record["dataset_version"], record["record_id"])
+        matches.append(
+            Match(
+                identity.request_id,
+                *item,
+                "mention",
+                POINTER,
+                proven.get(item, "weak"),
+                snippet(record["text"], span, identity, record),
+                tuple(policy_flag_names(int(record["policy_flags"] or 0))),
+            )
+        )
+    return matches
+
+
+def pointer_kind(value: str) -> str:
+    """``url``, ``passage`` (enough words to be searched as one) or ``id``."""
+    if url_key(value) is not None:
+        return "url"
+    if len(passages.folded_words(value)) >= passages.MIN_WORDS:
+        return "passage"
+    return "id"
+
+
+def leads_to(value: str, record: Mapping, url: str | None) -> bool:
+    """Whether pointer ``value`` names ``record`` (of URL ``url``): its URL, its
+    id, or a passage near enough to its text."""
+    key = url_key(value)
+    if key is not None:
+        return url is not None and url_key(url) == key
+    if value.strip() == record["record_id"]:
+        return True
+    text = record.get("text") or ""
+    return (
+        pointer_kind(value) == "passage"
+        and passages.similarity(value, text) >= passages.MIN_SCORE
+    )
