@@ -76,6 +76,7 @@ RECORDED_STEPS = [
     "m023_touched_index",
     "m024_model_measures",
     "m026_request_pointers",
+    "m027_match_rules",
 ]
 
 

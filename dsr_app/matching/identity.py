@@ -81,6 +81,11 @@ class Match:
     confidence: str  # verified | weak
     snippet: str
     policy_flags: tuple[str, ...]
+    # Why, in words (issue 20, item 4): the rule's code (matching.reasons.RULES;
+    # empty: the one matched_on and confidence imply) and the words as written in
+    # the text, for the case page to mark. Not part of match_id.
+    rule: str = ""
+    matched_words: str = ""
 
     @property
     def match_id(self) -> str:

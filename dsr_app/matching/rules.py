@@ -30,38 +30,39 @@ def match_record(
     """
     text = record.get("text") or ""
     view = view if view is not None else TextView(text)
-    found: dict[tuple[str, str], tuple[str, tuple[int, int]]] = {}
+    # (kind, matched_on) -> (confidence, span in the text, rule code: reasons.RULES)
+    found: dict[tuple[str, str], tuple[str, tuple[int, int], str]] = {}
 
     # The author's account id decides; the handle only when a record has no id
     # (handles are renamed and recycled: a handle alone must not make another
     # person's post "own").
     author_id = record.get("author_id")
     author_handle = (record.get("author_handle") or "").lower()
-    if (author_id and author_id in identity.account_ids) or (
-        not author_id and author_handle and author_handle in identity.verified_handles
-    ):
-        found[("own", "account")] = ("verified", (0, 0))
+    if author_id and author_id in identity.account_ids:
+        found[("own", "account")] = ("verified", (0, 0), "account")
+    elif not author_id and author_handle and author_handle in identity.verified_handles:
+        found[("own", "account")] = ("verified", (0, 0), "account_handle")
 
     if identity.email_key:
         for email, span in view.emails:
             if email == identity.email_key:
-                found.setdefault(("mention", "email"), ("verified", span))
+                found.setdefault(("mention", "email"), ("verified", span, "email"))
                 break
     if identity.phone:
         hits = phone_hits(view, record, identity)
         if hits:
-            found[("mention", "phone")] = ("verified", hits[0])
+            found[("mention", "phone")] = ("verified", hits[0], "phone")
     if identity.verified_handles or identity.other_handles:
         for handle, span in view.handles:
             if handle in identity.verified_handles:
-                found[("mention", "handle")] = ("verified", span)
+                found[("mention", "handle")] = ("verified", span, "handle")
                 break
             if handle in identity.other_handles:
-                found.setdefault(("mention", "handle"), ("weak", span))
+                found.setdefault(("mention", "handle"), ("weak", span, "handle_named"))
     if identity.names:
         span = name_hit(view, identity)
         if span:
-            found[("mention", "name")] = ("weak", span)
+            found[("mention", "name")] = ("weak", span, "name")
 
     flags = tuple(policy_flag_names(int(record.get("policy_flags") or 0)))
     return [
@@ -75,8 +76,11 @@ def match_record(
             confidence,
             snippet(text, span if kind == "mention" else (0, 0), identity, record),
             flags,
+            rule,
+            # The words as written, for the case page to mark (issue 20, item 4).
+            text[span[0] : span[1]] if kind == "mention" else "",
         )
-        for (kind, on), (confidence, span) in found.items()
+        for (kind, on), (confidence, span, rule) in found.items()
     ]
 
 

@@ -16,7 +16,9 @@ import sqlite_utils
 from dsr_app.corpus.record import STORED_COLUMNS
 from dsr_app.matching.identity import CONTENT, Identity, Match
 from dsr_app.matching.pointers import pointer_matches
+from dsr_app.matching.reasons import rule_of
 from dsr_app.matching.rules import match_record
+from dsr_app.review.items import follow_item_decisions
 from dsr_app.sql import write_transaction
 
 _RECORD_COLUMNS = ", ".join(STORED_COLUMNS)
@@ -189,10 +191,12 @@ def store_matches(
             db.execute(
                 "INSERT INTO matches (match_id, request_id, dataset, dataset_version,"
                 " record_id, match_kind, matched_on, confidence, snippet, policy_flags,"
-                " found_at, seen_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                " found_at, seen_at, rule, matched_words)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
                 " ON CONFLICT (match_id) DO UPDATE SET"
                 " confidence = excluded.confidence, snippet = excluded.snippet,"
-                " policy_flags = excluded.policy_flags, seen_at = excluded.seen_at"
+                " policy_flags = excluded.policy_flags, seen_at = excluded.seen_at,"
+                " rule = excluded.rule, matched_words = excluded.matched_words"
                 " WHERE matches.decision IS NULL",
                 [
                     m.match_id,
@@ -207,8 +211,12 @@ def store_matches(
                     json.dumps(list(m.policy_flags)),
                     stamp,
                     stamp,
+                    rule_of(m.matched_on, m.confidence, m.rule),
+                    m.matched_words,
                 ],
             )
+        # A new rule matching a record staff decided: one item, one decision.
+        follow_item_decisions(db, request_id, at)
         for dataset, version in scope:
             # Copies by other authors (``content``) are the follow-up's, not the
             # search's, to find: they wait for staff until decided.

@@ -33,6 +33,7 @@ from dsr_app.migrations.review import (
     m013_content_matches,
     m018_issued_letters,
     m023_touched_index,
+    m027_match_rules,
 )
 from dsr_app.migrations.staff import (
     m003_staff_users,
@@ -70,6 +71,7 @@ STEPS = (
     m023_touched_index,
     m024_model_measures,
     m026_request_pointers,
+    m027_match_rules,  # m025 is taken by work in progress (issue 20)
 )
 
 migrations = sqlite_utils.Migrations("dsr_app")

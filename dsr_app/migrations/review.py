@@ -165,3 +165,19 @@ def m023_touched_index(db: sqlite_utils.Database) -> None:
         "CREATE INDEX matches_record ON matches (request_id, dataset, record_id)"
         " WHERE decision = 'include'"
     )
+
+
+def m027_match_rules(db: sqlite_utils.Database) -> None:
+    """Why each match was made (issue 20, item 4): the rule's code
+    (matching.reasons.RULES) and the words it matched, as written in the text, for
+    the case page to mark. Matches stored before get the rule their basis implies
+    and no words until a search finds them again."""
+    db.executescript(
+        """
+        ALTER TABLE matches ADD COLUMN rule TEXT NOT NULL DEFAULT '';
+        ALTER TABLE matches ADD COLUMN matched_words TEXT NOT NULL DEFAULT '';
+        UPDATE matches SET rule = CASE
+            WHEN matched_on = 'handle' AND confidence = 'weak' THEN 'handle_named'
+            ELSE matched_on END;
+        """
+    )
