@@ -263,11 +263,12 @@ def follow_up(
             (dataset, record_id), _entry(dataset, record_id, digest, author, kind)
         )
     for dataset, record_id in entries:
-        # A record removed anyway: its other (weak) matches need no decision.
+        # A record removed anyway: its other (weak) matches need no decision, and
+        # those the approval left out are the same item (review.items; issue 20).
         db.execute(
             "UPDATE matches SET decision = 'include', decided_by = 'system',"
             " decided_at = ? WHERE request_id = ? AND dataset = ? AND record_id = ?"
-            " AND decision IS NULL",
+            " AND (decision IS NULL OR decided_by = 'weak_left_out')",
             [stamp, request_id, dataset, record_id],
         )
     weak = db.execute(

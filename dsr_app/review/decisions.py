@@ -21,7 +21,7 @@ from dsr_app.config import settings
 from dsr_app.deadlines import days_paused, due_date, receipt_day
 from dsr_app.errors import BadInput, Conflict, NotFound
 from dsr_app.removal.lists import REMOVAL_TYPES
-from dsr_app.review import grounds, issued
+from dsr_app.review import grounds, issued, items
 from dsr_app.review.letter_items import LEFT_OUT
 from dsr_app.sql import write_transaction
 
@@ -56,69 +56,54 @@ def _choose_matches(
     at: datetime,
     undecided_only: bool = False,
 ) -> dict[str, list[str]]:
-    """Record include/exclude choices; weak matches stay out unless included.
+    """Record include/exclude choices, item by item (review.items: naming one
+    match of a record decides all of them, and one named both ways is included);
+    weak items stay out unless included.
 
-    ``undecided_only``: a follow-up decision, on the matches new since the approval.
+    ``undecided_only``: a follow-up decision, on the items new since the approval
+    or left out by it; an item decided already keeps its decision.
 
-    :raises BadInput: a match id that is not this request's (or, in a follow-up, one
-        decided already).
+    :raises BadInput: a match id that is not this request's.
     """
     include, exclude = set(include), set(exclude)
     if include & exclude:
         raise BadInput("include", "a match cannot be included and excluded")
-    # A follow-up decides the matches nobody decided: new ones (decision NULL),
-    # and weak ones the approval left out unattributed, which staff may now judge
-    # (the letter's W01 invites the person to point them out; issue 18, item 3).
-    undecided = f"decision IS NULL OR decided_by = '{LEFT_OUT}'"
-    own = {
-        r[0]: r[1]
-        for r in db.execute(
-            "SELECT match_id, confidence FROM matches WHERE request_id = ?"
-            + (f" AND ({undecided})" if undecided_only else ""),
+    if undecided_only:
+        items.follow_item_decisions(db, request_id, at)
+    rows = list(
+        db.query(
+            "SELECT match_id, dataset, dataset_version, record_id, confidence,"
+            " decision, decided_by FROM matches WHERE request_id = ?",
             [request_id],
         )
-    }
-    if undecided_only:
-        # The case page sends a choice for every match: keep the undecided only.
-        decided = {
-            r[0]
-            for r in db.execute(
-                "SELECT match_id FROM matches WHERE request_id = ?"
-                f" AND NOT ({undecided})",
-                [request_id],
-            )
-        }
-        include, exclude = include - decided, exclude - decided
-        left_out = {
-            r[0]
-            for r in db.execute(
-                "SELECT match_id FROM matches WHERE request_id = ? AND decided_by = ?",
-                [request_id, LEFT_OUT],
-            )
-        }
-        # Left out and not named now: they stay as the approval left them.
-        own = {
-            m: c for m, c in own.items() if m not in left_out or m in include | exclude
-        }
-    unknown = sorted((include | exclude) - set(own))
+    )
+    unknown = sorted((include | exclude) - {r["match_id"] for r in rows})
     if unknown:
         raise BadInput(
             "include" if set(unknown) & include else "exclude",
             f"not matches of this request: {', '.join(unknown[:5])}",
         )
+    if undecided_only:
+        # A follow-up decides the matches nobody decided: new ones (decision NULL),
+        # and weak ones the approval left out unattributed, which staff may now
+        # judge (the letter's W01 invites the person to point them out; issue 18,
+        # item 3). Left out and not named now: they stay as the approval left them.
+        # The case page sends a choice for every item: the decided ones are kept.
+        named = include | exclude
+        open_ = {
+            key
+            for key, group in items.by_item(rows).items()
+            if all(r["decision"] is None or r["decided_by"] == LEFT_OUT for r in group)
+            and any(r["decision"] is None or r["match_id"] in named for r in group)
+        }
+        rows = [r for r in rows if items.item_key(r) in open_]
     chosen: dict[str, list[str]] = {"include": [], "exclude": []}
-    for match_id, confidence in sorted(own.items()):
+    for match_id, decision in sorted(items.choose(rows, include, exclude).items()):
         by = str(staff_id)
-        if match_id in include:
-            decision = "include"
-        elif match_id in exclude:
-            decision = "exclude"
-        elif confidence == "weak":
+        if decision == items.UNCHOSEN_WEAK:
             # Left out because nobody decided it, not judged "not about this
             # person": the letter counts it as unattributed (issue 18, item 3).
             decision, by = "exclude", LEFT_OUT
-        else:
-            decision = "include"
         chosen[decision].append(match_id)
         db.execute(
             "UPDATE matches SET decision = ?, decided_by = ?, decided_at = ?"

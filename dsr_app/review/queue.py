@@ -10,6 +10,7 @@ import sqlite_utils
 from dsr_app.audit import trail
 from dsr_app.cases.status import effective_status, verified_channels
 from dsr_app.errors import NotFound
+from dsr_app.review.items import explained, group_items
 from dsr_app.sql import select_rows
 from dsr_app.training.exposure import for_request
 
@@ -98,11 +99,11 @@ def case(db: sqlite_utils.Database, request_id: str, at: datetime) -> dict:
         raise NotFound("not found")
     row = rows[0]
     matches = [
-        {**m, "policy_flags": json.loads(m["policy_flags"])}
+        explained({**m, "policy_flags": json.loads(m["policy_flags"])})
         for m in db.query(
             "SELECT match_id, dataset, dataset_version, record_id, match_kind,"
-            " matched_on, confidence, snippet, policy_flags, decision, decided_by"
-            " FROM matches"
+            " matched_on, confidence, snippet, policy_flags, decision, decided_by,"
+            " rule, matched_words FROM matches"
             " WHERE request_id = ? ORDER BY match_kind DESC, confidence DESC,"
             " dataset, dataset_version, record_id, matched_on",
             [request_id],
@@ -145,6 +146,8 @@ def case(db: sqlite_utils.Database, request_id: str, at: datetime) -> dict:
             )
         ],
         matches=matches,
+        # Each record once, with every rule that matched it (issue 20, item 4).
+        items=group_items(matches),
         removals=[
             dict(r)
             for r in db.query(

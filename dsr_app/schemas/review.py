@@ -99,6 +99,59 @@ class MatchSchema(Schema):
     snippet = fields.String()
     policy_flags = fields.List(fields.String())
     decision = fields.String(allow_none=True)
+    rule = fields.String(
+        metadata={"description": "Code of the rule that made the match (issue 20)."}
+    )
+    rule_text = fields.String(metadata={"description": "The rule, in words."})
+    matched_words = fields.String(
+        metadata={
+            "description": "The words it matched, as written in the text (empty"
+            " for own content, and for matches stored before rules were kept)."
+        }
+    )
+
+
+class MatchRuleSchema(Schema):
+    """One rule that matched an item, and its match."""
+
+    match_id = fields.String()
+    matched_on = fields.String()
+    confidence = fields.String()
+    rule = fields.String()
+    rule_text = fields.String()
+    matched_words = fields.String()
+
+
+class MatchItemSchema(Schema):
+    """A record found for the request, once, with every rule that matched it."""
+
+    item_id = fields.String(
+        metadata={"description": "One of its match ids: naming it decides the item."}
+    )
+    match_ids = fields.List(fields.String())
+    dataset = fields.String()
+    dataset_version = fields.String()
+    record_id = fields.String()
+    match_kind = fields.String(metadata={"description": "own if any match is own."})
+    confidence = fields.String(metadata={"description": "The strongest."})
+    rules = fields.List(fields.Nested(MatchRuleSchema))
+    matched_words = fields.List(fields.String())
+    snippet = fields.String()
+    highlights = fields.List(
+        fields.List(fields.Integer()),
+        metadata={
+            "description": "[start, end) character offsets of the matched words in"
+            " the snippet."
+        },
+    )
+    policy_flags = fields.List(fields.String())
+    decision = fields.String(
+        allow_none=True,
+        metadata={"description": "include or exclude, for all its matches."},
+    )
+    left_out = fields.Boolean(
+        metadata={"description": "Weak, and left out undecided by the approval."}
+    )
 
 
 class QueueItemSchema(Schema):
@@ -154,6 +207,13 @@ class StaffRequestSchema(QueueItemSchema):
     handles = fields.List(fields.Dict())
     searches = fields.List(fields.Dict())
     matches = fields.List(fields.Nested(MatchSchema))
+    items = fields.List(
+        fields.Nested(MatchItemSchema),
+        metadata={
+            "description": "The matches by record: each record once (issue 20);"
+            " an include or exclude naming any of its match ids decides all of them."
+        },
+    )
     removals = fields.List(fields.Dict())
     replies = fields.List(
         fields.Nested(StaffReplySchema),

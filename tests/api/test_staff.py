@@ -136,25 +136,31 @@ def test_case_shows_matches_in_the_contract_shape(api, staff, db_path, run):
     assert actions[:2] == ["request_filed", "channel_verified"]
 
 
-def test_approve_leaves_weak_matches_out_unless_included(api, staff, db_path, run):
+def test_approve_decides_each_item_as_a_whole(api, staff, db_path, run):
+    """Naming one match of a record decides all its matches (issue 20, item 4):
+    t-1 holds the name (weak), the e-mail and the author (verified), and was
+    once left half included, half excluded."""
     request_id = verified_case(api, db_path, run)
     case = api.get(
         f"/api/v1/staff/requests/{request_id}", headers=staff["legal"]
     ).get_json()
-    weak = [m["match_id"] for m in case["matches"] if m["confidence"] == "weak"]
-    verified = [m["match_id"] for m in case["matches"] if m["confidence"] != "weak"]
+    items = {i["record_id"]: i for i in case["items"]}
+    t1, t2 = items["t-1"], items["t-2"]
+    weak = [r["match_id"] for r in t1["rules"] if r["confidence"] == "weak"]
+    assert weak and len(t1["match_ids"]) == 3 and t1["confidence"] == "verified"
     resp = api.post(
         f"/api/v1/staff/requests/{request_id}/decision",
-        json={"decision": "approve", "include": weak[:1], "exclude": verified[:1]},
+        json={"decision": "approve", "include": weak, "exclude": [t2["item_id"]]},
         headers=staff["legal"],
     )
     assert resp.status_code == 200, resp.get_json()
     body = resp.get_json()
     assert body["status"] == "completed"
     chosen = {m["match_id"]: m["decision"] for m in body["matches"]}
-    assert chosen[weak[0]] == "include"
-    assert chosen[verified[0]] == "exclude"
-    assert all(chosen[w] == "exclude" for w in weak[1:])
+    assert {chosen[m] for m in t1["match_ids"]} == {"include"}
+    assert {chosen[m] for m in t2["match_ids"]} == {"exclude"}
+    decided = {i["record_id"]: i["decision"] for i in body["items"]}
+    assert decided["t-1"] == "include" and decided["t-2"] == "exclude"
     again = api.post(
         f"/api/v1/staff/requests/{request_id}/decision",
         json={"decision": "reject", "reason": "x"},

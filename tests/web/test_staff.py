@@ -134,16 +134,17 @@ def test_queue_case_and_decision_through_the_pages(api, browser, staff, db_path,
     queue = browser.get("/staff/").get_data(as_text=True)
     assert f'data-request="{request_id}"' in queue
     page = browser.get(f"/staff/requests/{request_id}").get_data(as_text=True)
-    weak = re.findall(r'data-match="(m_\w+)" data-confidence="weak"', page)
-    verified = re.findall(r'data-match="(m_\w+)" data-confidence="verified"', page)
-    assert weak and verified
+    # One row per record, one choice for all its matches (issue 20, item 4).
+    rows = re.findall(
+        r'data-match="(m_\w+)" data-confidence="\w+" data-matches="([^"]+)"', page
+    )
+    several = [(item, ids.split()) for item, ids in rows if len(ids.split()) > 1]
+    assert several and len(rows) >= 2
+    item, ids = several[0]
+    other = next(i for i, _ in rows if i != item)
     token = CSRF_RE.search(page).group(1)
-    form = {
-        "csrf_token": token,
-        "decision": "approve",
-        f"m:{weak[0]}": "1",
-        f"m:{verified[0]}": "0",
-    }
+    form = {"csrf_token": token, "decision": "approve", f"m:{item}": "0"}
+    form[f"m:{other}"] = "1"
     resp = browser.post(f"/staff/requests/{request_id}/decision", data=form)
     assert resp.status_code == 303
     case = api.get(
@@ -151,7 +152,7 @@ def test_queue_case_and_decision_through_the_pages(api, browser, staff, db_path,
     ).get_json()
     assert case["status"] == "completed"
     chosen = {m["match_id"]: m["decision"] for m in case["matches"]}
-    assert chosen[weak[0]] == "include" and chosen[verified[0]] == "exclude"
+    assert {chosen[m] for m in ids} == {"exclude"} and chosen[other] == "include"
 
 
 def test_decision_form_without_csrf_is_refused(api, browser, staff, db_path, run):
