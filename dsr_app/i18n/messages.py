@@ -29,6 +29,8 @@ _PATTERNS = [
         "err_bidi",
     ),
     (r"Must not be blank\.", "err_blank"),
+    (r"At most (?P<max>\d+) pointers\.", "err_pointers_many"),
+    (r"A pointer takes at most (?P<max>\d+) characters\.", "err_pointer_long"),
     (r"Not an EU/EEA country code.*", "err_country"),
     (r"Not a possible phone number\.", "err_phone"),
     (r"Give a mobile number of an EU/EEA country:.*", "err_phone_elsewhere_eu"),

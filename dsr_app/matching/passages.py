@@ -13,7 +13,8 @@ The index (``passage_prints``, FTS5, filled by pointers.refresh_index) holds eac
 record's prints as 20-bit buckets: small enough that FTS5 stores and merges them
 cheaply, large enough that a bucket holds a few dozen records in a million. A
 passage's candidates are the records sharing the most buckets with it; rapidfuzz
-then compares the folded words and keeps those at least 85 % alike.
+then compares the folded words and keeps those at least 85 % alike, word by
+word.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ BUCKET_BITS = 20
 # at either end.
 MIN_WORDS = 8
 MIN_SCORE = 85.0  # rapidfuzz partial_ratio of the folded words, 0..100
-MAX_CHECKED = 100  # candidates compared, most shared prints first
+MAX_CHECKED = 50  # candidates compared, most shared prints first
 MAX_SHOWN = 4000  # characters of an item's text beside a passage
 
 _WORD = re.compile(rb"[a-z0-9]+")
@@ -55,31 +56,36 @@ def prints(words: Sequence[bytes]) -> set[int]:
     hashes = list(map(zlib.crc32, map(b" ".join, shingles)))
     if len(hashes) <= WINDOW:  # a short text: its one smallest shingle
         return {min(hashes) >> shift} if hashes else set()
-    windows = zip(*(hashes[i:] for i in range(WINDOW)), strict=False)
-    return {min(w) >> shift for w in windows}
+    # The minimum of each window of 4, as the minimum of two overlapping pairs.
+    pairs = list(map(min, hashes, hashes[1:]))
+    return {m >> shift for m in map(min, pairs, pairs[2:])}
 
 
 def tokens(text: str) -> str:
     """What ``passage_prints`` is given for ``text`` (and deleted with): its
     prints in hexadecimal, or ``""`` for a text too short to have one."""
-    return " ".join(format(p, "x") for p in sorted(prints(folded_words(text))))
+    return " ".join(map("{:x}".format, sorted(prints(folded_words(text)))))
+
+
+def _words(text: str) -> list[str]:
+    return [w.decode() for w in folded_words(text)]
 
 
 def similarity(passage: str, text: str) -> float:
     """How alike ``passage`` and the part of ``text`` most like it are (0..100),
-    on their folded words; the shorter is aligned inside the longer."""
-    left = b" ".join(folded_words(passage)).decode()
-    right = b" ".join(folded_words(text)).decode()
-    if not left or not right:
-        return 0.0
-    return fuzz.partial_ratio(left, right)
+    word by word on their folded words (an edited word costs one word, whatever its
+    length); the shorter is aligned inside the longer."""
+    return fuzz.partial_ratio(_words(passage), _words(text))
 
 
 def find(db: sqlite_utils.Database, passage: str) -> list[tuple[int, float]]:
     """Records (``records.id``) holding a near copy of ``passage``, with their
     similarity, most alike first; none for a passage under ``MIN_WORDS`` words.
 
-    Reads the index as ``pointers.refresh_index`` left it.
+    Candidates share at least a third as many prints with it as the best one does
+    (a copy shares most of its prints, a stranger one or two); at most
+    ``MAX_CHECKED`` are compared. Reads the index as ``pointers.refresh_index`` left
+    it.
     """
     words = folded_words(passage)
     if len(words) < MIN_WORDS:
@@ -93,31 +99,26 @@ def find(db: sqlite_utils.Database, passage: str) -> list[tuple[int, float]]:
                 [f'"{bucket:x}"'],
             )
         )
-    candidates = [record for record, _ in votes.most_common(MAX_CHECKED)]
+    ranked = votes.most_common(MAX_CHECKED)
+    candidates = [record for record, n in ranked if 3 * n >= ranked[0][1]]
     if not candidates:
         return []
-    left = b" ".join(words).decode()
+    left = [w.decode() for w in words]
     marks = ",".join("?" * len(candidates))
     found = []
     for record, text in db.execute(
         f"SELECT id, text FROM records WHERE id IN ({marks}) AND text IS NOT NULL",
         candidates,
     ):
-        right = b" ".join(folded_words(text)).decode()
-        score = fuzz.partial_ratio(left, right) if right else 0.0
-        if score >= MIN_SCORE:
+        score = fuzz.partial_ratio(left, _words(text), score_cutoff=MIN_SCORE)
+        if score:
             found.append((record, score))
     return sorted(found, key=lambda hit: (-hit[1], hit[0]))
 
 
-def _word_keys(word: str) -> list[str]:
-    return [w.decode() for w in folded_words(word)]
-
-
 def shared_words(passage: str, text: str) -> frozenset[str]:
     """The folded words ``passage`` and ``text`` have in common."""
-    mine = {w.decode() for w in folded_words(passage)}
-    return frozenset(mine.intersection(w.decode() for w in folded_words(text)))
+    return frozenset(_words(passage)).intersection(_words(text))
 
 
 def marked(text: str, shared: Iterable[str]) -> list[tuple[str, bool]]:
@@ -129,7 +130,7 @@ def marked(text: str, shared: Iterable[str]) -> list[tuple[str, bool]]:
     pieces: list[tuple[str, bool]] = []
     last = 0
     for found in _TEXT_WORD.finditer(text):
-        keys = _word_keys(found.group())
+        keys = _words(found.group())
         if not keys or not all(k in shared for k in keys):
             continue
         start, end = found.span()

@@ -17,6 +17,7 @@ store nobody points into never pays for it (docs/benchmarks.md).
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
@@ -53,6 +54,7 @@ TRACKING_PARAMS = frozenset(
 _CONFIDENCE = ("verified", "probable", "weak")  # strongest first
 _COLUMNS = ", ".join(STORED_COLUMNS)
 _PATH_SAFE = "/:@!$&'()*+,;=-._~"
+_SPACE = re.compile(r"\s")
 _INDEX_CHUNK = 2000  # records a refresh indexes in one write transaction
 
 
@@ -65,7 +67,7 @@ def url_key(value: str) -> str | None:
     ``HTTPS://WWW.Example.com/p/1/?utm_source=x#c`` is ``example.com/p/1``.
     """
     text = value.strip()
-    if not text or any(c.isspace() for c in text):
+    if not text or _SPACE.search(text):
         return None
     if text[:4].lower() == "www.":
         text = "https://" + text
@@ -77,10 +79,11 @@ def url_key(value: str) -> str | None:
     host = (parts.hostname or "").rstrip(".")
     if parts.scheme.lower() not in ("http", "https") or not host:
         return None
-    try:
-        host = idna.encode(host, uts46=True).decode("ascii")
-    except idna.IDNAError:
-        pass  # kept as written (lower-cased)
+    if not host.isascii():
+        try:
+            host = idna.encode(host, uts46=True).decode("ascii")
+        except idna.IDNAError:
+            pass  # kept as written (lower-cased)
     host = host.removeprefix("www.")
     if port and port not in (80, 443):
         host = f"{host}:{port}"

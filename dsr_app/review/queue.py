@@ -11,6 +11,7 @@ from dsr_app.audit import trail
 from dsr_app.cases.status import effective_status, verified_channels
 from dsr_app.errors import NotFound
 from dsr_app.review.items import explained, group_items
+from dsr_app.review.pointed import pointed_items
 from dsr_app.sql import select_rows
 from dsr_app.training.exposure import for_request
 
@@ -169,6 +170,8 @@ def case(db: sqlite_utils.Database, request_id: str, at: datetime) -> dict:
             )
         ],
         audit=trail(db, request_id),
+        # What the person pointed to, beside what it found (issue 20, item 3).
+        pointed=pointed_items(db, request_id, matches),
         # The models trained on data that held the items (issue 19, item 3).
         models=for_request(db, row, at.isoformat()),
     )

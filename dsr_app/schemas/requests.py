@@ -33,8 +33,16 @@ def _pointers() -> fields.List:
     """Items the person says are about them: URLs, record ids, quoted passages
     (issue 20, item 3; matching/pointers.py), checked by ``normalise_pointers``."""
     return fields.List(
-        StrictString(validate=[validate.Length(max=MAX_POINTER_CHARS), multi_line]),
-        validate=validate.Length(max=MAX_POINTERS),
+        StrictString(
+            validate=[
+                validate.Length(
+                    max=MAX_POINTER_CHARS,
+                    error="A pointer takes at most {max} characters.",
+                ),
+                multi_line,
+            ]
+        ),
+        validate=validate.Length(max=MAX_POINTERS, error="At most {max} pointers."),
         metadata={
             "description": "Each the URL or record id of an item the person says is"
             " about them, or a passage they quote (such as what an AI answered about"
@@ -185,7 +193,7 @@ def normalise_pointers(data: dict) -> dict[str, dict[int, list[str]]]:
         if not isinstance(raw, str):
             continue  # the field's own error names it
         if not raw.strip():
-            errors[n] = ["Must not be blank."]
+            errors[n] = ["A pointer must not be blank."]
         elif raw.strip() not in pointers:
             pointers.append(raw.strip())
     data["pointers"] = pointers

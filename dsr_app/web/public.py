@@ -79,7 +79,8 @@ def health():
 
 
 def _form_data(form) -> dict:
-    """The form's fields as the API's JSON body (handles: comma or space separated)."""
+    """The form's fields as the API's JSON body (handles: comma or space
+    separated; pointers: one a line)."""
     data = {
         key: form.get(key, "").strip()
         for key in (
@@ -97,6 +98,10 @@ def _form_data(form) -> dict:
     handles = form.get("handles", "").replace(",", " ").split()
     if handles:
         data["handles"] = handles
+    # Links or passages, one a line (issue 20, item 3); blank lines are no pointer.
+    pointers = [line for line in form.get("pointers", "").splitlines() if line.strip()]
+    if pointers:
+        data["pointers"] = pointers
     return data
 
 
