@@ -286,6 +286,10 @@ def pointer_matches(
                 proven.get(item, "weak"),
                 snippet(record["text"], span, identity, record),
                 tuple(policy_flag_names(int(record["policy_flags"] or 0))),
+                rule=POINTER,
+                # The longest run of a passage's words in the text, for the case
+                # page to mark (none for a link or an id).
+                matched_words=record["text"][span[0] : span[1]],
             )
         )
     return matches

@@ -111,3 +111,6 @@ def test_the_case_page_shows_the_passage_beside_its_item_marked_and_escaped(
     # The id that also led there is shown, and the pointers in the case's facts.
     assert re.search(r'data-kind="id">id: p-1</p>', gave)
     assert '<ul id="pointers">' in page and 'data-kind="passage"' in page
+    # In the table of items, the record's rule is the pointer, its words marked.
+    assert '<li data-rule="pointer">' in page
+    assert re.search(r'class="snippet">.*<mark>[^<]*Südstadt[^<]*</mark>', page)
