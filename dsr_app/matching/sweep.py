@@ -30,7 +30,7 @@ from dsr_app.matching.identity import Identity, Match
 from dsr_app.matching.prefilter import Prefilter, json_view, phone_tail
 from dsr_app.matching.rules import match_record
 from dsr_app.matching.sweep_input import BATCH, part_records, plan
-from dsr_app.matching.text import TextView
+from dsr_app.matching.text import TextView, name_spelled
 from dsr_app.pool import fork_map, forks
 
 _ALNUM = re.compile(r"[^\W_]+")  # runs of str.isalnum() characters
@@ -150,20 +150,14 @@ class Matcher:
                         named |= owners
             named -= found
             # One word of a name is common ("muller"): a requester counts only when
-            # every word of a spelling is in the text, and then the whole spelling
-            # as match_record looks for it (name_text costs more than the words).
+            # every word of a spelling is in the text, and then a whole spelling
+            # as the rules look for it (name_spelled costs more than the words).
             named = {
                 n
                 for n in named
                 if any(all(w in folded for w in words) for words in self.name_words[n])
             }
-            if named:
-                spaced = view.spaced
-                found.update(
-                    n
-                    for n in named
-                    if any(v in spaced for v in self.identities[n].names)
-                )
+            found.update(n for n in named if name_spelled(view, self.identities[n]))
         return found
 
     def likely(

@@ -1,5 +1,5 @@
-"""One text as the rules read it (TextView), where an identifier stands in it, and
-how a position in its folded words maps back to the text as written."""
+"""One text as the rules read it (TextView), where an identifier or a name stands in
+it, and how a position in its folded words maps back to the text as written."""
 
 from __future__ import annotations
 
@@ -16,6 +16,43 @@ from dsr_app.identifiers import (
 )
 from dsr_app.matching.identity import Identity
 from dsr_app.matching.names import NON_WORD, words
+
+# Top-level domains a bare host is recognised by ("anna-nowak.pl/about"): the
+# generic ones in common use and those of the EU/EEA and its neighbours.
+_TLDS = sorted(
+    set(
+        "com org net info biz edu gov int eu io co me tv app dev ai xyz online site"
+        " blog shop art news page social studio at be bg ch cy cz de dk ee es fi fr"
+        " gr hr hu ie is it li lt lu lv mt nl no pl pt ro se si sk uk ua rs ba mk al"
+        " md".split()
+    ),
+    key=lambda tld: (-len(tld), tld),
+)
+# What holds words but is not prose (issue 20, item 2): e-mail addresses and
+# @handles (a whole word with an "@": the local part "anna.nowak.studio@" and the
+# handle "@anna.nowak.art" are not a mention of Anna Nowak by name, they have
+# rules of their own), links with a scheme or "www.", and bare hosts with a known
+# top-level domain and any path after them.
+_NOT_PROSE = re.compile(
+    r"(?<!\S)[^\s@]*@\S*"
+    r"|(?<!\S)\S*?://\S*"
+    r"|(?<![^\s(\[<\"'])(?i:www)\.\S*"
+    r"|(?<![^\s(\[<\"'])(?:[^\W_][\w-]*\.)+(?i:" + "|".join(_TLDS) + r")"
+    r"(?![\w-])(?:[/?#:]\S*)?"
+)
+# A name joined to more by one of these is part of a longer word, name or
+# identifier: "Müller-Łukasik" is not Zoë Müller, "Maria-Anna Nowak" not Anna Nowak,
+# "anna.nowak.studio" and "anna_nowak" not a name at all.
+_JOINERS = frozenset("-\u2010\u2011\u2013_.")
+
+
+def prose(text: str) -> str:
+    """``text`` with what is not prose (e-mail addresses, @handles, links) made
+    ``0`` characters: same length, no name words, positions unchanged."""
+    if not any(mark in text for mark in ("@", "://", ".")):
+        return text
+    return _NOT_PROSE.sub(lambda m: "0" * len(m.group()), text)
+
 
 # BCP 47 language of a text -> the country whose national phone spelling it likely
 # uses (the requester's own country is always tried too).
@@ -92,8 +129,16 @@ class TextView:
         return fold(self.text)
 
     @cached_property
-    def spaced(self) -> str:  # name_text(text), from the one fold
-        return words(self.folded)
+    def prose(self) -> str:  # prose(text): where names are looked for
+        return prose(self.text)
+
+    @cached_property
+    def prose_folded(self) -> str:
+        return self.folded if self.prose == self.text else fold(self.prose)
+
+    @cached_property
+    def spaced(self) -> str:  # name_text(prose(text)), from the one fold
+        return words(self.prose_folded)
 
 
 def phone_hits(
@@ -118,13 +163,37 @@ def phone_hits(
     return hits
 
 
+def name_spelled(view: TextView, identity: Identity) -> bool:
+    """Whether a spelling of the name stands in the text's prose as whole words:
+    what ``name_hit`` looks for before it asks what the words are joined to (a
+    cheaper test for the sweep's candidates, true wherever ``name_hit`` finds)."""
+    spaced = view.spaced
+    return any(variant in spaced for variant in identity.names)
+
+
 def name_hit(view: TextView, identity: Identity) -> tuple[int, int] | None:
-    """Where a spelling of the name stands in the text (approximate span)."""
+    """Where a spelling of the name stands in the text's prose, whole and alone
+    (the span of its words as written)."""
+    spaced = view.spaced
     for variant in identity.names:
-        at = view.spaced.find(variant)
-        if at >= 0:
-            return _original_span(view.text, at, len(variant.strip()), view.folded)
+        at = spaced.find(variant)
+        while at >= 0:
+            span = _original_span(view.prose, at, len(variant) - 2, view.prose_folded)
+            if _stands_alone(view.text, span):
+                return span
+            at = spaced.find(variant, at + 1)
     return None
+
+
+def _stands_alone(text: str, span: tuple[int, int]) -> bool:
+    """Whether the words at ``span`` are not joined to a word before or after them
+    by a hyphen, dot or underscore, nor joined inside by an underscore."""
+    start, end = span
+    if end + 1 < len(text) and text[end] in _JOINERS and text[end + 1].isalnum():
+        return False
+    if start >= 2 and text[start - 1] in _JOINERS and text[start - 2].isalnum():
+        return False
+    return "_" not in text[start:end]
 
 
 def _original_span(

@@ -7,8 +7,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dsr_app.identifiers import fold
+from dsr_app.matching.identity import Identity
 from dsr_app.matching.names import NON_WORD, name_text
-from dsr_app.matching.text import TextView, _original_span
+from dsr_app.matching.rules import match_record
+from dsr_app.matching.text import TextView, _original_span, name_hit, prose
 
 
 def _original_span_one_character_at_a_time(text, folded_at, length):
@@ -73,4 +75,65 @@ def test_original_span_of_a_name(text):
 def test_text_view_reads_names_from_its_one_fold_as_name_text_does(text):
     view = TextView(text)
     assert view.folded == fold(text)
-    assert view.spaced == name_text(text)
+    assert view.spaced == name_text(prose(text))
+    assert len(prose(text)) == len(text)
+
+
+ANNA = Identity.build(
+    request_id="r",
+    country="PL",
+    full_name="Anna Nowak",
+    verified_handles=frozenset({"anna.nowak"}),
+)
+
+
+def _matched_on(text: str) -> list[str]:
+    record = {"dataset": "d", "dataset_version": "1", "record_id": "x", "text": text}
+    return [m.matched_on for m in match_record(record, ANNA)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "write to anna.nowak.studio@example.com for prints",  # the attack run's miss
+        "mail ANNA.NOWAK@EXAMPLE.ORG",
+        "(nowak.anna@gmail.com)",
+        "follow @anna.nowak.studio!",  # a handle extending hers
+        "hi @anna_nowak_art",
+        "see https://example.com/people/anna-nowak",
+        "www.anna-nowak.eu is up",
+        "more at anna-nowak.pl/about",
+        "photos: EXAMPLE.COM/ANNA.NOWAK/2024",
+        "anna_nowak posted this",
+        "anna.nowak.studio posted this",
+        "ask studio.anna.nowak",
+    ],
+)
+def test_words_inside_an_address_handle_or_link_are_not_a_name(text):
+    assert _matched_on(text) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Anna Nowak (anna.nowak.studio@example.com) wrote",
+        "Anna Nowak, see https://example.com/anna-nowak",
+        "Anna Nowak's photos",
+        "— Anna Nowak.",
+        "Anna Nowak/Jan Kowalski",
+        "anna nowak",
+    ],
+)
+def test_the_name_beside_an_address_or_link_is_still_a_name(text):
+    assert _matched_on(text) == ["name"]
+
+
+def test_the_name_is_found_after_a_joined_occurrence_of_it():
+    """The first "anna nowak" is part of "Maria-Anna Nowak"; the second stands
+    alone: the span found is the second's, as written."""
+    text = "Maria-Anna Nowak met ANNA NOWAK."
+    (match,) = match_record(
+        {"dataset": "d", "dataset_version": "1", "record_id": "x", "text": text}, ANNA
+    )
+    assert text[slice(*name_hit(TextView(text), ANNA))] == "ANNA NOWAK"
+    assert match.matched_on == "name"
