@@ -36,7 +36,8 @@ class Identity:
     def build(cls, **values) -> Identity:
         """An identity with its name spellings worked out."""
         identity = cls(**values)
-        object.__setattr__(identity, "names", tuple(name_variants(identity.full_name)))
+        names = name_variants(identity.full_name, identity.country)
+        object.__setattr__(identity, "names", tuple(names))
         if identity.phone:  # parsed once here, not for every record checked
             keys = {"p:" + identity.phone, "n:" + national_digits(identity.phone)}
             object.__setattr__(identity, "phone_key_set", frozenset(keys))
