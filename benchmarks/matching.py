@@ -8,6 +8,9 @@
    in MB/s and records/s, peak memory (PSS of this process and its workers); and
    ripgrep's literal scan (`rg -F -c -f`) of the same identifiers, run in turns
    with the sweep for comparison.
+3. Names in all their forms (issue 20): per language, ``--names`` generated people
+   (tests/matching/namegen.py), four mentions and six look-alikes each: recall
+   over the mentions and precision over both.
 """
 
 from __future__ import annotations
@@ -132,6 +135,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--repeat", type=int, default=3, help="turns of sweep and ripgrep (medians)"
     )
+    parser.add_argument(
+        "--names", type=int, default=250, help="generated people per language"
+    )
     args = parser.parse_args(argv)
     people = identities(10_000)
     rows: list[tuple[str, str]] = []
@@ -174,7 +180,26 @@ def main(argv: list[str] | None = None) -> None:
             db.close()
         manifest = folder / f"match-{args.records}.jsonl"
         rows += sweep_rows(manifest, people, folder, max(1, args.repeat))
+    rows += name_rows(args.names)
     print_table(rows)
+
+
+def name_rows(people: int, seed: int = 20) -> list[tuple[str, str]]:
+    """Recall and precision of the name rules per language on generated people."""
+    from tests.matching import namegen
+
+    rows = []
+    for language in sorted(namegen.LANGUAGES):
+        cases = namegen.cases(language, random.Random(seed), people)
+        score = namegen.score(cases)
+        rows.append(
+            (
+                f"names, {language}: recall / precision",
+                f"{score.recall:.4f} / {score.precision:.4f} ({score.positives:,}"
+                f" mentions, {score.negatives:,} look-alikes)",
+            )
+        )
+    return rows
 
 
 def sweep_rows(

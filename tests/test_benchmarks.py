@@ -39,12 +39,15 @@ def test_ingest_benchmark_prints_its_table():
 
 def test_matching_benchmark_prints_its_table():
     out = _run(
-        "benchmarks.matching", "--records", "1000", "--requests", "3", "--repeat", "2"
+        "benchmarks.matching",
+        *("--records", "1000", "--requests", "3", "--repeat", "2", "--names", "3"),
     )
     for measure in (
         "search, 1,000 records: p50 / p99",
         "sweep, 10,000 requesters",
         "common name, 100 records",
+        "names, ga: recall / precision",
+        "names, el: recall / precision",
     ):
         assert measure in out, out
     row = r"sweep peak memory, 1 / 100 / 10,000 requesters +\| (.*) MiB"
