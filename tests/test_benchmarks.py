@@ -85,6 +85,13 @@ def test_gate_benchmark_prints_both_checks_and_their_ratio():
     assert "| 500 / 50 / 1 |" in out and "| gate / verify " in out
 
 
+def test_pointers_benchmark_finds_edited_passages_and_links():
+    out = _run("benchmarks.pointers", "--records", "500", "--lookups", "20")
+    assert re.search(r"\| edited passage: found its record +\| 20 of 20 \|", out), out
+    assert re.search(r"\| passage from nowhere: records found +\| 0 \|", out), out
+    assert "| index build (first use) " in out
+
+
 def test_spark_benchmark_runs_both_engines_to_the_same_results():
     out = _run(
         "benchmarks.spark", "--records", "2000", "--shards", "3", "--requesters", "20"
