@@ -12,6 +12,7 @@ from pathlib import Path
 
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date
+from babel.lists import format_list
 from babel.units import format_unit
 
 LANGUAGES = ("en", "de", "fr")
@@ -60,11 +61,20 @@ def country_names(codes, lang: str) -> list[tuple[str, str]]:
 
 def wait_words(seconds: int, lang: str) -> str:
     """A wait in words: ``45 seconds`` under a minute, else whole minutes rounded
-    up (``2 minutes`` for 61 s), so a page never tells anyone to come back early."""
+    up (``2 minutes`` for 61 s), so a page never tells anyone to come back early;
+    from an hour on, hours and minutes (``21 hours and 1 minute``: the daily limit's
+    wait, not ``1,261 minutes``; issue 20, item 5)."""
+    locale = language(lang)
     if seconds < 60:
-        return format_unit(seconds, "duration-second", "long", locale=language(lang))
+        return format_unit(seconds, "duration-second", "long", locale=locale)
     minutes = -(-seconds // 60)
-    return format_unit(minutes, "duration-minute", "long", locale=language(lang))
+    if minutes < 60:
+        return format_unit(minutes, "duration-minute", "long", locale=locale)
+    hours, minutes = divmod(minutes, 60)
+    parts = [format_unit(hours, "duration-hour", "long", locale=locale)]
+    if minutes:
+        parts.append(format_unit(minutes, "duration-minute", "long", locale=locale))
+    return format_list(parts, locale=locale)
 
 
 # The locale whose long date each language's texts use. English is Irish English

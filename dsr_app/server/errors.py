@@ -65,4 +65,6 @@ def domain_error_page(exc: DsrError):
     """One of our exceptions as an HTML error page, with its status and wait."""
     error = HTTPException(public_message(exc))
     error.code = http_status(exc)
+    # The page says the wait in words, as Retry-After says it (issue 20, item 5).
+    error.retry_after = getattr(exc, "retry_after", None)
     return error_page(error, error.description), error.code, wait_headers(exc)

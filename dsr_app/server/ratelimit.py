@@ -47,12 +47,16 @@ def _count(setting: str) -> None:
     limiter: FixedWindowRateLimiter = current_app.extensions[EXTENSION]
     key = (request.remote_addr or "127.0.0.1", request.endpoint or "")
     g.rate_limits = counted = []
+    # One instant for every wait this answer tells, so that the words of a page
+    # and its Retry-After are the same number (issue 20, item 5).
+    g.rate_limit_clock = time.time()
     for item in limits_of(config[setting]):
         allowed = limiter.hit(item, *key)
         counted.append(Counted(item, key, breached=not allowed))
         if not allowed:
             # Counting stops at the first refusal: a longer window keeps its room.
-            raise TooManyRequests(description=str(item))
+            # The error page says the wait in words (server/errors.error_page).
+            raise TooManyRequests(description=str(item), retry_after=refusal_wait())
 
 
 def rate_limited(setting: str, methods: tuple[str, ...] | None = None) -> Callable:
@@ -71,7 +75,20 @@ def rate_limited(setting: str, methods: tuple[str, ...] | None = None) -> Callab
     return decorate
 
 
-def _retry_after(own: str | None, counted: list[Counted], stats: list) -> str | None:
+def refusal_wait(own: int | None = None) -> int | None:
+    """The seconds a refusal of this request lasts: the longest of ``own`` (our
+    refusal's wait, ``TooManyAttempts.retry_after``) and of the waits of the
+    limits counted for it that have no room left (``_retry_after``), for a page
+    to say in words what its Retry-After says."""
+    counted = g.get("rate_limits")
+    if not counted:
+        return own
+    limiter: FixedWindowRateLimiter = current_app.extensions[EXTENSION]
+    stats = [limiter.get_window_stats(c.item, *c.key) for c in counted]
+    return _retry_after(own, counted, stats)
+
+
+def _retry_after(own: int | None, counted: list[Counted], stats: list) -> int | None:
     """A 429's Retry-After: the seconds until the refused action would be accepted
     (issue 16, finding 13).
 
@@ -83,14 +100,14 @@ def _retry_after(own: str | None, counted: list[Counted], stats: list) -> str | 
     """
     if own is None and not any(c.breached for c in counted):
         return None
-    waits = [int(own)] if own is not None else []
-    now = time.time()
+    waits = [own] if own is not None else []
+    now = g.get("rate_limit_clock") or time.time()
     waits += [
         max(1, math.ceil(reset - now))
         for c, (reset, remaining) in zip(counted, stats, strict=True)
         if c.breached or remaining <= 0
     ]
-    return str(max(waits))
+    return max(waits)
 
 
 def limit_headers(response):
@@ -109,11 +126,11 @@ def limit_headers(response):
     headers.add("X-RateLimit-Reset", str(reset_at))
     own = headers.get("Retry-After")
     if response.status_code == 429:
-        wait = _retry_after(own, counted, stats)
+        wait = _retry_after(None if own is None else int(own), counted, stats)
         if wait is None:
             headers.pop("Retry-After", None)
         else:
-            headers["Retry-After"] = wait
+            headers["Retry-After"] = str(wait)
     # A 503 keeps its own wait (a busy store's): the limits did not refuse it, so
     # the window's reset, up to an hour, is not when to come back (Flask-Limiter's
     # answer, kept by issue 17, told that).

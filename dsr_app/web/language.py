@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask import request, session
 
-from dsr_app.i18n import LANGUAGE_NAMES, LANGUAGES, messages, text
+from dsr_app.i18n import LANGUAGE_NAMES, LANGUAGES, messages, text, wait_words
 
 
 def current_language() -> str:
@@ -29,4 +29,8 @@ def page_context() -> dict:
         "t": lambda key, **values: text(lang, key, **values),
         "error_text": lambda message: messages.known(message, lang),
         "status_text": lambda status: messages.status_text(status, lang),
+        # A refusal's wait in words, as its Retry-After says it (issue 20, item 5).
+        "wait_text": lambda seconds: text(
+            lang, "v_wait", wait=wait_words(seconds, lang)
+        ),
     }

@@ -34,7 +34,7 @@ from dsr_app.regions import EU_EEA
 from dsr_app.review import authorities
 from dsr_app.schemas.requests import ReplySchema, RequestCreateSchema
 from dsr_app.server.connection import get_db
-from dsr_app.server.ratelimit import rate_limited
+from dsr_app.server.ratelimit import rate_limited, refusal_wait
 from dsr_app.server.responses import answer_response, issued_response
 from dsr_app.server.security import code_key, run_jobs_after_response
 from dsr_app.sql import check
@@ -110,6 +110,8 @@ def _form_data(form) -> dict:
 def request_form():
     """One form for access, objection and erasure requests."""
     errors: dict = {}
+    headers: dict = {}
+    status = 400  # of a refused form
     values = {"language": current_language(), "type": request.args.get("type", "")}
     if request.method == "POST":
         values = dict(request.form)
@@ -124,21 +126,40 @@ def request_form():
                 errors["region"] = [text(current_language(), "f_region_error")]
         except BadInput as exc:  # a phone we send no codes to (identifiers.sms_phone)
             errors = page_errors({exc.field: [exc.reason]}, current_language())
-        except TooManyAttempts as exc:
-            errors = page_errors({"form": [exc.message]}, current_language())
+        except TooManyAttempts as exc:  # 3 a day for the address: 429, its wait
+            (errors, headers), status = _refused(exc, "form"), 429
         else:
             _remember(created["id"])
             session["lang"] = data["language"]  # the language they asked us to use
             return redirect(url_for("public.verify_page"), code=303)
-    return render_template(
-        "pages/request_form.html",
-        errors=errors,
-        values=values,
-        countries=country_names(EU_EEA, current_language()),
-        # Germany has one authority per Land (issue 18, item 7).
-        regions=authorities.region_names("DE", current_language()),
-        status=400 if errors else 200,
-    ), (400 if errors else 200)
+    status = status if errors else 200
+    return (
+        render_template(
+            "pages/request_form.html",
+            errors=errors,
+            values=values,
+            countries=country_names(EU_EEA, current_language()),
+            # Germany has one authority per Land (issue 18, item 7).
+            regions=authorities.region_names("DE", current_language()),
+            status=status,
+        ),
+        status,
+        headers,
+    )
+
+
+def _refused(exc: TooManyAttempts, field: str) -> tuple[dict, dict]:
+    """A refusal that waiting lifts, as a page says it: its message and its real
+    wait in words under ``field``, and the same wait as Retry-After (the longest
+    of ours and of the address's limits that have no room left; issue 20, item 5).
+    """
+    lang = current_language()
+    errors = page_errors({field: [exc.message]}, lang)
+    wait = refusal_wait(exc.retry_after)
+    if wait is None:
+        return errors, {}
+    errors[field].append(text(lang, "v_wait", wait=wait_words(wait, lang)))
+    return errors, {"Retry-After": str(wait)}
 
 
 @bp.get("/verify")
@@ -182,19 +203,16 @@ def verify_submit():
             )
             run_jobs_after_response()
             message = "verified"
-    except (BadInput, TooManyAttempts, NotFound, Conflict) as exc:
+    except TooManyAttempts as exc:
+        # As the API answers: 429 with the real wait, here also in words (issue
+        # 16, finding 13); it said 400 and no wait at all.
+        errors, headers = _refused(exc, channel)
+        status = 429
+    except (BadInput, NotFound, Conflict) as exc:
         said = exc.reason if isinstance(exc, BadInput) else exc.message
         errors = page_errors({channel: [said]}, current_language())
         if isinstance(exc, Conflict):  # decided, expired, no codes left: for good
             status = 409
-        elif isinstance(exc, TooManyAttempts):
-            # As the API answers: 429 with the real wait, here also in words
-            # (issue 16, finding 13); it said 400 and no wait at all.
-            status = 429
-            if exc.retry_after is not None:
-                headers["Retry-After"] = str(exc.retry_after)
-                wait = wait_words(exc.retry_after, current_language())
-                errors[channel].append(text(current_language(), "v_wait", wait=wait))
     row = _session_request()
     if (
         not errors
@@ -283,6 +301,7 @@ def status_reply():
     if "handles" in data:
         data["handles"] = data["handles"].replace(",", " ").split()
     errors: dict = {}
+    headers: dict = {}
     code = 400
     try:
         loaded = ReplySchema().load(data)
@@ -298,11 +317,12 @@ def status_reply():
         errors = page_errors({exc.field: [exc.reason]}, lang)
     except Conflict:  # answered already, or decided meanwhile
         errors, code = {"form": [text(lang, "s_reply_closed")]}, 409
-    except TooManyAttempts as exc:
-        errors, code = page_errors({"phone": [exc.message]}, lang), 429
+    except TooManyAttempts as exc:  # codes for the new phone: 429, its wait
+        (errors, headers), code = _refused(exc, "phone"), 429
     if errors:
         _remember(row["id"])  # the page shows the request that was answered
-        return _status(request_row(get_db(), row["id"]), errors, values, code)
+        page, code = _status(request_row(get_db(), row["id"]), errors, values, code)
+        return page, code, headers
     run_jobs_after_response()
     _remember(row["id"])
     fresh = request_row(get_db(), row["id"])
