@@ -12,6 +12,7 @@ from click.testing import CliRunner
 from dsr_app import create_app
 from dsr_app.cli import cli
 from dsr_app.db import open_db
+from dsr_app.server.connection import close_thread_db
 from dsr_app.server.live_server import free_port, start_server  # noqa: F401 (re-exported)
 
 DATA = Path(__file__).parent / "data"
@@ -52,7 +53,9 @@ def db(db_path):
 
 @pytest.fixture
 def app(db_path):
-    return create_app({"TESTING": True, "DB": str(db_path)})
+    made = create_app({"TESTING": True, "DB": str(db_path)})
+    yield made
+    close_thread_db(made)  # else every test's store stays open to the end
 
 
 @pytest.fixture
@@ -116,7 +119,9 @@ CODE_RE = re.compile(r"(?<![\w-])\d{8}(?![\w-])")
 @pytest.fixture
 def api_app(db_path):
     """The app with abuse limits off (their own tests turn them on)."""
-    return create_app({"TESTING": True, "DB": str(db_path), "RATE_LIMITS": 0})
+    made = create_app({"TESTING": True, "DB": str(db_path), "RATE_LIMITS": 0})
+    yield made
+    close_thread_db(made)
 
 
 @pytest.fixture

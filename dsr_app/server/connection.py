@@ -37,6 +37,17 @@ def thread_db(app: Flask) -> sqlite_utils.Database:
     return kept.db
 
 
+def close_thread_db(app: Flask) -> None:
+    """Close this thread's kept connection to ``app``'s store, if it has one: an
+    app that is done with (a test's) must not keep its file open until the
+    process ends (a thread's kept connection otherwise lives as long as it)."""
+    kept = app.extensions["dsr_db"]
+    db = getattr(kept, "db", None)
+    if db is not None:
+        kept.db = None
+        db.close()
+
+
 def close_db(_exc: BaseException | None = None) -> None:
     """End the request's use of its connection; roll back what it left open."""
     db = g.pop("db", None)
