@@ -94,7 +94,8 @@ def snapshot(db_path: Path) -> dict[str, list]:
             r[0]
             for r in conn.execute(
                 "SELECT name FROM sqlite_master WHERE type = 'table'"
-                " AND name NOT LIKE 'sqlite_%' AND name != 'records_fts' ORDER BY name"
+                " AND name NOT LIKE 'sqlite_%' AND name NOT IN ('records_fts',"
+                " 'passage_prints') ORDER BY name"  # contentless: not scannable
             )
         ]
         state = {}
