@@ -263,7 +263,8 @@ def pointer_matches(
     values = pointers_of(db, identity.request_id)
     if not values:
         return []
-    refresh_index(db)
+    if any(pointer_kind(v) != "id" for v in values):  # ids need no index of ours
+        refresh_index(db)
     versions = list(versions)
     proven: dict[tuple[str, str, str], str] = {}
     for m in found:

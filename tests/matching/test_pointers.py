@@ -203,6 +203,9 @@ def test_the_sweep_keeps_pointer_matches(api, db_path, corpus, run):
     created = _filed(api, db_path, ["p-2"])
     assert run("sweep").exit_code == 0
     assert set(_matches(db_path, created["id"])) == {"p-2"}
+    # Ids are looked up in the records' own index: ours is not built for them.
+    indexed = open_db(db_path).execute("SELECT indexed_to FROM pointer_index")
+    assert indexed.fetchone()[0] == 0
 
 
 def test_an_erased_item_leaves_the_pointer_index(db_path, corpus):
