@@ -89,7 +89,8 @@ def letter_kind(row: Mapping, included: int) -> str:
 
 def _included(db: sqlite_utils.Database, row: Mapping) -> list[dict]:
     """Matches the letter reports: for a decided case those included at its
-    decision, or for a draft the verified ones and the weak ones staff included.
+    decision, or for a draft those of records with a verified match (all of a
+    record's matches, as an approval takes them) and the weak ones staff included.
 
     A decided case's letter states what was decided then (issue 16, finding 4):
     matches included later by a follow-up (removal.follow_up, or staff deciding
@@ -100,8 +101,14 @@ def _included(db: sqlite_utils.Database, row: Mapping) -> list[dict]:
         condition = "decision = 'include' AND (? IS NULL OR m.decided_at <= ?)"
         params = [row["id"], row["decided_at"], row["decided_at"]]
     else:
+        # A draft reads the decision approving with no choices would take: a
+        # record with a verified match, with all its matches (review.items).
         condition = (
-            "(decision = 'include' OR (decision IS NULL AND confidence != 'weak'))"
+            "(decision = 'include' OR (decision IS NULL AND EXISTS (SELECT 1"
+            " FROM matches s WHERE s.request_id = m.request_id"
+            " AND s.dataset = m.dataset AND s.dataset_version = m.dataset_version"
+            " AND s.record_id = m.record_id AND s.decision IS NULL"
+            " AND s.confidence != 'weak')))"
         )
         params = [row["id"]]
     return [

@@ -14,6 +14,7 @@ from dsr_app.db import open_db
 from dsr_app.matching.identity import Match
 from dsr_app.matching.search import store_matches
 from dsr_app.migrations import migrations
+from tests.conftest import bearer
 from tests.review.helpers import filed
 from tests.review.test_letter_record import _rec, _world
 
@@ -188,3 +189,20 @@ def test_migration_gives_stored_matches_the_rule_their_basis_implies(tmp_path):
         ("m1", "handle_named", ""),
         ("m2", "handle", ""),
     ]
+
+
+def test_the_draft_letter_names_what_the_approval_will_issue(api, staff, db_path, case):
+    """The draft said the record was found by the e-mail address alone; the
+    approval, deciding the record whole, issues it found by the name too."""
+    created, _ = case
+    draft = api.get(
+        f"/api/v1/staff/requests/{created['id']}/letter?format=txt",
+        headers=staff["legal"],
+    ).get_data(as_text=True)
+    _decide(api, staff, created)
+    issued = api.get(
+        f"/api/v1/requests/{created['id']}/letter?format=txt",
+        headers=bearer(created),
+    ).get_data(as_text=True)
+    found = "mention of you (e-mail address, name)"
+    assert found in " ".join(draft.split()) and found in " ".join(issued.split())
