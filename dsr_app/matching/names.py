@@ -275,9 +275,10 @@ def _forms(parts: list[_Part], surname_first: bool) -> list[list[tuple[str, ...]
         if lead.particles and lead.particles.split()[0] in _MOVABLE:
             # "Berg, Anna van der"
             forms.append([lead.core] + rest[1:] + names + [(lead.particles,)])
-        if len(given) > 1:  # "Anna M. Nowak"
-            forms.append(names[:1] + [p.initials for p in given[1:]] + rest)
         letters = sum(len(p.spellings[0].replace(" ", "")) for p in surname)
+        if len(given) > 1 and len(given[0].spellings[0].replace(" ", "")) > 1:
+            # "Anna M. Nowak" (when the first given name is no initial itself)
+            forms.append(names[:1] + [p.initials for p in given[1:]] + rest)
         if letters >= MIN_INITIALS_SURNAME:
             forms.append([p.initials for p in given] + rest)  # "Z. Müller-Łukasik"
     return forms

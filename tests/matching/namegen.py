@@ -110,11 +110,13 @@ def _faker(locale: str):
 
 
 def _clean(name: str) -> bool:
-    # "María del Carmen" is one given name, not three: left out
+    # "María del Carmen" is one given name, not three, and "Koch II" has a
+    # generation suffix: left out
     return (
         bool(name)
         and all(c.isalpha() or c in " -'" for c in name)
         and not any(w[:1].islower() or w in ("Del", "De") for w in name.split()[1:])
+        and not any(w.isupper() and len(w) > 1 for w in name.split())  # "Koch II"
     )
 
 
