@@ -116,16 +116,20 @@ def items(matches: list[dict], lang: str, texts: Mapping[str, str]) -> list[dict
     return listed
 
 
-def unattributed(db: sqlite_utils.Database, row: Mapping, listed: list[dict]) -> int:
+def unattributed(
+    db: sqlite_utils.Database, row: Mapping, listed: list[dict]
+) -> tuple[int, int]:
     """Items with a weak match staff did not decide (for a decided case: as at its
     decision), counted per item, leaving out items the letter lists and items staff
-    excluded as not about the person (issue 18, item 3)."""
+    excluded as not about the person (issue 18, item 3): (found by other weak
+    rules, such as a name alone; found only by what the person pointed to). W01
+    speaks of a name, which a pointer-found item may not hold (issue 20)."""
     decided_at = (
         row["decided_at"] if row["status"] in ("completed", "rejected") else None
     )
     rows = db.execute(
         "SELECT dataset, dataset_version, record_id, confidence, decision,"
-        " decided_by, decided_at FROM matches"
+        " decided_by, decided_at, matched_on FROM matches"
         " WHERE request_id = ? AND (? IS NULL OR found_at <= ?)",
         [row["id"], decided_at, decided_at],
     ).fetchall()
@@ -134,10 +138,12 @@ def unattributed(db: sqlite_utils.Database, row: Mapping, listed: list[dict]) ->
         later = decided_at is not None and at > decided_at
         return decision is None or by == LEFT_OUT or later
 
-    excluded = {r[:3] for r in rows if r[4] == "exclude" and not undecided(*r[4:])}
-    weak = {r[:3] for r in rows if r[3] == "weak" and undecided(*r[4:])}
+    excluded = {r[:3] for r in rows if r[4] == "exclude" and not undecided(*r[4:7])}
+    weak = {r[:3] for r in rows if r[3] == "weak" and undecided(*r[4:7])}
     shown = {(i["dataset"], i["version"], i["record_id"]) for i in listed}
-    return len(weak - excluded - shown)
+    left = weak - excluded - shown
+    by_other = {r[:3] for r in rows if r[:3] in left and r[7] != "pointer"}
+    return len(by_other), len(left - by_other)
 
 
 def _searched(
@@ -191,7 +197,7 @@ def record_facts(
     instead, or ``""`` to leave the row out)."""
     listed = items(matches, lang, texts)
     own = sum(i["own"] for i in listed)
-    weak = unattributed(db, row, listed)
+    weak, pointed = unattributed(db, row, listed)
     decided = row["decided_at"] if row["status"] in ("completed", "rejected") else None
     searched = _searched(db, row["id"], decided, lang)
     country = row["controller_country"]
@@ -201,6 +207,7 @@ def record_facts(
         "own_items": plural(texts, "own_items", own, lang),
         "mention_items": plural(texts, "mention_items", len(listed) - own, lang),
         "weak_count": str(weak),
+        "pointed_count": str(pointed),
         "searched": searched or "",
         "pauses": "; ".join(
             texts["pause_span"].format(
@@ -213,9 +220,10 @@ def record_facts(
     }
     variants = {
         "W01": plural_key(texts, "W01", weak, lang) if weak else "",
+        "W02": plural_key(texts, "W02", pointed, lang) if pointed else "",
         "P01": "P01" if pauses else "",
     }
-    if weak:
+    if weak or pointed:
         variants.update(
             D06="D06_candidates", subject_no_data="subject_no_data_candidates"
         )

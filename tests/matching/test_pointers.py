@@ -11,6 +11,7 @@ from dsr_app.cases.jobs import manifest_mark, run_pending, search_after_ingest
 from dsr_app.db import open_db
 from dsr_app.matching import passages
 from dsr_app.matching.pointers import url_key
+from dsr_app.review.letter_texts import TEXTS
 from tests.conftest import assert_api_error, bearer, new_request, verify
 
 # A post about Zoë by someone else, with nothing of her identifiers in it: only her
@@ -288,3 +289,13 @@ def test_a_pointer_match_is_disclosed_only_once_staff_include_it(
     assert ("p-1" in letter) is included
     assert ("p-1" in data) is included
     assert ("Sauerteigbrot" in data) is included
+    # Left out, it is counted as what it is: an item matching what the person
+    # gave us, not one "that mentions a person named" them (W01).
+    plain = " ".join(letter.split())
+    pointed = (
+        TEXTS["en"]["W02_one"]
+        .format(pointed_count=1, controller_email="{e}", reference=created["id"])
+        .split("{e}")[0]
+    )
+    assert (pointed in plain) is not included
+    assert "mentions a person named" not in plain
