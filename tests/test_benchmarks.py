@@ -110,8 +110,12 @@ def test_load_run_passes_its_checks():
 
 def test_timing_probe_times_both_groups_with_the_same_answers():
     # Few samples: the probe's statistics are the benchmark's; here, that it runs,
-    # and that known and unknown get the same answers.
-    out = _run("benchmarks.timing", "--samples", "10", "--login-samples", "4")
+    # and that known and unknown get the same answers. --alpha 0: ten samples on
+    # a loaded CI machine give p < 0.01 by chance now and then (a CI run failed
+    # so); a differing status still exits 1.
+    out = _run(
+        "benchmarks.timing", "--samples", "10", "--login-samples", "4", "--alpha", "0"
+    )
     create = next(line for line in out.splitlines() if line.startswith("| filing"))
     login = next(line for line in out.splitlines() if line.startswith("| staff login"))
     after = next(line for line in out.splitlines() if line.startswith("| next request"))
