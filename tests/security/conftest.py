@@ -7,10 +7,12 @@ from __future__ import annotations
 import http.server
 import socketserver
 import threading
+from datetime import timedelta
 
 import pytest
 from click.testing import CliRunner
 
+from dsr_app import deadlines
 from dsr_app.cli import cli
 from dsr_app.db import open_db
 from tests.conftest import start_server
@@ -173,3 +175,17 @@ def logged_server(db_path, tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """``deadlines.now`` frozen; ``clock(seconds)`` moves it to start + seconds."""
+    start = deadlines.now()
+
+    def move(seconds: float = 0) -> None:
+        monkeypatch.setattr(
+            deadlines, "now", lambda: start + timedelta(seconds=seconds)
+        )
+
+    move(0)
+    return move

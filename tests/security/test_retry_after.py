@@ -7,29 +7,14 @@ on the clock, so their waits are checked against the window's time left."""
 from __future__ import annotations
 
 import time
-from datetime import timedelta
 
 import pytest
 
-from dsr_app import create_app, deadlines
+from dsr_app import create_app
 from tests.conftest import assert_api_error, bearer, latest_code, new_request
 from tests.security.helpers import ZOE_EMAIL, form_token, https_client, wrong
 
 HOUR = 3600
-
-
-@pytest.fixture
-def clock(monkeypatch):
-    """``deadlines.now`` frozen; ``clock(seconds)`` moves it to start + seconds."""
-    start = deadlines.now()
-
-    def move(seconds: float = 0) -> None:
-        monkeypatch.setattr(
-            deadlines, "now", lambda: start + timedelta(seconds=seconds)
-        )
-
-    move(0)
-    return move
 
 
 @pytest.fixture

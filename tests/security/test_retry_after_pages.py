@@ -7,11 +7,9 @@ header they must equal."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
 
-from dsr_app import create_app, deadlines
+from dsr_app import create_app
 from dsr_app.i18n import wait_words
 from tests.conftest import assert_api_error, bearer, latest_code, new_request
 from tests.security.helpers import ZOE_EMAIL, ZOE_PHONE, form_token, https_client
@@ -22,20 +20,6 @@ WORDS = {
     "de": "Bitte versuchen Sie es in {} erneut.",
     "fr": "Veuillez réessayer dans {}.",
 }
-
-
-@pytest.fixture
-def clock(monkeypatch):
-    """``deadlines.now`` frozen; ``clock(seconds)`` moves it to start + seconds."""
-    start = deadlines.now()
-
-    def move(seconds: float = 0) -> None:
-        monkeypatch.setattr(
-            deadlines, "now", lambda: start + timedelta(seconds=seconds)
-        )
-
-    move(0)
-    return move
 
 
 def _client(db_path, **config):
