@@ -77,6 +77,7 @@ RECORDED_STEPS = [
     "m024_model_measures",
     "m026_request_pointers",
     "m027_match_rules",
+    "m028_pointer_index_job",
 ]
 
 

@@ -36,9 +36,56 @@ def letter_pdfs(db: sqlite_utils.Database, request_id: str) -> int:
     return make_pdfs(db, request_id)
 
 
-HANDLERS: dict[str, Callable[[sqlite_utils.Database, str], object]] = {
+# Records the pointer index takes in one job; the rest in the next, after the
+# jobs queued meanwhile (a new request's search does not wait for a whole corpus).
+INDEX_SLICE = 100_000
+
+
+def pointer_index(db: sqlite_utils.Database, _request_id: None = None) -> int:
+    """New records into the pointer index (matching/pointer_index.py), a slice at
+    a time; once it holds them all, search again for each request that gave a link
+    or a passage, whose last search read the index before. Returns how many
+    records it indexed."""
+    from dsr_app.matching.pointer_index import refresh_index, unindexed
+    from dsr_app.matching.pointers import searches_index
+    from dsr_app.matching.search import requests_to_search
+
+    indexed = refresh_index(db, limit=INDEX_SLICE)
+    if unindexed(db):
+        queue_pointer_index(db)
+    elif indexed:
+        at = deadlines.now()
+        for request_id in requests_to_search(db):
+            if searches_index(db, request_id):
+                search_and_store(db, request_id, at)
+    return indexed
+
+
+def queue_pointer_index(db: sqlite_utils.Database) -> bool:
+    """Queue a ``pointer_index`` job if the index lacks records and no such job
+    waits to run; whether it did."""
+    waiting = db.execute(
+        "SELECT 1 FROM jobs WHERE kind = 'pointer_index' AND done_at IS NULL"
+        " AND claimed_at IS NULL AND attempts < ? LIMIT 1",
+        [MAX_ATTEMPTS],
+    ).fetchone()
+    new = db.execute(
+        "SELECT 1 FROM records WHERE id > (SELECT indexed_to FROM pointer_index)"
+        " LIMIT 1"
+    ).fetchone()
+    if waiting or not new:
+        return False
+    db.execute(
+        "INSERT INTO jobs (kind, created_at) VALUES ('pointer_index', ?)",
+        [deadlines.now().isoformat()],
+    )
+    return True
+
+
+HANDLERS: dict[str, Callable[[sqlite_utils.Database, str | None], object]] = {
     "resolve_ownership": ownership_then_search,
     "letter_pdf": letter_pdfs,
+    "pointer_index": pointer_index,
 }
 
 
@@ -51,9 +98,10 @@ def manifest_mark(db: sqlite_utils.Database) -> int:
 def search_after_ingest(
     db: sqlite_utils.Database, since: int, instance: Path | None = None
 ) -> int:
-    """If manifests came in after ``since`` (a ``manifest_mark``): search again for
-    every open or decided request, and issue follow-up removal lists for approved
-    objections and erasures. Returns how many requests were searched."""
+    """If manifests came in after ``since`` (a ``manifest_mark``): queue the
+    pointer index's job for their records, search again for every open or decided
+    request, and issue follow-up removal lists for approved objections and
+    erasures. Returns how many requests were searched."""
     from dsr_app.matching.search import requests_to_search
     from dsr_app.removal.lists import follow_up
     from dsr_app.sql import write_transaction
@@ -61,6 +109,7 @@ def search_after_ingest(
     newer = "SELECT 1 FROM manifests WHERE id > ? LIMIT 1"
     if db.execute(newer, [since]).fetchone() is None:
         return 0
+    queue_pointer_index(db)
     at = deadlines.now()
     count = 0
     for request_id in requests_to_search(db):

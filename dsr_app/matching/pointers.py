@@ -9,97 +9,26 @@ is found is a ``pointer`` match, weak unless another rule proves the same record
 proof, so it is disclosed only once staff include it (Art. 15(4): the rights of
 others).
 
-The index behind the URL and passage lookups follows the records on first use
-(``refresh_index``), off the ingest path: ingest stays as fast as before, and a
-store nobody points into never pays for it (docs/benchmarks.md).
+The URL and passage lookups read the index of pointer_index.py, which a job keeps
+up with the records off the ingest path.
 """
 
 from __future__ import annotations
 
-import hashlib
-import re
 from collections.abc import Iterable, Mapping
 from datetime import datetime
-from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 
-import idna
 import sqlite_utils
 
 from dsr_app.corpus.record import STORED_COLUMNS, policy_flag_names
 from dsr_app.matching import passages
 from dsr_app.matching.identity import Identity, Match
 from dsr_app.matching.masking import snippet
-from dsr_app.sql import write_transaction
+from dsr_app.matching.pointer_index import catch_up, url_hash, url_key
 
 POINTER = "pointer"  # matched_on of an item found from the person's pointers
-# Query parameters that say how a link was shared, not what it shows.
-TRACKING_PARAMS = frozenset(
-    (
-        "fbclid",
-        "gclid",
-        "dclid",
-        "msclkid",
-        "yclid",
-        "twclid",
-        "igshid",
-        "igsh",
-        "mc_cid",
-        "mc_eid",
-        "_ga",
-        "si",
-        "ref_src",
-        "ref_url",
-    )
-)
 _CONFIDENCE = ("verified", "probable", "weak")  # strongest first
 _COLUMNS = ", ".join(STORED_COLUMNS)
-_PATH_SAFE = "/:@!$&'()*+,;=-._~"
-_SPACE = re.compile(r"\s")
-_INDEX_CHUNK = 2000  # records a refresh indexes in one write transaction
-
-
-def url_key(value: str) -> str | None:
-    """The normal form of a URL, or ``None`` if ``value`` is not an http(s) URL.
-
-    Scheme, ``www.``, default port, user, fragment, trailing slash and tracking
-    parameters (``utm_*``, ``fbclid``, …) dropped; host lower-case and in IDNA;
-    the path's escapes made uniform; other parameters sorted:
-    ``HTTPS://WWW.Example.com/p/1/?utm_source=x#c`` is ``example.com/p/1``.
-    """
-    text = value.strip()
-    if not text or _SPACE.search(text):
-        return None
-    if text[:4].lower() == "www.":
-        text = "https://" + text
-    try:
-        parts = urlsplit(text)
-        port = parts.port
-    except ValueError:
-        return None
-    host = (parts.hostname or "").rstrip(".")
-    if parts.scheme.lower() not in ("http", "https") or not host:
-        return None
-    if not host.isascii():
-        try:
-            host = idna.encode(host, uts46=True).decode("ascii")
-        except idna.IDNAError:
-            pass  # kept as written (lower-cased)
-    host = host.removeprefix("www.")
-    if port and port not in (80, 443):
-        host = f"{host}:{port}"
-    path = quote(unquote(parts.path), safe=_PATH_SAFE).rstrip("/")
-    params = sorted(
-        (name, val)
-        for name, val in parse_qsl(parts.query, keep_blank_values=True)
-        if not name.lower().startswith("utm_") and name.lower() not in TRACKING_PARAMS
-    )
-    query = urlencode(params)
-    return host + path + ("?" + query if query else "")
-
-
-def url_hash(key: str) -> int:
-    """``record_urls.url_hash`` of a URL's normal form (63 bits)."""
-    return int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest()) >> 1
 
 
 def save_pointers(
@@ -133,67 +62,6 @@ def pointers_of(db: sqlite_utils.Database, request_id: str) -> list[str]:
     ]
 
 
-def refresh_index(db: sqlite_utils.Database) -> int:
-    """Index the URLs and passage prints of records added since the last refresh;
-    returns how many records it read.
-
-    A chunk of records per write transaction, so that other writers wait a moment,
-    not for the whole corpus; two processes refreshing at once take turns.
-    """
-    count = 0
-    while True:
-        (done,) = db.execute("SELECT indexed_to FROM pointer_index").fetchone()
-        (newest,) = db.execute("SELECT coalesce(max(id), 0) FROM records").fetchone()
-        if newest <= done:
-            return count
-        with write_transaction(db):
-            (done,) = db.execute("SELECT indexed_to FROM pointer_index").fetchone()
-            rows = db.execute(
-                "SELECT id, text, url FROM records WHERE id > ? ORDER BY id LIMIT ?",
-                [done, _INDEX_CHUNK],
-            ).fetchall()
-            if not rows:
-                return count
-            for record, text, url in rows:
-                _index(db, record, text, url)
-            db.execute("UPDATE pointer_index SET indexed_to = ?", [rows[-1][0]])
-        count += len(rows)
-
-
-def _index(db: sqlite_utils.Database, record: int, text, url, delete=False) -> None:
-    """Add (or, ``delete``: remove) one record's prints and URL."""
-    prints = passages.tokens(text) if text else ""
-    if prints:
-        if delete:  # contentless FTS5: deleted with the very tokens it was given
-            db.execute(
-                "INSERT INTO passage_prints (passage_prints, rowid, prints)"
-                " VALUES ('delete', ?, ?)",
-                [record, prints],
-            )
-        else:
-            db.execute(
-                "INSERT INTO passage_prints (rowid, prints) VALUES (?, ?)",
-                [record, prints],
-            )
-    key = url_key(url) if url else None
-    if key is not None:
-        db.execute(
-            "DELETE FROM record_urls WHERE url_hash = ? AND record = ?"
-            if delete
-            else "INSERT OR IGNORE INTO record_urls (url_hash, record) VALUES (?, ?)",
-            [url_hash(key), record],
-        )
-
-
-def forget(db: sqlite_utils.Database, record: int) -> None:
-    """Take a record out of the pointer index before its text and URL are erased
-    (removal.lists.purge, Art. 17); inside the caller's transaction."""
-    (done,) = db.execute("SELECT indexed_to FROM pointer_index").fetchone()
-    row = db.execute("SELECT text, url FROM records WHERE id = ?", [record]).fetchone()
-    if record <= done and row is not None:
-        _index(db, record, row[0], row[1], delete=True)
-
-
 def _records(db: sqlite_utils.Database, where: str, params: list) -> list[dict]:
     return [
         dict(zip(STORED_COLUMNS, row, strict=True))
@@ -210,7 +78,7 @@ def pointed_records(
     """The records one pointer leads to, each with the span of its text to show:
     by URL, else by record id in each of ``versions`` and as a passage.
 
-    Reads the index as ``refresh_index`` left it.
+    Reads the index as it stands (pointer_index.py).
     """
     key = url_key(value)
     if key is not None:
@@ -263,8 +131,8 @@ def pointer_matches(
     values = pointers_of(db, identity.request_id)
     if not values:
         return []
-    if any(pointer_kind(v) != "id" for v in values):  # ids need no index of ours
-        refresh_index(db)
+    if searches_index(db, identity.request_id):
+        catch_up(db)  # a few new records; more are the pointer_index job's
     versions = list(versions)
     proven: dict[tuple[str, str, str], str] = {}
     for m in found:
@@ -294,6 +162,12 @@ def pointer_matches(
             )
         )
     return matches
+
+
+def searches_index(db: sqlite_utils.Database, request_id: str) -> bool:
+    """Whether the request gave a link or a passage, which the pointer index finds
+    (an id needs none of ours)."""
+    return any(pointer_kind(v) != "id" for v in pointers_of(db, request_id))
 
 
 def pointer_kind(value: str) -> str:

@@ -20,6 +20,7 @@ from dsr_app.migrations.cases import (
     m020_request_region,
     m021_decision_grounds,
     m026_request_pointers,
+    m028_pointer_index_job,
 )
 from dsr_app.migrations.corpus import (
     m001_manifests_records,
@@ -71,7 +72,8 @@ STEPS = (
     m023_touched_index,
     m024_model_measures,
     m026_request_pointers,
-    m027_match_rules,  # m025 is taken by work in progress (issue 20)
+    m027_match_rules,  # (m025 was never used)
+    m028_pointer_index_job,
 )
 
 migrations = sqlite_utils.Migrations("dsr_app")

@@ -241,3 +241,16 @@ def m026_request_pointers(db: sqlite_utils.Database) -> None:
         )
     except sqlite3.OperationalError:
         pass  # SQLite before 3.39 keeps its default
+
+
+def m028_pointer_index_job(db: sqlite_utils.Database) -> None:
+    """The pointer index is filled by a job, no longer by the first search that
+    needs it (issue 20): queue one for a store whose records it does not hold."""
+    from datetime import UTC, datetime
+
+    db.execute(
+        "INSERT INTO jobs (kind, created_at) SELECT 'pointer_index', ?"
+        " WHERE EXISTS (SELECT 1 FROM records"
+        " WHERE id > (SELECT indexed_to FROM pointer_index))",
+        [datetime.now(UTC).isoformat()],
+    )

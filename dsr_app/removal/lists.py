@@ -27,7 +27,7 @@ import sqlite_utils
 from dsr_app import audit
 from dsr_app.errors import NotFound
 from dsr_app.identifiers import index_text, text_identifier_keys
-from dsr_app.matching import copies, pointers
+from dsr_app.matching import copies, pointer_index
 from dsr_app.signing import canonical, sign, suppression_hash
 
 FORMAT = "dsr-removal-list/1"
@@ -180,7 +180,7 @@ def purge(db: sqlite_utils.Database, request_id: str, entries: Iterable[dict]) -
             [entry["dataset"], entry["record_id"], author, author],
         ).fetchall():
             searchable = index_text(text)
-            pointers.forget(db, record)  # its URL and passage prints (issue 20)
+            pointer_index.forget(db, record)  # its URL and passage prints (issue 20)
             db.execute(
                 "INSERT INTO records_fts (records_fts, rowid, folded)"
                 " VALUES ('delete', ?, ?)",

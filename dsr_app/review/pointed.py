@@ -17,6 +17,7 @@ import sqlite_utils
 from dsr_app.corpus.record import STORED_COLUMNS
 from dsr_app.matching.masking import mask_others
 from dsr_app.matching.passages import MAX_SHOWN, marked, shared_words
+from dsr_app.matching.pointer_index import unindexed
 from dsr_app.matching.pointers import POINTER, leads_to, pointer_kind, pointers_of
 from dsr_app.matching.search import identity_for
 
@@ -26,9 +27,11 @@ _COLUMNS = ", ".join((*STORED_COLUMNS, "url"))
 def pointed_items(
     db: sqlite_utils.Database, request_id: str, matches: Iterable[Mapping]
 ) -> dict:
-    """The request's pointers (``pointers``: kind and value, in order) and, for
-    each of its ``pointer`` matches (``found``), the pointers that lead to its item
-    and the item's masked text, as (piece, marked) pieces for the page's ``<mark>``.
+    """The request's pointers (``pointers``: kind and value, in order); for each
+    of its ``pointer`` matches (``found``), the pointers that lead to its item and
+    the item's masked text, as (piece, marked) pieces for the page's ``<mark>``;
+    and, if it gave a link or a passage, how many records the pointer index has
+    yet to take in (``waiting``: its job searches again once it has).
     """
     values = pointers_of(db, request_id)
     found = []
@@ -68,7 +71,11 @@ def pointed_items(
                 ],
             }
         )
+    kinds = [pointer_kind(v) for v in values]
     return {
-        "pointers": [{"kind": pointer_kind(v), "value": v} for v in values],
+        "pointers": [
+            {"kind": k, "value": v} for k, v in zip(kinds, values, strict=True)
+        ],
         "found": found,
+        "waiting": unindexed(db) if any(k != "id" for k in kinds) else 0,
     }

@@ -188,6 +188,26 @@ class StaffReplySchema(Schema):
     phone = fields.String(allow_none=True)
 
 
+class PointerSchema(Schema):
+    """One item the person pointed to, as given (contract section 5 v2)."""
+
+    kind = fields.String(metadata={"description": "url, passage or id"})
+    value = fields.String()
+
+
+class PointedSchema(Schema):
+    """What the person pointed to (issue 20, item 3)."""
+
+    pointers = fields.List(fields.Nested(PointerSchema))
+    waiting = fields.Integer(
+        metadata={
+            "description": "Records the index of links and passages has yet to"
+            " take in; the request is searched again once it has (0 when none"
+            " or when the person gave only ids)."
+        }
+    )
+
+
 class StaffRequestSchema(QueueItemSchema):
     """A request with everything legal staff need to decide it."""
 
@@ -220,6 +240,13 @@ class StaffRequestSchema(QueueItemSchema):
         metadata={"description": "The person's answers to a request for information."},
     )
     audit = fields.List(fields.Dict())
+    pointed = fields.Nested(
+        PointedSchema,
+        metadata={
+            "description": "The person's pointers; the items they led to are the"
+            " matches whose matched_on is pointer."
+        },
+    )
     models = fields.Dict(
         metadata={
             "description": "Runs that read the person's items (exposed), and"

@@ -10,7 +10,7 @@ import pytest
 from dsr_app.cases.jobs import manifest_mark, run_pending, search_after_ingest
 from dsr_app.db import open_db
 from dsr_app.matching import passages
-from dsr_app.matching.pointers import url_key
+from dsr_app.matching.pointer_index import url_key
 from dsr_app.review.letter_texts import TEXTS
 from tests.conftest import assert_api_error, bearer, new_request, verify
 
@@ -204,13 +204,107 @@ def test_the_sweep_keeps_pointer_matches(api, db_path, corpus, run):
     created = _filed(api, db_path, ["p-2"])
     assert run("sweep").exit_code == 0
     assert set(_matches(db_path, created["id"])) == {"p-2"}
-    # Ids are looked up in the records' own index: ours is not built for them.
-    indexed = open_db(db_path).execute("SELECT indexed_to FROM pointer_index")
-    assert indexed.fetchone()[0] == 0
+
+
+def _pending_index_jobs(db) -> int:
+    return db.execute(
+        "SELECT count(*) FROM jobs WHERE kind = 'pointer_index' AND done_at IS NULL"
+    ).fetchone()[0]
+
+
+def test_an_ingest_queues_the_index_and_its_job_searches_again(
+    api, db_path, run, tmp_path, monkeypatch
+):
+    from dsr_app.matching import pointer_index
+
+    # The index lags by more than a search takes on: it reads what is there.
+    monkeypatch.setattr(pointer_index, "INLINE_LIMIT", 0)
+    created = _filed(api, db_path, [BAKERY_QUOTED, "https://social.example.com/p/1"])
+    assert (
+        run(
+            "ingest",
+            _manifest(
+                tmp_path / "m.jsonl",
+                [
+                    _record("p-1", BAKERY, url="https://social.example.com/p/1/"),
+                    _record("f-1", FILLER[0]),
+                ],
+            ),
+        ).exit_code
+        == 0
+    )
+    db = open_db(db_path)
+    assert _pending_index_jobs(db) == 1
+    assert _matches(db_path, created["id"]) == {}  # searched by the ingest, unindexed
+    assert pointer_index.unindexed(db) == 2
+    run_pending(db)  # the job: indexes both, then searches the request again
+    assert pointer_index.unindexed(db) == 0
+    assert _pending_index_jobs(db) == 0
+    assert set(_matches(db_path, created["id"])) == {"p-1"}
+    db.close()
+
+
+def test_the_index_job_takes_a_slice_and_queues_the_rest(
+    api, db_path, corpus, monkeypatch
+):
+    from dsr_app.cases import jobs
+    from dsr_app.matching import pointer_index
+
+    monkeypatch.setattr(jobs, "INDEX_SLICE", 2)
+    monkeypatch.setattr(pointer_index, "CHUNK", 1)
+    db = open_db(db_path)
+    assert pointer_index.unindexed(db) == 5
+    assert _pending_index_jobs(db) == 1  # queued by the ingest
+    assert run_pending(db, limit=1) == 1
+    # Two records in; the rest waits behind the jobs queued meanwhile, in a job
+    # of its own.
+    assert (pointer_index.unindexed(db), _pending_index_jobs(db)) == (3, 1)
+    assert jobs.queue_pointer_index(db) is False  # one waits: not twice
+    while run_pending(db):
+        pass
+    assert (pointer_index.unindexed(db), _pending_index_jobs(db)) == (0, 0)
+    db.close()
+
+
+def test_forked_workers_index_as_this_process_does(db_path, corpus, monkeypatch):
+    from dsr_app.matching import pointer_index
+
+    monkeypatch.setattr(pointer_index, "CHUNK", 2)  # three parts, two workers
+    db = open_db(db_path)
+    texts = [t for (t,) in db.execute("SELECT text FROM records ORDER BY id")]
+
+    def index_by(workers):
+        db.execute("INSERT INTO passage_prints (passage_prints) VALUES ('delete-all')")
+        db.execute("DELETE FROM record_urls")
+        db.execute("UPDATE pointer_index SET indexed_to = 0")
+        assert pointer_index.refresh_index(db, workers=workers) == 5
+        return (
+            [passages.find(db, text) for text in texts],
+            db.execute("SELECT * FROM record_urls ORDER BY record").fetchall(),
+        )
+
+    inline = index_by(1)
+    assert inline == index_by(2)
+    assert all(hits for hits in inline[0][:1])  # the bakery post finds itself
+    assert len(inline[1]) == 4  # the four records with a URL
+    db.close()
+
+
+def test_a_store_from_before_the_job_gets_one(db_path, corpus):
+    from dsr_app.migrations.cases import m028_pointer_index_job
+
+    db = open_db(db_path)
+    db.execute("DELETE FROM jobs")
+    m028_pointer_index_job(db)
+    assert _pending_index_jobs(db) == 1
+    run_pending(db)
+    m028_pointer_index_job(db)  # nothing left to index: no job
+    assert _pending_index_jobs(db) == 0
+    db.close()
 
 
 def test_an_erased_item_leaves_the_pointer_index(db_path, corpus):
-    from dsr_app.matching.pointers import refresh_index
+    from dsr_app.matching.pointer_index import refresh_index
     from dsr_app.removal.lists import purge
     from dsr_app.sql import write_transaction
 

@@ -114,3 +114,41 @@ def test_the_case_page_shows_the_passage_beside_its_item_marked_and_escaped(
     # In the table of items, the record's rule is the pointer, its words marked.
     assert '<li data-rule="pointer">' in page
     assert re.search(r'class="snippet">.*<mark>[^<]*Südstadt[^<]*</mark>', page)
+
+
+def test_the_case_page_says_how_many_records_wait_for_the_pointer_index(
+    api, api_app, staff, db_path, run, tmp_path, monkeypatch
+):
+    from dsr_app.cases.jobs import run_pending
+    from dsr_app.matching import pointer_index
+
+    monkeypatch.setattr(pointer_index, "INLINE_LIMIT", 0)  # left to the job
+    created = filed(api, db_path, type="access", pointers=[PASSAGE])
+    manifest = tmp_path / "posts.jsonl"
+    lines = [{"record_id": f"p-{n}", "dataset": "posts", "text": ITEM} for n in (1, 2)]
+    manifest.write_text("".join(json.dumps(r) + "\n" for r in lines), "utf-8")
+    # The ingest searches the request again at once and queues the index's job.
+    assert run("ingest", str(manifest)).exit_code == 0
+    browser = api_app.test_client()
+    browser.environ_base["wsgi.url_scheme"] = "https"
+    assert log_in(browser).status_code == 303
+
+    def shown() -> tuple[str | None, int, set]:
+        page = browser.get(f"/staff/requests/{created['id']}").get_data(as_text=True)
+        note = re.search(r'<p id="pointer-index-waiting"[^>]*>(.*?)</p>', page, re.S)
+        case = api.get(
+            f"/api/v1/staff/requests/{created['id']}", headers=staff["legal"]
+        ).get_json()
+        found = {
+            m["record_id"] for m in case["matches"] if m["matched_on"] == "pointer"
+        }
+        assert case["pointed"]["pointers"] == [{"kind": "passage", "value": PASSAGE}]
+        return note and note.group(1), case["pointed"]["waiting"], found
+
+    note, waiting, found = shown()
+    assert note.startswith("2 records not yet indexed") and waiting == 2
+    assert found == set()
+    db = open_db(db_path)
+    run_pending(db)  # the index's job, then the request searched again
+    db.close()
+    assert shown() == (None, 0, {"p-1", "p-2"})
