@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import sqlite3
 from pathlib import Path
@@ -239,11 +240,26 @@ def page(request):
         browser.close()
 
 
-def screenshot(page, name: str) -> Path:
-    """Save a screenshot as a test artefact (``test-artifacts/``, not committed)."""
+#: Where ``screenshot(..., docs=True)`` writes, when DSR_DOCS_SCREENSHOTS=1 (read
+#: here, at import: the autouse fixture below clears every DSR_* for the tests).
+DOCS_SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
+DOCS_SCREENSHOTS_ON = os.environ.get("DSR_DOCS_SCREENSHOTS") == "1"
+
+
+def screenshot(page, name: str, docs: bool = False) -> Path:
+    """Save a screenshot as a test artefact (``test-artifacts/``, not committed).
+
+    ``docs=True`` marks one of the main pages that docs/ shows: with
+    ``DSR_DOCS_SCREENSHOTS=1`` in the environment it is also written to
+    ``docs/screenshots/<name>.png``, the viewport only (small files); without it
+    nothing in docs/ changes, so CI never rewrites them (issue 21).
+    """
     ARTIFACTS.mkdir(exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
+    if docs and DOCS_SCREENSHOTS_ON:
+        DOCS_SCREENSHOTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(DOCS_SCREENSHOTS / f"{name}.png"))
     return path
 
 
