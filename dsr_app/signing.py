@@ -63,6 +63,14 @@ def key_id(public_b64: str) -> str:
     return hashlib.sha256(base64.b64decode(public_b64)).hexdigest()[:16]
 
 
+def fingerprint(public_b64: str) -> str:
+    """A public key's fingerprint to compare by eye or read out on the phone: the
+    SHA-256 of its raw 32 bytes in hex, in groups of four (issue 21, item 2). Its
+    first four groups are the ``key_id`` every signature names."""
+    digest = hashlib.sha256(base64.b64decode(public_b64)).hexdigest()
+    return " ".join(digest[i : i + 4] for i in range(0, len(digest), 4))
+
+
 def sign(document: dict, folder: Path) -> dict:
     """``document`` with its ``signature`` member added."""
     key = private_key(folder)

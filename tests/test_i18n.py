@@ -51,3 +51,18 @@ def test_the_letters_read_their_sentence_files():
     assert letter_texts.TEXTS == {
         lang: _catalog(letter_texts.CATALOGS, lang) for lang in LANGUAGES
     }
+
+
+@pytest.mark.parametrize(
+    ("stored", "lang", "shown"),
+    [
+        ("2026-12-07T13:51:38Z", "en", "7 December 2026, 13:51 UTC"),
+        ("2026-12-07T13:51:38.525245+00:00", "de", "7. Dezember 2026, 13:51 UTC"),
+        ("2026-12-08T00:30:00+01:00", "fr", "7 décembre 2026, 23:30 UTC"),
+        ("2026-12-07T13:51:38", "en", "7 December 2026, 13:51 UTC"),  # naive: UTC
+    ],
+)
+def test_long_datetime_writes_a_stored_time_in_words_in_utc(stored, lang, shown):
+    from datetime import datetime
+
+    assert i18n.long_datetime(datetime.fromisoformat(stored), lang) == shown

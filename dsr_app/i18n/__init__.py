@@ -7,7 +7,7 @@ where translators edit them; they are read once, on import.
 from __future__ import annotations
 
 import tomllib
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from babel import Locale, UnknownLocaleError
@@ -87,3 +87,13 @@ def long_date(day: date, lang: str) -> str:
     """``31 January 2025`` / ``31. Januar 2025`` / ``31 janvier 2025``: every date
     a person reads (letters, pages, e-mails) is written through this."""
     return format_date(day, format="long", locale=DATE_LOCALES[language(lang)])
+
+
+def long_datetime(moment: datetime, lang: str) -> str:
+    """``7 December 2026, 13:51 UTC``: a moment staff read (when a list was
+    issued or acknowledged), the long date and the time in UTC, the zone every
+    stored time is in; a naive ``moment`` is taken as UTC (issue 21)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    moment = moment.astimezone(UTC)
+    return f"{long_date(moment.date(), lang)}, {moment:%H:%M} UTC"

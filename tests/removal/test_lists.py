@@ -212,3 +212,19 @@ def test_malformed_signature_value_is_a_refusal_not_a_crash(tmp_path):
     for value in (123, None, ["x"], "not base64 !"):
         broken = {**document, "signature": {**document["signature"], "value": value}}
         assert verify(broken, key) is False
+
+
+def test_fingerprint_is_the_keys_sha256_in_groups_led_by_its_key_id(tmp_path):
+    import base64
+    import hashlib
+
+    from dsr_app.signing import fingerprint, key_id, public_key_b64
+
+    public = public_key_b64(tmp_path)
+    shown = fingerprint(public)
+    groups = shown.split(" ")
+    assert len(groups) == 16 and {len(g) for g in groups} == {4}
+    raw = base64.b64decode(public)
+    assert len(raw) == 32  # the raw Ed25519 key, not its PEM or DER wrapping
+    assert "".join(groups) == hashlib.sha256(raw).hexdigest()
+    assert "".join(groups[:4]) == key_id(public)  # what each signature names
