@@ -39,33 +39,88 @@ def hand_out(
     return document
 
 
-def pending(db: sqlite_utils.Database) -> dict[str, list[dict]]:
-    """Lists still to apply, by dataset, oldest first: a list stays until every
-    version it touches (versions.touched_by_list) is acknowledged. Each item
-    offers the versions of that dataset left, and only those can be acknowledged."""
-    out: dict[str, list[dict]] = {}
+def open_lists(db: sqlite_utils.Database) -> list[dict]:
+    """The lists still to apply, oldest first, as the training page shows them
+    (issue 21, item 2): each with who approved it (the staff id the signed list
+    carries and that user's e-mail; ``system`` for a follow-up), and per dataset
+    the list's entries in it, the versions it touches not yet acknowledged (the
+    only ones that can be) and the acknowledgements made (when, by whom).
+
+    A list stays until every version it touches (versions.touched_by_list) is
+    acknowledged; a list that touches no ingested version is not shown.
+    """
     by_list = touched_by_list(db)  # one query for every list, not one per list
-    acked = set(
-        db.execute(
-            "SELECT list_id, dataset, dataset_version FROM removal_acks"
-        ).fetchall()
-    )
-    for list_id, request_id, issued_at in db.execute(
-        "SELECT id, request_id, issued_at FROM removal_lists ORDER BY issued_at"
+    emails = dict(db.execute("SELECT id, email FROM staff_users").fetchall())
+    acked: dict[tuple[str, str], list[dict]] = {}
+    for list_id, dataset, version, at, by in db.execute(
+        "SELECT list_id, dataset, dataset_version, acknowledged_at, acknowledged_by"
+        " FROM removal_acks ORDER BY acknowledged_at"
     ).fetchall():
-        left: dict[str, list[str]] = {}
-        for dataset, version in by_list.get(list_id, []):
-            if (list_id, dataset, version) not in acked:
-                left.setdefault(dataset, []).append(version)
-        for dataset, versions in sorted(left.items()):
-            out.setdefault(dataset, []).append(
+        done = {"dataset_version": version, "acknowledged_at": at, "by": emails.get(by)}
+        acked.setdefault((list_id, dataset), []).append(done)
+    counts: dict[str, dict[str, int]] = {}
+    for list_id, dataset, n in db.execute(
+        "SELECT l.id, json_extract(e.value, '$.dataset'), count(*)"
+        " FROM removal_lists l, json_each(l.document, '$.entries') e GROUP BY 1, 2"
+    ).fetchall():
+        counts.setdefault(list_id, {})[dataset] = n
+    out = []
+    for row in db.query(
+        "SELECT id, request_id, issued_at, entries,"
+        " json_extract(document, '$.request_type') AS request_type,"
+        " json_extract(document, '$.legal_basis') AS legal_basis,"
+        " json_extract(document, '$.approved_by') AS approved_by,"
+        " json_extract(document, '$.follow_up_of') AS follow_up_of"
+        " FROM removal_lists ORDER BY issued_at, rowid"
+    ):
+        touched_here: dict[str, list[str]] = {}
+        for dataset, version in by_list.get(row["id"], []):
+            touched_here.setdefault(dataset, []).append(version)
+        datasets = []
+        for dataset in sorted(set(touched_here) | set(counts.get(row["id"], {}))):
+            done = acked.get((row["id"], dataset), [])
+            named = {a["dataset_version"] for a in done}
+            datasets.append(
                 {
-                    "id": list_id,
-                    "issued_at": issued_at,
-                    "request_id": request_id,
-                    "versions": versions,
+                    "dataset": dataset,
+                    "entries": counts.get(row["id"], {}).get(dataset, 0),
+                    "versions": [
+                        v for v in touched_here.get(dataset, []) if v not in named
+                    ],
+                    "acks": done,
                 }
             )
+        if any(d["versions"] for d in datasets):
+            approver = row["approved_by"]
+            out.append(
+                {
+                    **row,
+                    # The signed list keeps the staff id (contract section 6); the
+                    # page names the person beside it.
+                    "approver": emails.get(int(approver))
+                    if approver.isdigit()
+                    else None,
+                    "datasets": datasets,
+                }
+            )
+    return out
+
+
+def pending(db: sqlite_utils.Database) -> dict[str, list[dict]]:
+    """``open_lists`` by dataset: each item offers the versions of that dataset
+    left, and only those can be acknowledged."""
+    out: dict[str, list[dict]] = {}
+    for item in open_lists(db):
+        for d in item["datasets"]:
+            if d["versions"]:
+                out.setdefault(d["dataset"], []).append(
+                    {
+                        "id": item["id"],
+                        "issued_at": item["issued_at"],
+                        "request_id": item["request_id"],
+                        "versions": d["versions"],
+                    }
+                )
     return out
 
 

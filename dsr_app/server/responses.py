@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Mapping
 from datetime import datetime
 
@@ -100,8 +101,17 @@ def as_csv(document: dict) -> str:
     return out.getvalue()
 
 
+def list_filename(document: Mapping, ext: str) -> str:
+    """``removal-list-<list id>.<ext>``: downloads of several lists stay apart
+    (issue 21, item 2). Ids are ours (``rl_`` and URL-safe base64); anything else
+    is replaced, so the header never carries a quote or a line break."""
+    return f"removal-list-{re.sub(r'[^A-Za-z0-9_-]', '_', document['id'])}.{ext}"
+
+
 def csv_response(document: dict) -> Response:
     """A list's entries as a CSV download."""
     response = Response(as_csv(document), mimetype="text/csv")
-    response.headers["Content-Disposition"] = 'attachment; filename="removal-list.csv"'
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="{list_filename(document, "csv")}"'
+    )
     return response

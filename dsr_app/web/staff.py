@@ -249,12 +249,12 @@ def report():
 @bp.get("/removals")
 @require_role("training", "admin", login=LOGIN)
 def removals():
-    """Removal lists not yet acknowledged, per dataset (acknowledgements.pending)."""
-    from dsr_app.removal.acknowledgements import pending
+    """Removal lists not yet acknowledged, and the key that signs them."""
+    from dsr_app.web.training import removals_page
 
     return render_template(
         "staff/removals.html",
-        pending=pending(get_db()),
+        **removals_page(),
         message=session.pop("removals_message", None),  # set by acknowledge()
         error=session.pop("removals_error", None),
     )
@@ -305,6 +305,7 @@ def removal_list(list_id: str):
     from flask import jsonify
 
     from dsr_app.removal.acknowledgements import hand_out
+    from dsr_app.server.responses import list_filename
 
     fmt = "csv" if request.args.get("format") == "csv" else "json"
     refuse_cross_site()  # the download is audited in this user's name
@@ -313,5 +314,7 @@ def removal_list(list_id: str):
     if fmt == "csv":
         return csv_response(document)
     response = jsonify(document)
-    response.headers["Content-Disposition"] = 'attachment; filename="removal-list.json"'
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="{list_filename(document, "json")}"'
+    )
     return response

@@ -1,13 +1,17 @@
-"""Staff page of training runs: the list, each with its flag, a form to
-register one (issue 19, item 1) and one to ask the clearance gate of a dataset
-version (item 2). Forms that write carry a CSRF token as every staff form."""
+"""Staff pages of the training teams: the training runs, each with its flag, a
+form to register one (issue 19, item 1) and one to ask the clearance gate of a
+dataset version (item 2); what the removal lists page shows beside its forms
+(the open lists, the key that signs them: issue 21, item 2) and the key's
+download. Forms that write carry a CSRF token as every staff form."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 from flask import (
     Blueprint,
+    Response,
     current_app,
     redirect,
     render_template,
@@ -19,9 +23,12 @@ from marshmallow import ValidationError
 
 from dsr_app import deadlines
 from dsr_app.errors import BadInput, NotFound
+from dsr_app.i18n import long_datetime
+from dsr_app.removal.acknowledgements import open_lists
 from dsr_app.schemas.training import RUN_STATUSES, MeasureCreateSchema, RunCreateSchema
 from dsr_app.server.auth import require_role, session_staff
 from dsr_app.server.connection import get_db
+from dsr_app.signing import fingerprint, key_id, public_key_b64
 from dsr_app.training.clearance import clearance
 from dsr_app.training.measures import add_measure
 from dsr_app.training.runs import add_run, list_runs
@@ -29,6 +36,40 @@ from dsr_app.training.runs import add_run, list_runs
 bp = Blueprint("staff_runs", __name__, url_prefix="/staff")
 LOGIN = "staff_web.login"
 TRAINING = ("training", "admin")
+
+
+@bp.app_template_filter("human_time")
+def human_time(stored: str | None) -> str:
+    """A stored ISO 8601 time as staff read it: ``7 December 2026, 13:51 UTC``
+    (the training pages are in English)."""
+    return long_datetime(datetime.fromisoformat(stored), "en") if stored else "—"
+
+
+def _public_key() -> dict:
+    """The instance's removal-list key as ``dsr keys public`` prints it, its
+    fingerprint and the name it is downloaded under."""
+    value = public_key_b64(Path(current_app.config["INSTANCE_DIR"]))
+    filename = f"dsr-public-key-{key_id(value)}.txt"
+    return {"value": value, "fingerprint": fingerprint(value), "filename": filename}
+
+
+def removals_page() -> dict:
+    """What /staff/removals shows beside its messages: the lists still to
+    acknowledge (acknowledgements.open_lists) and the key that signs them."""
+    return {"lists": open_lists(get_db()), "key": _public_key()}
+
+
+@bp.get("/removals/public-key")
+@require_role(*TRAINING, "legal", login=LOGIN)
+def public_key():
+    """Download the public key that signs removal lists: the base64 line
+    ``dsr keys public`` prints, a file ``--public-key`` reads as it is."""
+    key = _public_key()
+    response = Response(key["value"] + "\n", mimetype="text/plain")
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="{key["filename"]}"'
+    )
+    return response
 
 
 @bp.get("/runs")

@@ -388,7 +388,7 @@ def test_csv_formula_injection_in_removal_lists(
     for resp in downloads:
         assert resp.mimetype == "text/csv"
         assert resp.headers["Content-Disposition"] == (
-            'attachment; filename="removal-list.csv"'
+            f'attachment; filename="removal-list-{item["id"]}.csv"'
         )
         rows = list(csv.reader(io.StringIO(resp.get_data(as_text=True))))
         cells = [cell for row in rows[1:] for cell in row]
