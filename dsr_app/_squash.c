@@ -19,17 +19,23 @@
 #define BLOCKS (0x110000 >> 8)
 
 /* A view of texts, character by character: what each ASCII character becomes (0:
-   dropped), and what every other code point seen so far becomes, asked of Python
-   once and kept, by blocks of 256. */
+   dropped), and the fold of every other code point seen so far (letters and
+   digits, spaces for all else), asked of Python once and kept, by blocks of 256. */
 typedef struct {
     char ascii[128];
-    PyObject **blocks[BLOCKS];
+    PyObject ***blocks; /* the folds, shared by both tables */
 } Table;
 
+/* The folds of the code points seen so far (fold_char's answers). */
+static PyObject **folds[BLOCKS];
+
 /* squashed: the prefilter's, lower-cased letters and digits kept, all else
-   dropped. spaced: the full-text index's (spaced()), lower-cased letters and digits
-   kept, all else a space, which leaves fold's words as they are. */
-static Table squashed, spaced_table;
+   dropped (a break before the next letter or digit). spaced: the full-text
+   index's (spaced()), lower-cased letters and digits kept, all else a space, which
+   leaves fold's words as they are. */
+static Table squashed = {{0}, folds}, spaced_table = {{0}, folds};
+
+#define WORD_START 0x80 /* on the first letter or digit of a word in a view */
 
 typedef struct {
     char *data;
@@ -73,19 +79,36 @@ static PyObject *fold_of(Table *table, Py_UCS4 c, PyObject *fold_char) {
     return found;
 }
 
+/* One character's fold (letters, digits and spaces) written as the table writes
+   ASCII: spaces dropped where the table drops them, the break carried in *brk. */
+static inline char *put_fold(char *o, const char *f, Py_ssize_t m,
+                             const Table *table, char *brk, char mark) {
+    for (Py_ssize_t j = 0; j < m; j++) {
+        char k = table->ascii[(unsigned char)f[j] & 0x7f];
+        *o = (char)(k | *brk);
+        o += (k != 0);
+        *brk = k ? 0 : mark;
+    }
+    return o;
+}
+
 /* The characters of one kind of str (1, 2 or 4 bytes a character); room for one
    byte a character is kept ahead, so that an ASCII character is one table look-up
-   and one store. */
+   and one store. ``mark``: WORD_START on the first letter or digit after anything
+   else (the squashed view), 0 for spaced's; ``*brk`` carries the break from one
+   character to the next (WORD_START at a text's start). */
 #define SQUASH_KIND(NAME, TYPE)                                                 \
     static int NAME(Out *out, const TYPE *s, Py_ssize_t n, Table *table,       \
-                    PyObject *fold_char) {                                      \
+                    PyObject *fold_char, char mark) {                           \
         char *o = out->data + out->length;                                      \
+        char brk = mark;                                                        \
         for (Py_ssize_t i = 0; i < n; i++) {                                    \
             Py_UCS4 c = s[i];                                                   \
             if (c < 128) {                                                      \
                 char k = table->ascii[c];                                       \
-                *o = k;                                                         \
+                *o = (char)(k | brk);                                           \
                 o += (k != 0);                                                  \
+                brk = k ? 0 : mark;                                             \
                 continue;                                                       \
             }                                                                   \
             out->length = o - out->data;                                        \
@@ -95,8 +118,8 @@ static PyObject *fold_of(Table *table, Py_UCS4 c, PyObject *fold_char) {
             Py_ssize_t m = PyBytes_GET_SIZE(f);                                 \
             if (grow(out, m + n - i) < 0)                                       \
                 return -1;                                                      \
-            memcpy(out->data + out->length, PyBytes_AS_STRING(f), m);           \
-            o = out->data + out->length + m;                                    \
+            o = out->data + out->length;                                        \
+            o = put_fold(o, PyBytes_AS_STRING(f), m, table, &brk, mark);        \
         }                                                                       \
         out->length = o - out->data;                                            \
         return 0;                                                               \
@@ -110,15 +133,16 @@ static int squash_text(Out *out, PyObject *text, Table *table,
                        PyObject *fold_char) {
     Py_ssize_t n = PyUnicode_GET_LENGTH(text);
     const void *data = PyUnicode_DATA(text);
+    char mark = table == &squashed ? WORD_START : 0;
     if (grow(out, n) < 0)
         return -1;
     switch (PyUnicode_KIND(text)) {
     case PyUnicode_1BYTE_KIND:
-        return squash_ucs1(out, data, n, table, fold_char);
+        return squash_ucs1(out, data, n, table, fold_char, mark);
     case PyUnicode_2BYTE_KIND:
-        return squash_ucs2(out, data, n, table, fold_char);
+        return squash_ucs2(out, data, n, table, fold_char, mark);
     default:
-        return squash_ucs4(out, data, n, table, fold_char);
+        return squash_ucs4(out, data, n, table, fold_char, mark);
     }
 }
 
@@ -187,12 +211,14 @@ static int squash_json_string(Out *out, const unsigned char *s, Py_ssize_t n,
     if (grow(out, end - i) < 0)
         return -1;
     char *o = out->data + out->length;
+    char brk = WORD_START;
     while (i < end) {
         Py_UCS4 c = s[i];
         if (c >= 0x20 && c < 0x80 && c != '\\' && c != '"') {
             char k = squashed.ascii[c];
-            *o = k;
+            *o = (char)(k | brk);
             o += (k != 0);
+            brk = k ? 0 : WORD_START;
             i++;
             continue;
         }
@@ -216,7 +242,8 @@ static int squash_json_string(Out *out, const unsigned char *s, Py_ssize_t n,
                 }
             } else if (e == '"' || e == '\\' || e == '/' || e == 'b' || e == 'f' ||
                        e == 'n' || e == 'r' || e == 't') {
-                i += 2; /* none of them a letter or digit */
+                i += 2; /* none of them a letter or digit: a break */
+                brk = WORD_START;
                 continue;
             } else {
                 return 0;
@@ -260,8 +287,9 @@ static int squash_json_string(Out *out, const unsigned char *s, Py_ssize_t n,
         }
         if (c < 0x80) { /* from an escape */
             char k = squashed.ascii[c];
-            *o = k;
+            *o = (char)(k | brk);
             o += (k != 0);
+            brk = k ? 0 : WORD_START;
             continue;
         }
         out->length = o - out->data;
@@ -271,8 +299,8 @@ static int squash_json_string(Out *out, const unsigned char *s, Py_ssize_t n,
         Py_ssize_t m = PyBytes_GET_SIZE(f);
         if (grow(out, m + end - i) < 0)
             return -1;
-        memcpy(out->data + out->length, PyBytes_AS_STRING(f), m);
-        o = out->data + out->length + m;
+        o = out->data + out->length;
+        o = put_fold(o, PyBytes_AS_STRING(f), m, &squashed, &brk, WORD_START);
     }
     out->length = o - out->data;
     return 1;
@@ -344,10 +372,11 @@ static PyObject *spaced(PyObject *module, PyObject *args) {
 
 static PyMethodDef methods[] = {
     {"squash", squash, METH_VARARGS,
-     "squash(texts, fold_char) -> the texts squashed, joined by NUL bytes."},
+     "squash(texts, fold_char) -> the texts squashed, words' first letters or "
+     "digits marked (0x80), joined by NUL bytes."},
     {"squash_json", squash_json, METH_VARARGS,
      "squash_json(values, fold_char) -> the JSON strings (buffers, as written) "
-     "squashed, joined by NUL bytes; None if one is not a string msgspec reads."},
+     "squashed as squash does; None if one is not a string msgspec reads."},
     {"spaced", spaced, METH_VARARGS,
      "spaced(text, fold_char) -> fold(text), all but letters and digits spaces."},
     {NULL, NULL, 0, NULL},

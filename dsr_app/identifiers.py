@@ -104,7 +104,9 @@ _WORD_BYTES = b"abcdefghijklmnopqrstuvwxyz0123456789"
 _SPACED = bytes(b if b in _WORD_BYTES else 32 for b in range(256))
 
 
-def _spaced_char(code: int) -> bytes:
+def spaced_char(code: int) -> bytes:
+    """One character's fold with every byte but letters and digits a space: what
+    the compiled views (_squash.c) ask of each character once."""
     return fold_ascii(chr(code)).translate(_SPACED)
 
 
@@ -120,7 +122,7 @@ def index_text(text: str) -> str:
     if text.isascii():
         return text
     if _spaced is not None:
-        return _spaced(text, _spaced_char)
+        return _spaced(text, spaced_char)
     return fold(text)
 
 

@@ -1,10 +1,13 @@
 /* Which texts of a prefilter view hold a pattern: a dense Aho-Corasick automaton
    over the view's alphabet, scanned along several texts at once (prefilter.py).
 
-   automaton(patterns) -> an opaque automaton (a capsule) for the patterns, bytes
-   of lower-case letters and digits (what a view holds between its NUL bytes).
+   automaton(patterns, starts=b"") -> an opaque automaton (a capsule) for the
+   patterns, bytes of lower-case letters and digits (what a view holds between its
+   NUL bytes); ``starts``: a byte per pattern, non-zero for one that counts only
+   where it begins a word (on a byte that the view marks with 0x80).
    texts_with(automaton, view) -> the indexes, in order, of the NUL-separated texts
-   of ``view`` in which some pattern occurs.
+   of ``view`` in which some pattern occurs (a view's bytes are read without their
+   mark, 0x80, which only says where a word begins).
 
    Why not a general library: with 10,000 requesters the automaton has 210,000
    states (32 MB), and a scan is one dependent memory load per byte, most of them
@@ -22,38 +25,59 @@
 #include <stdint.h>
 #include <string.h>
 
-/* Symbols: 0 the NUL between texts, 1-26 a-z, 27-36 0-9, 37 any other byte
-   (never in a view; it leads back to the start, as it would in any automaton of
-   these patterns). */
+/* Symbols: 0 the NUL between texts, 1-26 a-z, 27-36 0-9 (marked or not), 37 any
+   other byte (never in a view; it leads back to the start, as it would in any
+   automaton of these patterns). */
 #define SYMBOLS 38
 #define OTHER 37
+#define WORD_START 0x80 /* a view's mark on the first letter or digit of a word */
 /* A transition is the next state's row offset (state * SYMBOLS), flagged. */
 #define MATCH 0x80000000u   /* the next state ends a pattern */
 #define NEXT_TEXT 0x40000000u /* a NUL: the next text begins */
-#define OFFSET 0x3fffffffu
+#define AT_START 0x20000000u /* it ends only patterns that must begin a word */
+#define OFFSET 0x1fffffffu
 #define LANES 4
 
 static uint8_t symbol[256];
 
+/* For the states that end patterns which must begin a word (in table order):
+   the longest such pattern ending there (``starting[state]``: that state, or the
+   next one down its failure links, 0 for none), each state's failure state and
+   its depth (the length of what leads to it). */
+typedef struct {
+    uint32_t *starting, *fail, *depth;
+} Starts;
+
 typedef struct {
     uint32_t *rows;
     Py_ssize_t states;
+    Starts starts; /* all NULL when no pattern must begin a word */
 } Automaton;
 
 static const char *CAPSULE = "dsr_app._scan.automaton";
 
+static void automaton_free_struct(Automaton *a) {
+    PyMem_RawFree(a->rows);
+    PyMem_RawFree(a->starts.starting);
+    PyMem_RawFree(a->starts.fail);
+    PyMem_RawFree(a->starts.depth);
+    PyMem_RawFree(a);
+}
+
 static void automaton_free(PyObject *capsule) {
     Automaton *a = PyCapsule_GetPointer(capsule, CAPSULE);
-    if (a != NULL) {
-        PyMem_RawFree(a->rows);
-        PyMem_RawFree(a);
-    }
+    if (a != NULL)
+        automaton_free_struct(a);
 }
 
 /* The trie of the patterns in rows[state * SYMBOLS + symbol] (0: no child; the
-   start state 0 is nobody's child), ends[state] set where a pattern ends.
+   start state 0 is nobody's child), ends[state] set where a pattern ends: ANYWHERE
+   for one that counts wherever it is, AT_WORD for one that must begin a word.
    Returns the number of states, -1 with an exception set. */
-static Py_ssize_t trie(PyObject *patterns, uint32_t *rows, uint8_t *ends) {
+#define ANYWHERE 1
+#define AT_WORD 2
+static Py_ssize_t trie(PyObject *patterns, const char *starts, uint32_t *rows,
+                       uint8_t *ends) {
     Py_ssize_t states = 1, count = PySequence_Fast_GET_SIZE(patterns);
     PyObject **items = PySequence_Fast_ITEMS(patterns);
     for (Py_ssize_t i = 0; i < count; i++) {
@@ -76,7 +100,7 @@ static Py_ssize_t trie(PyObject *patterns, uint32_t *rows, uint8_t *ends) {
                 *next = (uint32_t)states++;
             state = *next;
         }
-        ends[state] = 1;
+        ends[state] |= starts != NULL && starts[i] ? AT_WORD : ANYWHERE;
     }
     return states;
 }
@@ -86,15 +110,21 @@ static Py_ssize_t trie(PyObject *patterns, uint32_t *rows, uint8_t *ends) {
    the failure state's row is complete when it is read. The table is written in
    that order, with flagged offsets (the scan's form): the states near the start,
    which most bytes lead to, lie together at the table's start (a scan spent a
-   sixth less time so than with the trie's order, the caches being cold). */
-static uint32_t *complete(uint32_t *rows, uint8_t *ends, Py_ssize_t states) {
+   sixth less time so than with the trie's order, the caches being cold). A state
+   that ends a pattern that counts anywhere is entered with MATCH; one that ends
+   only patterns that must begin a word, with AT_START, and ``starts`` (when there
+   are such patterns) tells which of them and how long they are. */
+static uint32_t *complete(uint32_t *rows, uint8_t *ends, Py_ssize_t states,
+                          Starts *starts) {
     uint32_t *fail = PyMem_RawMalloc(states * sizeof(uint32_t));
     uint32_t *queue = PyMem_RawMalloc(states * sizeof(uint32_t));
+    uint32_t *depth = PyMem_RawMalloc(states * sizeof(uint32_t));
     uint32_t *table = NULL;
-    if (fail == NULL || queue == NULL)
+    int any_start = 0;
+    if (fail == NULL || queue == NULL || depth == NULL)
         goto done;
     Py_ssize_t head = 0, tail = 0;
-    fail[0] = 0;
+    fail[0] = depth[0] = 0;
     queue[tail++] = 0;
     while (head < tail) {
         uint32_t state = queue[head++];
@@ -104,7 +134,11 @@ static uint32_t *complete(uint32_t *rows, uint8_t *ends, Py_ssize_t states) {
             if (row[s]) {
                 uint32_t child = row[s];
                 fail[child] = state ? back[s] : 0;
-                ends[child] |= ends[fail[child]];
+                depth[child] = depth[state] + 1;
+                any_start |= ends[child] & AT_WORD;
+                /* (AT_WORD is kept for the state's own pattern only: the others
+                   down its failure links are found through ``starting``) */
+                ends[child] |= ends[fail[child]] & ANYWHERE;
                 queue[tail++] = child;
             } else if (state) {
                 row[s] = back[s];
@@ -114,39 +148,89 @@ static uint32_t *complete(uint32_t *rows, uint8_t *ends, Py_ssize_t states) {
     table = PyMem_RawMalloc((size_t)states * SYMBOLS * sizeof(uint32_t));
     if (table == NULL)
         goto done;
-    uint32_t *order = fail; /* no longer needed: each state's place in the table */
+    if (any_start) {
+        starts->starting = PyMem_RawCalloc(states, sizeof(uint32_t));
+        starts->fail = PyMem_RawMalloc(states * sizeof(uint32_t));
+        starts->depth = PyMem_RawMalloc(states * sizeof(uint32_t));
+        if (starts->starting == NULL || starts->fail == NULL || starts->depth == NULL)
+            goto done;
+    }
+    uint32_t *order = PyMem_RawMalloc(states * sizeof(uint32_t));
+    if (order == NULL)
+        goto done;
     for (Py_ssize_t n = 0; n < states; n++)
         order[queue[n]] = (uint32_t)n;
+    if (any_start) {
+        /* in table order; breadth first, a state's failure state comes before it */
+        for (Py_ssize_t n = 1; n < states; n++) {
+            uint32_t state = queue[n], down = order[fail[state]];
+            starts->fail[n] = down;
+            starts->depth[n] = depth[state];
+            starts->starting[n] =
+                ends[state] & AT_WORD ? (uint32_t)n : starts->starting[down];
+        }
+        starts->fail[0] = starts->depth[0] = starts->starting[0] = 0;
+    }
     for (Py_ssize_t n = 0; n < states; n++) {
         const uint32_t *row = &rows[(Py_ssize_t)queue[n] * SYMBOLS];
         uint32_t *out = &table[n * SYMBOLS];
-        for (int s = 1; s < OTHER; s++)
-            out[s] = order[row[s]] * SYMBOLS | (ends[row[s]] ? MATCH : 0);
+        for (int s = 1; s < OTHER; s++) {
+            uint32_t next = order[row[s]];
+            uint32_t flag = ends[row[s]] & ANYWHERE ? MATCH
+                            : any_start && starts->starting[next] ? AT_START
+                                                                  : 0;
+            out[s] = next * SYMBOLS | flag;
+        }
         out[0] = NEXT_TEXT;
         out[OTHER] = 0;
     }
+    PyMem_RawFree(order);
+    PyMem_RawFree(depth);
+    depth = NULL;
+    PyMem_RawFree(fail);
+    PyMem_RawFree(queue);
+    return table;
 done:
     PyMem_RawFree(fail);
     PyMem_RawFree(queue);
-    if (table == NULL)
-        PyErr_NoMemory();
-    return table;
+    PyMem_RawFree(depth);
+    PyMem_RawFree(table);
+    PyMem_RawFree(starts->starting);
+    PyMem_RawFree(starts->fail);
+    PyMem_RawFree(starts->depth);
+    *starts = (Starts){NULL, NULL, NULL};
+    PyErr_NoMemory();
+    return NULL;
 }
 
-static PyObject *automaton(PyObject *module, PyObject *arg) {
-    PyObject *patterns = PySequence_Fast(arg, "patterns must be a sequence");
-    if (patterns == NULL)
+static PyObject *automaton(PyObject *module, PyObject *args) {
+    PyObject *given;
+    Py_buffer starts = {0};
+    if (!PyArg_ParseTuple(args, "O|y*:automaton", &given, &starts))
         return NULL;
+    PyObject *patterns = PySequence_Fast(given, "patterns must be a sequence");
+    if (patterns == NULL) {
+        PyBuffer_Release(&starts);
+        return NULL;
+    }
     Py_ssize_t count = PySequence_Fast_GET_SIZE(patterns), bytes = 0;
+    if (starts.buf != NULL && starts.len != count) {
+        Py_DECREF(patterns);
+        PyBuffer_Release(&starts);
+        return PyErr_Format(PyExc_ValueError,
+                            "%zd patterns but %zd starts", count, starts.len);
+    }
     for (Py_ssize_t i = 0; i < count; i++) {
         PyObject *item = PySequence_Fast_GET_ITEM(patterns, i);
         if (!PyBytes_Check(item)) {
             Py_DECREF(patterns);
+            PyBuffer_Release(&starts);
             return PyErr_Format(PyExc_TypeError, "pattern %zd is not bytes", i);
         }
         bytes += PyBytes_GET_SIZE(item);
         if (bytes >= (Py_ssize_t)(OFFSET / SYMBOLS)) { /* states: one per byte */
             Py_DECREF(patterns);
+            PyBuffer_Release(&starts);
             return PyErr_Format(PyExc_ValueError, "%zd pattern bytes: too many", bytes);
         }
     }
@@ -158,9 +242,10 @@ static PyObject *automaton(PyObject *module, PyObject *arg) {
     if (a == NULL || ends == NULL || rows == NULL)
         PyErr_NoMemory();
     else
-        states = trie(patterns, rows, ends);
+        states = trie(patterns, starts.buf, rows, ends);
     Py_DECREF(patterns);
-    uint32_t *table = states < 0 ? NULL : complete(rows, ends, states);
+    PyBuffer_Release(&starts);
+    uint32_t *table = states < 0 ? NULL : complete(rows, ends, states, &a->starts);
     PyMem_RawFree(ends);
     PyMem_RawFree(rows);
     if (table == NULL) {
@@ -170,10 +255,8 @@ static PyObject *automaton(PyObject *module, PyObject *arg) {
     a->rows = table;
     a->states = states;
     PyObject *capsule = PyCapsule_New(a, CAPSULE, automaton_free);
-    if (capsule == NULL) {
-        PyMem_RawFree(table);
-        PyMem_RawFree(a);
-    }
+    if (capsule == NULL)
+        automaton_free_struct(a);
     return capsule;
 }
 
@@ -201,14 +284,28 @@ static int found_add(Found *found, Py_ssize_t text) {
     return 0;
 }
 
+/* Whether a pattern that must begin a word ends at ``last`` (the byte just read)
+   in ``state`` (a row offset) and begins there on a marked byte. */
+static int begins_a_word(const Starts *starts, uint32_t state, const uint8_t *last) {
+    uint32_t n = starts->starting[state / SYMBOLS];
+    while (n) {
+        if (last[1 - (Py_ssize_t)starts->depth[n]] & WORD_START)
+            return 1;
+        n = starts->starting[starts->fail[n]];
+    }
+    return 0;
+}
+
 /* One byte of a lane. A match: the text is noted and the rest of it skipped (its
    NUL is read next). Returns -1 when memory ran out. */
-static inline int step(const uint32_t *rows, Lane *lane, Found *found) {
+static inline int step(const uint32_t *rows, const Starts *starts, Lane *lane,
+                       Found *found) {
     uint32_t next = rows[lane->state + symbol[*lane->at++]];
-    if (next & (MATCH | NEXT_TEXT)) {
+    if (next & (MATCH | NEXT_TEXT | AT_START)) {
         if (next & NEXT_TEXT) {
             lane->text++;
-        } else {
+        } else if (next & MATCH ||
+                   begins_a_word(starts, next & OFFSET, lane->at - 1)) {
             if (found_add(found, lane->text) < 0)
                 return -1;
             const uint8_t *nul = memchr(lane->at, 0, lane->end - lane->at);
@@ -261,14 +358,15 @@ static PyObject *texts_with(PyObject *module, PyObject *args) {
     }
     int failed = 0;
     const uint32_t *rows = a->rows;
+    const Starts starts = a->starts;
     Py_BEGIN_ALLOW_THREADS
     while (!failed && all_open(lanes)) {
         for (int k = 0; k < LANES; k++)
-            failed |= step(rows, &lanes[k], &found[k]);
+            failed |= step(rows, &starts, &lanes[k], &found[k]);
     }
     for (int k = 0; k < LANES; k++)
         while (!failed && lanes[k].at < lanes[k].end)
-            failed |= step(rows, &lanes[k], &found[k]);
+            failed |= step(rows, &starts, &lanes[k], &found[k]);
     Py_END_ALLOW_THREADS
     PyBuffer_Release(&view);
     PyObject *result = failed ? PyErr_NoMemory() : PyList_New(0);
@@ -317,8 +415,9 @@ static PyObject *lines(PyObject *module, PyObject *arg) {
 }
 
 static PyMethodDef methods[] = {
-    {"automaton", automaton, METH_O,
-     "automaton(patterns) -> an automaton of the patterns (bytes of a-z, 0-9)."},
+    {"automaton", automaton, METH_VARARGS,
+     "automaton(patterns, starts=b'') -> an automaton of the patterns (bytes of "
+     "a-z, 0-9); starts: a byte per pattern, non-zero where it must begin a word."},
     {"texts_with", texts_with, METH_VARARGS,
      "texts_with(automaton, view) -> indexes of the NUL-separated texts of view "
      "that hold a pattern, in order."},
@@ -337,8 +436,8 @@ PyMODINIT_FUNC PyInit__scan(void) {
         symbol[c] = OTHER;
     symbol[0] = 0;
     for (int c = 'a'; c <= 'z'; c++)
-        symbol[c] = (uint8_t)(1 + c - 'a');
+        symbol[c] = symbol[c | WORD_START] = (uint8_t)(1 + c - 'a');
     for (int c = '0'; c <= '9'; c++)
-        symbol[c] = (uint8_t)(27 + c - '0');
+        symbol[c] = symbol[c | WORD_START] = (uint8_t)(27 + c - '0');
     return PyModule_Create(&module);
 }

@@ -4,26 +4,30 @@ The sweep checks every record against every requester. Most records concern nobo
 and the rules (rules.py) run in Python record by record, so the sweep first asks
 this prefilter, which looks at a whole batch of texts at once in
 compiled code: the texts are folded (case, accents, script) and stripped of all but
-letters and digits (in C: _squash.c), and an Aho-Corasick automaton finds every
-requester's names, e-mails, handles and phone-number endings in that view (in C:
-_scan.c, which scans four texts at a time; else Rust's aho-corasick). Only the
-records it points at go through the rules.
+letters and digits, the first of each word marked (in C: _squash.c), and an
+Aho-Corasick automaton finds every requester's names, e-mails, handles and
+phone-number endings in that view (in C: _scan.c, which scans four texts at a time;
+else Rust's aho-corasick), a name only where it begins a word. Only the records it
+points at go through the rules.
 
 It never misses a match: dropping the same characters from a text and from an
 identifier keeps every place where the one holds the other, and each rule's hit
 holds its literal in that view (a name's spelling between word boundaries, the
-e-mail or handle as written, the last digits of the number whatever its spelling).
-It may point at more (``annanowak`` in ``Hanna Nowak``): the rules then say no.
+e-mail or handle as written, the last digits of the number whatever its spelling);
+a name's spelling begins a word of the folded text (the rules look for it after a
+break, text.name_hit), and the view marks that letter or digit as a word's first.
+It may point at more (``annanowak`` in ``Anna Nowakowska``): the rules then say no.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 import ahocorasick_rs
 import msgspec
 
-from dsr_app.identifiers import fold_ascii
+from dsr_app.identifiers import fold_ascii, spaced_char
 from dsr_app.matching.identity import Identity
 
 try:  # compiled by pip install (hatch_build.py); the same view without a Python
@@ -43,11 +47,20 @@ PHONE_TAIL = 7  # digits of a number's end looked for (fewer when its number is 
 _KEPT = b"abcdefghijklmnopqrstuvwxyz0123456789"
 _DROPPED = bytes(b for b in range(256) if b not in _KEPT)
 _SEPARATOR = "\x00"  # between the texts of a batch, kept in the view
+# A view marks the first letter or digit of each word (after any other character
+# of fold's output, or at a text's start) with the high bit: a name is looked for
+# only where it begins a word.
+WORD_START = 0x80
+_MARKED = bytes(b | WORD_START for b in _KEPT)
+_UNMARK = bytes.maketrans(_MARKED, _KEPT)
+_MARK = {bytes([b]): bytes([b | WORD_START]) for b in _KEPT}
+_WORD_FIRST = re.compile(rb"(?<![a-z0-9])[a-z0-9]")
 # The batch's view in one pass over fold's output before its own lower-casing:
-# capitals lower-cased, all else but letters, digits and the separator dropped.
+# capitals lower-cased, words' first letters and digits marked, all else but
+# letters, digits and the separator dropped.
 _LOWER = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ", b"abcdefghijklmnopqrstuvwxyz")
 _DROPPED_IN_BATCH = bytes(
-    b for b in range(256) if b not in _KEPT + _KEPT.upper() + _SEPARATOR.encode()
+    b for b in range(256) if b not in _KEPT + _MARKED + _SEPARATOR.encode()
 )
 # A literal is looked for by its first 12 letters and digits: what a text holds
 # in full it holds in part, and longer patterns only make the automaton bigger
@@ -60,23 +73,21 @@ _MAX_DFA_BYTES = 1_500_000
 
 
 def squash(text: str) -> bytes:
-    """``text`` as the prefilter sees it: folded, letters and digits only."""
+    """``text`` as the prefilter sees it: folded, letters and digits only (a view
+    without its marks)."""
     return fold_ascii(text).translate(None, _DROPPED)
 
 
-def _squash_char(code: int) -> bytes:
-    return squash(chr(code))
-
-
 def view(texts: list[str]) -> bytes:
-    """The texts as the prefilter sees them: each ``squash``-ed, joined by NUL
-    bytes (a NUL in a text is dropped like every character but letters and digits).
+    """The texts as the prefilter sees them: each ``squash``-ed, the first letter
+    or digit of each word marked (``WORD_START``), joined by NUL bytes (a NUL in a
+    text is dropped like every character but letters and digits).
 
     In C when compiled (_squash.c): fold works one character at a time, so each
-    character's squashed fold is asked of Python once and kept.
+    character's fold is asked of Python once and kept.
     """
     if _squash_texts is not None:
-        return _squash_texts(texts, _squash_char)
+        return _squash_texts(texts, spaced_char)
     return python_view(texts)
 
 
@@ -86,7 +97,14 @@ def python_view(texts: list[str]) -> bytes:
     joined = _SEPARATOR.join(texts)
     if joined.count(_SEPARATOR) != len(texts) - 1:  # a text holds the separator
         joined = _SEPARATOR.join(t.replace(_SEPARATOR, " ") for t in texts)
-    return fold_ascii(joined, lower=False).translate(_LOWER, _DROPPED_IN_BATCH)
+    folded = fold_ascii(joined, lower=False).translate(_LOWER)
+    marked = _WORD_FIRST.sub(lambda first: _MARK[first[0]], folded)
+    return marked.translate(None, _DROPPED_IN_BATCH)
+
+
+def unmarked(squashed: bytes) -> bytes:
+    """A view without its marks: what ``squash`` gives of each text."""
+    return squashed.translate(_UNMARK)
 
 
 def json_view(strings: list) -> bytes | None:
@@ -98,7 +116,7 @@ def json_view(strings: list) -> bytes | None:
     checks it, and a surrogate must be half of a pair; anything else, None.
     """
     if _squash_json is not None:
-        return _squash_json(strings, _squash_char)
+        return _squash_json(strings, spaced_char)
     try:
         return python_view([_decode_str(string) for string in strings])
     except _BAD_STRING:
@@ -115,14 +133,15 @@ def phone_tail(identity: Identity) -> str:
     return identity.phone[-tail:] if identity.phone and tail else ""
 
 
-def literals(identity: Identity) -> list[str]:
-    """What of ``identity`` a text must hold (in the squashed view) to match it."""
-    found = [variant.strip() for variant in identity.names]
+def literals(identity: Identity) -> list[tuple[str, bool]]:
+    """What of ``identity`` a text must hold (in the squashed view) to match it,
+    each with whether it must begin a word there (a name's spellings)."""
+    found = [(variant.strip(), True) for variant in identity.names]
     if identity.email:
-        found.append(identity.email)
-    found.extend(identity.verified_handles | identity.other_handles)
+        found.append((identity.email, False))
+    found.extend((h, False) for h in identity.verified_handles | identity.other_handles)
     if identity.phone:  # ("" if it has no national number: no prefilter then)
-        found.append(phone_tail(identity))
+        found.append((phone_tail(identity), False))
     return found
 
 
@@ -132,11 +151,19 @@ class Prefilter:
     def __init__(self, identities: Iterable[Identity]):
         found = [literal for identity in identities for literal in literals(identity)]
         # every literal squashed at once, as texts are (one view, split)
-        patterns = {squashed[:_PREFIX] for squashed in view(found).split(b"\x00")}
+        texts = [literal for literal, _ in found]
+        squashed = unmarked(view(texts)).split(b"\x00") if texts else []
+        at_start: dict[bytes, bool] = {}
+        for pattern, (_, starts) in zip(squashed, found, strict=True):
+            pattern = pattern[:_PREFIX]
+            # the same letters from a literal that may stand anywhere: anywhere
+            at_start[pattern] = at_start.get(pattern, True) and starts
         # a literal with no letter or digit: no prefilter
-        self.everything = bool(found) and b"" in patterns
-        patterns.discard(b"")
-        self.patterns = sorted(patterns)
+        self.everything = b"" in at_start
+        at_start.pop(b"", None)
+        self.patterns = sorted(at_start)
+        # which patterns count only where they begin a word, one byte each
+        self.starts = bytes(at_start[p] for p in self.patterns)
         self._automaton = None
 
     def __getstate__(self) -> dict:
@@ -156,7 +183,7 @@ class Prefilter:
         (tests compare the two)."""
         size = sum(map(len, self.patterns))
         if compiled and _scan_automaton is not None and size <= _MAX_DFA_BYTES:
-            self._automaton = _scan_automaton(self.patterns)
+            self._automaton = _scan_automaton(self.patterns, self.starts)
             return
         self._automaton = ahocorasick_rs.BytesAhoCorasick(
             self.patterns,
@@ -182,12 +209,15 @@ class Prefilter:
         if not isinstance(automaton, ahocorasick_rs.BytesAhoCorasick):
             return set(_texts_with(automaton, squashed))
         # overlapping: every pattern found, also one inside or across another's hit
-        found = automaton.find_matches_as_indexes(squashed, overlapping=True)
+        found = automaton.find_matches_as_indexes(unmarked(squashed), overlapping=True)
+        starts = self.starts
+        # a name counts where it begins a word: on a marked byte
+        found = [s for n, s, _ in found if not starts[n] or squashed[s] & WORD_START]
         if not found:
             return set()
         separator = _SEPARATOR.encode()
         indexes, index, last = set(), 0, 0
-        for start in sorted(start for _, start, _ in found):
+        for start in sorted(found):
             index += squashed.count(separator, last, start)
             last = start
             indexes.add(index)

@@ -80,6 +80,24 @@ def test_texts_without_a_literal_are_left_out():
     assert prefilter.hits(texts) == set()
 
 
+def test_a_name_counts_only_where_it_begins_a_word():
+    """``E. Dąbrowski`` is in ``the Dąbrowski`` once the breaks are dropped
+    (``thedabrowski``): a name's literal counts only from a word's first letter, in C
+    and in Rust."""
+    emile = Identity.build(request_id="e", country="PL", full_name="Émile Dąbrowski")
+    texts = [
+        "the Dąbrowski family",
+        "Hemile Dąbrowski",
+        "E. Dąbrowski",
+        "(Émile) Dąbrowski",
+    ]
+    compiled, rust = Prefilter([emile]), Prefilter([emile])
+    compiled.compile()
+    rust.compile(compiled=False)
+    assert compiled.hits(texts) == rust.hits(texts) == {2, 3}
+    assert [bool(match_record(_record(t), emile)) for t in texts] == [0, 0, 1, 1]
+
+
 # Pieces a random text is built of: each identifier in some spelling, and noise
 _PIECES = [
     "Zoë",
@@ -273,6 +291,21 @@ def test_compiled_view_agrees_on_long_texts(pieces, times):
         assert prefilter.view(texts) == prefilter.python_view(texts)
 
 
+@pytest.mark.parametrize(
+    ("text", "marked"),
+    [
+        ("Zoë Müller-Łukasik", b"\xfaoe\xeduller\xecukasik"),
+        ("the François", b"\xf4he\xe6rancois"),
+        ("Zoe\u0308x", b"\xfaoex"),  # a combining accent folds to nothing: no break
+        ("½ ﬁx", b"\xb1\xb2\xe6ix"),  # ½ folds to 1/2: two words
+        ("a\x00b", b"\xe1\xe2"),
+    ],
+)
+def test_a_view_marks_the_first_letter_or_digit_of_each_word(text, marked):
+    assert prefilter.view([text]) == prefilter.python_view([text]) == marked
+    assert prefilter.unmarked(marked) == prefilter.squash(text)
+
+
 def _json_view_or_none(strings: list[bytes]) -> bytes | None:
     """The reference: msgspec reads each string as ``str``, Python folds them."""
     try:
@@ -400,4 +433,5 @@ def test_views_without_the_compiled_module(monkeypatch):
     monkeypatch.setattr(prefilter, "_squash_json", None)
     assert prefilter.json_view(strings) == expected
     assert prefilter.json_view([b'"ok"', b'"\xff"']) is None
-    assert prefilter.view(["Zoë", "x"]) == b"zoe\x00x"
+    # the first letter or digit of each word marked (0x80)
+    assert prefilter.view(["Zoë", "x"]) == b"\xfaoe\x00\xf8"

@@ -12,14 +12,31 @@ from hypothesis import strategies as st
 from dsr_app.matching import _scan, prefilter
 from dsr_app.matching.identity import Identity
 from dsr_app.matching.prefilter import Prefilter
+from dsr_app.matching.rules import match_record
 from dsr_app.matching.sweep_input import part_records, python_lines
 from tests.matching.test_prefilter import _demo_identities
 from tests.matching.test_rules import FIXTURES
 
 
-def _texts_with(patterns: list[bytes], texts: list[bytes]) -> list[int]:
-    """What texts_with means: the texts that hold a pattern, in order."""
-    return [n for n, text in enumerate(texts) if any(p in text for p in patterns)]
+def _texts_with(
+    patterns: list[bytes], texts: list[bytes], starts: bytes | None = None
+) -> list[int]:
+    """What texts_with means: the texts that hold a pattern, in order (one with a
+    start only where it begins on a marked byte)."""
+    starts = starts or bytes(len(patterns))
+
+    def holds(text: bytes, pattern: bytes, start: int) -> bool:
+        plain = prefilter.unmarked(text)
+        at = plain.find(pattern)
+        while at >= 0 and start and not text[at] & prefilter.WORD_START:
+            at = plain.find(pattern, at + 1)
+        return at >= 0
+
+    return [
+        n
+        for n, text in enumerate(texts)
+        if any(holds(text, p, s) for p, s in zip(patterns, starts, strict=True))
+    ]
 
 
 # A small alphabet, so that patterns overlap, nest and share prefixes and suffixes
@@ -43,6 +60,47 @@ def test_texts_with_finds_the_texts_that_hold_a_pattern(patterns, texts):
     assert _scan.texts_with(automaton, b"\x00".join(texts)) == _texts_with(
         patterns, texts or [b""]
     )
+
+
+# The same, a byte in two marked (the first letter or digit of a word in a view).
+_MARKED_TEXTS = st.lists(
+    st.binary(max_size=40).map(
+        lambda b: bytes(b"ab0z"[c % 4] | (c & 4) << 5 for c in b)
+    ),
+    max_size=40,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_PATTERNS, _MARKED_TEXTS, st.data())
+def test_texts_with_finds_patterns_that_must_begin_a_word_on_marked_bytes(
+    patterns, texts, data
+):
+    starts = bytes(
+        data.draw(
+            st.lists(st.booleans(), min_size=len(patterns), max_size=len(patterns))
+        )
+    )
+    automaton = _scan.automaton(patterns, starts)
+    assert _scan.texts_with(automaton, b"\x00".join(texts)) == _texts_with(
+        patterns, texts or [b""], starts
+    )
+
+
+@pytest.mark.parametrize(
+    ("patterns", "starts", "view", "found"),
+    [
+        ([b"ab"], b"\x01", b"a\xe2\x00\xe1b", [1]),
+        ([b"ab", b"b"], b"\x01\x00", b"xab", [0]),  # b anywhere
+        ([b"abcd", b"bc"], b"\x00\x01", b"a\xe2cx", [0]),  # by a failure link
+        ([b"abcd", b"bc"], b"\x00\x01", b"abcx", []),
+        ([b"zab", b"ab"], b"\x01\x01", b"y\xfaab", [0]),
+        ([b"zab", b"ab"], b"\x01\x01", b"yz\xe1b", [0]),  # the shorter one
+        ([b"zab", b"ab"], b"\x01\x01", b"yzab\x00\xe1\x00b", []),
+    ],
+)
+def test_texts_with_starts_examples(patterns, starts, view, found):
+    assert _scan.texts_with(_scan.automaton(patterns, starts), view) == found
 
 
 @pytest.mark.parametrize(
@@ -75,6 +133,11 @@ def test_texts_with_examples(patterns, view, found):
 def test_automaton_refuses_what_no_view_holds(patterns, error):
     with pytest.raises(error):
         _scan.automaton(patterns)
+
+
+def test_automaton_takes_a_start_for_every_pattern():
+    with pytest.raises(ValueError):
+        _scan.automaton([b"ab", b"cd"], b"\x01")
 
 
 def test_texts_with_takes_only_an_automaton():
@@ -134,6 +197,51 @@ def test_compiled_automaton_agrees_with_rusts_on_random_unicode(texts, literals,
     # (a literal with nothing to look for turns the prefilter off: tested apart)
     compiled, rust = _both([lit for lit in literals if prefilter.squash(lit)])
     assert compiled.hits(texts) == rust.hits(texts)
+
+
+# Words of a few letters, so that names are often inside other words and across them
+_WORD = st.text("abnéN", min_size=1, max_size=4)
+_GLUE = st.sampled_from([" ", "", "", "-", ". ", "\u0301", "x", "\n"])
+
+
+def _glued(words: list[str]) -> st.SearchStrategy[str]:
+    """The words with a piece of glue after each."""
+    glue = st.lists(_GLUE, min_size=len(words), max_size=len(words))
+    return glue.map(lambda g: "".join(w + j for w, j in zip(words, g, strict=True)))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.lists(st.text("abnéN", min_size=2, max_size=4), min_size=2, max_size=3),
+        max_size=4,
+    ),
+    st.data(),
+)
+def test_compiled_automaton_agrees_with_rusts_on_names(names, data):
+    """Names count only where they begin a word, in C as in Rust, and every text
+    the rules match is among those found (texts of the names' words, glued or not,
+    and others)."""
+    identities = [
+        Identity.build(request_id=str(n), country="DE", full_name=" ".join(name))
+        for n, name in enumerate(names)
+    ]
+    words = [word for name in names for word in name]
+    pieces = [_WORD, _GLUE]
+    if names:  # a name's words with anything between them, or one of its words
+        pieces += [st.sampled_from(words), st.sampled_from(names).flatmap(_glued)]
+    texts = data.draw(
+        st.lists(st.lists(st.one_of(pieces), max_size=8).map("".join), max_size=20)
+    )
+    compiled, rust = Prefilter(identities), Prefilter(identities)
+    compiled.compile()
+    rust.compile(compiled=False)
+    hits = compiled.hits(texts)
+    assert hits == rust.hits(texts)
+    for n, text in enumerate(texts):
+        record = {"dataset": "d", "dataset_version": "1", "record_id": "r"}
+        if any(match_record({**record, "text": text}, i) for i in identities):
+            assert n in hits
 
 
 @settings(max_examples=40, deadline=None)
