@@ -205,5 +205,5 @@ def test_training_page_offers_only_the_versions_a_list_touches(api_app, objectio
     page = browser.get("/staff/removals").get_data(as_text=True)
     item = page.split(f'data-list="{document["id"]}"')[1].split("</li>")[0]
     assert '<select id="ack-1-1" name="dataset_version"' in item
-    assert item.count("<option") == 1 and '<option value="1">1</option>' in item
+    assert item.count("<option") == 1 and '<option value="1">version 1</option>' in item
     assert "<datalist" not in item  # no free text beside the choice

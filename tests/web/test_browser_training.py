@@ -2,10 +2,14 @@
 on a version not yet cleared and sees it flagged, acknowledges the removal list,
 asks the clearance gate before and after, registers a later run that is not
 flagged, and the person's status page shows that later run as trained on
-cleared data. Beside it, what the runs page's clearance form answers to bad input."""
+cleared data. Beside it, what the runs page's clearance form answers to bad input,
+and the removals page of issue 21: acknowledging from the versions on screen by
+keyboard, the public key and the list downloaded under their names."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import re
 
 import pytest
@@ -14,6 +18,7 @@ from tests.conftest import outbox, screenshot
 from tests.removal.conftest import objection  # noqa: F401 (fixture)
 from tests.web.conftest import log_in
 from tests.web.test_staff import log_in as log_in_client
+from tests.web.test_training_page import two_datasets  # noqa: F401 (fixture)
 
 PASSWORD = "a long demo password"  # the ``staff`` fixture's
 VERSION = ("tiny", "1")  # tests/data/records.jsonl, ingested without a version
@@ -136,3 +141,72 @@ def test_clearance_form_answers_bad_input_on_the_page(
     assert resp.status_code == status
     page = resp.get_data(as_text=True)
     assert said in page and 'id="runs"' in page  # the runs page, with the answer
+
+
+@pytest.mark.browser
+def test_training_user_acknowledges_from_visible_choices_and_downloads_the_key(
+    two_datasets,  # noqa: F811 (the fixture imported above)
+    live_server,
+    page,
+    run,
+    tmp_path,
+):
+    _, document = two_datasets
+    list_id, base = document["id"], live_server
+    training = log_in(page.context.browser, base, "training@staff.example", PASSWORD)
+    assert training.url.endswith("/staff/removals")  # the training user's home
+    listed = training.locator(f'[data-removal-list="{list_id}"]')
+    assert listed.count() == 1  # once, not once per dataset
+    tiny = listed.locator('li[data-dataset="tiny"]')
+    assert "entries" in tiny.locator(".count").inner_text()
+    assert "legal@staff.example" in listed.locator(".approver").inner_text()
+
+    # Every version still to acknowledge is on screen, and none is chosen.
+    choices = tiny.get_by_label("Removed from tiny version")
+    options = choices.locator("option")
+    assert [o.get_attribute("value") for o in options.all()] == ["1", "2"]
+    assert all(o.is_visible() for o in options.all())
+    assert choices.evaluate("e => e.selectedIndex") == -1
+    screenshot(training, "training-removals", docs=True)
+
+    # By keyboard alone: into the list box, down to version 2, on to the button.
+    choices.focus()
+    training.keyboard.press("ArrowDown")
+    training.keyboard.press("ArrowDown")
+    assert choices.input_value() == "2"
+    training.keyboard.press("Tab")
+    assert training.evaluate("document.activeElement.textContent") == "Acknowledge"
+    training.keyboard.press("Enter")
+    training.get_by_role("status").wait_for()
+    assert f"List {list_id} acknowledged for tiny version 2." in (
+        training.get_by_role("status").inner_text()
+    )
+    tiny = training.locator(f'li[data-list="{list_id}"][data-dataset="tiny"]')
+    assert [o.get_attribute("value") for o in tiny.locator("option").all()] == ["1"]
+    assert re.search(
+        r"acknowledged for version 2 on \d{1,2} \w+ \d{4}, \d\d:\d\d UTC"
+        r" by training@staff\.example",
+        tiny.inner_text(),
+    )
+    screenshot(training, "training-removals-acknowledged")
+
+    # The key, as `dsr keys public` prints it, and its fingerprint.
+    printed = run("keys", "public").output.strip()
+    assert training.locator("#public-key").inner_text() == printed
+    digest = hashlib.sha256(base64.b64decode(printed)).hexdigest()
+    shown = training.locator("#fingerprint").inner_text()
+    assert shown.replace(" ", "") == digest
+    with training.expect_download() as download:
+        training.get_by_role("link", name="Download the public key").click()
+    assert download.value.suggested_filename == f"dsr-public-key-{digest[:16]}.txt"
+    key_file = tmp_path / download.value.suggested_filename
+    download.value.save_as(key_file)
+    assert key_file.read_text() == printed + "\n"
+
+    # The list downloads under its own name.
+    with training.expect_download() as download:
+        training.locator(f'[data-removal-list="{list_id}"]').get_by_role(
+            "link", name="JSON"
+        ).click()
+    assert download.value.suggested_filename == f"removal-list-{list_id}.json"
+    assert page.dialogs == []
