@@ -209,3 +209,32 @@ def test_every_staff_role_but_anonymous_may_download_the_key(api_app, staff, ema
     assert client.get("/staff/removals/public-key").status_code == 302  # to login
     log_in(client, email)
     assert client.get("/staff/removals/public-key").status_code == 200
+
+
+def test_runs_page_writes_its_dates_in_words(api, staff, run, training):
+    assert run("ingest", str(RECORDS_JSONL)).exit_code == 0
+    body = {
+        "model": "chat-small",
+        "model_version": "2.1",
+        "datasets": [{"dataset": "tiny", "dataset_version": "1"}],
+        "status": "deployed",
+        "started_at": "2026-05-04T08:30:00Z",
+        "finished_at": "2026-05-06",
+    }
+    resp = api.post("/api/v1/training-runs", json=body, headers=staff["training"])
+    assert resp.status_code == 201, resp.get_json()
+    stored = resp.get_json()
+    page = training.get("/staff/runs").get_data(as_text=True)
+    row = page.split(f'data-run="{stored["id"]}"')[1].split("</tr>")[0]
+    started = f'<time datetime="{stored["started_at"]}">4 May 2026, 08:30 UTC</time>'
+    assert started in row
+    finished = f'<time datetime="{stored["finished_at"]}">6 May 2026, 00:00 UTC</time>'
+    assert finished in row  # a day given alone is stored as its start
+    page = training.get("/staff/runs/clearance?dataset=tiny&version=1").get_data(
+        as_text=True
+    )
+    checked = re.search(r'Checked <time datetime="([^"]+)">([^<]+)</time>', page)
+    assert checked.group(2) == long_datetime(
+        datetime.fromisoformat(checked.group(1)), "en"
+    )
+    assert 'href="/staff/removals/public-key" download' in page
