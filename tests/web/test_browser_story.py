@@ -158,8 +158,13 @@ def test_the_whole_story_in_chromium(demo_server, page, db_path, tmp_path):
     assert pending.count() == 2  # one per dataset: captions, public-posts
     screenshot(training, "story-10-removals")
     item = training.locator('li[data-dataset="public-posts"]')
+    # The list's downloads sit beside its datasets, once (issue 21, item 2).
+    in_list = training.locator("section[data-removal-list]", has=item)
     with training.expect_download() as download:
-        item.get_by_role("link", name="JSON").click()
+        in_list.get_by_role("link", name="JSON").click()
+    assert download.value.suggested_filename == (
+        f"removal-list-{in_list.get_attribute('data-removal-list')}.json"
+    )
     rl_path = tmp_path / "removal-list.json"
     download.value.save_as(rl_path)
     document = json.loads(rl_path.read_text())
