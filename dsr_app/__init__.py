@@ -27,7 +27,7 @@ def create_app(test_config: Mapping | None = None) -> Flask:
     from dsr_app.messaging import BACKENDS
     from dsr_app.server import connection
     from dsr_app.server.security import csrf, init_security
-    from dsr_app.web import public, staff, training
+    from dsr_app.web import lookup, public, staff, training
 
     file_modes.private_umask()  # the store, keys and secrets: 0600 (issue 16)
     app = Flask(
@@ -65,11 +65,12 @@ def create_app(test_config: Mapping | None = None) -> Flask:
 
     init_security(app)
     app.register_blueprint(public.bp)
+    app.register_blueprint(lookup.bp)
     app.register_blueprint(staff.bp)
     app.register_blueprint(training.bp)
     init_api(app)
     for blueprint in app.blueprints.values():
-        if blueprint.name not in ("public", "staff_web", "staff_runs"):
+        if blueprint.name not in ("public", "lookup", "staff_web", "staff_runs"):
             # The API takes JSON bodies only; a staff session's changes must come
             # from our own origin (server/auth.current_staff), not a form token.
             csrf.exempt(blueprint)

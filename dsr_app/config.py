@@ -60,6 +60,9 @@ DEFAULTS: dict[str, object] = {
     "CONTROLLER_EMAIL": "privacy@platform.example",
     "CONTROLLER_WEB": "https://platform.example/privacy",
     "DPO_EMAIL": "dpo@platform.example",
+    # The controller's logo on the public pages: an .svg, .png, .jpg or .webp file
+    # of at most 512 KiB; unset, the pages show its name alone (issue 21, item 3).
+    "CONTROLLER_LOGO": None,
     # Slug of the lead supervisory authority (data/supervisory_authorities).
     "LEAD_AUTHORITY": "iedpc",
     # TOML file of the facts letters state per language that the service cannot

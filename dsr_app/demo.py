@@ -98,12 +98,16 @@ class DemoReport:
 
 def demo_config(environ: Mapping[str, str] | None = None) -> dict[str, object]:
     """Settings the demo brings: its controller's letter facts in en, de and fr
-    (fixtures/letter_facts.toml), so that its letters are complete, unless
-    ``DSR_LETTER_FACTS`` names another file."""
+    (fixtures/letter_facts.toml), so that its letters are complete, and its logo
+    (fixtures/logo.svg) for the public pages, each unless ``DSR_LETTER_FACTS`` or
+    ``DSR_CONTROLLER_LOGO`` names another file."""
     environ = os.environ if environ is None else environ
-    if environ.get("DSR_LETTER_FACTS"):
-        return {}
-    return {"LETTER_FACTS": str(package_resource("fixtures") / "letter_facts.toml")}
+    fixtures = package_resource("fixtures")
+    brought = {
+        "LETTER_FACTS": fixtures / "letter_facts.toml",
+        "CONTROLLER_LOGO": fixtures / "logo.svg",
+    }
+    return {k: str(v) for k, v in brought.items() if not environ.get(f"DSR_{k}")}
 
 
 def load_demo(

@@ -150,8 +150,9 @@ def load(path: str | Path) -> Facts:
 
 
 def check(config: Mapping) -> None:
-    """Refuse a configuration whose facts file is wrong, or that still sets one of
-    the retired English-only settings (``RETIRED``); called at start."""
+    """Refuse a configuration whose facts file, privacy-notice address or logo is
+    wrong, or that still sets one of the retired English-only settings
+    (``RETIRED``); called at start."""
     for name, key in RETIRED.items():
         if config.get(name) is not None:
             raise BadInput(
@@ -161,6 +162,60 @@ def check(config: Mapping) -> None:
             )
     if config.get("LETTER_FACTS"):
         load(str(config["LETTER_FACTS"]))
+    # Pages link the privacy notice: only a web address, never javascript: or data:.
+    if not str(config.get("CONTROLLER_WEB", "")).startswith(("https://", "http://")):
+        raise BadInput("DSR_CONTROLLER_WEB", "must be an http:// or https:// address")
+    logo(config)
+
+
+#: Image types a logo file may be (``DSR_CONTROLLER_LOGO``), by suffix.
+LOGO_TYPES = {
+    ".svg": "image/svg+xml",
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".webp": "image/webp",
+}
+LOGO_MAX_BYTES = 512 * 1024
+
+
+def logo(config: Mapping) -> tuple[Path, str] | None:
+    """The controller's logo file and its media type, or ``None`` when unset.
+
+    :raises BadInput: (``DSR_CONTROLLER_LOGO``) not a readable image of a known
+        type under 512 KiB: the app refuses to start rather than show a broken one.
+    """
+    if not config.get("CONTROLLER_LOGO"):
+        return None
+    path = Path(str(config["CONTROLLER_LOGO"]))
+    kind = LOGO_TYPES.get(path.suffix.lower())
+    if kind is None:
+        known = ", ".join(LOGO_TYPES)
+        raise BadInput("DSR_CONTROLLER_LOGO", f"{path}: must be one of {known}")
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise BadInput(
+            "DSR_CONTROLLER_LOGO", f"{path}: cannot be read ({exc.strerror})"
+        ) from None
+    if size > LOGO_MAX_BYTES:
+        raise BadInput("DSR_CONTROLLER_LOGO", f"{path}: is larger than 512 KiB")
+    return path, kind
+
+
+def controller(config: Mapping, lang: str) -> dict[str, str | None]:
+    """Who runs the service, as its letters and its public pages name it in
+    ``lang`` (issue 21, item 3): the controller's name, address, contact address,
+    privacy notice and data protection officer (GDPR Art. 13(1)(a), (b)); the
+    officer's name is a fact of this file, the rest are settings."""
+    return {
+        "name": str(config["CONTROLLER_NAME"]),
+        "address": str(config["CONTROLLER_ADDRESS"]),
+        "email": str(config["CONTROLLER_EMAIL"]),
+        "web": str(config["CONTROLLER_WEB"]),
+        "dpo_email": str(config["DPO_EMAIL"]),
+        "dpo_name": stated(config, lang).get("dpo_name"),
+    }
 
 
 def stated(config: Mapping, lang: str) -> dict[str, str]:

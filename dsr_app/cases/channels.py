@@ -33,7 +33,10 @@ def code_message(db, config, key, request_id, channel, data, at, link):
     lang = data["language"]
     if channel == "email":
         base = str(config["PUBLIC_URL"]).rstrip("/")
-        body = text(lang, "code_email", code=code, link=f"{base}/r/{link}")
+        # The reference finds the request again from any browser (issue 21).
+        body = text(
+            lang, "code_email", code=code, link=f"{base}/r/{link}", reference=request_id
+        )
         return messaging.Message(
             "email", data["email"], text(lang, "code_subject"), body
         )

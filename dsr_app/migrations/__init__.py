@@ -21,6 +21,7 @@ from dsr_app.migrations.cases import (
     m021_decision_grounds,
     m026_request_pointers,
     m028_pointer_index_job,
+    m030_lookup_codes,
 )
 from dsr_app.migrations.corpus import (
     m001_manifests_records,
@@ -74,6 +75,7 @@ STEPS = (
     m026_request_pointers,
     m027_match_rules,  # (m025 was never used)
     m028_pointer_index_job,
+    m030_lookup_codes,
 )
 
 migrations = sqlite_utils.Migrations("dsr_app")

@@ -254,3 +254,24 @@ def m028_pointer_index_job(db: sqlite_utils.Database) -> None:
         " WHERE id > (SELECT indexed_to FROM pointer_index))",
         [datetime.now(UTC).isoformat()],
     )
+
+
+def m030_lookup_codes(db: sqlite_utils.Database) -> None:
+    """One-time codes that find a request again by its reference when the browser
+    session is lost (issue 21, item 3; cases/lookup.py), kept apart from the
+    verification codes, whose limits count the proof of a channel."""
+    db.executescript(
+        """
+        CREATE TABLE lookup_codes (
+            id INTEGER PRIMARY KEY,
+            request_id TEXT NOT NULL REFERENCES requests (id),
+            code_hash TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            expires_at TEXT NOT NULL,
+            wrong_tries INTEGER NOT NULL DEFAULT 0,
+            used_at TEXT,
+            dead_at TEXT
+        ) STRICT;
+        CREATE INDEX lookup_codes_request ON lookup_codes (request_id, id);
+        """
+    )

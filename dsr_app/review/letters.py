@@ -22,6 +22,7 @@ from dsr_app.config import package_resource
 from dsr_app.deadlines import asked_promptly, receipt_day
 from dsr_app.errors import NotFound
 from dsr_app.i18n import language, long_date
+from dsr_app.letter_facts import controller
 from dsr_app.removal.versions import first_issued, request_versions
 from dsr_app.review import authorities, grounds, proven
 from dsr_app.review.configured import configured
@@ -189,13 +190,15 @@ def letter_context(
     # (deadlines.asked_promptly, as the reply counts it); a late one must neither
     # claim to be prompt (I06) nor announce a pause (I05) (issue 18).
     late = {"I05", "I06"} if not asked_promptly(received, asked, country) else set()
+    # The controller as the public pages name it too (letter_facts.controller).
+    who = controller(config, lang)
     values = {
         "name": row["full_name"],
-        "controller": config["CONTROLLER_NAME"],
-        "controller_address": config["CONTROLLER_ADDRESS"],
-        "controller_email": config["CONTROLLER_EMAIL"],
-        "controller_web": config["CONTROLLER_WEB"],
-        "dpo_email": config["DPO_EMAIL"],
+        "controller": who["name"],
+        "controller_address": who["address"],
+        "controller_email": who["email"],
+        "controller_web": who["web"],
+        "dpo_email": who["dpo_email"],
         "reference": row["id"],
         "received": long_date(received, lang),
         "due": long_date(date.fromisoformat(row["due_at"]), lang),

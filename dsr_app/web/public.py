@@ -17,12 +17,13 @@ from flask import (
     redirect,
     render_template,
     request,
+    send_file,
     session,
     url_for,
 )
 from marshmallow import ValidationError
 
-from dsr_app import deadlines
+from dsr_app import deadlines, letter_facts
 from dsr_app.cases.channels import resend_code, verify_channel
 from dsr_app.cases.filing import create_request
 from dsr_app.cases.replies import reply
@@ -40,35 +41,30 @@ from dsr_app.server.security import code_key, run_jobs_after_response
 from dsr_app.sql import check
 from dsr_app.training.exposure import for_request
 from dsr_app.web.language import current_language, page_context
+from dsr_app.web.masks import masked_email, masked_phone
+from dsr_app.web.sessions import remember as _remember
+from dsr_app.web.sessions import session_request as _session_request
 
 bp = Blueprint("public", __name__)
-MAX_SESSION_REQUESTS = 10
 
 
 # App-wide: the staff pages' templates use the language and t() too.
 bp.app_context_processor(page_context)
 
 
-def _remember(request_id: str) -> None:
-    """Let this browser session see ``request_id`` (it is the newest)."""
-    known = [r for r in session.get("requests", []) if r != request_id]
-    session["requests"] = [request_id, *known][:MAX_SESSION_REQUESTS]
-
-
-def _session_request() -> dict:
-    """The newest request this session knows, or 404."""
-    for request_id in session.get("requests", []):
-        try:
-            return request_row(get_db(), request_id)
-        except NotFound:
-            continue
-    abort(404)
-
-
 @bp.get("/")
 def home():
     """The home page: the three rights in plain words, the form one click away."""
     return render_template("pages/home.html")
+
+
+@bp.get("/logo")
+def logo():
+    """The controller's logo (``DSR_CONTROLLER_LOGO``), or 404 when none is set."""
+    found = letter_facts.logo(current_app.config)
+    if found is None:
+        abort(404)
+    return send_file(found[0], mimetype=found[1], max_age=3600)
 
 
 @bp.get("/healthz")
@@ -165,8 +161,24 @@ def _refused(exc: TooManyAttempts, field: str) -> tuple[dict, dict]:
 @bp.get("/verify")
 def verify_page():
     """Where the person enters the codes sent by e-mail and SMS."""
-    row = _session_request()
-    return render_template("pages/verify.html", req=row, message=None, errors={})
+    return _verify(_session_request())
+
+
+def _verify(row: dict, message=None, errors=None, focus: str | None = None):
+    """The code page of ``row``: which code went where (masked), and ``focus`` on
+    the field to fill next after a confirmation, a resend or a refusal, not the top
+    of the page (issue 21, item 3)."""
+    sent = {"email": masked_email(row["email"])}
+    if row["phone"]:
+        sent["phone"] = masked_phone(row["phone"])
+    return render_template(
+        "pages/verify.html",
+        req=row,
+        sent=sent,
+        message=message,
+        errors=errors or {},
+        focus=focus,
+    )
 
 
 @bp.post("/verify")
@@ -220,11 +232,14 @@ def verify_submit():
         and (not row["phone"] or row["phone_verified_at"])
     ):
         return redirect(url_for("public.status_page"), code=303)
-    return (
-        render_template("pages/verify.html", req=row, message=message, errors=errors),
-        (status if errors else 200),
-        headers,
-    )
+    focus = channel
+    if message == "verified":  # the next code still to enter
+        focus = next(
+            (c for c in ("email", "phone") if row[c] and not row[f"{c}_verified_at"]),
+            None,
+        )
+    page = _verify(row, message, errors, focus)
+    return page, (status if errors else 200), headers
 
 
 @bp.get("/status")
@@ -282,6 +297,7 @@ def _status(row: dict, errors: dict | None = None, values=None, code: int = 200)
         models=models,
         errors=errors or {},
         values=values or {},
+        phone_masked=row["phone"] and masked_phone(row["phone"]),
     ), code
 
 

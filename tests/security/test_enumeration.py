@@ -59,12 +59,17 @@ def _seen(resp, body_keys_only: bool = False, ignore: tuple = ()) -> tuple:
 
 
 def _masked(messages: list[dict]) -> list[tuple]:
-    """Messages with their one-time code and link token masked."""
+    """Messages with their one-time code, link token and the request's reference
+    (its id, issue 21) masked."""
     return [
         (
             m["channel"],
             m["subject"],
-            re.sub(r"(?<!\d)\d{8}(?!\d)|/r/\S+", "X", m["body"]),
+            re.sub(
+                r"(?<!\d)\d{8}(?!\d)|/r/\S+|(?<![\w-])[\w-]{22}(?![\w-])",
+                "X",
+                m["body"],
+            ),
         )
         for m in messages
     ]

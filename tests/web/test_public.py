@@ -109,7 +109,11 @@ def test_whole_flow_file_verify_and_see_status(web, db_path):
     resp = file_request(web)
     assert resp.status_code == 303 and resp.headers["Location"].endswith("/verify")
     page = web.get("/verify").get_data(as_text=True)
-    assert "zoe@example.eu" in page and "+4915123456789" in page
+    # Which code went where, masked (issue 21, item 3), and the reference.
+    assert "z•••e@example.eu" in page and "+49 ••• 89" in page
+    assert "zoe@example.eu" not in page and "+4915123456789" not in page
+    (reference,) = [r["id"] for r in open_db(db_path)["requests"].rows]
+    assert f"Das Aktenzeichen Ihrer Anfrage ist {reference}." in page
     token = CSRF_RE.search(page).group(1)
     email_code = latest_code(db_path, "zoe@example.eu")
     resp = web.post(
@@ -456,7 +460,7 @@ def test_reply_with_a_new_phone_asks_for_its_code_on_the_code_page(
     assert resp.status_code == 303 and resp.headers["Location"].endswith("/verify")
     assert _row(db_path, created["id"])["phone_verified_at"] is None
     page = web.get("/verify").get_data(as_text=True)
-    assert "+4915123456789" in page
+    assert "+49 ••• 89" in page  # the new phone, masked
     token = CSRF_RE.search(page).group(1)
     done = web.post(
         "/verify",
