@@ -78,6 +78,7 @@ RECORDED_STEPS = [
     "m026_request_pointers",
     "m027_match_rules",
     "m028_pointer_index_job",
+    "m029_case_assignment",
     "m030_lookup_codes",
 ]
 

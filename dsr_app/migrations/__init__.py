@@ -36,6 +36,7 @@ from dsr_app.migrations.review import (
     m018_issued_letters,
     m023_touched_index,
     m027_match_rules,
+    m029_case_assignment,
 )
 from dsr_app.migrations.staff import (
     m003_staff_users,
@@ -75,6 +76,7 @@ STEPS = (
     m026_request_pointers,
     m027_match_rules,  # (m025 was never used)
     m028_pointer_index_job,
+    m029_case_assignment,
     m030_lookup_codes,
 )
 

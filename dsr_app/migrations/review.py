@@ -181,3 +181,17 @@ def m027_match_rules(db: sqlite_utils.Database) -> None:
             ELSE matched_on END;
         """
     )
+
+
+def m029_case_assignment(db: sqlite_utils.Database) -> None:
+    """Who works on a case and their note (issue 21, item 1): the queue filters
+    by assignee ("mine", "unassigned"); both changes are audited (worklist.py)."""
+    db.executescript(
+        """
+        ALTER TABLE requests ADD COLUMN assignee_id INTEGER
+            REFERENCES staff_users (id);
+        ALTER TABLE requests ADD COLUMN staff_note TEXT;
+        CREATE INDEX requests_assignee ON requests (assignee_id, due_at)
+            WHERE assignee_id IS NOT NULL;
+        """
+    )

@@ -12,30 +12,43 @@ from flask import (
     abort,
     current_app,
     g,
+    make_response,
     redirect,
     render_template,
     request,
     session,
     url_for,
 )
+from flask_wtf.csrf import CSRFError
 
 from dsr_app import audit, deadlines
 from dsr_app.errors import BadInput, Conflict, TooManyAttempts
-from dsr_app.review import queue as review
+from dsr_app.review import confirm, worklist
+from dsr_app.review.confirm import Draft
 from dsr_app.review.dashboard import dashboard_data
 from dsr_app.review.notices import decide_and_notify
 from dsr_app.server.auth import require_role, session_staff
 from dsr_app.server.connection import get_db
-from dsr_app.server.responses import csv_response, letter_response
-from dsr_app.server.security import refuse_cross_site
+from dsr_app.server.responses import csv_response, issued_response, letter_response
+from dsr_app.server.security import csrf, refuse_cross_site
 from dsr_app.staff import accounts, logins, sessions
+from dsr_app.web import case_page, staff_words
 from dsr_app.web.devices import remember_device, trusted_device
+from dsr_app.web.staff_words import status_word
 
 bp = Blueprint("staff_web", __name__, url_prefix="/staff")
 LEGAL = ("legal", "admin")
 STAFF = ("legal", "training", "admin")
 LOGIN = "staff_web.login"  # where a browser without a live session is sent
-ENGLISH_NAMES = {"en": "English", "de": "German", "fr": "French"}  # staff read English
+#: What the case page says once a decision is taken (issue 21, item 1).
+DONE = {
+    "approve": "Approved: the letter was issued and sent. The case is now {status}.",
+    "reject": "Rejected: the letter was issued and sent. The case is now {status}.",
+    "extend": "Extended by two months: the notice was sent to the person.",
+    "request_info": "Information asked for: the questions were sent; the clock"
+    " is paused until the person answers.",
+}
+staff_words.register(bp)
 
 
 @bp.app_context_processor
@@ -119,13 +132,27 @@ def login():
                 get_db(), user["id"], deadlines.now()
             )
             response = redirect(_safe_next(request.args.get("next"), user), code=303)
+            kept = request.form.get("draft_request", "")
+            if kept and user["role"] in LEGAL:
+                # A decision posted after the session ended: its form again.
+                g.staff_user = user
+                draft = Draft.from_form(request.form)
+                response = make_response(case_page.render_case(kept, draft))
             remember_device(response, email)
             return response
         error = "wrong e-mail or password"
         audit.append(
             get_db(), "unknown", "staff_login_failed", None, {"email": email}, at
         )
-    return render_template("staff/login.html", error=error), (401 if error else 200)
+    kept = request.form.get("draft_request") if error else None
+    page = render_template(
+        "staff/login.html",
+        error=error,
+        email=request.form.get("email", "")[:320],  # kept; the password is not
+        draft=Draft.from_form(request.form) if kept else None,
+        draft_request=kept,
+    )
+    return page, (401 if error else 200)
 
 
 @bp.post("/logout")
@@ -144,76 +171,111 @@ def logout():
 @bp.get("/")
 @require_role(*LEGAL, login=LOGIN)
 def queue():
-    """Requests ordered by due date, with counts and filters."""
-    status = request.args.get("status") or None
-    kind = request.args.get("type") or None
-    data = review.queue(get_db(), deadlines.now(), status, kind)
-    return render_template("staff/queue.html", data=data, status=status, kind=kind)
+    """The work list: search, open and closed apart, filters, pages."""
+    filters = worklist.Filters.from_args(request.args)
+    user = session_staff()
+    data = worklist.find_cases(get_db(), deadlines.now(), filters, user["id"])
+    return render_template(
+        "staff/queue.html",
+        data=data,
+        filters=filters,
+        message=session.pop("queue_message", None),
+    )
 
 
 @bp.get("/requests/<request_id>")
 @require_role(*LEGAL, login=LOGIN)
 def case(request_id: str):
-    """One case: request, channels, accounts, matches, draft letter, trail."""
-    from dsr_app.letter_facts import LABELS, unset
-    from dsr_app.review.grounds import form_choices
-    from dsr_app.review.letters import letter_context, render
+    """One case: facts, timeline, matches, the letter and the decision."""
+    return case_page.render_case(request_id)
 
-    db = get_db()
-    data = review.case(db, request_id, deadlines.now())
-    context = letter_context(db, request_id, current_app.config, deadlines.now())
-    draft = render(context, "txt").body.decode()
-    return render_template(
-        "staff/case.html",
-        case=data,
-        draft=draft,
-        draft_kind=context["kind"],
-        # Facts its letters will say they do not state (letter_facts.py, issue 18).
-        unset_facts=[LABELS[k] for k in unset(current_app.config, context["lang"])],
-        facts_lang=context["lang"],
-        # The letter's language and the grounds and reasons to choose (grounds.py).
-        letter_language=ENGLISH_NAMES[context["lang"]],
-        letter_lang=context["lang"],
-        choices=form_choices(data["type"], context["lang"], context["t"]),
-        error=session.pop("case_error", None),  # set by decide(), not by a URL
-        message=session.pop("case_message", None),  # a measure recorded
-        today=deadlines.now().date().isoformat(),
-    )
+
+@bp.post("/requests/<request_id>/work")
+@require_role(*LEGAL, login=LOGIN)
+def work(request_id: str):
+    """Assign the case (``assignee``: a staff id, ``me`` or empty) and keep a note."""
+    form, user = request.form, session_staff()
+    actor, at = f"staff:{user['id']}", deadlines.now()
+    try:
+        if "assignee" in form:
+            who = form["assignee"]
+            chosen = user["id"] if who == "me" else int(who) if who.isdigit() else None
+            worklist.assign(get_db(), request_id, chosen, actor, at)
+        if "note" in form:
+            worklist.set_note(get_db(), request_id, form["note"], actor, at)
+    except BadInput as exc:
+        session["case_error"] = exc.message
+    back = form.get("back", "")
+    if back.startswith("/staff/") and _safe_next(back, user) == back:
+        session["queue_message"] = "Saved."
+        return redirect(back, code=303)
+    session["case_message"] = "Saved."
+    return redirect(url_for("staff_web.case", request_id=request_id), code=303)
 
 
 @bp.post("/requests/<request_id>/decision")
-@require_role(*LEGAL, login=LOGIN)
+@csrf.exempt  # checked below, once the session is known to be live
 def decide(request_id: str):
-    """Take the decision of the case page's form."""
-    form = request.form
-    include = [
-        m[len("m:") :] for m, v in form.items() if m.startswith("m:") and v == "1"
-    ]
-    exclude = [
-        m[len("m:") :] for m, v in form.items() if m.startswith("m:") and v == "0"
-    ]
+    """Take the decision of the case page's form, after its confirmation.
+
+    Without ``confirm`` the page shows what will be sent and removed; ``edit``
+    goes back to the form as it was. Posted without a live session (it ended,
+    or the browser logged out), the login page keeps the form (issue 21).
+    """
+    user = session_staff()
+    if user is None:  # nothing of the case is read before a login
+        return case_page.render_login_keeping(request_id, Draft.from_form(request.form))
+    if user["role"] not in LEGAL:
+        abort(403, "your role may not do this")
+    case_data, row = case_page.case_values(request_id)  # NotFound: 404 page
+    draft = Draft.from_form(request.form, case_data["items"])
     try:
-        decide_and_notify(
+        csrf.protect()
+    except CSRFError:
+        error = "The form had expired: check it and send it again."
+        return case_page.render_case(request_id, draft, error, 400)
+    if request.form.get("edit"):
+        return case_page.render_case(request_id, draft)
+    try:
+        if not request.form.get("confirm"):
+            summary = confirm.summary(get_db(), case_data, draft, row)
+            return case_page.render_confirmation(request_id, draft, summary)
+        state = decide_and_notify(
             get_db(),
             current_app.config,
             request_id,
-            form.get("decision", ""),
-            session_staff(),
+            draft.decision,
+            user,
             deadlines.now(),
-            form.get("reason"),
-            include,
-            exclude,
+            draft.reason,
+            draft.include,
+            draft.exclude,
             Path(current_app.config["INSTANCE_DIR"]),
             # The page asks for the ground of every erasure it approves (issue 18).
-            erasure_ground=form.get("erasure_ground") or None
-            if form.get("decision") == "approve"
+            erasure_ground=draft.erasure_ground or None
+            if draft.decision == "approve"
             else None,
-            reason_codes=form.getlist("reason_codes"),
+            reason_codes=draft.reason_codes,
             ground_required=True,
         )
     except (BadInput, Conflict) as exc:
-        session["case_error"] = exc.message
+        return case_page.render_case(request_id, draft, exc.message, 400)
+    session["case_message"] = DONE[draft.decision].format(
+        status=status_word(state["status"])
+    )
     return redirect(url_for("staff_web.case", request_id=request_id), code=303)
+
+
+@bp.get("/requests/<request_id>/letters/<letter_id>")
+@require_role(*LEGAL, login=LOGIN)
+def issued_letter(request_id: str, letter_id: str):
+    """An issued letter as sent (format=html|pdf|txt)."""
+    from dsr_app.review.issued import fetch
+
+    fmt = request.args.get("format", "html")
+    if fmt not in ("html", "pdf", "txt"):
+        abort(400)
+    return issued_response(fetch(get_db(), request_id, letter_id), fmt)
 
 
 @bp.get("/requests/<request_id>/letter")

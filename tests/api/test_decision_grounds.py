@@ -118,8 +118,10 @@ def test_case_page_asks_for_the_ground_and_the_reason_in_the_letters_language(
     # Each common reason shows the sentence the German letter will carry.
     assert TEXTS["de"]["reason_complexity"] in page
     form = {"csrf_token": CSRF_RE.search(page).group(1), "decision": "approve"}
+    form["confirm"] = "1"  # the confirmation step's button (issue 21)
     url = f"/staff/requests/{request_id}/decision"
-    again = browser.get(browser.post(url, data=form).headers["Location"])
+    again = browser.post(url, data=form)
+    assert again.status_code == 400
     assert "Art. 17(1) ground" in again.get_data(as_text=True)
     case = api.get(f"/api/v1/staff/requests/{request_id}", headers=staff["legal"])
     assert case.get_json()["status"] == "in_review"
@@ -137,6 +139,7 @@ def test_case_page_asks_for_the_ground_and_the_reason_in_the_letters_language(
         "decision": "reject",
         "reason_codes": ["legal_claims", "compelling_grounds"],
         "reason": "Case 123.",
+        "confirm": "1",
     }
     assert browser.post(f"/staff/requests/{reject}/decision", data=form).status_code
     db = open_db(db_path)

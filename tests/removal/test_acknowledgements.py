@@ -68,7 +68,8 @@ def test_training_page_lists_unacknowledged_lists_and_pages_show_removals(
     legal.environ_base["wsgi.url_scheme"] = "https"
     log_in(legal)
     case = legal.get(f"/staff/requests/{created['id']}").get_data(as_text=True)
-    assert re.search(r"removed from dataset tiny version 1 on \d{4}-\d{2}-\d{2}", case)
+    # The staff pages show the instant as a date in words (issue 21, item 1).
+    assert re.search(r'removed from dataset tiny version 1 on <time datetime="', case)
 
 
 def test_a_list_stays_pending_until_each_version_with_matches_is_acknowledged(
@@ -156,7 +157,7 @@ def test_training_user_acknowledges_on_the_removals_page(
     )
     assert refused.status_code == 403
     case = legal.get(f"/staff/requests/{created['id']}").get_data(as_text=True)
-    assert re.search(r"\d · staff:\d+ · removal_acknowledged", case)
+    assert re.search(r"</time> · staff:\d+ · removal_acknowledged", case)
     assert len(re.findall(r"removed from dataset tiny version", case)) == 1
 
 

@@ -168,6 +168,16 @@ def test_training_user_acknowledges_from_visible_choices_and_downloads_the_key(
     assert all(o.is_visible() for o in options.all())
     assert choices.evaluate("e => e.selectedIndex") == -1
     screenshot(training, "training-removals", docs=True)
+    # On a phone's width nothing runs off the side.
+    training.set_viewport_size({"width": 375, "height": 812})
+    wide = training.evaluate(
+        """() => [...document.querySelectorAll("body *")]
+        .filter(e => e.getBoundingClientRect().right > 375)
+        .map(e => e.tagName + "#" + e.id + " " + e.textContent.slice(0, 30))"""
+    )
+    assert training.evaluate("document.documentElement.scrollWidth") <= 375, wide
+    screenshot(training, "training-removals-phone")
+    training.set_viewport_size({"width": 1366, "height": 900})
 
     # By keyboard alone: into the list box, down to version 2, on to the button.
     choices.focus()

@@ -145,6 +145,7 @@ def test_queue_case_and_decision_through_the_pages(api, browser, staff, db_path,
     token = CSRF_RE.search(page).group(1)
     form = {"csrf_token": token, "decision": "approve", f"m:{item}": "0"}
     form[f"m:{other}"] = "1"
+    form["confirm"] = "1"  # the confirmation step's button (issue 21)
     resp = browser.post(f"/staff/requests/{request_id}/decision", data=form)
     assert resp.status_code == 303
     case = api.get(
@@ -229,14 +230,18 @@ def test_each_decision_through_the_pages(
         f"/staff/requests/{request_id}/decision",
         data={"csrf_token": token, "decision": decision},
     )
-    assert "reason" in browser.get(no_reason.headers["Location"]).get_data(as_text=True)
+    # Refused before the confirmation, the form shown again with the error.
+    assert no_reason.status_code == 400
+    assert "reason" in no_reason.get_data(as_text=True).split('id="error"')[1][:200]
+    form = {"csrf_token": token, "decision": decision, "reason": reason}
+    check = browser.post(f"/staff/requests/{request_id}/decision", data=form)
+    assert check.status_code == 200 and 'id="summary"' in check.get_data(as_text=True)
     resp = browser.post(
-        f"/staff/requests/{request_id}/decision",
-        data={"csrf_token": token, "decision": decision, "reason": reason},
+        f"/staff/requests/{request_id}/decision", data={**form, "confirm": "1"}
     )
     assert resp.status_code == 303
     case = browser.get(f"/staff/requests/{request_id}").get_data(as_text=True)
-    assert f'<dd id="case-status">{status}</dd>' in case
+    assert f'<dd id="case-status" data-status="{status}">' in case
     assert f"decision_{decision}" in case  # in the audit trail
 
 
@@ -317,7 +322,11 @@ def test_follow_up_can_be_decided_from_the_case_page(
     browser.environ_base["wsgi.url_scheme"] = "https"
     log_in(browser)
     page = browser.get(f"/staff/requests/{created['id']}").get_data(as_text=True)
-    form = {"csrf_token": CSRF_RE.search(page).group(1), "decision": "approve"}
+    form = {
+        "csrf_token": CSRF_RE.search(page).group(1),
+        "decision": "approve",
+        "confirm": "1",
+    }
     for match_id in re.findall(r'name="m:(m_\w+)"', page):
         form[f"m:{match_id}"] = "1"  # every radio, as a browser sends them
     browser.post(f"/staff/requests/{created['id']}/decision", data=form)

@@ -29,6 +29,10 @@ W01 = {
     "fr": f"2 contenus qui mentionnent une personne nommée {NAME}",
 }
 CHECKED = re.compile(r'name="m:(m_\w+)" value="([^"]*)" checked')
+# A decided case is read-only (issue 21): each row says its decision.
+DECIDED = re.compile(
+    r'<tr data-match="(m_\w+)"[^>]*>(?:(?!</tr>).)*?data-decision="(\w*)"', re.S
+)
 
 
 @pytest.fixture
@@ -51,11 +55,12 @@ def _approve(browser, created, page: str, choices: dict[str, str]) -> None:
         "csrf_token": CSRF_RE.search(page).group(1),
         "decision": "approve",
         **{f"m:{m}": v for m, v in choices.items()},
+        "confirm": "1",
     }
     resp = browser.post(f"/staff/requests/{created['id']}/decision", data=form)
     assert resp.status_code == 303
     after = browser.get(resp.headers["Location"]).get_data(as_text=True)
-    assert '<dd id="case-status">completed</dd>' in after, after
+    assert '<dd id="case-status" data-status="completed">' in after, after
 
 
 def _decided(db_path, created) -> dict[str, tuple]:
@@ -86,8 +91,8 @@ def test_approval_with_the_page_defaults_leaves_weak_matches_undecided_and_count
     html, text = _letters(api, created)
     assert W01[lang] in _row(html, "W01") and W01[lang] in text
     # The decided case's page shows them as left undecided, not as excluded.
-    _, shown, _ = _page(browser, created)
-    assert {shown[m] for m in weak} == {""}
+    shown = dict(DECIDED.findall(_page(browser, created)[0]))
+    assert {shown[m] for m in weak} == {"left_out"}
 
 
 @pytest.mark.parametrize("lang", ["en", "de", "fr"])
@@ -103,5 +108,5 @@ def test_weak_matches_marked_not_about_this_person_leave_w01(
     assert "weak_left_out" not in {decided["weak-1"][1], decided["weak-2"][1]}
     html, text = _letters(api, created)
     assert 'data-row="W01"' not in html and W01[lang] not in text
-    _, shown, _ = _page(browser, created)
-    assert {shown[m] for m in weak} == {"0"}
+    shown = dict(DECIDED.findall(_page(browser, created)[0]))
+    assert {shown[m] for m in weak} == {"exclude"}
