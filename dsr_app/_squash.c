@@ -1,17 +1,21 @@
 /* The prefilter's view of a batch of texts, in one pass (prefilter.py).
 
-   squash(texts, fold_char) -> bytes: each text as prefilter.squash gives it (folded,
-   letters and digits only), the texts joined by NUL bytes. fold is a function of
-   each character alone (identifiers.fold: unidecode and lower-casing work one
-   character at a time, and the one lower-casing that reads its neighbours, the
-   final sigma, folds to "s" either way), so a character's squashed fold is worked
-   out once, by calling fold_char(code point) -> bytes, and kept for the life of
-   the process. tests/test_prefilter.py checks the result against the Python
-   squash for every code point.
+   squash(texts, fold_char) -> bytes: each text as prefilter.view gives it (folded,
+   letters and digits only, a letter that begins a word marked with the high bit
+   0x80), the texts joined by NUL bytes. fold is a function of each character alone
+   (identifiers.fold: unidecode and lower-casing work one character at a time, and
+   the one lower-casing that reads its neighbours, the final sigma, folds to "s"
+   either way), so a character's fold is worked out once, by calling
+   fold_char(code point) -> bytes (its fold with every byte but letters and digits a
+   space: identifiers.spaced_char), and kept for the life of the process. A letter
+   begins a word when the byte before it in fold's output is neither a letter nor
+   a digit (or the text begins there): a character whose fold is empty (a combining
+   accent) is no break. tests/test_prefilter.py checks the result against the
+   Python view for every code point.
 
-   spaced(text, fold_char) -> str: the same walk with another table, for the
-   full-text index (identifiers.index_text): fold(text) with every character but
-   letters and digits a space; tests/test_identifiers.py checks it likewise. */
+   spaced(text, fold_char) -> str: fold(text) with every character but letters and
+   digits a space, for the full-text index (identifiers.index_text), from the same
+   folds; tests/test_identifiers.py checks it likewise. */
 
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -23,6 +27,7 @@
    digits, spaces for all else), asked of Python once and kept, by blocks of 256. */
 typedef struct {
     char ascii[128];
+    char letter[128]; /* WORD_START for the letters: only they are marked */
     PyObject ***blocks; /* the folds, shared by both tables */
 } Table;
 
@@ -33,9 +38,9 @@ static PyObject **folds[BLOCKS];
    dropped (a break before the next letter or digit). spaced: the full-text
    index's (spaced()), lower-cased letters and digits kept, all else a space, which
    leaves fold's words as they are. */
-static Table squashed = {{0}, folds}, spaced_table = {{0}, folds};
+static Table squashed = {{0}, {0}, folds}, spaced_table = {{0}, {0}, folds};
 
-#define WORD_START 0x80 /* on the first letter or digit of a word in a view */
+#define WORD_START 0x80 /* on a letter that begins a word, in a view */
 
 typedef struct {
     char *data;
@@ -84,8 +89,9 @@ static PyObject *fold_of(Table *table, Py_UCS4 c, PyObject *fold_char) {
 static inline char *put_fold(char *o, const char *f, Py_ssize_t m,
                              const Table *table, char *brk, char mark) {
     for (Py_ssize_t j = 0; j < m; j++) {
-        char k = table->ascii[(unsigned char)f[j] & 0x7f];
-        *o = (char)(k | *brk);
+        unsigned char c = (unsigned char)f[j] & 0x7f;
+        char k = table->ascii[c];
+        *o = (char)(k | (*brk & table->letter[c]));
         o += (k != 0);
         *brk = k ? 0 : mark;
     }
@@ -94,8 +100,8 @@ static inline char *put_fold(char *o, const char *f, Py_ssize_t m,
 
 /* The characters of one kind of str (1, 2 or 4 bytes a character); room for one
    byte a character is kept ahead, so that an ASCII character is one table look-up
-   and one store. ``mark``: WORD_START on the first letter or digit after anything
-   else (the squashed view), 0 for spaced's; ``*brk`` carries the break from one
+   and one store. ``mark``: WORD_START on a letter after anything but a letter or
+   digit (the squashed view), 0 for spaced's; ``brk`` carries the break from one
    character to the next (WORD_START at a text's start). */
 #define SQUASH_KIND(NAME, TYPE)                                                 \
     static int NAME(Out *out, const TYPE *s, Py_ssize_t n, Table *table,       \
@@ -106,7 +112,7 @@ static inline char *put_fold(char *o, const char *f, Py_ssize_t m,
             Py_UCS4 c = s[i];                                                   \
             if (c < 128) {                                                      \
                 char k = table->ascii[c];                                       \
-                *o = (char)(k | brk);                                           \
+                *o = (char)(k | (brk & table->letter[c]));                      \
                 o += (k != 0);                                                  \
                 brk = k ? 0 : mark;                                             \
                 continue;                                                       \
@@ -216,7 +222,7 @@ static int squash_json_string(Out *out, const unsigned char *s, Py_ssize_t n,
         Py_UCS4 c = s[i];
         if (c >= 0x20 && c < 0x80 && c != '\\' && c != '"') {
             char k = squashed.ascii[c];
-            *o = (char)(k | brk);
+            *o = (char)(k | (brk & squashed.letter[c]));
             o += (k != 0);
             brk = k ? 0 : WORD_START;
             i++;
@@ -287,7 +293,7 @@ static int squash_json_string(Out *out, const unsigned char *s, Py_ssize_t n,
         }
         if (c < 0x80) { /* from an escape */
             char k = squashed.ascii[c];
-            *o = (char)(k | brk);
+            *o = (char)(k | (brk & squashed.letter[c]));
             o += (k != 0);
             brk = k ? 0 : WORD_START;
             continue;
@@ -372,8 +378,8 @@ static PyObject *spaced(PyObject *module, PyObject *args) {
 
 static PyMethodDef methods[] = {
     {"squash", squash, METH_VARARGS,
-     "squash(texts, fold_char) -> the texts squashed, words' first letters or "
-     "digits marked (0x80), joined by NUL bytes."},
+     "squash(texts, fold_char) -> the texts squashed, letters that begin a word "
+     "marked (0x80), joined by NUL bytes."},
     {"squash_json", squash_json, METH_VARARGS,
      "squash_json(values, fold_char) -> the JSON strings (buffers, as written) "
      "squashed as squash does; None if one is not a string msgspec reads."},
@@ -394,6 +400,7 @@ PyMODINIT_FUNC PyInit__squash(void) {
         else if (c >= 'A' && c <= 'Z')
             kept = (char)(c - 'A' + 'a');
         squashed.ascii[c] = kept;
+        squashed.letter[c] = kept >= 'a' ? (char)WORD_START : 0;
         spaced_table.ascii[c] = kept ? kept : ' ';
     }
     return PyModule_Create(&module);

@@ -1,13 +1,13 @@
 /* Which texts of a prefilter view hold a pattern: a dense Aho-Corasick automaton
    over the view's alphabet, scanned along several texts at once (prefilter.py).
 
-   automaton(patterns, starts=b"") -> an opaque automaton (a capsule) for the
-   patterns, bytes of lower-case letters and digits (what a view holds between its
-   NUL bytes); ``starts``: a byte per pattern, non-zero for one that counts only
-   where it begins a word (on a byte that the view marks with 0x80).
+   automaton(patterns) -> an opaque automaton (a capsule) for the patterns, bytes
+   of lower-case letters and digits (what a view holds between its NUL bytes), a
+   letter marked with the high bit (0x80) where a word begins there: a marked
+   letter is another symbol than the same letter unmarked, so that a name's words
+   are found only where the text's words begin.
    texts_with(automaton, view) -> the indexes, in order, of the NUL-separated texts
-   of ``view`` in which some pattern occurs (a view's bytes are read without their
-   mark, 0x80, which only says where a word begins).
+   of ``view`` in which some pattern occurs.
 
    Why not a general library: with 10,000 requesters the automaton has 210,000
    states (32 MB), and a scan is one dependent memory load per byte, most of them
@@ -25,60 +25,46 @@
 #include <stdint.h>
 #include <string.h>
 
-/* Symbols: 0 the NUL between texts, 1-26 a-z, 27-36 0-9 (marked or not), 37 any
-   other byte (never in a view; it leads back to the start, as it would in any
+/* Symbols: 0 the NUL between texts, 1-26 a-z, 27-36 0-9, 37-62 a-z marked, 63
+   any other byte (never in a view; it leads back to the start, as it would in any
    automaton of these patterns). */
-#define SYMBOLS 38
-#define OTHER 37
-#define WORD_START 0x80 /* a view's mark on the first letter or digit of a word */
+#define SYMBOLS 64
+#define OTHER 63
+#define MARK 0x80
 /* A transition is the next state's row offset (state * SYMBOLS), flagged. */
 #define MATCH 0x80000000u   /* the next state ends a pattern */
 #define NEXT_TEXT 0x40000000u /* a NUL: the next text begins */
-#define AT_START 0x20000000u /* it ends only patterns that must begin a word */
-#define OFFSET 0x1fffffffu
+#define OFFSET 0x3fffffffu
 #define LANES 4
 
 static uint8_t symbol[256];
 
-/* For the states that end patterns which must begin a word (in table order):
-   the longest such pattern ending there (``starting[state]``: that state, or the
-   next one down its failure links, 0 for none), each state's failure state and
-   its depth (the length of what leads to it). */
-typedef struct {
-    uint32_t *starting, *fail, *depth;
-} Starts;
-
 typedef struct {
     uint32_t *rows;
     Py_ssize_t states;
-    Starts starts; /* all NULL when no pattern must begin a word */
 } Automaton;
 
 static const char *CAPSULE = "dsr_app._scan.automaton";
 
-static void automaton_free_struct(Automaton *a) {
-    PyMem_RawFree(a->rows);
-    PyMem_RawFree(a->starts.starting);
-    PyMem_RawFree(a->starts.fail);
-    PyMem_RawFree(a->starts.depth);
-    PyMem_RawFree(a);
-}
-
 static void automaton_free(PyObject *capsule) {
     Automaton *a = PyCapsule_GetPointer(capsule, CAPSULE);
-    if (a != NULL)
-        automaton_free_struct(a);
+    if (a != NULL) {
+        PyMem_RawFree(a->rows);
+        PyMem_RawFree(a);
+    }
 }
 
-/* The trie of the patterns in rows[state * SYMBOLS + symbol] (0: no child; the
-   start state 0 is nobody's child), ends[state] set where a pattern ends: ANYWHERE
-   for one that counts wherever it is, AT_WORD for one that must begin a word.
-   Returns the number of states, -1 with an exception set. */
-#define ANYWHERE 1
-#define AT_WORD 2
-static Py_ssize_t trie(PyObject *patterns, const char *starts, uint32_t *rows,
-                       uint8_t *ends) {
-    Py_ssize_t states = 1, count = PySequence_Fast_GET_SIZE(patterns);
+/* The trie of the patterns: each node's first child, next sibling, symbol, and
+   whether a pattern ends there (node 0 the start, nobody's child or sibling). */
+typedef struct {
+    uint32_t *child, *sibling;
+    uint8_t *symbol, *ends;
+} Trie;
+
+/* Adds the patterns to ``trie``; returns its number of nodes, -1 with an exception
+   set. */
+static Py_ssize_t trie_of(PyObject *patterns, Trie *trie) {
+    Py_ssize_t nodes = 1, count = PySequence_Fast_GET_SIZE(patterns);
     PyObject **items = PySequence_Fast_ITEMS(patterns);
     for (Py_ssize_t i = 0; i < count; i++) {
         const uint8_t *p = (const uint8_t *)PyBytes_AS_STRING(items[i]);
@@ -87,167 +73,112 @@ static Py_ssize_t trie(PyObject *patterns, const char *starts, uint32_t *rows,
             PyErr_Format(PyExc_ValueError, "pattern %zd is empty", i);
             return -1;
         }
-        uint32_t state = 0;
+        uint32_t node = 0;
         for (Py_ssize_t j = 0; j < n; j++) {
             uint8_t s = symbol[p[j]];
             if (s == 0 || s == OTHER) {
                 PyErr_Format(PyExc_ValueError,
-                             "pattern %zd holds byte %d: only a-z and 0-9", i, p[j]);
+                             "pattern %zd holds byte %d: only a-z (marked or not) "
+                             "and 0-9", i, p[j]);
                 return -1;
             }
-            uint32_t *next = &rows[(Py_ssize_t)state * SYMBOLS + s];
-            if (*next == 0)
-                *next = (uint32_t)states++;
-            state = *next;
-        }
-        ends[state] |= starts != NULL && starts[i] ? AT_WORD : ANYWHERE;
-    }
-    return states;
-}
-
-/* The trie made a full automaton: every missing child becomes the transition of
-   the longest proper suffix's state (its failure state), breadth first, so that
-   the failure state's row is complete when it is read. The table is written in
-   that order, with flagged offsets (the scan's form): the states near the start,
-   which most bytes lead to, lie together at the table's start (a scan spent a
-   sixth less time so than with the trie's order, the caches being cold). A state
-   that ends a pattern that counts anywhere is entered with MATCH; one that ends
-   only patterns that must begin a word, with AT_START, and ``starts`` (when there
-   are such patterns) tells which of them and how long they are. */
-static uint32_t *complete(uint32_t *rows, uint8_t *ends, Py_ssize_t states,
-                          Starts *starts) {
-    uint32_t *fail = PyMem_RawMalloc(states * sizeof(uint32_t));
-    uint32_t *queue = PyMem_RawMalloc(states * sizeof(uint32_t));
-    uint32_t *depth = PyMem_RawMalloc(states * sizeof(uint32_t));
-    uint32_t *table = NULL;
-    int any_start = 0;
-    if (fail == NULL || queue == NULL || depth == NULL)
-        goto done;
-    Py_ssize_t head = 0, tail = 0;
-    fail[0] = depth[0] = 0;
-    queue[tail++] = 0;
-    while (head < tail) {
-        uint32_t state = queue[head++];
-        uint32_t *row = &rows[(Py_ssize_t)state * SYMBOLS];
-        const uint32_t *back = &rows[(Py_ssize_t)fail[state] * SYMBOLS];
-        for (int s = 1; s < OTHER; s++) {
-            if (row[s]) {
-                uint32_t child = row[s];
-                fail[child] = state ? back[s] : 0;
-                depth[child] = depth[state] + 1;
-                any_start |= ends[child] & AT_WORD;
-                /* (AT_WORD is kept for the state's own pattern only: the others
-                   down its failure links are found through ``starting``) */
-                ends[child] |= ends[fail[child]] & ANYWHERE;
-                queue[tail++] = child;
-            } else if (state) {
-                row[s] = back[s];
+            uint32_t next = trie->child[node];
+            while (next && trie->symbol[next] != s)
+                next = trie->sibling[next];
+            if (next == 0) {
+                next = (uint32_t)nodes++;
+                trie->symbol[next] = s;
+                trie->sibling[next] = trie->child[node];
+                trie->child[node] = next;
             }
+            node = next;
         }
+        trie->ends[node] = 1;
     }
-    table = PyMem_RawMalloc((size_t)states * SYMBOLS * sizeof(uint32_t));
-    if (table == NULL)
-        goto done;
-    if (any_start) {
-        starts->starting = PyMem_RawCalloc(states, sizeof(uint32_t));
-        starts->fail = PyMem_RawMalloc(states * sizeof(uint32_t));
-        starts->depth = PyMem_RawMalloc(states * sizeof(uint32_t));
-        if (starts->starting == NULL || starts->fail == NULL || starts->depth == NULL)
-            goto done;
-    }
-    uint32_t *order = PyMem_RawMalloc(states * sizeof(uint32_t));
-    if (order == NULL)
-        goto done;
-    for (Py_ssize_t n = 0; n < states; n++)
-        order[queue[n]] = (uint32_t)n;
-    if (any_start) {
-        /* in table order; breadth first, a state's failure state comes before it */
-        for (Py_ssize_t n = 1; n < states; n++) {
-            uint32_t state = queue[n], down = order[fail[state]];
-            starts->fail[n] = down;
-            starts->depth[n] = depth[state];
-            starts->starting[n] =
-                ends[state] & AT_WORD ? (uint32_t)n : starts->starting[down];
-        }
-        starts->fail[0] = starts->depth[0] = starts->starting[0] = 0;
-    }
-    for (Py_ssize_t n = 0; n < states; n++) {
-        const uint32_t *row = &rows[(Py_ssize_t)queue[n] * SYMBOLS];
-        uint32_t *out = &table[n * SYMBOLS];
-        for (int s = 1; s < OTHER; s++) {
-            uint32_t next = order[row[s]];
-            uint32_t flag = ends[row[s]] & ANYWHERE ? MATCH
-                            : any_start && starts->starting[next] ? AT_START
-                                                                  : 0;
-            out[s] = next * SYMBOLS | flag;
-        }
-        out[0] = NEXT_TEXT;
-        out[OTHER] = 0;
-    }
-    PyMem_RawFree(order);
-    PyMem_RawFree(depth);
-    depth = NULL;
-    PyMem_RawFree(fail);
-    PyMem_RawFree(queue);
-    return table;
-done:
-    PyMem_RawFree(fail);
-    PyMem_RawFree(queue);
-    PyMem_RawFree(depth);
-    PyMem_RawFree(table);
-    PyMem_RawFree(starts->starting);
-    PyMem_RawFree(starts->fail);
-    PyMem_RawFree(starts->depth);
-    *starts = (Starts){NULL, NULL, NULL};
-    PyErr_NoMemory();
-    return NULL;
+    return nodes;
 }
 
-static PyObject *automaton(PyObject *module, PyObject *args) {
-    PyObject *given;
-    Py_buffer starts = {0};
-    if (!PyArg_ParseTuple(args, "O|y*:automaton", &given, &starts))
-        return NULL;
-    PyObject *patterns = PySequence_Fast(given, "patterns must be a sequence");
-    if (patterns == NULL) {
-        PyBuffer_Release(&starts);
-        return NULL;
+/* The trie made a full automaton, its states numbered breadth first: a state's
+   row is its failure state's (the longest proper suffix's, numbered before it)
+   with its own children written over it. A transition is a flagged row offset
+   (the scan's form), MATCH where the next state ends a pattern or its failure
+   state does. In that order the states near the start, which most bytes lead to,
+   lie together at the table's start (a scan spent a sixth less time so than with
+   the trie's order, the caches being cold). */
+static uint32_t *complete(const Trie *trie, Py_ssize_t states) {
+    uint32_t *node_of = PyMem_RawMalloc(states * sizeof(uint32_t));
+    uint32_t *fail = PyMem_RawMalloc(states * sizeof(uint32_t));
+    uint8_t *ends = PyMem_RawMalloc(states);
+    uint32_t *table = PyMem_RawMalloc((size_t)states * SYMBOLS * sizeof(uint32_t));
+    if (node_of == NULL || fail == NULL || ends == NULL || table == NULL) {
+        PyMem_RawFree(table);
+        table = NULL;
+        PyErr_NoMemory();
+        goto done;
     }
+    Py_ssize_t tail = 1;
+    node_of[0] = fail[0] = ends[0] = 0;
+    for (Py_ssize_t n = 0; n < states; n++) {
+        uint32_t *row = &table[n * SYMBOLS];
+        const uint32_t *back = &table[(Py_ssize_t)fail[n] * SYMBOLS];
+        if (n == 0) {
+            memset(row, 0, SYMBOLS * sizeof(uint32_t));
+            row[0] = NEXT_TEXT;
+        } else {
+            memcpy(row, back, SYMBOLS * sizeof(uint32_t));
+        }
+        for (uint32_t c = trie->child[node_of[n]]; c; c = trie->sibling[c]) {
+            uint8_t s = trie->symbol[c];
+            Py_ssize_t next = tail++;
+            node_of[next] = c;
+            fail[next] = n ? (back[s] & OFFSET) / SYMBOLS : 0;
+            ends[next] = trie->ends[c] | ends[fail[next]];
+            row[s] = (uint32_t)(next * SYMBOLS) | (ends[next] ? MATCH : 0);
+        }
+    }
+done:
+    PyMem_RawFree(node_of);
+    PyMem_RawFree(fail);
+    PyMem_RawFree(ends);
+    return table;
+}
+
+static PyObject *automaton(PyObject *module, PyObject *arg) {
+    PyObject *patterns = PySequence_Fast(arg, "patterns must be a sequence");
+    if (patterns == NULL)
+        return NULL;
     Py_ssize_t count = PySequence_Fast_GET_SIZE(patterns), bytes = 0;
-    if (starts.buf != NULL && starts.len != count) {
-        Py_DECREF(patterns);
-        PyBuffer_Release(&starts);
-        return PyErr_Format(PyExc_ValueError,
-                            "%zd patterns but %zd starts", count, starts.len);
-    }
     for (Py_ssize_t i = 0; i < count; i++) {
         PyObject *item = PySequence_Fast_GET_ITEM(patterns, i);
         if (!PyBytes_Check(item)) {
             Py_DECREF(patterns);
-            PyBuffer_Release(&starts);
             return PyErr_Format(PyExc_TypeError, "pattern %zd is not bytes", i);
         }
         bytes += PyBytes_GET_SIZE(item);
         if (bytes >= (Py_ssize_t)(OFFSET / SYMBOLS)) { /* states: one per byte */
             Py_DECREF(patterns);
-            PyBuffer_Release(&starts);
             return PyErr_Format(PyExc_ValueError, "%zd pattern bytes: too many", bytes);
         }
     }
     Py_ssize_t most = bytes + 1; /* states: at most one per pattern byte */
     Automaton *a = PyMem_RawCalloc(1, sizeof(Automaton));
-    uint8_t *ends = PyMem_RawCalloc(most, 1);
-    uint32_t *rows = PyMem_RawCalloc(most * SYMBOLS, sizeof(uint32_t));
+    Trie trie = {
+        PyMem_RawCalloc(most, sizeof(uint32_t)),
+        PyMem_RawMalloc(most * sizeof(uint32_t)),
+        PyMem_RawMalloc(most),
+        PyMem_RawCalloc(most, 1),
+    };
     Py_ssize_t states = -1;
-    if (a == NULL || ends == NULL || rows == NULL)
+    if (a == NULL || !trie.child || !trie.sibling || !trie.symbol || !trie.ends)
         PyErr_NoMemory();
     else
-        states = trie(patterns, starts.buf, rows, ends);
+        states = trie_of(patterns, &trie);
     Py_DECREF(patterns);
-    PyBuffer_Release(&starts);
-    uint32_t *table = states < 0 ? NULL : complete(rows, ends, states, &a->starts);
-    PyMem_RawFree(ends);
-    PyMem_RawFree(rows);
+    uint32_t *table = states < 0 ? NULL : complete(&trie, states);
+    PyMem_RawFree(trie.child);
+    PyMem_RawFree(trie.sibling);
+    PyMem_RawFree(trie.symbol);
+    PyMem_RawFree(trie.ends);
     if (table == NULL) {
         PyMem_RawFree(a);
         return NULL;
@@ -255,8 +186,10 @@ static PyObject *automaton(PyObject *module, PyObject *args) {
     a->rows = table;
     a->states = states;
     PyObject *capsule = PyCapsule_New(a, CAPSULE, automaton_free);
-    if (capsule == NULL)
-        automaton_free_struct(a);
+    if (capsule == NULL) {
+        PyMem_RawFree(table);
+        PyMem_RawFree(a);
+    }
     return capsule;
 }
 
@@ -284,28 +217,14 @@ static int found_add(Found *found, Py_ssize_t text) {
     return 0;
 }
 
-/* Whether a pattern that must begin a word ends at ``last`` (the byte just read)
-   in ``state`` (a row offset) and begins there on a marked byte. */
-static int begins_a_word(const Starts *starts, uint32_t state, const uint8_t *last) {
-    uint32_t n = starts->starting[state / SYMBOLS];
-    while (n) {
-        if (last[1 - (Py_ssize_t)starts->depth[n]] & WORD_START)
-            return 1;
-        n = starts->starting[starts->fail[n]];
-    }
-    return 0;
-}
-
 /* One byte of a lane. A match: the text is noted and the rest of it skipped (its
    NUL is read next). Returns -1 when memory ran out. */
-static inline int step(const uint32_t *rows, const Starts *starts, Lane *lane,
-                       Found *found) {
+static inline int step(const uint32_t *rows, Lane *lane, Found *found) {
     uint32_t next = rows[lane->state + symbol[*lane->at++]];
-    if (next & (MATCH | NEXT_TEXT | AT_START)) {
+    if (next & (MATCH | NEXT_TEXT)) {
         if (next & NEXT_TEXT) {
             lane->text++;
-        } else if (next & MATCH ||
-                   begins_a_word(starts, next & OFFSET, lane->at - 1)) {
+        } else {
             if (found_add(found, lane->text) < 0)
                 return -1;
             const uint8_t *nul = memchr(lane->at, 0, lane->end - lane->at);
@@ -358,15 +277,14 @@ static PyObject *texts_with(PyObject *module, PyObject *args) {
     }
     int failed = 0;
     const uint32_t *rows = a->rows;
-    const Starts starts = a->starts;
     Py_BEGIN_ALLOW_THREADS
     while (!failed && all_open(lanes)) {
         for (int k = 0; k < LANES; k++)
-            failed |= step(rows, &starts, &lanes[k], &found[k]);
+            failed |= step(rows, &lanes[k], &found[k]);
     }
     for (int k = 0; k < LANES; k++)
         while (!failed && lanes[k].at < lanes[k].end)
-            failed |= step(rows, &starts, &lanes[k], &found[k]);
+            failed |= step(rows, &lanes[k], &found[k]);
     Py_END_ALLOW_THREADS
     PyBuffer_Release(&view);
     PyObject *result = failed ? PyErr_NoMemory() : PyList_New(0);
@@ -415,9 +333,9 @@ static PyObject *lines(PyObject *module, PyObject *arg) {
 }
 
 static PyMethodDef methods[] = {
-    {"automaton", automaton, METH_VARARGS,
-     "automaton(patterns, starts=b'') -> an automaton of the patterns (bytes of "
-     "a-z, 0-9); starts: a byte per pattern, non-zero where it must begin a word."},
+    {"automaton", automaton, METH_O,
+     "automaton(patterns) -> an automaton of the patterns (bytes of a-z, 0-9; a-z "
+     "marked with 0x80 where a word begins)."},
     {"texts_with", texts_with, METH_VARARGS,
      "texts_with(automaton, view) -> indexes of the NUL-separated texts of view "
      "that hold a pattern, in order."},
@@ -435,9 +353,11 @@ PyMODINIT_FUNC PyInit__scan(void) {
     for (int c = 0; c < 256; c++)
         symbol[c] = OTHER;
     symbol[0] = 0;
-    for (int c = 'a'; c <= 'z'; c++)
-        symbol[c] = symbol[c | WORD_START] = (uint8_t)(1 + c - 'a');
+    for (int c = 'a'; c <= 'z'; c++) {
+        symbol[c] = (uint8_t)(1 + c - 'a');
+        symbol[c | MARK] = (uint8_t)(37 + c - 'a');
+    }
     for (int c = '0'; c <= '9'; c++)
-        symbol[c] = symbol[c | WORD_START] = (uint8_t)(27 + c - '0');
+        symbol[c] = (uint8_t)(27 + c - '0');
     return PyModule_Create(&module);
 }

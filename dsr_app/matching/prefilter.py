@@ -4,25 +4,30 @@ The sweep checks every record against every requester. Most records concern nobo
 and the rules (rules.py) run in Python record by record, so the sweep first asks
 this prefilter, which looks at a whole batch of texts at once in
 compiled code: the texts are folded (case, accents, script) and stripped of all but
-letters and digits, the first of each word marked (in C: _squash.c), and an
+letters and digits, each letter that begins a word marked (in C: _squash.c), and an
 Aho-Corasick automaton finds every requester's names, e-mails, handles and
 phone-number endings in that view (in C: _scan.c, which scans four texts at a time;
-else Rust's aho-corasick), a name only where it begins a word. Only the records it
-points at go through the rules.
+else Rust's aho-corasick). Only the records it points at go through the rules.
 
 It never misses a match: dropping the same characters from a text and from an
 identifier keeps every place where the one holds the other, and each rule's hit
 holds its literal in that view (a name's spelling between word boundaries, the
-e-mail or handle as written, the last digits of the number whatever its spelling);
-a name's spelling begins a word of the folded text (the rules look for it after a
-break, text.name_hit), and the view marks that letter or digit as a word's first.
-It may point at more (``annanowak`` in ``Anna Nowakowska``): the rules then say no.
+e-mail or handle as written, the last digits of the number whatever its spelling).
+The marks are the same on both sides too: where the rules find a name, its words
+are whole words of the folded text (text.name_hit), each begun where a word of the
+spelling begins; a handle follows its "@", and its dots and underscores are its
+own; an e-mail address's characters are its own, and only its first letter may
+follow another (an "ⓐ" folds to "a"), so its literal leaves that letter out. Digits
+are never marked (a phone number's are written in any groups). So ``E. Dąbrowski``
+(``edabrowski`` marked ``E``, ``D``) is not in ``the Dąbrowski`` (``T``, ``D``),
+nor ``Anna Nowak`` in ``Hanna Nowak``; the prefilter may still point at more
+(``Anna Nowakowska``): the rules then say no.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 import ahocorasick_rs
 import msgspec
@@ -47,17 +52,16 @@ PHONE_TAIL = 7  # digits of a number's end looked for (fewer when its number is 
 _KEPT = b"abcdefghijklmnopqrstuvwxyz0123456789"
 _DROPPED = bytes(b for b in range(256) if b not in _KEPT)
 _SEPARATOR = "\x00"  # between the texts of a batch, kept in the view
-# A view marks the first letter or digit of each word (after any other character
-# of fold's output, or at a text's start) with the high bit: a name is looked for
-# only where it begins a word.
+# A view marks each letter that begins a word (after anything but a letter or
+# digit in fold's output, or at a text's start) with the high bit.
 WORD_START = 0x80
-_MARKED = bytes(b | WORD_START for b in _KEPT)
-_UNMARK = bytes.maketrans(_MARKED, _KEPT)
-_MARK = {bytes([b]): bytes([b | WORD_START]) for b in _KEPT}
-_WORD_FIRST = re.compile(rb"(?<![a-z0-9])[a-z0-9]")
+_LETTERS = b"abcdefghijklmnopqrstuvwxyz"
+_MARKED = bytes(b | WORD_START for b in _LETTERS)
+_MARK = {bytes([b]): bytes([b | WORD_START]) for b in _LETTERS}
+_WORD_FIRST = re.compile(rb"(?<![a-z0-9])[a-z]")
 # The batch's view in one pass over fold's output before its own lower-casing:
-# capitals lower-cased, words' first letters and digits marked, all else but
-# letters, digits and the separator dropped.
+# capitals lower-cased, letters that begin words marked, all else but letters,
+# digits and the separator dropped.
 _LOWER = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ", b"abcdefghijklmnopqrstuvwxyz")
 _DROPPED_IN_BATCH = bytes(
     b for b in range(256) if b not in _KEPT + _MARKED + _SEPARATOR.encode()
@@ -73,15 +77,14 @@ _MAX_DFA_BYTES = 1_500_000
 
 
 def squash(text: str) -> bytes:
-    """``text`` as the prefilter sees it: folded, letters and digits only (a view
-    without its marks)."""
+    """``text`` folded, letters and digits only: its view without the marks."""
     return fold_ascii(text).translate(None, _DROPPED)
 
 
 def view(texts: list[str]) -> bytes:
-    """The texts as the prefilter sees them: each ``squash``-ed, the first letter
-    or digit of each word marked (``WORD_START``), joined by NUL bytes (a NUL in a
-    text is dropped like every character but letters and digits).
+    """The texts as the prefilter sees them: each ``squash``-ed, each letter that
+    begins a word marked (``WORD_START``), joined by NUL bytes (a NUL in a text is
+    dropped like every character but letters and digits).
 
     In C when compiled (_squash.c): fold works one character at a time, so each
     character's fold is asked of Python once and kept.
@@ -100,11 +103,6 @@ def python_view(texts: list[str]) -> bytes:
     folded = fold_ascii(joined, lower=False).translate(_LOWER)
     marked = _WORD_FIRST.sub(lambda first: _MARK[first[0]], folded)
     return marked.translate(None, _DROPPED_IN_BATCH)
-
-
-def unmarked(squashed: bytes) -> bytes:
-    """A view without its marks: what ``squash`` gives of each text."""
-    return squashed.translate(_UNMARK)
 
 
 def json_view(strings: list) -> bytes | None:
@@ -133,37 +131,43 @@ def phone_tail(identity: Identity) -> str:
     return identity.phone[-tail:] if identity.phone and tail else ""
 
 
-def literals(identity: Identity) -> list[tuple[str, bool]]:
-    """What of ``identity`` a text must hold (in the squashed view) to match it,
-    each with whether it must begin a word there (a name's spellings)."""
-    found = [(variant.strip(), True) for variant in identity.names]
-    if identity.email:
-        found.append((identity.email, False))
-    found.extend((h, False) for h in identity.verified_handles | identity.other_handles)
+def literals(identity: Identity) -> list[str]:
+    """What of ``identity`` a text must hold (in the view) to match it."""
+    found = [variant.strip() for variant in identity.names]
+    found.extend(identity.verified_handles | identity.other_handles)
     if identity.phone:  # ("" if it has no national number: no prefilter then)
-        found.append((phone_tail(identity), False))
+        found.append(phone_tail(identity))
+    if identity.email:  # last: its first letter is left out (patterns)
+        found.append(identity.email)
     return found
+
+
+def patterns(identities: Iterable[Identity]) -> Iterator[bytes]:
+    """The literals of ``identities`` in the view, marked as a text that matches
+    holds them, by their first ``_PREFIX`` bytes; b"" for one with no letter or
+    digit."""
+    found = [literals(identity) for identity in identities]
+    # every literal in one view, as texts are, then split
+    squashed = iter(view([lit for lits in found for lit in lits]).split(b"\x00"))
+    for identity, lits in zip(identities, found, strict=True):
+        for _ in range(len(lits) - bool(identity.email)):
+            yield next(squashed)[:_PREFIX]
+        if identity.email:  # a letter may stand before it, unmarked: left out
+            email = next(squashed)
+            if email[:1] and email[0] & WORD_START:
+                email = email[1:] or bytes([email[0] & ~WORD_START])
+            yield email[:_PREFIX]
 
 
 class Prefilter:
     """The literals of many requesters, compiled once per process."""
 
     def __init__(self, identities: Iterable[Identity]):
-        found = [literal for identity in identities for literal in literals(identity)]
-        # every literal squashed at once, as texts are (one view, split)
-        texts = [literal for literal, _ in found]
-        squashed = unmarked(view(texts)).split(b"\x00") if texts else []
-        at_start: dict[bytes, bool] = {}
-        for pattern, (_, starts) in zip(squashed, found, strict=True):
-            pattern = pattern[:_PREFIX]
-            # the same letters from a literal that may stand anywhere: anywhere
-            at_start[pattern] = at_start.get(pattern, True) and starts
+        found = set(patterns(list(identities)))
         # a literal with no letter or digit: no prefilter
-        self.everything = b"" in at_start
-        at_start.pop(b"", None)
-        self.patterns = sorted(at_start)
-        # which patterns count only where they begin a word, one byte each
-        self.starts = bytes(at_start[p] for p in self.patterns)
+        self.everything = b"" in found
+        found.discard(b"")
+        self.patterns = sorted(found)
         self._automaton = None
 
     def __getstate__(self) -> dict:
@@ -183,7 +187,7 @@ class Prefilter:
         (tests compare the two)."""
         size = sum(map(len, self.patterns))
         if compiled and _scan_automaton is not None and size <= _MAX_DFA_BYTES:
-            self._automaton = _scan_automaton(self.patterns, self.starts)
+            self._automaton = _scan_automaton(self.patterns)
             return
         self._automaton = ahocorasick_rs.BytesAhoCorasick(
             self.patterns,
@@ -209,15 +213,12 @@ class Prefilter:
         if not isinstance(automaton, ahocorasick_rs.BytesAhoCorasick):
             return set(_texts_with(automaton, squashed))
         # overlapping: every pattern found, also one inside or across another's hit
-        found = automaton.find_matches_as_indexes(unmarked(squashed), overlapping=True)
-        starts = self.starts
-        # a name counts where it begins a word: on a marked byte
-        found = [s for n, s, _ in found if not starts[n] or squashed[s] & WORD_START]
+        found = automaton.find_matches_as_indexes(squashed, overlapping=True)
         if not found:
             return set()
         separator = _SEPARATOR.encode()
         indexes, index, last = set(), 0, 0
-        for start in sorted(found):
+        for start in sorted(start for _, start, _ in found):
             index += squashed.count(separator, last, start)
             last = start
             indexes.add(index)

@@ -18,25 +18,9 @@ from tests.matching.test_prefilter import _demo_identities
 from tests.matching.test_rules import FIXTURES
 
 
-def _texts_with(
-    patterns: list[bytes], texts: list[bytes], starts: bytes | None = None
-) -> list[int]:
-    """What texts_with means: the texts that hold a pattern, in order (one with a
-    start only where it begins on a marked byte)."""
-    starts = starts or bytes(len(patterns))
-
-    def holds(text: bytes, pattern: bytes, start: int) -> bool:
-        plain = prefilter.unmarked(text)
-        at = plain.find(pattern)
-        while at >= 0 and start and not text[at] & prefilter.WORD_START:
-            at = plain.find(pattern, at + 1)
-        return at >= 0
-
-    return [
-        n
-        for n, text in enumerate(texts)
-        if any(holds(text, p, s) for p, s in zip(patterns, starts, strict=True))
-    ]
+def _texts_with(patterns: list[bytes], texts: list[bytes]) -> list[int]:
+    """What texts_with means: the texts that hold a pattern, in order."""
+    return [n for n, text in enumerate(texts) if any(p in text for p in patterns)]
 
 
 # A small alphabet, so that patterns overlap, nest and share prefixes and suffixes
@@ -62,45 +46,28 @@ def test_texts_with_finds_the_texts_that_hold_a_pattern(patterns, texts):
     )
 
 
-# The same, a byte in two marked (the first letter or digit of a word in a view).
-_MARKED_TEXTS = st.lists(
-    st.binary(max_size=40).map(
-        lambda b: bytes(b"ab0z"[c % 4] | (c & 4) << 5 for c in b)
+# Letters marked and not (a marked letter begins a word in a view: another symbol)
+_MARKED_BYTES = b"ab0z\xe1\xe2\xfa"
+_MARKED_PATTERNS = st.lists(
+    st.binary(min_size=1, max_size=6).map(
+        lambda b: bytes(_MARKED_BYTES[c % 7] for c in b)
     ),
+    min_size=1,
+    max_size=12,
+)
+_MARKED_TEXTS = st.lists(
+    st.binary(max_size=40).map(lambda b: bytes(_MARKED_BYTES[c % 7] for c in b)),
     max_size=40,
 )
 
 
 @settings(max_examples=400, deadline=None)
-@given(_PATTERNS, _MARKED_TEXTS, st.data())
-def test_texts_with_finds_patterns_that_must_begin_a_word_on_marked_bytes(
-    patterns, texts, data
-):
-    starts = bytes(
-        data.draw(
-            st.lists(st.booleans(), min_size=len(patterns), max_size=len(patterns))
-        )
-    )
-    automaton = _scan.automaton(patterns, starts)
+@given(_MARKED_PATTERNS, _MARKED_TEXTS)
+def test_texts_with_tells_marked_letters_from_the_others(patterns, texts):
+    automaton = _scan.automaton(patterns)
     assert _scan.texts_with(automaton, b"\x00".join(texts)) == _texts_with(
-        patterns, texts or [b""], starts
+        patterns, texts or [b""]
     )
-
-
-@pytest.mark.parametrize(
-    ("patterns", "starts", "view", "found"),
-    [
-        ([b"ab"], b"\x01", b"a\xe2\x00\xe1b", [1]),
-        ([b"ab", b"b"], b"\x01\x00", b"xab", [0]),  # b anywhere
-        ([b"abcd", b"bc"], b"\x00\x01", b"a\xe2cx", [0]),  # by a failure link
-        ([b"abcd", b"bc"], b"\x00\x01", b"abcx", []),
-        ([b"zab", b"ab"], b"\x01\x01", b"y\xfaab", [0]),
-        ([b"zab", b"ab"], b"\x01\x01", b"yz\xe1b", [0]),  # the shorter one
-        ([b"zab", b"ab"], b"\x01\x01", b"yzab\x00\xe1\x00b", []),
-    ],
-)
-def test_texts_with_starts_examples(patterns, starts, view, found):
-    assert _scan.texts_with(_scan.automaton(patterns, starts), view) == found
 
 
 @pytest.mark.parametrize(
@@ -113,6 +80,9 @@ def test_texts_with_starts_examples(patterns, starts, view, found):
         ([b"b", b"ab"], b"\x00\x00ab\x00", [2]),
         ([b"ab"], b"a-b\x00a\xffb\x00ab", [2]),  # other bytes: a new start
         ([b"zz9"], b"zzz9\x00z9\x00", [0]),
+        ([b"\xe1b"], b"ab\x00\xe1b", [1]),  # a marked a: where a word begins
+        ([b"ab"], b"\xe1b\x00xab", [1]),
+        ([b"b\xe3"], b"\xe1b\xe3", [0]),  # through words
     ],
 )
 def test_texts_with_examples(patterns, view, found):
@@ -126,6 +96,8 @@ def test_texts_with_examples(patterns, view, found):
         ([b"a-b"], ValueError),  # only what a view holds: a-z, 0-9
         ([b"A"], ValueError),
         ([b"ok", b"\x00"], ValueError),
+        ([b"\xb0"], ValueError),  # digits are never marked
+        ([b"\xe0"], ValueError),
         (["text"], TypeError),
         (5, TypeError),
     ],
@@ -133,16 +105,6 @@ def test_texts_with_examples(patterns, view, found):
 def test_automaton_refuses_what_no_view_holds(patterns, error):
     with pytest.raises(error):
         _scan.automaton(patterns)
-
-
-def test_automaton_takes_a_start_for_every_pattern():
-    with pytest.raises(ValueError):
-        _scan.automaton([b"ab", b"cd"], b"\x01")
-
-
-def test_texts_with_takes_only_an_automaton():
-    with pytest.raises(ValueError):
-        _scan.texts_with(b"\x00" * 152, b"abc")
 
 
 def test_the_compiled_automaton_is_used_and_agrees_with_rusts_on_the_demo_world():
