@@ -29,10 +29,10 @@ def _local_sweep(*args, **options):
     return sweep(*args, **options)
 
 
-def _local_apply(jobs, targets):
+def _local_apply(jobs, targets, progress=None):
     from dsr_app.removal.shards import apply_each
 
-    return apply_each(jobs, targets)
+    return apply_each(jobs, targets, progress)
 
 
 def _spark_sweep(
@@ -55,10 +55,13 @@ def _spark_sweep(
     return report
 
 
-def _spark_apply(jobs, targets, master=None, conf=None):
+def _spark_apply(jobs, targets, master=None, conf=None, progress=None):
     from dsr_app.removal.spark_apply import apply_shards
 
-    return apply_shards(jobs, targets, master, conf)
+    results = apply_shards(jobs, targets, master, conf)
+    if progress:  # the executors' counts come back at the end
+        progress(sum(report.read for report, _ in results))
+    return results
 
 
 ENGINES: dict[str, Engine] = {

@@ -13,7 +13,7 @@ from __future__ import annotations
 import gzip
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,28 +31,57 @@ from dsr_app.corpus.record import record_key
 from dsr_app.errors import BadInput
 from dsr_app.pool import fork_map
 from dsr_app.removal.leftovers import sweep_leftovers, temp_prefix
-from dsr_app.removal.targets import Targets
+from dsr_app.removal.targets import DatasetTally, Targets
 
 
 @dataclass(frozen=True)
 class ApplyReport:
-    """What one application did."""
+    """What one application did: records read and removed, per dataset
+    (``Targets.tally``), and temporary files of killed runs removed."""
 
     read: int
     removed: int
-    not_found: int
+    datasets: tuple[DatasetTally, ...] = ()
     leftovers: int = 0  # temporary files of killed runs, removed
 
+    @property
+    def not_found(self) -> int:
+        """List entries for a dataset that was read that removed nothing."""
+        return sum(t.unmatched for t in self.datasets if t.read)
+
+    @property
+    def other_datasets(self) -> int:
+        """List entries for datasets of which no record was read."""
+        return sum(t.unmatched for t in self.datasets if not t.read)
+
     def summary(self) -> str:
+        """A line per dataset: removed by id, by content hash, and the entries
+        that removed nothing (issue 21, item 5); then the totals, last as they
+        always were (scripts take the last line)."""
+        lines = []
+        for t in self.datasets:
+            if not (t.by_id or t.by_hash or t.unmatched):
+                continue  # its entries removed copies in other datasets: said there
+            if t.read:
+                lines.append(
+                    f"  {t.dataset}: {t.by_id:,} removed by id, {t.by_hash:,} removed"
+                    f" by content hash, {t.unmatched:,} list entries not found"
+                )
+            else:
+                lines.append(
+                    f"  {t.dataset}: {t.unmatched:,} list entries for this other"
+                    " dataset (none of its records read)"
+                )
         line = (
             f"{self.read:,} records read, {self.removed:,} removed, "
-            f"{self.not_found:,} list entries not found"
+            f"{self.not_found:,} list entries not found, "
+            f"{self.other_datasets:,} list entries for other datasets"
         )
         if self.leftovers:
             line += (
                 f"; removed {self.leftovers} temporary file(s) of an interrupted run"
             )
-        return line
+        return "\n".join([*lines, line])
 
 
 def _jsonl_kept(path: Path, targets: Targets) -> Iterator[tuple[bool, bytes]]:
@@ -66,13 +95,36 @@ def _jsonl_kept(path: Path, targets: Targets) -> Iterator[tuple[bool, bytes]]:
         yield listed, line
 
 
+Progress = Callable[[int], None] | None  # told the records read as they are
+
+
+def _ticking(items: Iterable, progress: Progress, every: int = 10_000) -> Iterator:
+    """``items``, telling ``progress`` every ``every`` of them and the rest at the
+    end."""
+    if progress is None:
+        yield from items
+        return
+    n = 0
+    for n, item in enumerate(items, 1):
+        yield item
+        if not n % every:
+            progress(every)
+    progress(n % every)
+
+
 def apply(
-    in_path: Path, out_path: Path, targets: Targets, parallel: bool = True
+    in_path: Path,
+    out_path: Path,
+    targets: Targets,
+    parallel: bool = True,
+    progress: Progress = None,
 ) -> ApplyReport:
     """Write IN minus the listed records to OUT (atomically).
 
     ``parallel``: a big JSON Lines file is split across this machine's cores (off
     inside a Spark task, where the cluster provides the parallelism).
+    ``progress``: told the records read as they are (by the workers' share when
+    split).
     """
     fmt = manifest_format(in_path)
     if fmt is None:
@@ -88,18 +140,18 @@ def apply(
     read = removed = 0
     try:
         if fmt == "parquet":
-            read, removed = _apply_parquet(in_path, Path(tmp), targets)
+            read, removed = _apply_parquet(in_path, Path(tmp), targets, progress)
         elif (
             parallel
             and fmt == "jsonl"
             and not out_path.name.endswith(".gz")
             and (in_path.stat().st_size > _PARALLEL_MIN_BYTES)
         ):
-            read, removed = _apply_parallel(in_path, Path(tmp), targets)
+            read, removed = _apply_parallel(in_path, Path(tmp), targets, progress)
         else:
             opener = gzip.open if out_path.name.endswith(".gz") else open
             with opener(tmp, "wb") as out:
-                for listed, line in _jsonl_kept(in_path, targets):
+                for listed, line in _ticking(_jsonl_kept(in_path, targets), progress):
                     read += 1
                     if listed:
                         removed += 1
@@ -110,7 +162,7 @@ def apply(
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
-    return ApplyReport(read, removed, len(targets.keys - targets.found), leftovers)
+    return ApplyReport(read, removed, tuple(targets.tally()), leftovers)
 
 
 _PARALLEL_MIN_BYTES = 64 * 1024 * 1024
@@ -129,7 +181,7 @@ def _apply_range(job: tuple[Path, int, int, Path]):
     part file."""
     path, start, end, part = job
     targets = _SHARED
-    targets.found = set()
+    targets.reset()
     read = removed = 0
     with open(part, "wb") as out:
         for line in jsonl_range(path, start, end, targets.protected):
@@ -146,10 +198,12 @@ def _apply_range(job: tuple[Path, int, int, Path]):
                 removed += 1
             else:
                 out.write(line)
-    return read, removed, targets.found
+    return read, removed, targets.hits()
 
 
-def _apply_parallel(in_path: Path, tmp: Path, targets: Targets) -> tuple[int, int]:
+def _apply_parallel(
+    in_path: Path, tmp: Path, targets: Targets, progress: Progress = None
+) -> tuple[int, int]:
     """Both cores: the file split into byte ranges, the parts joined in order.
 
     Workers are forked with the targets, so they share the parent's copy (a list of
@@ -164,9 +218,11 @@ def _apply_parallel(in_path: Path, tmp: Path, targets: Targets) -> tuple[int, in
     ]
     read = removed = 0
     try:
-        for r, m, found in fork_map(_apply_range, jobs, workers, _share, (targets,)):
+        for r, m, hits in fork_map(_apply_range, jobs, workers, _share, (targets,)):
             read, removed = read + r, removed + m
-            targets.found |= found
+            targets.merge(hits)
+            if progress:
+                progress(r)
         with open(tmp, "wb") as out:
             for part in parts:
                 with open(part, "rb") as fh:
@@ -179,7 +235,9 @@ def _apply_parallel(in_path: Path, tmp: Path, targets: Targets) -> tuple[int, in
     return read, removed
 
 
-def _apply_parquet(in_path: Path, tmp: Path, targets: Targets) -> tuple[int, int]:
+def _apply_parquet(
+    in_path: Path, tmp: Path, targets: Targets, progress: Progress = None
+) -> tuple[int, int]:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -192,21 +250,29 @@ def _apply_parquet(in_path: Path, tmp: Path, targets: Targets) -> tuple[int, int
                 keep = [not targets.hit(*record_key(r)) for r in rows]
                 read += len(rows)
                 removed += keep.count(False)
+                if progress:
+                    progress(len(rows))
                 table = pa.Table.from_batches([batch]).filter(pa.array(keep))
                 writer.write_table(table)
     return read, removed
 
 
-def still_present(in_path: Path, targets: Targets) -> list[tuple[str, str]]:
-    """Listed records that are still in IN (sorted)."""
+def still_present(
+    in_path: Path, targets: Targets, progress: Progress = None
+) -> list[tuple[str, str]]:
+    """Listed records that are still in IN (sorted); ``progress``: as for
+    ``apply``."""
     if manifest_format(in_path) == "parquet":
         import pyarrow.parquet as pq
 
         with open_manifest(in_path, targets.protected) as fh:
             for batch in pq.ParquetFile(fh).iter_batches(batch_size=10_000):
-                for row in batch.to_pylist():
+                rows = batch.to_pylist()
+                for row in rows:
                     targets.hit(*record_key(row))
+                if progress:
+                    progress(len(rows))
     else:
-        for _ in _jsonl_kept(in_path, targets):
+        for _ in _ticking(_jsonl_kept(in_path, targets), progress):
             pass
     return sorted(targets.found)

@@ -19,9 +19,9 @@ from dsr_app.corpus.manifests import manifest_files
 from dsr_app.errors import BadInput
 from dsr_app.removal.apply import ApplyReport, apply
 from dsr_app.removal.leftovers import staging_prefix, sweep_dead
-from dsr_app.removal.targets import Targets
+from dsr_app.removal.targets import Hits, Targets
 
-Results = list[tuple[ApplyReport, set[tuple[str, str]]]]
+Results = list[tuple[ApplyReport, Hits]]
 
 
 def shard_pairs(
@@ -52,13 +52,19 @@ def shard_pairs(
     return list(pairs.items())
 
 
-def apply_each(jobs: list[tuple[Path, Path]], targets: Targets) -> Results:
+def apply_each(
+    jobs: list[tuple[Path, Path]],
+    targets: Targets,
+    progress: Callable[[int], None] | None = None,
+) -> Results:
     """The local engine: each (input, output) pair in turn, in this process (a
-    big JSON Lines file is split across the cores by ``apply``)."""
+    big JSON Lines file is split across the cores by ``apply``); ``progress`` is
+    told the records read as they are."""
     results = []
     for in_path, out_path in jobs:
-        targets.found = set()
-        results.append((apply(in_path, out_path, targets), targets.found))
+        targets.reset()
+        applied = apply(in_path, out_path, targets, progress=progress)
+        results.append((applied, targets.hits()))
     return results
 
 
@@ -66,13 +72,14 @@ def apply_shards(
     pairs: list[tuple[Path, Path]],
     targets: Targets,
     run: Callable[..., Results] = apply_each,
+    progress: Callable[[int], None] | None = None,
     **options,
 ) -> ApplyReport:
     """Apply the lists to every shard; outputs appear only once all are written.
 
     :param run: the engine's apply-shards function (``apply_each``, or Spark's
-        through dsr_app/engines.py), called with ``options`` (Spark's master,
-        conf).
+        through dsr_app/engines.py), called with ``progress`` (told the records
+        read) and ``options`` (Spark's master, conf).
 
     One shard is written by ``apply`` (atomic on its own). Several are written into
     a staging folder beside their outputs and renamed into place only when all are
@@ -91,18 +98,19 @@ def apply_shards(
         for folder in {out.parent for _, out in pairs}
     )
     try:
-        results = run(jobs, targets, **options)
+        results = run(jobs, targets, progress=progress, **options)
         for _, stage, out_path in staged or ():
             os.replace(stage, out_path)
     finally:
         for root in {stage.parent for _, stage, _ in staged or ()}:
             shutil.rmtree(root, ignore_errors=True)
-    found = set().union(*(f for _, f in results))
-    targets.found = found
+    targets.reset()
+    for _, hits in results:
+        targets.merge(hits)
     return ApplyReport(
         sum(r.read for r, _ in results),
         sum(r.removed for r, _ in results),
-        len(targets.keys - found),
+        tuple(targets.tally()),
         leftovers + sum(r.leftovers for r, _ in results),
     )
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from dsr_app.errors import BadInput
 from dsr_app.removal.apply import ApplyReport, apply
-from dsr_app.removal.targets import Targets
+from dsr_app.removal.targets import Hits, Targets
 from dsr_app.spark import session, spark_error
 
 
@@ -19,7 +19,7 @@ def apply_shards(
     targets: Targets,
     master: str | None = None,
     conf: Mapping[str, str] | None = None,
-) -> list[tuple[ApplyReport, set[tuple[str, str]]]]:
+) -> list[tuple[ApplyReport, Hits]]:
     """Apply ``targets`` to each (input shard, output shard) pair, one task each.
 
     Every output is written beside its final name and renamed by its task only when
@@ -41,12 +41,10 @@ def apply_shards(
     return results
 
 
-def _apply_task(
-    pair: tuple[str, str], targets: Targets
-) -> tuple[ApplyReport, set[tuple[str, str]]]:
+def _apply_task(pair: tuple[str, str], targets: Targets) -> tuple[ApplyReport, Hits]:
     """One shard (runs on an executor): the local engine's code, one process."""
-    targets.found = set()
+    targets.reset()
     in_path, out_path = (Path(p) for p in pair)
     os.makedirs(out_path.parent, exist_ok=True)
     report = apply(in_path, out_path, targets, parallel=False)
-    return report, targets.found
+    return report, targets.hits()

@@ -13,6 +13,22 @@ from dsr_app.errors import BadInput
 from dsr_app.removal.lists import FORMAT
 from dsr_app.signing import load_public_key, verify
 
+Hits = tuple[set, set, set]  # Targets.hits(): found, hashed, seen
+
+
+@dataclass(frozen=True)
+class DatasetTally:
+    """One dataset's part of an application (issue 21, item 5): records removed
+    because a list names them, records removed by content hash and author only, and
+    the dataset's list entries that removed nothing. ``read``: whether any record of
+    the dataset was read (its entries are otherwise for another dataset)."""
+
+    dataset: str
+    by_id: int
+    by_hash: int
+    unmatched: int
+    read: bool
+
 
 @dataclass
 class Targets:
@@ -32,15 +48,24 @@ class Targets:
     # by the caller (the store's and the instance's): they travel with the targets
     # to forked workers and Spark's executors.
     protected: tuple[str, ...] = ()
+    # For the summary per dataset: the (hash, author) pairs that removed a record
+    # its list does not name by id, the datasets of every record read, and each
+    # entry's pair.
+    hashed: set[tuple[str, str]] = field(default_factory=set)
+    seen: set[str] = field(default_factory=set)
+    pair_of: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
 
     def hit(self, dataset, record_id, digest, author) -> bool:
         """Whether a record is listed: by dataset and id, or by content hash and
         author together."""
         key = (dataset or self.default_dataset, record_id)
-        if key in self.keys or (
-            digest and author and (digest, author) in self.authored
-        ):
+        self.seen.add(key[0])
+        if key in self.keys:
             self.found.add(key)
+            return True
+        if digest and author and (digest, author) in self.authored:
+            self.found.add(key)
+            self.hashed.add((digest, author))
             return True
         return False
 
@@ -48,12 +73,46 @@ class Targets:
         """Add a (checked) list's entries: the lists from files (``load_lists``)
         and the store's lists of the clearance gate (training/clearance.py)."""
         for entry in document.get("entries", []):
-            self.keys.add((entry["dataset"], entry["record_id"]))
+            key = (entry["dataset"], entry["record_id"])
+            self.keys.add(key)
             # An entry without author_id (v1 lists, anonymous records) matches by
             # dataset and record id only.
             if entry.get("content_sha256") and entry.get("author_id"):
-                self.authored.add((entry["content_sha256"].lower(), entry["author_id"]))
+                pair = (entry["content_sha256"].lower(), entry["author_id"])
+                self.authored.add(pair)
+                self.pair_of[key] = pair
             self.entries += 1
+
+    def hits(self) -> Hits:
+        """What has been found (to send back from a worker or an executor)."""
+        return self.found, self.hashed, self.seen
+
+    def reset(self) -> None:
+        """Forget what was found: a new shard, or a worker's share of one."""
+        self.found, self.hashed, self.seen = set(), set(), set()
+
+    def merge(self, hits: Hits) -> None:
+        """Add what a worker or another shard found."""
+        found, hashed, seen = hits
+        self.found |= found
+        self.hashed |= hashed
+        self.seen |= seen
+
+    def tally(self) -> list[DatasetTally]:
+        """Per dataset, sorted: what was removed by id and by content hash, and
+        the entries that removed nothing (by distinct record)."""
+        counts: dict[str, list[int]] = {}
+        for dataset, record_id in self.found:
+            row = counts.setdefault(dataset, [0, 0, 0])
+            row[0 if (dataset, record_id) in self.keys else 1] += 1
+        for key in self.keys:
+            row = counts.setdefault(key[0], [0, 0, 0])
+            if key not in self.found and self.pair_of.get(key) not in self.hashed:
+                row[2] += 1
+        return [
+            DatasetTally(dataset, *row, read=dataset in self.seen)
+            for dataset, row in sorted(counts.items())
+        ]
 
 
 def load_lists(paths: Iterable[str | Path], public_key: str) -> Targets:

@@ -13,7 +13,7 @@ from being clear, whatever was acknowledged.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from pathlib import Path
 
@@ -99,18 +99,19 @@ def still_in_files(
     shards: Iterable[Path],
     protected: tuple[str, ...] = (),
     lists: list[str] | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> list[tuple[str, str]]:
     """Records of the lists touching the version that are still in ``shards``
     (by dataset and record id, or by content hash and author together: contract
     section 6), found as ``dsr removals verify`` finds them. ``lists``: as for
-    ``pending_lists``."""
+    ``pending_lists``; ``progress``: told the records read."""
     targets = Targets(default_dataset=dataset, protected=protected)
     if lists is None:
         lists = lists_touching(db, dataset, version)
     for document in stored_lists(db, lists):
         targets.add(document)
     for shard in shards:  # what is found accumulates in targets.found
-        still_present(shard, targets)
+        still_present(shard, targets, progress)
     return sorted(targets.found)
 
 
@@ -123,6 +124,7 @@ def clearance(
     shards: Iterable[Path] | None = None,
     manifests: list[str] | None = None,
     protected: tuple[str, ...] = (),
+    progress: Callable[[int], None] | None = None,
 ) -> dict:
     """The signed clearance answer for one dataset version.
 
@@ -130,6 +132,7 @@ def clearance(
     ``protected`` folders refused) and the names given for them; the listed
     records still in them and the names are signed with the rest. The lists
     touching the version are found once for both checks (issue 19).
+    ``progress``: told the records of ``shards`` read.
 
     :raises NotFound: a version that was never ingested.
     """
@@ -140,7 +143,7 @@ def clearance(
     lists = lists_touching(db, dataset, version)
     found = None
     if shards is not None:
-        found = still_in_files(db, dataset, version, shards, protected, lists)
+        found = still_in_files(db, dataset, version, shards, protected, lists, progress)
     pending = pending_lists(db, dataset, version, lists=lists)
     document: dict = {
         "dataset": dataset,

@@ -209,7 +209,12 @@ def test_a_copy_by_the_same_author_still_leaves_the_manifest(erased, run, tmp_pa
     )
     out = tmp_path / "out.jsonl"
     result = run("removals", "apply", "--list", rl, "--manifest", copies, "--out", out)
-    assert "5 records read, 3 removed, 3 list entries not found" in result.output
+    # Found by their copies: no entry is left unmatched (issue 21, item 5).
+    assert result.stdout.splitlines() == [
+        "  other: 0 removed by id, 3 removed by content hash, 0 list entries not found",
+        "5 records read, 3 removed, 0 list entries not found,"
+        " 0 list entries for other datasets",
+    ]
     assert _ids(out) == ["x-4", "x-5"]
     present = run("removals", "verify", "--list", rl, "--manifest", copies)
     assert present.exit_code == 1 and present.output.count("still present") == 3
