@@ -6,6 +6,7 @@ import os
 import secrets
 import tempfile
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 from dsr_app.errors import BadInput, Unavailable
@@ -17,6 +18,9 @@ DEFAULT_DB = Path("instance") / "dsr.sqlite3"
 DEFAULTS: dict[str, object] = {
     # Path of the SQLite store; `--db` and DSR_DB override it.
     "DB": None,
+    # Instance folder holding dsr.sqlite3 and the keys, used when neither `--db`
+    # nor DSR_DB is given (resolve_db_path; issue 21, item 5).
+    "HOME": None,
     # Folder for instance secrets (signing keys); default: the database's folder.
     "INSTANCE_DIR": None,
     # File of signed audit-log anchors (audit_anchors.jsonl in INSTANCE_DIR by
@@ -191,13 +195,39 @@ def _fsync_dir(folder: Path) -> None:
 
 
 def resolve_db_path(option: str | os.PathLike | None = None) -> Path:
-    """The database path: ``--db``, else ``DSR_DB``, else ``./instance/dsr.sqlite3``."""
+    """The database path: ``--db``, else ``DSR_DB``, else ``dsr.sqlite3`` in
+    ``DSR_HOME``, else ``./instance/dsr.sqlite3``."""
+    return _db_choice(option)[0]
+
+
+def _db_choice(option: str | os.PathLike | None) -> tuple[Path, str]:
+    """The database path and what chose it: the only place this is decided (the
+    CLI asks through ``locate_instance``, ``create_app`` through resolve_db_path)."""
     if option:
-        return Path(option)
-    env = os.environ.get("DSR_DB")
-    if env:
-        return Path(env)
-    return DEFAULT_DB
+        return Path(option), "--db"
+    if env := os.environ.get("DSR_DB"):
+        return Path(env), "DSR_DB"
+    if home := os.environ.get("DSR_HOME"):
+        return Path(home) / DEFAULT_DB.name, "DSR_HOME"
+    return DEFAULT_DB, f"the default ./{DEFAULT_DB.parent}"
+
+
+@dataclass(frozen=True)
+class Instance:
+    """Where an instance lives: its store, the folder of its keys, and what chose
+    them (``--db``, ``DSR_DB``, ``DSR_HOME`` or the default), for messages."""
+
+    db: Path
+    folder: Path
+    chosen_by: str
+
+
+def locate_instance(option: str | os.PathLike | None = None) -> Instance:
+    """The instance a ``dsr`` command works on: the store of ``resolve_db_path``
+    and its ``instance_dir`` (``DSR_INSTANCE_DIR``, else the store's folder).
+    Nothing is created."""
+    db, chosen_by = _db_choice(option)
+    return Instance(db, instance_dir(db), chosen_by)
 
 
 def env_settings(

@@ -7,22 +7,12 @@ from pathlib import Path
 
 import click
 
-from dsr_app import config
-from dsr_app.cli.options import BadInputError, ExitCode, db_option
-from dsr_app.db import open_db
+from dsr_app.cli.options import ExitCode, db_option, existing_store
 
 
 @click.group()
 def audit() -> None:
     """The append-only audit log."""
-
-
-def existing_store(db_path: Path | None):
-    """The store, opened; exit 2 if there is none (never create one to check it)."""
-    path = config.resolve_db_path(db_path)
-    if not path.is_file():
-        raise BadInputError(f"no store at {path}")
-    return open_db(path)
 
 
 def echo_broken(check) -> None:

@@ -7,7 +7,8 @@ from pathlib import Path
 import click
 
 from dsr_app import config
-from dsr_app.cli.options import Progress, db_option, open_store, secret_folders
+from dsr_app.cli.options import db_option, locate, open_store, secret_folders
+from dsr_app.cli.progress import Progress, lines_in
 
 
 @click.command(name="ingest")
@@ -34,11 +35,14 @@ def ingest_command(
     """Index manifest files (.jsonl, .jsonl.gz, .parquet, or directories of them)."""
     from dsr_app.cases.jobs import manifest_mark, search_after_ingest
     from dsr_app.corpus.ingest import ingest, limits_from_settings
+    from dsr_app.corpus.manifests import manifest_files
 
     db = open_store(db_path)
     mark = manifest_mark(db)
+    protected = secret_folders(db_path)
+    count = lambda: lines_in(manifest_files(paths, protected), protected)  # noqa: E731
     try:
-        with Progress("records") as progress:
+        with Progress("records", count) as progress:
             report = ingest(
                 db,
                 paths,
@@ -48,13 +52,12 @@ def ingest_command(
                 limits_from_settings(config.settings()),
                 workers,
                 progress=progress,
-                protected=secret_folders(db_path),
+                protected=protected,
             )
     finally:
         # Also when a later file failed: the files committed before it are new data
         # that open requests must be searched against.
-        instance = config.instance_dir(config.resolve_db_path(db_path))
-        if searched := search_after_ingest(db, mark, instance):
+        if searched := search_after_ingest(db, mark, locate(db_path).folder):
             click.echo(f"searched again for {searched} request(s)", err=True)
     for item in report.files:
         if item.rejects:

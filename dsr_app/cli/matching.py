@@ -6,16 +6,16 @@ from pathlib import Path
 
 import click
 
-from dsr_app import config
 from dsr_app.cli.options import (
-    Progress,
     conf_option,
     db_option,
     engine_option,
+    locate,
     master_option,
     secret_folders,
     spark_options,
 )
+from dsr_app.cli.progress import Progress, lines_in
 from dsr_app.db import open_db
 from dsr_app.engines import ENGINES
 
@@ -51,10 +51,11 @@ def sweep_command(
 
     spark = spark_options(engine, master, conf)
     chosen = ENGINES[engine]
-    path = config.resolve_db_path(db_path)
+    path = locate(db_path).db
     db = open_db(path)
-    files = manifest_files(manifests, secret_folders(path)) if manifests else None
-    with Progress("records") as progress:
+    protected = secret_folders(path)
+    files = manifest_files(manifests, protected) if manifests else None
+    with Progress("records", lambda: _records(path, files, protected)) as progress:
         report = sweep_requests(
             db,
             str(path),
@@ -75,3 +76,17 @@ def sweep_command(
         f"swept {report.records:,} records for {len(report.matches)} request(s) with"
         f" matches; {total:,} matches"
     )
+
+
+def _records(path: Path, files: list[Path] | None, protected: list[Path]) -> int:
+    """How many records the sweep reads: the files', else the index's (counted on
+    a connection of the progress bar's thread)."""
+    if files is not None:
+        return lines_in(files, protected)
+    import sqlite3
+
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        return conn.execute("SELECT count(*) FROM records").fetchone()[0]
+    finally:
+        conn.close()

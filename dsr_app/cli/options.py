@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sqlite3
-import sys
 from enum import IntEnum
 from pathlib import Path
 
@@ -49,24 +48,56 @@ class DsrGroup(click.Group):
 
 
 def db_option(func):
-    """``--db PATH`` (env ``DSR_DB``, default ``./instance/dsr.sqlite3``)."""
+    """``--db PATH`` (else ``DSR_DB``, ``DSR_HOME``, ``./instance``: locate)."""
     return click.option(
         "--db",
         "db_path",
         type=click.Path(dir_okay=False, path_type=Path),
         default=None,
-        help="SQLite database (default: $DSR_DB, else ./instance/dsr.sqlite3).",
+        help="SQLite store (default: $DSR_DB, else dsr.sqlite3 in $DSR_HOME, else"
+        " ./instance/dsr.sqlite3).",
     )(func)
 
 
+def locate(db_path: Path | None) -> config.Instance:
+    """The instance of ``--db`` (``config.locate_instance``): how every command
+    finds its store and its keys."""
+    return config.locate_instance(db_path)
+
+
+def where(found: config.Instance) -> str:
+    """What chose an instance, for messages: ``--db``, ``DSR_DB``, ``DSR_HOME``,
+    or the default and how to choose another."""
+    if found.chosen_by.startswith("the default"):
+        return f"{found.chosen_by}; give --db, or set DSR_DB or DSR_HOME"
+    return f"from {found.chosen_by}"
+
+
 def open_store(db_path: Path | None):
-    """The store at ``--db`` (or its default), opened and migrated."""
-    return open_db(config.resolve_db_path(db_path))
+    """The store, opened and migrated, and created if missing: only for commands
+    that set an instance up or add to it (serve, ingest, accounts import, staff
+    add, sweep)."""
+    return open_db(locate(db_path).db)
+
+
+def existing_instance(db_path: Path | None) -> config.Instance:
+    """The instance of ``--db``; exit 2 naming the path looked at if it has no
+    store, so that a command run from the wrong folder never leaves an empty store
+    or a new key behind (issue 21, item 5)."""
+    found = locate(db_path)
+    if not found.db.is_file():
+        raise BadInputError(f"no store at {found.db.absolute()} ({where(found)})")
+    return found
+
+
+def existing_store(db_path: Path | None):
+    """The store of ``existing_instance``, opened (never created)."""
+    return open_db(existing_instance(db_path).db)
 
 
 def secret_folders(db_path: Path | None) -> list[Path]:
     """Folders no manifest is read from: the store's and the instance's."""
-    return config.secret_folders(config.resolve_db_path(db_path))
+    return config.secret_folders(locate(db_path).db)
 
 
 engine_option = click.option(
@@ -99,22 +130,3 @@ def spark_options(engine: str, master: str | None, conf: tuple[str, ...]) -> dic
     from dsr_app.spark import parse_conf
 
     return {"master": master, "conf": parse_conf(conf)}
-
-
-class Progress:
-    """A records/s progress bar on a terminal (stderr); silent otherwise."""
-
-    def __init__(self, unit: str):
-        self.unit, self.bar = unit, None
-
-    def __enter__(self):
-        if not sys.stderr.isatty():
-            return None
-        from tqdm import tqdm
-
-        self.bar = tqdm(unit=f" {self.unit}", unit_scale=True, file=sys.stderr)
-        return self.bar.update
-
-    def __exit__(self, *exc) -> None:
-        if self.bar is not None:
-            self.bar.close()

@@ -7,17 +7,21 @@ from pathlib import Path
 
 import click
 
-from dsr_app import config
 from dsr_app.cli.options import (
+    BadInputError,
     ExitCode,
     conf_option,
     db_option,
     engine_option,
+    existing_instance,
+    existing_store,
+    locate,
     master_option,
-    open_store,
     secret_folders,
     spark_options,
+    where,
 )
+from dsr_app.cli.progress import Progress, lines_in
 from dsr_app.engines import ENGINES
 
 
@@ -27,12 +31,20 @@ def removals() -> None:
 
 
 def _public_key(db_path: Path | None, given: str | None) -> str:
+    """``--public-key``, else the instance's own key; never a new one: a key made
+    here would only make every list fail as if it had been tampered with."""
     if given:
         return given
-    from dsr_app.signing import public_key_b64
+    from dsr_app.signing import KEY_FILE, public_key_b64
 
-    path = config.resolve_db_path(db_path)
-    return public_key_b64(config.instance_dir(path, config.settings()["INSTANCE_DIR"]))
+    found = locate(db_path)
+    if not (found.folder / KEY_FILE).is_file():
+        raise BadInputError(
+            f"no signing key at {(found.folder / KEY_FILE).absolute()}"
+            f" ({where(found)}): give --public-key (`dsr keys public` of the"
+            " instance that issued the lists)"
+        )
+    return public_key_b64(found.folder)
 
 
 _list_option = click.option(
@@ -88,7 +100,11 @@ def removals_apply(
     protected = secret_folders(db_path)
     targets.protected = tuple(str(folder) for folder in protected)
     pairs = shard_pairs(list(manifests), out, protected)
-    applied = apply_shards(pairs, targets, ENGINES[engine].apply_shards, **spark)
+    count = lambda: lines_in([i for i, _ in pairs], protected)  # noqa: E731
+    with Progress("records", count) as progress:
+        applied = apply_shards(
+            pairs, targets, ENGINES[engine].apply_shards, progress, **spark
+        )
     click.echo(applied.summary())
 
 
@@ -109,11 +125,21 @@ def removals_verify(db_path, lists, manifests, public_key, dataset) -> None:
     targets = load_lists(lists, _public_key(db_path, public_key))
     targets.default_dataset = dataset
     targets.protected = tuple(str(folder) for folder in protected)
-    for shard in shards:  # what is found accumulates in targets.found
-        still_present(shard, targets)
+    with Progress("records", lambda: lines_in(shards, protected)) as progress:
+        for shard in shards:  # what is found accumulates in targets.found
+            still_present(shard, targets, progress)
     present = sorted(targets.found)
     for dataset, record_id in present:
         click.echo(f"still present: {dataset} {record_id}")
+    # Entries of datasets these files do not hold were not checked: say so, so
+    # that "none present" is not read as covering them (issue 21, item 5).
+    for t in targets.tally():
+        if not t.read and t.unmatched:
+            click.echo(
+                f"  {t.dataset}: {t.unmatched:,} list entries for this other dataset"
+                " (none of its records read)",
+                err=True,
+            )
     if present:
         sys.exit(ExitCode.CHECK_FAILED)
     click.echo("none of the listed records is present")
@@ -128,7 +154,10 @@ def keys() -> None:
 @db_option
 def keys_public(db_path: Path | None) -> None:
     """Print the Ed25519 public key that signs removal lists (base64)."""
-    click.echo(_public_key(db_path, None))
+    from dsr_app.signing import public_key_b64
+
+    # The instance's key is made on first use, but only for an existing instance.
+    click.echo(public_key_b64(existing_instance(db_path).folder))
 
 
 @click.command()
@@ -145,7 +174,7 @@ def outbox(db_path: Path | None, as_json: bool, to: str | None) -> None:
         from dsr_app.identifiers import parse_phone
 
         to = parse_phone(to) or to.strip()  # "+49 151 …" finds "+49151…"
-    messages = outbox_messages(open_store(db_path), to)
+    messages = outbox_messages(existing_store(db_path), to)
     if as_json:
         click.echo(json.dumps(messages, ensure_ascii=False, indent=2))
         return

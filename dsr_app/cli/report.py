@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from dsr_app.cli.options import db_option, open_store
+from dsr_app.cli.options import db_option, existing_store
 
 
 @click.command(name="report")
@@ -35,7 +35,7 @@ def report(db_path, fmt: str, output: Path | None) -> None:
     from dsr_app.server.responses import csv_cell
     from dsr_app.training.report import report_table, transparency_report
 
-    found = transparency_report(open_store(db_path), deadlines.now())
+    found = transparency_report(existing_store(db_path), deadlines.now())
     if fmt == "json":
         text = json.dumps(found, ensure_ascii=False, indent=2) + "\n"
     else:

@@ -7,9 +7,8 @@ from pathlib import Path
 
 import click
 
-from dsr_app import config
 from dsr_app.cli.audit import echo_broken
-from dsr_app.cli.options import db_option
+from dsr_app.cli.options import db_option, locate
 from dsr_app.db import open_db
 
 
@@ -32,7 +31,7 @@ def serve(
     from dsr_app.demo import demo_config, load_demo
     from dsr_app.server.serving import serve as serve_app
 
-    path = config.resolve_db_path(db_path)
+    path = locate(db_path).db
     # The app first: it checks the instance's file modes before the demo writes.
     app = create_app(
         {

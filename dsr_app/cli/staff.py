@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from dsr_app import config
-from dsr_app.cli.options import db_option, open_store
+from dsr_app.cli.options import db_option, existing_store, open_store
 
 
 @click.group()
@@ -53,7 +53,7 @@ def staff_token(db_path: Path | None, email: str) -> None:
     from dsr_app.staff.tokens import new_token, token_lifetime
 
     lifetime = token_lifetime(config.settings()["STAFF_TOKEN_DAYS"])
-    issued = new_token(open_store(db_path), email, lifetime, deadlines.now())
+    issued = new_token(existing_store(db_path), email, lifetime, deadlines.now())
     click.echo(f"token {issued.id} expires {_utc(issued.expires_at)}")
     click.echo(f"API token for {issued.email}: {issued.token}")  # last: a contract
 
@@ -68,7 +68,7 @@ def staff_tokens(db_path: Path | None, email: str) -> None:
     from dsr_app.staff.tokens import list_tokens
 
     at = deadlines.now()
-    tokens = list_tokens(open_store(db_path), email, at)
+    tokens = list_tokens(existing_store(db_path), email, at)
     row = "{:<6} {:<20} {:<20} {:<20} {:<20} {}"
     click.echo(row.format("id", "created", "expires", "last_used", "revoked", "state"))
     for t in tokens:
@@ -94,7 +94,7 @@ def staff_revoke(db_path: Path | None, email: str, token_id: int | None) -> None
     from dsr_app import deadlines
     from dsr_app.staff.tokens import revoke_tokens
 
-    revoked = revoke_tokens(open_store(db_path), email, deadlines.now(), token_id)
+    revoked = revoke_tokens(existing_store(db_path), email, deadlines.now(), token_id)
     click.echo(f"{len(revoked)} token(s) revoked")
 
 

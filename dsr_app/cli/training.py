@@ -8,14 +8,15 @@ from pathlib import Path
 
 import click
 
-from dsr_app import config
 from dsr_app.cli.options import (
     BadInputError,
     ExitCode,
     db_option,
-    open_store,
+    existing_store,
+    locate,
     secret_folders,
 )
+from dsr_app.cli.progress import Progress, lines_in
 
 ACTOR = "cli"  # the audit log's actor for changes made at the command line
 STATUSES = ("planned", "training", "deployed", "retired")
@@ -89,7 +90,7 @@ def runs_add(db_path, model, model_version, datasets, status, **dates) -> None:
             **dates,
         },
     )
-    _echo_run(add_run(open_store(db_path), data, ACTOR, deadlines.now()))
+    _echo_run(add_run(existing_store(db_path), data, ACTOR, deadlines.now()))
 
 
 @runs.command(name="update")
@@ -106,7 +107,7 @@ def runs_update(db_path, run_id, **changes) -> None:
     from dsr_app.training.runs import update_run
 
     data = _load(RunUpdateSchema(), changes)
-    _echo_run(update_run(open_store(db_path), run_id, data, ACTOR, deadlines.now()))
+    _echo_run(update_run(existing_store(db_path), run_id, data, ACTOR, deadlines.now()))
 
 
 @runs.command(name="measure")
@@ -132,7 +133,7 @@ def runs_measure(db_path, run_id, **fields) -> None:
     from dsr_app.training.measures import add_measure
 
     data = _load(MeasureCreateSchema(), fields)
-    found = add_measure(open_store(db_path), run_id, data, ACTOR, deadlines.now())
+    found = add_measure(existing_store(db_path), run_id, data, ACTOR, deadlines.now())
     said = f"{found['kind']} {found['taken_on']}"
     click.echo(f"measure {found['id']}: run {run_id} {said}")
 
@@ -144,7 +145,7 @@ def runs_list(db_path, as_json: bool) -> None:
     """List training runs, newest first, with their flags."""
     from dsr_app.training.runs import list_runs
 
-    found = list_runs(open_store(db_path))
+    found = list_runs(existing_store(db_path))
     if as_json:
         click.echo(json.dumps(found, ensure_ascii=False, indent=2))
         return
@@ -174,16 +175,19 @@ def gate_check(db_path, dataset: str, version: str, manifests) -> None:
     from dsr_app.corpus.manifests import manifest_files
     from dsr_app.training.clearance import clearance
 
-    db = open_store(db_path)
+    db = existing_store(db_path)
     shards, names, protected = None, None, ()
     if manifests:
         secret = secret_folders(db_path)
         shards, protected = manifest_files(manifests, secret), tuple(map(str, secret))
         names = [str(p) for p in manifests]
-    path = config.resolve_db_path(db_path)
-    folder = config.instance_dir(path, config.settings()["INSTANCE_DIR"])
+    folder = locate(db_path).folder
     at = deadlines.now()
-    answer = clearance(db, dataset, version, folder, at, shards, names, protected)
+    count = lambda: lines_in(shards or [], protected)  # noqa: E731
+    with Progress("records", count if shards else 0) as progress:
+        answer = clearance(
+            db, dataset, version, folder, at, shards, names, protected, progress
+        )
     click.echo(json.dumps(answer, ensure_ascii=False, sort_keys=True))
     for list_id in answer["pending_lists"]:
         click.echo(f"pending: removal list {list_id} not acknowledged", err=True)

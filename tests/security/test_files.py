@@ -40,6 +40,7 @@ def instance(tmp_path, run) -> Path:
     """The attack's layout: ``instance/`` with the store and the signing key, and
     a ``drop/`` folder beside it with one good manifest."""
     folder = tmp_path / "instance"
+    open_db(folder / "dsr.sqlite3").close()  # `dsr keys public` needs an instance
     result = run("keys", "public", "--db", folder / "dsr.sqlite3", db=False)
     assert result.exit_code == 0, result.output
     assert (folder / "removal_signing_key.pem").is_file()

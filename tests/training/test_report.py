@@ -315,8 +315,8 @@ def test_cli_report_neutralises_formulas_in_names(api, staff, run, other_dataset
         (("--output", "/nonexistent-dir/x.csv"), "nonexistent-dir"),
     ],
 )
-def test_cli_report_bad_input_exits_2(run, args, message):
-    result = run("report", *args)
+def test_cli_report_bad_input_exits_2(db, run, args, message):
+    result = run("report", *args)  # on a store: a missing one is refused first
     assert result.exit_code == 2 and message in result.stderr
     assert "Traceback" not in result.output
 
