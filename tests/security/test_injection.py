@@ -113,10 +113,13 @@ def test_stored_xss_in_staff_pages_and_letters_in_the_browser(
         assert XSS[key] in shown, key  # shown as text, not as markup
     page.get_by_label("Approve and issue the letter").check()
     page.locator("#reason").fill(XSS["reason"])
-    page.get_by_role("button", name="Submit decision").click()
-    page.locator("#case-status", has_text="completed").wait_for()
+    page.get_by_role("button", name="Check the decision").click()
+    # The confirmation step says what is sent (issue 21).
+    page.get_by_role("button", name="Confirm and send").click()
+    page.locator('#case-status[data-status="completed"]').wait_for()
     _assert_inert(page, "case after the decision")
-    assert XSS["reason"] in page.inner_text("#audit")
+    assert XSS["reason"] in page.locator("#audit").text_content()  # folded away
+    assert XSS["reason"] in page.inner_text("#timeline")
     for path in (
         f"/staff/requests/{access['id']}/letter",
         "/staff/dashboard",

@@ -61,8 +61,10 @@ def test_request_for_information_answered_on_the_status_page(
     legal.goto(case_url)
     legal.get_by_label("Ask for information").check()
     legal.locator("#reason").fill(QUESTION)
-    legal.get_by_role("button", name="Submit decision").click()
-    legal.locator("#case-status", has_text="needs_info").wait_for()
+    legal.get_by_role("button", name="Check the decision").click()
+    # The confirmation step says what is sent (issue 21).
+    legal.get_by_role("button", name="Confirm and send").click()
+    legal.locator('#case-status[data-status="needs_info"]').wait_for()
     screenshot(legal, "information-05-asked")
 
     # 3. Zoë's status page shows the question, the pause and the reply form.
@@ -101,11 +103,13 @@ def test_request_for_information_answered_on_the_status_page(
 
     # 5. The legal user reads the answer and approves: a removal list is issued.
     legal.goto(case_url)
-    assert legal.locator("#case-status").inner_text() == "in_review"
+    assert legal.locator("#case-status").get_attribute("data-status") == "in_review"
     assert ANSWER in legal.locator("#replies").inner_text()
     legal.get_by_label("Approve and issue the letter").check()
-    legal.get_by_role("button", name="Submit decision").click()
-    legal.locator("#case-status", has_text="completed").wait_for()
+    legal.get_by_role("button", name="Check the decision").click()
+    # The confirmation step says what is sent (issue 21).
+    legal.get_by_role("button", name="Confirm and send").click()
+    legal.locator('#case-status[data-status="completed"]').wait_for()
 
     # 6. A training user acknowledges every version the list touches; the page
     # offers those versions and no other.

@@ -42,12 +42,13 @@ def test_review_and_approve_in_chromium(live_server, page, db_path, run, staff):
     excluded = first_verified.get_attribute("data-match")
     first_verified.get_by_label("exclude").check()
     staff_page.get_by_label("Approve and issue the letter").check()
-    staff_page.get_by_role("button", name="Submit decision").click()
-    staff_page.locator("#case-status", has_text="completed").wait_for()
+    staff_page.get_by_role("button", name="Check the decision").click()
+    # The confirmation step says what is sent (issue 21).
+    staff_page.get_by_role("button", name="Confirm and send").click()
+    staff_page.locator('#case-status[data-status="completed"]').wait_for()
     screenshot(staff_page, "review-3-decided")
-    assert staff_page.locator(
-        f'tr[data-match="{excluded}"] input[value="0"]'
-    ).is_checked()
+    decided = staff_page.locator(f'tr[data-match="{excluded}"] td.decided')
+    assert decided.get_attribute("data-decision") == "exclude"  # read-only now
 
     page.goto(requester_status)
     page.locator("#letter").wait_for()
