@@ -19,6 +19,20 @@ def test_resolve_db_path_prefers_option_then_env_then_default(monkeypatch):
     assert resolve_db_path() == DEFAULT_DB == Path("instance/dsr.sqlite3")
 
 
+def test_dsr_home_holds_the_store_when_neither_db_nor_dsr_db_is_given(
+    monkeypatch, tmp_path
+):
+    monkeypatch.delenv("DSR_DB")
+    monkeypatch.setenv("DSR_HOME", str(tmp_path / "home"))
+    assert resolve_db_path() == tmp_path / "home" / "dsr.sqlite3"
+    assert resolve_db_path("/tmp/option.sqlite3") == Path("/tmp/option.sqlite3")
+    app = create_app()  # the app finds the instance the CLI finds
+    assert app.config["DB"] == str(tmp_path / "home" / "dsr.sqlite3")
+    assert app.config["INSTANCE_DIR"] == str(tmp_path / "home")
+    monkeypatch.setenv("DSR_DB", str(tmp_path / "env.sqlite3"))
+    assert resolve_db_path() == tmp_path / "env.sqlite3"
+
+
 def test_create_app_reads_env_then_argument(monkeypatch, tmp_path):
     monkeypatch.setenv("DSR_MAX_JSON_DEPTH", "32")
     monkeypatch.setenv("DSR_MAX_LINE_BYTES", "1000")
