@@ -91,7 +91,7 @@ def open_lists(db: sqlite_utils.Database) -> list[dict]:
                 }
             )
         if any(d["versions"] for d in datasets):
-            approver = row["approved_by"]
+            approver = str(row["approved_by"] or "")  # a staff id, or "system"
             out.append(
                 {
                     **row,
