@@ -28,6 +28,7 @@ from dsr_app.cases.jobs import run_pending
 from dsr_app.config import package_resource
 from dsr_app.corpus.accounts import import_accounts
 from dsr_app.corpus.ingest import ingest
+from dsr_app.demo_cases import load_cases
 from dsr_app.messaging import outbox_messages
 from dsr_app.removal.acknowledgements import acknowledge, pending
 from dsr_app.review.notices import decide_and_notify
@@ -87,6 +88,7 @@ class DemoReport:
     accounts: str = ""
     staff: list[str] = field(default_factory=list)
     runs: list[str] = field(default_factory=list)
+    cases: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
         """One line for the console."""
@@ -116,7 +118,8 @@ def load_demo(
     echo: Callable[[str], None] = lambda line: None,
 ) -> DemoReport:
     """Ingest the demo manifests and registry, create the demo staff users and
-    make the loop of models around one persona's objection (``load_models``).
+    make the loop of models around one persona's objection (``load_models``)
+    and the queue's cases in every state (demo_cases.load_cases).
 
     Safe to run on every start: unchanged files are skipped by their hash, staff
     users that exist are left alone and each step of the loop is made once.
@@ -139,6 +142,10 @@ def load_demo(
     report.runs = load_models(db)
     for line in report.runs:
         echo(f"  training run {line}")
+    # After the models: the pending removal's list comes after 2.0 started.
+    report.cases = load_cases(db, demo_settings())
+    for line in report.cases:
+        echo(f"  case {line}")
     return report
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from dsr_app import deadlines
 from dsr_app.config import package_resource
 from dsr_app.demo import load_demo
+from dsr_app.demo_cases import CASES
 from dsr_app.messaging import outbox_messages
 from dsr_app.sql import select_rows
 from dsr_app.training.exposure import for_request
@@ -125,9 +126,12 @@ def test_demo_world_has_personas_namesakes_and_violations(db):
         assert letter in names, letter
 
 
-def _letters(db) -> list[dict]:
+def _letters(db, request_id: str) -> list[dict]:
     return select_rows(
-        db, "SELECT id, template, issued_at, sha256, txt FROM issued_letters"
+        db,
+        "SELECT id, template, issued_at, sha256, txt FROM issued_letters"
+        " WHERE request_id = ?",
+        [request_id],
     )
 
 
@@ -135,8 +139,10 @@ def test_demo_world_holds_two_models_around_lucjas_objection(db):
     """Issue 19, item 6: model 1.0 trained before her objection, 2.0 after it on
     the versions cleared of her items, 1.0 retired as replaced by 2.0."""
     load_demo(db)
-    (request,) = select_rows(db, "SELECT * FROM requests")
-    assert (request["email"], request["type"]) == ("lucja@example.eu", "objection")
+    (request,) = select_rows(
+        db, "SELECT * FROM requests WHERE email = ?", ["lucja@example.eu"]
+    )
+    assert request["type"] == "objection"
     assert request["status"] == "completed" and request["decision"] == "approve"
     runs = {r["model_version"]: r for r in list_runs(db)}
     assert sorted(runs) == ["1.0", "2.0"]
@@ -163,7 +169,7 @@ def test_demo_world_holds_two_models_around_lucjas_objection(db):
     assert [r["id"] for r in found["cleared"]] == [second["id"]]
     assert found["unknown"] == []
     # Her letters were issued before 2.0 existed and say what was on record then.
-    letters = _letters(db)
+    letters = _letters(db, request["id"])
     assert sorted(x["template"] for x in letters) == ["objection", "removal_complete"]
     decision = next(x for x in letters if x["template"] == "objection")
     assert decision["issued_at"] == request["decided_at"]
@@ -172,9 +178,9 @@ def test_demo_world_holds_two_models_around_lucjas_objection(db):
         assert b"assistant, version 1.0" in letter["txt"]
         assert b"version 2.0" not in letter["txt"]
     load_demo(db)  # again: nothing new, her letters as they were
-    assert _letters(db) == letters
+    assert _letters(db, request["id"]) == letters
     assert [r["id"] for r in list_runs(db)] == [second["id"], first["id"]]
-    assert len(select_rows(db, "SELECT id FROM requests")) == 1
+    assert len(select_rows(db, "SELECT id FROM requests")) == 1 + len(CASES)
 
 
 def test_demo_persona_status_page_shows_the_later_model_as_cleared(db, api_app):
@@ -191,3 +197,42 @@ def test_demo_persona_status_page_shows_the_later_model_as_cleared(db, api_app):
     assert f'<li data-run="{first["id"]}" data-state="exposed">' in page
     assert f'<li data-run="{second["id"]}" data-state="cleared">' in page
     assert 'data-state="no-cleared"' not in page
+
+
+def test_demo_queue_holds_cases_in_every_state_once(db):
+    """Issue 21, item 4: new, in review with weak candidates and due soon,
+    overdue, needs information, extended, answered, removal pending and complete,
+    each made once per store."""
+    from dsr_app.removal.acknowledgements import pending
+    from dsr_app.review.worklist import Filters, find_cases
+
+    load_demo(db)
+    now = deadlines.now()
+    rows = {
+        r["details"].removeprefix("Demo world: ").rstrip("."): r
+        for r in select_rows(db, "SELECT * FROM requests")
+    }
+    assert rows["new"]["status"] == "pending_verification"
+    weak = rows["in review, weak candidates, due soon"]
+    assert weak["status"] == "in_review"
+    assert db.execute(
+        "SELECT count(*) FROM matches WHERE request_id = ? AND confidence = 'weak'"
+        " AND decision IS NULL",
+        [weak["id"]],
+    ).fetchone()[0]
+    assert rows["needs info"]["status"] == "needs_info"
+    assert rows["extended"]["extended_at"] and rows["extended"]["status"] == "in_review"
+    assert rows["answered"]["status"] == "completed"
+    waiting = {i["request_id"] for lists in pending(db).values() for i in lists}
+    assert rows["removal pending"]["id"] in waiting
+    lucja = next(r for r in rows.values() if r["email"] == "lucja@example.eu")
+    assert lucja["status"] == "completed" and lucja["id"] not in waiting
+    legal = db.execute(
+        "SELECT id FROM staff_users WHERE email = ?", ["legal@demo.example"]
+    ).fetchone()[0]
+    queue = find_cases(db, now, Filters(), legal)
+    assert queue["counts"]["overdue"] >= 1 and queue["counts"]["due_soon"] >= 1
+    assert rows["overdue"]["id"] in {i["id"] for i in queue["items"] if i["overdue"]}
+    assert rows["overdue"]["assignee_id"] == legal
+    load_demo(db)  # again: the same cases, nothing new
+    assert len(select_rows(db, "SELECT id FROM requests")) == len(rows)

@@ -22,7 +22,7 @@ LAYERS = (
         "domain",
         ("corpus", "cases", "matching", "review", "removal", "staff", "training"),
     ),
-    ("orchestration", ("engines", "demo")),
+    ("orchestration", ("engines", "demo", "demo_cases")),
     ("server", ("server",)),
     ("views", ("api", "web")),
     ("entry", ("cli", "__init__", "__main__", "spark_main")),

@@ -103,7 +103,7 @@ def test_the_whole_story_in_chromium(demo_server, page, db_path, tmp_path):
     legal = _log_in(page.context.browser, base, "legal")
     assert legal.url.endswith("/staff/")
     row = legal.locator(f'tr[data-request="{request_id}"]')
-    assert "objection" in row.inner_text()
+    assert "Objection" in row.inner_text()  # in words (issue 21)
     screenshot(legal, "story-05-queue")
     row.get_by_role("link").first.click()
     legal.wait_for_url(f"**/staff/requests/{request_id}")
@@ -117,11 +117,13 @@ def test_the_whole_story_in_chromium(demo_server, page, db_path, tmp_path):
     weak.get_by_label("include").check()
     screenshot(legal, "story-06-case")
     legal.get_by_label("Approve and issue the letter").check()
-    legal.get_by_role("button", name="Submit decision").click()
-    legal.locator("#case-status", has_text="completed").wait_for()
+    legal.get_by_role("button", name="Check the decision").click()
+    # The confirmation step says what is sent (issue 21).
+    legal.get_by_role("button", name="Confirm and send").click()
+    legal.locator('#case-status[data-status="completed"]').wait_for()
     screenshot(legal, "story-07-approved")
     weak = legal.locator('tr[data-confidence="weak"]', has_text=WEAK)
-    assert weak.get_by_label("include").is_checked()
+    assert weak.locator("td.decided").get_attribute("data-decision") == "include"
 
     # 4. Zoë reads the letter from her status page, in HTML and as a PDF.
     page.goto(status_url)
@@ -154,10 +156,17 @@ def test_the_whole_story_in_chromium(demo_server, page, db_path, tmp_path):
     # 5. A training user downloads the removal list from the staff removals page.
     training = _log_in(page.context.browser, base, "training")
     assert training.url.endswith("/staff/removals")
-    pending = training.locator("li[data-list]", has=training.locator("form"))
+    # Zoë's list; the demo's own pending removal (issue 21, item 4) is listed too.
+    (list_id,) = (
+        open_db(db_path)
+        .execute("SELECT id FROM removal_lists WHERE request_id = ?", [request_id])
+        .fetchone()
+    )
+    ours = f'li[data-list="{list_id}"]'
+    pending = training.locator(ours, has=training.locator("form"))
     assert pending.count() == 2  # one per dataset: captions, public-posts
     screenshot(training, "story-10-removals")
-    item = training.locator('li[data-dataset="public-posts"]')
+    item = training.locator(f'{ours}[data-dataset="public-posts"]')
     # The list's downloads sit beside its datasets, once (issue 21, item 2).
     in_list = training.locator("section[data-removal-list]", has=item)
     with training.expect_download() as download:
@@ -230,11 +239,11 @@ def test_the_whole_story_in_chromium(demo_server, page, db_path, tmp_path):
     )
     # public-posts stays listed while a version its matches were found in (the
     # demo's 2025-06) is not acknowledged, offering only what is left to do
-    left = training.locator('li[data-dataset="public-posts"]')
+    left = training.locator(f'{ours}[data-dataset="public-posts"]')
     assert left.count() == 1
     offered = [o.get_attribute("value") for o in left.locator("option").all()]
     assert offered == ["2025-06"]
-    assert training.locator('li[data-dataset="captions"]').count() == 1
+    assert training.locator(f'{ours}[data-dataset="captions"]').count() == 1
     screenshot(training, "story-12-acknowledged")
 
     # 8. Zoë's status page says where her data was removed from, in German, and
