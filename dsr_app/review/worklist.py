@@ -160,6 +160,7 @@ def find_cases(
     rows = select_rows(
         db,
         f"SELECT {_QUEUE_COLUMNS}, full_name, email, phone, assignee_id, staff_note,"
+        " extended_at,"
         " (SELECT email FROM staff_users WHERE id = assignee_id) AS assignee"
         f" FROM requests{clause} ORDER BY {order} LIMIT ? OFFSET ?",
         [*params, per_page, (page - 1) * per_page],
@@ -187,6 +188,7 @@ def _listed(db: sqlite_utils.Database, row: dict, today: date, at: datetime) -> 
         "assignee_id": row["assignee_id"],
         "assignee": row["assignee"],
         "note": row["staff_note"],
+        "extended": bool(row["extended_at"]),
     }
 
 
