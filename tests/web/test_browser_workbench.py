@@ -17,6 +17,7 @@ from tests.web.conftest import log_in
 pytestmark = pytest.mark.browser
 
 NAME = "Zoë Müller-Łukasik"
+LEGAL_PASSWORD = "demo-legal-Lindenblatt-2025"  # fixtures/staff.jsonl
 
 
 def _accessible(page, where: str) -> list[str]:
@@ -64,7 +65,7 @@ def test_legal_user_searches_assigns_reviews_and_confirms(
     row.get_by_role("button", name="Assign case").click()
     legal.get_by_role("status").filter(has_text="Saved.").wait_for()
     assert legal.locator("tr[data-request] [data-assignee]").inner_text() == "me"
-    screenshot(legal, "workbench-1-queue", docs=True)
+    screenshot(legal, "workbench-1-queue")
     problems = _accessible(legal, "queue")
 
     legal.locator("tr[data-request] a.rid").click()
@@ -73,7 +74,7 @@ def test_legal_user_searches_assigns_reviews_and_confirms(
     # The weak match says why: its rule, and the words it matched, marked.
     assert weak.locator("li[data-rule] q.matched mark").inner_text() == NAME
     assert weak.locator("td.snippet mark").first.inner_text() == NAME
-    screenshot(legal, "workbench-2-case", docs=True)
+    screenshot(legal, "workbench-2-case")
     problems += _accessible(legal, "case")
     weak.get_by_label("not about this person (exclude)").check()
     legal.get_by_label("Approve and issue the letter").check()
@@ -95,6 +96,36 @@ def test_legal_user_searches_assigns_reviews_and_confirms(
     assert excluded.get_attribute("data-decision") == "exclude"
     assert legal.locator("#letters a").count() >= 1
     assert legal.locator("#removal-lists a").count() == 2  # JSON and CSV
-    screenshot(legal, "workbench-4-decided", docs=True)
+    screenshot(legal, "staff-case-decided", docs=True)
     problems += _accessible(legal, "decided case")
+    assert not problems, "\n".join(problems)
+
+
+def test_demo_queue_and_case_at_desktop_and_phone(db_path, request, page):
+    """The demo's queue (issue 21, item 4) as legal staff find it: overdue and
+    due-soon cases first, an assignee and note; a case with weak candidates and
+    the letter beside them; both pass axe-core at both widths. The pictures in
+    docs/ are these pages (staff-queue, staff-case)."""
+    from dsr_app.demo import load_demo
+
+    db = open_db(db_path)
+    try:
+        load_demo(db)
+    finally:
+        db.close()
+    base = request.getfixturevalue("live_server")
+    legal = log_in(page.context.browser, base, "legal@demo.example", LEGAL_PASSWORD)
+    legal.set_viewport_size({"width": 1366, "height": 900})
+    rows = legal.locator("tr[data-request]")
+    first = rows.first.get_attribute("data-status")
+    assert first == "in_review" and rows.first.locator(".badge.overdue").count() == 1
+    assert rows.nth(1).locator(".badge.soon").count() == 1
+    assert "Waiting for the captions team" in rows.first.inner_text()
+    screenshot(legal, "staff-queue", docs=True)
+    problems = _accessible(legal, "demo queue")
+    rows.filter(has_text="Søren").locator("a.rid").click()
+    legal.locator('tr[data-confidence="weak"]').first.wait_for()
+    assert legal.locator("#draft").is_visible()
+    screenshot(legal, "staff-case", docs=True)
+    problems += _accessible(legal, "demo case")
     assert not problems, "\n".join(problems)
