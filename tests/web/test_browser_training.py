@@ -16,6 +16,7 @@ import pytest
 
 from tests.conftest import outbox, screenshot
 from tests.removal.conftest import objection  # noqa: F401 (fixture)
+from tests.web.axe import WIDTHS, describe, violations
 from tests.web.conftest import log_in
 from tests.web.test_staff import log_in as log_in_client
 from tests.web.test_training_page import two_datasets  # noqa: F401 (fixture)
@@ -143,6 +144,23 @@ def test_clearance_form_answers_bad_input_on_the_page(
     assert said in page and 'id="runs"' in page  # the runs page, with the answer
 
 
+def _check_widths(tab, where: str) -> None:
+    """At desktop and phone widths: no serious or critical axe-core violation
+    (WCAG 2.2 AA) and nothing running off the side; a phone screenshot."""
+    for width, height in WIDTHS:
+        tab.set_viewport_size({"width": width, "height": height})
+        found = violations(tab)
+        assert not found, describe(found, f"{where} at {width}px")
+        wide = tab.evaluate(
+            """() => [...document.querySelectorAll("body *")]
+            .filter(e => e.getBoundingClientRect().right > innerWidth)
+            .map(e => e.tagName + "#" + e.id + " " + e.textContent.slice(0, 30))"""
+        )
+        assert tab.evaluate("document.documentElement.scrollWidth") <= width, wide
+    screenshot(tab, "training-removals-phone")
+    tab.set_viewport_size({"width": 1366, "height": 900})
+
+
 @pytest.mark.browser
 def test_training_user_acknowledges_from_visible_choices_and_downloads_the_key(
     two_datasets,  # noqa: F811 (the fixture imported above)
@@ -168,16 +186,7 @@ def test_training_user_acknowledges_from_visible_choices_and_downloads_the_key(
     assert all(o.is_visible() for o in options.all())
     assert choices.evaluate("e => e.selectedIndex") == -1
     screenshot(training, "training-removals", docs=True)
-    # On a phone's width nothing runs off the side.
-    training.set_viewport_size({"width": 375, "height": 812})
-    wide = training.evaluate(
-        """() => [...document.querySelectorAll("body *")]
-        .filter(e => e.getBoundingClientRect().right > 375)
-        .map(e => e.tagName + "#" + e.id + " " + e.textContent.slice(0, 30))"""
-    )
-    assert training.evaluate("document.documentElement.scrollWidth") <= 375, wide
-    screenshot(training, "training-removals-phone")
-    training.set_viewport_size({"width": 1366, "height": 900})
+    _check_widths(training, "the removals page")
 
     # By keyboard alone: into the list box, down to version 2, on to the button.
     choices.focus()
@@ -199,6 +208,7 @@ def test_training_user_acknowledges_from_visible_choices_and_downloads_the_key(
         tiny.inner_text(),
     )
     screenshot(training, "training-removals-acknowledged")
+    _check_widths(training, "the removals page after an acknowledgement")
 
     # The key, as `dsr keys public` prints it, and its fingerprint.
     printed = run("keys", "public").output.strip()
