@@ -272,10 +272,9 @@ def sweep_lines(
             )
             report.merge(sweep_records(matcher, ((r, None) for r in found)))
             continue
-        # a record needs an id and a dataset (its own or the sweep's), as read_record
-        named = [(row.dataset or dataset) if row.record_id else None for row in rows]
-        report.records += len(named) - named.count(None)
-        report.scope.update((name, version) for name in set(named) if name)
+        named, datasets = sweep_input.datasets(rows, dataset)
+        report.records += len(rows) - (named.count(None) if named else 0)
+        report.scope.update((name, version) for name in datasets)
         hits = matcher.prefilter.hits_in_view(texts, len(rows))
         authors = set(map(_AUTHOR, rows))
         owned = authors & matcher.author_set
@@ -291,7 +290,7 @@ def sweep_lines(
                 and row.author_handle
                 and row.author_handle.lower() in matcher.by_author_handle
             )
-        hits = sorted(n for n in hits if named[n])
+        hits = sorted(n for n in hits if named is None or named[n])
         at = (
             {n: lines[n] for n in hits}
             if lines is not None

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 from itertools import islice
+from operator import attrgetter
 from pathlib import Path
 
 import msgspec
@@ -116,6 +117,23 @@ def rows(lines: list[bytes]) -> list[Row] | None:
 _TWO_VALUES = re.compile(rb"\}[ \t\r]*\{")
 
 
+_RECORD_ID = attrgetter("record_id")
+_DATASET = attrgetter("dataset")
+_UNNAMED = (None, "")
+
+
+def datasets(rows: list[Row], dataset: str | None) -> tuple[list | None, set[str]]:
+    """Of each row, the dataset it is a record of (its own or the sweep's), None for
+    one that is no record (without an id or a dataset, as ``read_record``), and
+    the datasets of the records; the first is ``None`` when every row is a record
+    (as a rule: then the rows are looked at as a set)."""
+    ids, names = list(map(_RECORD_ID, rows)), set(map(_DATASET, rows))
+    if None in ids or "" in ids or not (dataset or names.isdisjoint(_UNNAMED)):
+        named = [(row.dataset or dataset) if row.record_id else None for row in rows]
+        return named, {name for name in named if name}
+    return None, {name or dataset for name in names}
+
+
 def python_lines(block: bytes) -> int:
     """The lines of a block, -1 if one may hold two values side by side (in C:
     ``_scan.lines``, one pass instead of two)."""
@@ -124,10 +142,24 @@ def python_lines(block: bytes) -> int:
     return block.count(b"\n") + (bool(block) and not block.endswith(b"\n"))
 
 
+def python_lines_at(block: bytes, wanted: Iterable[int]) -> dict[int, bytes]:
+    """Lines of a block by number (from 0; ``wanted`` in order), without splitting
+    the others out (in C: ``_scan.lines_at``, without a call per line)."""
+    found, number, start = {}, 0, 0
+    for n in wanted:
+        while number < n:
+            start = block.index(b"\n", start) + 1
+            number += 1
+        end = block.find(b"\n", start)
+        found[n] = block[start:] if end < 0 else block[start:end]
+    return found
+
+
 try:  # compiled by pip install (hatch_build.py)
     from dsr_app.matching._scan import lines as _lines
+    from dsr_app.matching._scan import lines_at
 except ImportError:  # pragma: no cover - a source tree nobody built
-    _lines = python_lines
+    _lines, lines_at = python_lines, python_lines_at
 
 
 def block_rows(block: bytes) -> list[Row] | None:
@@ -154,19 +186,6 @@ def block_lines(block: bytes) -> list[bytes]:
     if not lines[-1]:
         lines.pop()
     return [line for line in lines if line.strip()] if b"" in lines else lines
-
-
-def lines_at(block: bytes, wanted: Iterable[int]) -> dict[int, bytes]:
-    """Lines of a block by number (from 0; ``wanted`` in order), without splitting
-    the others out."""
-    found, number, start = {}, 0, 0
-    for n in wanted:
-        while number < n:
-            start = block.index(b"\n", start) + 1
-            number += 1
-        end = block.find(b"\n", start)
-        found[n] = block[start:] if end < 0 else block[start:end]
-    return found
 
 
 def whole(line: bytes, dataset: str | None, version: str) -> dict | None:

@@ -17,6 +17,7 @@ from dsr_app.matching.sweep_input import (
     file_records,
     lines_at,
     parsed,
+    python_lines_at,
 )
 from tests.matching.test_prefilter import ZOE
 from tests.matching.test_rules import _keyed
@@ -62,11 +63,26 @@ def test_block_rows_leaves_blocks_that_are_not_one_record_a_line(block, line_cou
     assert block_rows(block) is None
 
 
-def test_lines_at_gives_lines_by_number():
+@pytest.mark.parametrize("lines_at", [lines_at, python_lines_at])
+def test_lines_at_gives_lines_by_number(lines_at):
     block = b"zero\none\ntwo\nthree"
     assert lines_at(block, [1, 3]) == {1: b"one", 3: b"three"}
     assert lines_at(block, [0]) == {0: b"zero"}
     assert lines_at(block, []) == {}
+    assert lines_at(b"a\n\nb\n", [1, 2, 3]) == {1: b"", 2: b"b", 3: b""}
+    with pytest.raises(ValueError):
+        lines_at(block, [4])
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.sampled_from([b"a", b"\n", b"\r", b"{}", b"\x00"])).map(b"".join),
+    st.sets(st.integers(0, 12)),
+)
+def test_compiled_lines_at_is_the_python_one(block, wanted):
+    wanted = sorted(n for n in wanted if n <= block.count(b"\n"))
+    assert lines_at(block, wanted) == python_lines_at(block, wanted)
+    assert sweep_input.lines_at is not python_lines_at  # the compiled one
 
 
 # Lines a block is made of: records that concern Zoë or not, and every way a line
