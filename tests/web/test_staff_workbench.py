@@ -165,6 +165,14 @@ def test_decision_is_confirmed_then_the_case_is_read_only(
     assert 'id="removal"' in summary  # an objection: a removal list is issued
     api_case = api.get(f"/api/v1/staff/requests/{request_id}", headers=staff["legal"])
     assert api_case.get_json()["status"] == "in_review"  # nothing taken yet
+    # The bulk choice decided every own item; the mentions kept their defaults.
+    own = re.findall(r'<tr data-match="(m_\w+)"', page.split("<h3>Mentions")[0])
+    assert own and f'name="m:{own[0]}" value="1"' in summary
+    bulk = browser.post(
+        f"/staff/requests/{request_id}/decision",
+        data={**form, "bulk:own": "exclude"},
+    ).get_data(as_text=True)
+    assert f'name="m:{own[0]}" value="0"' in bulk
     hidden = dict(re.findall(r'type="hidden" name="([^"]+)" value="([^"]*)"', summary))
     confirm = {**hidden, "confirm": "1"}
     done = browser.post(f"/staff/requests/{request_id}/decision", data=confirm)
