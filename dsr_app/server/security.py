@@ -246,7 +246,7 @@ def security_headers(response):
         # busy): on no other answer.
         del headers["Retry-After"]
     personal = request.path.startswith(
-        ("/api/", "/r", "/verify", "/status", "/staff")  # /r: /request, /r/…
+        ("/api/", "/r", "/verify", "/status", "/staff", "/find")  # /r: /request, /r/…
     )
     if personal:
         headers["Cache-Control"] = "no-store"

@@ -59,6 +59,7 @@ def test_lookup_answers_alike_for_known_unknown_and_unverified_references(api, d
         answers[name] = (asked.status_code, asked.headers["Location"])
         answers[name] += (page.status_code, _alike(page, reference))
     assert answers["known"] == answers["unknown"] == answers["unverified"]
+    assert page.headers["Cache-Control"] == "no-store"  # it repeats the reference
     # Only the verified address got a code; an unconfirmed one is never mailed.
     assert [m["to"] for m in _lookup_mails(db_path)] == [ZOE_EMAIL]
 
