@@ -113,7 +113,7 @@ def test_whole_flow_file_verify_and_see_status(web, db_path):
     assert "z•••e@example.eu" in page and "+49 ••• 89" in page
     assert "zoe@example.eu" not in page and "+4915123456789" not in page
     (reference,) = [r["id"] for r in open_db(db_path)["requests"].rows]
-    assert f"Das Aktenzeichen Ihrer Anfrage ist {reference}." in page
+    assert f"Das Aktenzeichen Ihrer Anfrage ist <code>{reference}</code>." in page
     token = CSRF_RE.search(page).group(1)
     email_code = latest_code(db_path, "zoe@example.eu")
     resp = web.post(

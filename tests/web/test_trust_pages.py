@@ -111,7 +111,7 @@ def test_first_email_carries_the_reference(web, db_path):
     _file(web, "fr")
     (reference,) = re.findall(r"est ([\w-]{22})\.", outbox(db_path, EMAIL)[-1]["body"])
     page = web.get("/verify").get_data(as_text=True)
-    assert f"La référence de votre demande est {reference}." in page
+    assert f"La référence de votre demande est <code>{reference}</code>." in page
 
 
 def test_back_through_the_mail_link_the_unconfirmed_phone_is_said(web, db_path):
