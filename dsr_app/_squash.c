@@ -26,8 +26,7 @@
    dropped), and the fold of every other code point seen so far (letters and
    digits, spaces for all else), asked of Python once and kept, by blocks of 256. */
 typedef struct {
-    char ascii[128];
-    char letter[128]; /* WORD_START for the letters: only they are marked */
+    unsigned char ascii[128];
     PyObject ***blocks; /* the folds, shared by both tables */
 } Table;
 
@@ -38,9 +37,20 @@ static PyObject **folds[BLOCKS];
    dropped (a break before the next letter or digit). spaced: the full-text
    index's (spaced()), lower-cased letters and digits kept, all else a space, which
    leaves fold's words as they are. */
-static Table squashed = {{0}, {0}, folds}, spaced_table = {{0}, {0}, folds};
+static Table squashed = {{0}, folds}, spaced_table = {{0}, folds};
 
 #define WORD_START 0x80 /* on a letter that begins a word, in a view */
+
+/* A kept byte (0: dropped) as written after a break (``brk``: WORD_START) or not:
+   a letter (a-z: 0x61-0x7a, the only bytes that gain 0x80 from adding 0x1f) takes
+   the mark. And the break after it: WORD_START for a dropped byte, else 0. Both
+   without a branch or a second table (the view is written a byte at a time). */
+static inline unsigned char put(unsigned char k, unsigned brk) {
+    return (unsigned char)(k | (brk & (k + 0x1fu)));
+}
+static inline unsigned after(unsigned char k, unsigned mark) {
+    return (unsigned)(((int)k - 1) >> 1) & mark;
+}
 
 typedef struct {
     char *data;
@@ -87,13 +97,12 @@ static PyObject *fold_of(Table *table, Py_UCS4 c, PyObject *fold_char) {
 /* One character's fold (letters, digits and spaces) written as the table writes
    ASCII: spaces dropped where the table drops them, the break carried in *brk. */
 static inline char *put_fold(char *o, const char *f, Py_ssize_t m,
-                             const Table *table, char *brk, char mark) {
+                             const Table *table, unsigned *brk, unsigned mark) {
     for (Py_ssize_t j = 0; j < m; j++) {
-        unsigned char c = (unsigned char)f[j] & 0x7f;
-        char k = table->ascii[c];
-        *o = (char)(k | (*brk & table->letter[c]));
+        unsigned char k = table->ascii[(unsigned char)f[j] & 0x7f];
+        *o = (char)put(k, *brk);
         o += (k != 0);
-        *brk = k ? 0 : mark;
+        *brk = after(k, mark);
     }
     return o;
 }
@@ -105,16 +114,16 @@ static inline char *put_fold(char *o, const char *f, Py_ssize_t m,
    character to the next (WORD_START at a text's start). */
 #define SQUASH_KIND(NAME, TYPE)                                                 \
     static int NAME(Out *out, const TYPE *s, Py_ssize_t n, Table *table,       \
-                    PyObject *fold_char, char mark) {                           \
+                    PyObject *fold_char, unsigned mark) {                       \
         char *o = out->data + out->length;                                      \
-        char brk = mark;                                                        \
+        unsigned brk = mark;                                                    \
         for (Py_ssize_t i = 0; i < n; i++) {                                    \
             Py_UCS4 c = s[i];                                                   \
             if (c < 128) {                                                      \
-                char k = table->ascii[c];                                       \
-                *o = (char)(k | (brk & table->letter[c]));                      \
+                unsigned char k = table->ascii[c];                              \
+                *o = (char)put(k, brk);                                         \
                 o += (k != 0);                                                  \
-                brk = k ? 0 : mark;                                             \
+                brk = after(k, mark);                                           \
                 continue;                                                       \
             }                                                                   \
             out->length = o - out->data;                                        \
@@ -139,7 +148,7 @@ static int squash_text(Out *out, PyObject *text, Table *table,
                        PyObject *fold_char) {
     Py_ssize_t n = PyUnicode_GET_LENGTH(text);
     const void *data = PyUnicode_DATA(text);
-    char mark = table == &squashed ? WORD_START : 0;
+    unsigned mark = table == &squashed ? WORD_START : 0;
     if (grow(out, n) < 0)
         return -1;
     switch (PyUnicode_KIND(text)) {
@@ -217,14 +226,14 @@ static int squash_json_string(Out *out, const unsigned char *s, Py_ssize_t n,
     if (grow(out, end - i) < 0)
         return -1;
     char *o = out->data + out->length;
-    char brk = WORD_START;
+    unsigned brk = WORD_START;
     while (i < end) {
         Py_UCS4 c = s[i];
         if (c >= 0x20 && c < 0x80 && c != '\\' && c != '"') {
-            char k = squashed.ascii[c];
-            *o = (char)(k | (brk & squashed.letter[c]));
+            unsigned char k = squashed.ascii[c];
+            *o = (char)put(k, brk);
             o += (k != 0);
-            brk = k ? 0 : WORD_START;
+            brk = after(k, WORD_START);
             i++;
             continue;
         }
@@ -292,10 +301,10 @@ static int squash_json_string(Out *out, const unsigned char *s, Py_ssize_t n,
             i += more + 1;
         }
         if (c < 0x80) { /* from an escape */
-            char k = squashed.ascii[c];
-            *o = (char)(k | (brk & squashed.letter[c]));
+            unsigned char k = squashed.ascii[c];
+            *o = (char)put(k, brk);
             o += (k != 0);
-            brk = k ? 0 : WORD_START;
+            brk = after(k, WORD_START);
             continue;
         }
         out->length = o - out->data;
@@ -399,9 +408,8 @@ PyMODINIT_FUNC PyInit__squash(void) {
             kept = (char)c;
         else if (c >= 'A' && c <= 'Z')
             kept = (char)(c - 'A' + 'a');
-        squashed.ascii[c] = kept;
-        squashed.letter[c] = kept >= 'a' ? (char)WORD_START : 0;
-        spaced_table.ascii[c] = kept ? kept : ' ';
+        squashed.ascii[c] = (unsigned char)kept;
+        spaced_table.ascii[c] = (unsigned char)(kept ? kept : ' ');
     }
     return PyModule_Create(&module);
 }
