@@ -93,11 +93,11 @@ _TITLES = frozenset(
 # Countries where a name is written surname first (Nagy István).
 _SURNAME_FIRST = frozenset({"HU"})
 # Initials stand before a surname of at least this many letters, its particles
-# included ("J. Kowalski", "A. van der Berg", not "J. Nowak"): the sweep's
-# prefilter reads texts without word breaks, where a shorter one is in too many
-# other words ("S. Post" in "this post", "M. Beran" in "number and"; the sweep
-# with 10,000 requesters took 1.7 to 3 times the CPU with 5 or 6 letters:
-# docs/benchmarks.md).
+# included ("J. Kowalski", "A. van der Berg", not "J. Nowak"): a shorter one points
+# the sweep's prefilter at too many records (with 10,000 requesters the sweep took
+# 1.7 to 3 times the CPU with 5 or 6 letters, measured before its view marked where
+# words begin, when "S. Post" was in "this post"; a one-letter word still is one:
+# "A. Post" in "a post"; docs/benchmarks.md).
 MIN_INITIALS_SURNAME = 7
 
 MAX_SPELLINGS = 48  # all forms' spellings together, cheapest first

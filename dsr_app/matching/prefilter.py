@@ -71,8 +71,8 @@ _DROPPED_IN_BATCH = bytes(
 # and slower to build without finding fewer texts (docs/benchmarks.md).
 _PREFIX = 12
 # Beyond this many pattern bytes the automaton is an NFA (Rust's): a DFA reads one
-# table entry per byte instead of following failure links, but takes 100 (Rust's)
-# to 150 (_scan.c's) bytes of memory per pattern byte.
+# table entry per byte instead of following failure links, but takes about 100
+# bytes of memory per pattern byte (Rust's and _scan.c's).
 _MAX_DFA_BYTES = 1_500_000
 
 
