@@ -44,6 +44,9 @@ _NOT_PROSE = re.compile(
 # identifier: "Müller-Łukasik" is not Zoë Müller, "Maria-Anna Nowak" not Anna Nowak,
 # "anna.nowak.studio" and "anna_nowak" not a name at all.
 _JOINERS = frozenset("-\u2010\u2011\u2013_.")
+# An apostrophe that begins a name ("'s Gravensande") is no word of it: what joins
+# the name to a word before stands before the apostrophe ("Man-'s Gravensande").
+_APOSTROPHES = "'\u2019\u02bc`\u00b4"
 
 
 def prose(text: str) -> str:
@@ -191,7 +194,8 @@ def _stands_alone(text: str, span: tuple[int, int]) -> bool:
     start, end = span
     if end + 1 < len(text) and text[end] in _JOINERS and text[end + 1].isalnum():
         return False
-    if start >= 2 and text[start - 1] in _JOINERS and text[start - 2].isalnum():
+    before = len(text[:start].rstrip(_APOSTROPHES))
+    if before >= 2 and text[before - 1] in _JOINERS and text[before - 2].isalnum():
         return False
     return "_" not in text[start:end]
 

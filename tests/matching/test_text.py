@@ -137,3 +137,20 @@ def test_the_name_is_found_after_a_joined_occurrence_of_it():
     )
     assert text[slice(*name_hit(TextView(text), ANNA))] == "ANNA NOWAK"
     assert match.matched_on == "name"
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ("Met Man-'s Gravensande Nikki Ilse today.", False),  # a longer surname
+        ("Met 's Gravensande Nikki Ilse today.", True),
+        ("Met Nikki Ilse 's Gravensande today.", True),
+    ],
+)
+def test_a_name_that_begins_with_an_apostrophe_joined_to_a_word_is_not_it(text, found):
+    """(A generated look-alike, tests/matching/test_generated_names.py, nl.)"""
+    nikki = Identity.build(
+        request_id="n", country="NL", full_name="Nikki Ilse 's Gravensande"
+    )
+    record = {"dataset": "d", "dataset_version": "1", "record_id": "x", "text": text}
+    assert bool(match_record(record, nikki)) is found
