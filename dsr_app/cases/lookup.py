@@ -16,7 +16,6 @@ a minute and 4 an hour; the pages add the per-address limit of every code page.
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 
@@ -24,15 +23,14 @@ import sqlite_utils
 
 from dsr_app import audit, messaging
 from dsr_app.cases.verification import (
+    CODE_COLUMNS,
     CODE_TTL,
-    MAX_CODES_PER_HOUR,
-    MAX_WRONG_PER_CODE,
-    MIN_RESEND_INTERVAL,
     WRONG_CODE,
     code_hash,
+    code_waits,
     new_code,
+    spend_code,
 )
-from dsr_app.deadlines import window_wait
 from dsr_app.errors import BadInput
 from dsr_app.i18n import text
 from dsr_app.sql import select_rows, write_transaction
@@ -69,9 +67,7 @@ def _may_send(db: sqlite_utils.Database, request_id: str, at: datetime) -> bool:
             [request_id, hour_ago],
         )
     ]
-    spacing = window_wait(issued, 1, MIN_RESEND_INTERVAL, at)
-    hourly = window_wait(issued, MAX_CODES_PER_HOUR, timedelta(hours=1), at)
-    return not (spacing or hourly)
+    return not any(code_waits(issued, at))
 
 
 def send_code(
@@ -132,34 +128,15 @@ def check_code(
         held = None
         if row is not None:
             held = db.execute(
-                "SELECT id, code_hash, expires_at, wrong_tries, used_at, dead_at"
-                " FROM lookup_codes WHERE request_id = ? ORDER BY id DESC LIMIT 1",
+                f"SELECT {CODE_COLUMNS} FROM lookup_codes WHERE request_id = ?"
+                " ORDER BY id DESC LIMIT 1",
                 [row["id"]],
             ).fetchone()
         # Hashed whatever the reference, so an unknown one costs the same work.
         given = code_hash(key, reference, CHANNEL, code.strip())
-        live = (
-            held is not None
-            and held[4] is None
-            and held[5] is None
-            and held[3] < MAX_WRONG_PER_CODE
-            and datetime.fromisoformat(held[2]) > at
-        )
-        if live and hmac.compare_digest(given, held[1]):
-            db.execute(
-                "UPDATE lookup_codes SET used_at = ? WHERE id = ?",
-                [at.isoformat(), held[0]],
-            )
+        if spend_code(db, "lookup_codes", held, given, at):
             audit.append(db, "requester", "found_by_reference", row["id"], {}, at)
             found = row["id"]
-        elif held is not None:
-            # A wrong guess counts against the code: 5 kill it until a new one.
-            db.execute(
-                "UPDATE lookup_codes SET wrong_tries = wrong_tries + 1,"
-                " dead_at = CASE WHEN wrong_tries + 1 >= ? THEN ? ELSE dead_at END"
-                " WHERE id = ?",
-                [MAX_WRONG_PER_CODE, at.isoformat(), held[0]],
-            )
     if found is None:
         raise BadInput("code", WRONG_CODE)
     return found

@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 
 import sqlite_utils
@@ -33,6 +33,8 @@ MIN_RESEND_INTERVAL = timedelta(seconds=60)
 # one verifies send four SMS an hour for ever (issue 16, finding 8).
 MAX_CODES_PER_CHANNEL = 10
 WRONG_CODE = "wrong, expired or already used code"
+# A stored code's columns as spend_code reads them (verification_codes, lookup_codes).
+CODE_COLUMNS = "id, code_hash, expires_at, wrong_tries, used_at, dead_at"
 
 
 def new_code() -> str:
@@ -105,8 +107,8 @@ def check_code(
     if _wrong_total(db, request_id, channel) >= MAX_WRONG_PER_CHANNEL:
         return _wrong_codes_end(channel)
     row = db.execute(
-        "SELECT id, code_hash, expires_at, wrong_tries, used_at, dead_at"
-        " FROM verification_codes WHERE request_id = ? AND channel = ?"
+        f"SELECT {CODE_COLUMNS} FROM verification_codes WHERE request_id = ?"
+        " AND channel = ?"
         " ORDER BY id DESC LIMIT 1",
         [request_id, channel],
     ).fetchone()
@@ -118,24 +120,10 @@ def check_code(
             return closed
         wait = max(1, *resend_waits(db, request_id, channel, at))
         return TooManyAttempts("too many wrong tries: ask for a new code", wait)
-    live = row is not None and row[4] is None and row[5] is None
-    if live and datetime.fromisoformat(row[2]) <= at:
-        live = False
     given = code_hash(key, request_id, channel, code.strip())
-    if live and hmac.compare_digest(given, row[1]):
-        db.execute(
-            "UPDATE verification_codes SET used_at = ? WHERE id = ?",
-            [at.isoformat(), row[0]],
-        )
+    if spend_code(db, "verification_codes", row, given, at):
         return None
-    # A wrong guess counts against the code and the channel, whatever its state.
-    if row is not None:
-        db.execute(
-            "UPDATE verification_codes SET wrong_tries = wrong_tries + 1,"
-            " dead_at = CASE WHEN wrong_tries + 1 >= ? THEN ? ELSE dead_at END"
-            " WHERE id = ?",
-            [MAX_WRONG_PER_CODE, at.isoformat(), row[0]],
-        )
+    # Wrong: counted against the code (spend_code) and against the channel.
     db.execute(
         "INSERT INTO verification_attempts (request_id, channel, wrong_tries)"
         " VALUES (?, ?, 1) ON CONFLICT (request_id, channel)"
@@ -175,10 +163,50 @@ def resend_waits(
             [request_id, channel, hour_ago],
         )
     ]
+    return code_waits(issued, at)
+
+
+def code_waits(issued: list[datetime], at: datetime) -> tuple[int, int]:
+    """Seconds until the 60-second spacing, and the hourly cap, allow another code,
+    given when the last hour's codes were ``issued`` (0: they do now)."""
     # The spacing is a window of one code per minute.
     spacing = window_wait(issued, 1, MIN_RESEND_INTERVAL, at)
     hourly = window_wait(issued, MAX_CODES_PER_HOUR, timedelta(hours=1), at)
     return spacing, hourly
+
+
+def spend_code(
+    db: sqlite_utils.Database,
+    table: str,
+    row: Sequence | None,
+    given: str,
+    at: datetime,
+) -> bool:
+    """Use up the code ``row`` of ``table`` (its ``CODE_COLUMNS``; ``None``: there
+    is none) if it is live and ``given`` is its hash; else count a wrong try
+    against it, which kills it at the 5th. Whether it was the code. Inside the
+    caller's write transaction."""
+    live = (
+        row is not None
+        and row[4] is None
+        and row[5] is None
+        and row[3] < MAX_WRONG_PER_CODE
+        and datetime.fromisoformat(row[2]) > at
+    )
+    if live and hmac.compare_digest(given, row[1]):
+        db.execute(
+            f"UPDATE {table} SET used_at = ? WHERE id = ?", [at.isoformat(), row[0]]
+        )
+        return True
+    # A wrong guess counts against the code, whatever its state.
+    if row is not None:
+        db.execute(
+            f"UPDATE {table} SET wrong_tries = wrong_tries + 1,"
+            " dead_at = CASE WHEN wrong_tries + 1 >= ? THEN ? ELSE dead_at END"
+            " WHERE id = ?",
+            [MAX_WRONG_PER_CODE, at.isoformat(), row[0]],
+        )
+    return False
 
 
 def check_open_for_codes(
