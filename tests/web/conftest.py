@@ -1,5 +1,6 @@
-"""Helpers the browser tests share: staff logins through the page, and waiting
-for the live server's background jobs."""
+"""What the page tests share: browser-like clients of the app (a person's, a staff
+member's, one logged in as legal staff), staff logins through the live pages, and
+waiting for the live server's background jobs."""
 
 from __future__ import annotations
 
@@ -7,6 +8,33 @@ import re
 import sqlite3
 import time
 from pathlib import Path
+
+import pytest
+
+
+@pytest.fixture
+def web(api_app):
+    """A browser-like client over HTTPS (the session cookie is Secure)."""
+    client = api_app.test_client()
+    client.environ_base["wsgi.url_scheme"] = "https"
+    return client
+
+
+@pytest.fixture
+def browser(web):
+    """The staff pages' client, not logged in (the same kind as ``web``)."""
+    return web
+
+
+@pytest.fixture
+def legal_browser(api_app, staff):
+    """A client logged in through the login page as legal staff."""
+    from tests.web.test_staff import log_in
+
+    client = api_app.test_client()
+    client.environ_base["wsgi.url_scheme"] = "https"
+    assert log_in(client).status_code == 303
+    return client
 
 
 def log_in(browser, base: str, email: str, password: str):

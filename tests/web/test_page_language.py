@@ -18,14 +18,6 @@ CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
 ENGLISH = ("The email", "Missing data", "required field", "wrong, expired", "Not a")
 
 
-@pytest.fixture
-def web(api_app):
-    """A browser-like client over HTTPS (the session cookie is Secure)."""
-    client = api_app.test_client()
-    client.environ_base["wsgi.url_scheme"] = "https"
-    return client
-
-
 def post_form(web, lang: str, **fields):
     page = web.get(f"/request?lang={lang}").get_data(as_text=True)
     form = {

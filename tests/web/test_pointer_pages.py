@@ -15,13 +15,6 @@ from tests.web.test_public import file_request
 from tests.web.test_staff import log_in
 
 
-@pytest.fixture
-def web(api_app):
-    client = api_app.test_client()
-    client.environ_base["wsgi.url_scheme"] = "https"
-    return client
-
-
 @pytest.mark.parametrize(
     "lang, label",
     [

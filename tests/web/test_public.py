@@ -12,14 +12,6 @@ from tests.conftest import latest_code, outbox
 CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
-@pytest.fixture
-def web(api_app):
-    """A browser-like client over HTTPS (the session cookie is Secure)."""
-    client = api_app.test_client()
-    client.environ_base["wsgi.url_scheme"] = "https"
-    return client
-
-
 def csrf(client, path: str) -> str:
     return CSRF_RE.search(client.get(path).get_data(as_text=True)).group(1)
 

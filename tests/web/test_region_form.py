@@ -11,14 +11,6 @@ from dsr_app.i18n import text
 from tests.web.test_public import file_request
 
 
-@pytest.fixture
-def web(api_app):
-    """A browser-like client over HTTPS (the session cookie is Secure)."""
-    client = api_app.test_client()
-    client.environ_base["wsgi.url_scheme"] = "https"
-    return client
-
-
 @pytest.mark.parametrize(
     ("lang", "bavaria", "label"),
     [

@@ -13,13 +13,6 @@ from tests.web.test_staff import log_in
 
 
 @pytest.fixture
-def browser(api_app):
-    client = api_app.test_client()
-    client.environ_base["wsgi.url_scheme"] = "https"
-    return client
-
-
-@pytest.fixture
 def objection_and_run(api, staff, db_path, run):
     """Zoë's approved objection, whose list touches tiny 1, and a run on tiny 1
     whose model name is markup."""

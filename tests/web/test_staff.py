@@ -16,13 +16,6 @@ CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
 PASSWORD = "a long demo password"
 
 
-@pytest.fixture
-def browser(api_app):
-    client = api_app.test_client()
-    client.environ_base["wsgi.url_scheme"] = "https"
-    return client
-
-
 def csrf(client, path: str) -> str:
     return CSRF_RE.search(client.get(path).get_data(as_text=True)).group(1)
 

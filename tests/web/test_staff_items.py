@@ -6,12 +6,10 @@ from __future__ import annotations
 
 import re
 
-import pytest
-
 from dsr_app.db import open_db
 from tests.review.helpers import filed
 from tests.review.test_letter_record import _rec, _world
-from tests.web.test_staff import CSRF_RE, log_in
+from tests.web.test_staff import CSRF_RE
 
 NAME = "Zoë Müller-Łukasik"  # new_request's full name
 RECORDS = [
@@ -25,14 +23,6 @@ ROW = re.compile(
 )
 
 
-@pytest.fixture
-def browser(api_app, staff):
-    client = api_app.test_client()
-    client.environ_base["wsgi.url_scheme"] = "https"
-    assert log_in(client).status_code == 303
-    return client
-
-
 def _rows(page: str) -> dict[str, tuple[str, list[str], str]]:
     """record id -> (item id, its match ids, the row's HTML)."""
     rows = {}
@@ -43,11 +33,11 @@ def _rows(page: str) -> dict[str, tuple[str, list[str], str]]:
 
 
 def test_case_page_shows_each_record_once_with_its_rules_and_marked_words(
-    api, browser, db_path, run, tmp_path
+    api, legal_browser, db_path, run, tmp_path
 ):
     _world(run, tmp_path, RECORDS)
     created = filed(api, db_path)
-    page = browser.get(f"/staff/requests/{created['id']}").get_data(as_text=True)
+    page = legal_browser.get(f"/staff/requests/{created['id']}").get_data(as_text=True)
     rows = _rows(page)
     assert set(rows) == {"both", "weak"}
     _, ids, html = rows["both"]
@@ -63,11 +53,11 @@ def test_case_page_shows_each_record_once_with_its_rules_and_marked_words(
 
 
 def test_one_choice_on_the_page_decides_every_match_of_the_record(
-    api, browser, db_path, run, tmp_path
+    api, legal_browser, db_path, run, tmp_path
 ):
     _world(run, tmp_path, RECORDS)
     created = filed(api, db_path)
-    page = browser.get(f"/staff/requests/{created['id']}").get_data(as_text=True)
+    page = legal_browser.get(f"/staff/requests/{created['id']}").get_data(as_text=True)
     rows = _rows(page)
     item, ids, _ = rows["both"]
     form = {
@@ -77,7 +67,7 @@ def test_one_choice_on_the_page_decides_every_match_of_the_record(
         f"m:{rows['weak'][0]}": "1",
         "confirm": "1",
     }
-    resp = browser.post(f"/staff/requests/{created['id']}/decision", data=form)
+    resp = legal_browser.post(f"/staff/requests/{created['id']}/decision", data=form)
     assert resp.status_code == 303
     db = open_db(db_path)
     decided = dict(
@@ -89,7 +79,7 @@ def test_one_choice_on_the_page_decides_every_match_of_the_record(
     )
     db.close()
     assert decided == {"both": "exclude", "weak": "include"}
-    after = browser.get(f"/staff/requests/{created['id']}").get_data(as_text=True)
+    after = legal_browser.get(f"/staff/requests/{created['id']}").get_data(as_text=True)
     decided_row = _rows(after)["both"][2]
     assert 'data-decision="exclude"' in decided_row, "the record's one decision"
     assert 'name="m:' not in after, "read-only once decided"

@@ -8,8 +8,6 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-import pytest
-
 from dsr_app import config, deadlines
 from dsr_app.audit import instance_of, trail
 from dsr_app.cases.filing import create_request
@@ -17,17 +15,9 @@ from dsr_app.db import open_db
 from dsr_app.review.worklist import Filters, find_cases
 from dsr_app.schemas.requests import RequestCreateSchema
 from tests.api.test_staff import verified_case
-from tests.web.test_staff import CSRF_RE, PASSWORD, log_in
+from tests.web.test_staff import CSRF_RE, PASSWORD
 
 ROW = re.compile(r'<tr data-request="([\w-]+)" data-status="(\w+)">')
-
-
-@pytest.fixture
-def browser(api_app, staff):
-    client = api_app.test_client()
-    client.environ_base["wsgi.url_scheme"] = "https"
-    assert log_in(client).status_code == 303
-    return client
 
 
 def _file(db, n: int, days_ago: int = 0, **person) -> str:
@@ -46,19 +36,19 @@ def _file(db, n: int, days_ago: int = 0, **person) -> str:
     return made["id"]
 
 
-def _queue(browser, **args) -> list[tuple[str, str]]:
-    page = browser.get("/staff/", query_string=args).get_data(as_text=True)
+def _queue(legal_browser, **args) -> list[tuple[str, str]]:
+    page = legal_browser.get("/staff/", query_string=args).get_data(as_text=True)
     return ROW.findall(page)
 
 
-def test_queue_finds_by_reference_name_email_and_phone(browser, db_path):
+def test_queue_finds_by_reference_name_email_and_phone(legal_browser, db_path):
     db = open_db(db_path)
     anna = _file(db, 1, full_name="Anna Nowak", email="anna.n@example.org")
     phoned = _file(db, 2, phone="+49 151 2345 6789")
     _file(db, 3)
     db.close()
     found = {
-        q: [r for r, _ in _queue(browser, q=q)]
+        q: [r for r, _ in _queue(legal_browser, q=q)]
         for q in ("nowak", "ANNA.N@example", anna[:8], "0151 23456789", "person3")
     }
     assert found["nowak"] == [anna] and found["ANNA.N@example"] == [anna]
@@ -68,37 +58,37 @@ def test_queue_finds_by_reference_name_email_and_phone(browser, db_path):
 
 
 def test_queue_keeps_open_and_closed_apart_and_filters(
-    api, browser, staff, db_path, run
+    api, legal_browser, staff, db_path, run
 ):
     decided_id = verified_case(api, db_path, run)
     db = open_db(db_path)
     late = _file(db, 1, days_ago=40, type="erasure")  # unverified: expired
     soon = _file(db, 2, days_ago=3)
     db.close()
-    page = browser.get(f"/staff/requests/{decided_id}").get_data(as_text=True)
+    page = legal_browser.get(f"/staff/requests/{decided_id}").get_data(as_text=True)
     form = {"csrf_token": CSRF_RE.search(page).group(1), "decision": "reject"}
     form |= {"reason": "Manifestly unfounded.", "confirm": "1"}
-    browser.post(f"/staff/requests/{decided_id}/decision", data=form)
-    open_ids = dict(_queue(browser))
+    legal_browser.post(f"/staff/requests/{decided_id}/decision", data=form)
+    open_ids = dict(_queue(legal_browser))
     assert set(open_ids) == {soon}
-    closed = dict(_queue(browser, scope="closed"))
+    closed = dict(_queue(legal_browser, scope="closed"))
     assert closed == {decided_id: "rejected", late: "expired"}
-    assert dict(_queue(browser, scope="all", type="erasure")) == {late: "expired"}
-    assert dict(_queue(browser, scope="all", status="rejected")) == {
+    assert dict(_queue(legal_browser, scope="all", type="erasure")) == {late: "expired"}
+    assert dict(_queue(legal_browser, scope="all", status="rejected")) == {
         decided_id: "rejected"
     }
-    assert _queue(browser, due="overdue") == []
-    assert dict(_queue(browser, due="30")) == {soon: "pending_verification"}
+    assert _queue(legal_browser, due="overdue") == []
+    assert dict(_queue(legal_browser, due="30")) == {soon: "pending_verification"}
 
 
-def test_queue_pages_through_many_cases(browser, db_path):
+def test_queue_pages_through_many_cases(legal_browser, db_path):
     db = open_db(db_path)
     ids = [_file(db, n, days_ago=n % 10) for n in range(55)]
     db.close()
-    first = browser.get("/staff/").get_data(as_text=True)
+    first = legal_browser.get("/staff/").get_data(as_text=True)
     assert "55 requests, page 1 of 2" in first
     assert len(ROW.findall(first)) == 50
-    second = browser.get("/staff/?page=2")
+    second = legal_browser.get("/staff/?page=2")
     rows = ROW.findall(second.get_data(as_text=True))
     assert len(rows) == 5
     seen = {r for r, _ in ROW.findall(first)} | {r for r, _ in rows}
@@ -119,25 +109,25 @@ def test_find_cases_counts_the_whole_store_whatever_the_page(db):
     assert found["counts"]["expired"] == 7 and found["counts"]["closed"] == 7
 
 
-def test_assign_to_me_and_a_note_are_kept_filtered_and_audited(browser, db_path):
+def test_assign_to_me_and_a_note_are_kept_filtered_and_audited(legal_browser, db_path):
     db = open_db(db_path)
     mine, other = _file(db, 1), _file(db, 2)
     db.close()
-    page = browser.get("/staff/").get_data(as_text=True)
+    page = legal_browser.get("/staff/").get_data(as_text=True)
     token = CSRF_RE.search(page).group(1)
-    resp = browser.post(
+    resp = legal_browser.post(
         f"/staff/requests/{mine}/work",
         data={"csrf_token": token, "assignee": "me", "back": "/staff/?scope=open"},
     )
     assert resp.headers["Location"] == "/staff/?scope=open"
-    assert [r for r, _ in _queue(browser, assignee="mine")] == [mine]
-    assert [r for r, _ in _queue(browser, assignee="unassigned")] == [other]
+    assert [r for r, _ in _queue(legal_browser, assignee="mine")] == [mine]
+    assert [r for r, _ in _queue(legal_browser, assignee="unassigned")] == [other]
     note = "Called the person: sends the handle Monday."
-    browser.post(
+    legal_browser.post(
         f"/staff/requests/{mine}/work",
         data={"csrf_token": token, "note": note, "assignee": ""},
     )
-    page = browser.get(f"/staff/requests/{mine}").get_data(as_text=True)
+    page = legal_browser.get(f"/staff/requests/{mine}").get_data(as_text=True)
     assert f">{note}</textarea>" in page
     assert "Case unassigned" in page and "Note changed" in page  # the timeline
     actions = [(e["action"], e["detail"]) for e in trail(open_db(db_path), mine)]
@@ -150,15 +140,15 @@ def test_assign_to_me_and_a_note_are_kept_filtered_and_audited(browser, db_path)
 
 
 def test_decision_is_confirmed_then_the_case_is_read_only(
-    api, browser, staff, db_path, run
+    api, legal_browser, staff, db_path, run
 ):
     request_id = verified_case(api, db_path, run)
-    page = browser.get(f"/staff/requests/{request_id}").get_data(as_text=True)
+    page = legal_browser.get(f"/staff/requests/{request_id}").get_data(as_text=True)
     assert 'id="decision-form"' in page and 'id="draft"' in page
     assert 'value="approve" required checked' not in page  # nothing preselected
     token = CSRF_RE.search(page).group(1)
     form = {"csrf_token": token, "decision": "approve", "bulk:own": "include"}
-    check = browser.post(f"/staff/requests/{request_id}/decision", data=form)
+    check = legal_browser.post(f"/staff/requests/{request_id}/decision", data=form)
     summary = check.get_data(as_text=True)
     assert check.status_code == 200 and 'id="summary"' in summary
     assert "zoe@example.eu" in summary and "removed from the training data" in summary
@@ -168,23 +158,23 @@ def test_decision_is_confirmed_then_the_case_is_read_only(
     # The bulk choice decided every own item; the mentions kept their defaults.
     own = re.findall(r'<tr data-match="(m_\w+)"', page.split("<h3>Mentions")[0])
     assert own and f'name="m:{own[0]}" value="1"' in summary
-    bulk = browser.post(
+    bulk = legal_browser.post(
         f"/staff/requests/{request_id}/decision",
         data={**form, "bulk:own": "exclude"},
     ).get_data(as_text=True)
     assert f'name="m:{own[0]}" value="0"' in bulk
     hidden = dict(re.findall(r'type="hidden" name="([^"]+)" value="([^"]*)"', summary))
     confirm = {**hidden, "confirm": "1"}
-    done = browser.post(f"/staff/requests/{request_id}/decision", data=confirm)
+    done = legal_browser.post(f"/staff/requests/{request_id}/decision", data=confirm)
     assert done.status_code == 303
-    after = browser.get(done.headers["Location"]).get_data(as_text=True)
+    after = legal_browser.get(done.headers["Location"]).get_data(as_text=True)
     assert 'role="status" id="message">Approved: the letter was issued' in after
     assert '<dd id="case-status" data-status="completed">Answered' in after
     assert 'id="decision-form"' not in after and 'id="decided"' in after
     assert 'name="m:' not in after and 'id="draft"' not in after
     assert 'id="sent-letter"' in after  # the answer as sent, beside the items
     letter = re.search(r'href="(/staff/requests/[\w-]+/letters/lt_[\w-]+)"', after)
-    assert browser.get(letter.group(1)).status_code == 200
+    assert legal_browser.get(letter.group(1)).status_code == 200
     listed = re.search(r'href="(/staff/removals/rl_[\w-]+)"', after)
     assert listed, "a link to the removal list"
     timeline = after.split('id="timeline"')[1].split("</ol>")[0]
@@ -197,7 +187,7 @@ def test_decision_is_confirmed_then_the_case_is_read_only(
     shown = re.sub(r"<[^>]+>", "", timeline)  # what a reader sees: no raw values
     assert not re.search(r"\d{4}-\d\d-\d\dT|staff:\d", shown)
     # Sent again (a second tab): refused with the reason, nothing offered again.
-    again = browser.post(f"/staff/requests/{request_id}/decision", data=confirm)
+    again = legal_browser.post(f"/staff/requests/{request_id}/decision", data=confirm)
     assert again.status_code == 400
     text = again.get_data(as_text=True)
     assert "cannot approve a request that is completed" in text
@@ -205,22 +195,22 @@ def test_decision_is_confirmed_then_the_case_is_read_only(
 
 
 def test_decision_after_the_session_ended_keeps_the_reason(
-    api, browser, staff, db_path, run
+    api, legal_browser, staff, db_path, run
 ):
     request_id = verified_case(api, db_path, run)
-    page = browser.get(f"/staff/requests/{request_id}").get_data(as_text=True)
+    page = legal_browser.get(f"/staff/requests/{request_id}").get_data(as_text=True)
     token = CSRF_RE.search(page).group(1)
-    browser.post("/staff/logout", data={"csrf_token": token})
+    legal_browser.post("/staff/logout", data={"csrf_token": token})
     reason = "Die Daten werden für ein laufendes Verfahren benötigt. <b>&</b>"
     form = {"csrf_token": token, "decision": "reject", "reason": reason}
-    lost = browser.post(f"/staff/requests/{request_id}/decision", data=form)
+    lost = legal_browser.post(f"/staff/requests/{request_id}/decision", data=form)
     login = lost.get_data(as_text=True)
     assert lost.status_code == 401 and "Your session ended" in login
     assert "Die Daten werden" in login and "<b>" not in login  # kept, escaped
     fields = dict(re.findall(r'name="([^"]+)" value="([^"]*)"', login))
     fields |= {"email": "legal@staff.example", "password": PASSWORD}
     action = re.search(r'<form method="post" action="([^"]+)"', login).group(1)
-    back = browser.post(action.replace("&amp;", "&"), data=fields)
+    back = legal_browser.post(action.replace("&amp;", "&"), data=fields)
     shown = back.get_data(as_text=True)
     assert back.status_code == 200
     assert 'id="d-reject" name="decision" value="reject" required checked' in shown
