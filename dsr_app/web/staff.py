@@ -6,6 +6,7 @@ cannot be forged from another origin."""
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
@@ -213,6 +214,19 @@ def work(request_id: str):
     return redirect(url_for("staff_web.case", request_id=request_id), code=303)
 
 
+def _same_origin() -> bool:
+    """Whether the browser says this post came from one of our pages
+    (``Sec-Fetch-Site``, else ``Origin``, else ``Referer``); a client that sends
+    none of them is no browser a forged page could drive."""
+    site = request.headers.get("Sec-Fetch-Site")
+    if site is not None:
+        return site == "same-origin"
+    # The host alone: behind a proxy that ends TLS the scheme we see is not the
+    # browser's, and the session cookie is only ever sent over HTTPS.
+    sent = request.headers.get("Origin") or request.headers.get("Referer")
+    return sent is None or urlsplit(sent).netloc == request.host
+
+
 @bp.post("/requests/<request_id>/decision")
 @csrf.exempt  # checked below, once the session is known to be live
 def decide(request_id: str):
@@ -224,6 +238,11 @@ def decide(request_id: str):
     """
     user = session_staff()
     if user is None:  # nothing of the case is read before a login
+        if not _same_origin():
+            # Only our own page's form is kept: a post forged on another site
+            # must not fill the form a staff member finds after logging in.
+            case = url_for("staff_web.case", request_id=request_id)
+            return redirect(url_for("staff_web.login", next=case), code=303)
         return case_page.render_login_keeping(request_id, Draft.from_form(request.form))
     if user["role"] not in LEGAL:
         abort(403, "your role may not do this")

@@ -8,6 +8,8 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+import pytest
+
 from dsr_app import config, deadlines
 from dsr_app.audit import instance_of, trail
 from dsr_app.cases.filing import create_request
@@ -220,3 +222,33 @@ def test_decision_after_the_session_ended_keeps_the_reason(
     )
     status = api.get(f"/api/v1/staff/requests/{request_id}", headers=staff["legal"])
     assert status.get_json()["status"] == "in_review"  # nothing was sent
+
+
+@pytest.mark.parametrize(
+    "headers, kept",
+    [
+        ({"Sec-Fetch-Site": "cross-site"}, False),
+        ({"Origin": "https://evil.example"}, False),
+        ({"Referer": "https://evil.example/form.html"}, False),
+        ({"Sec-Fetch-Site": "same-origin"}, True),
+        ({"Origin": "https://localhost"}, True),
+    ],
+)
+def test_a_decision_forged_on_another_site_is_not_kept_for_the_login(
+    api, legal_browser, db_path, run, headers, kept
+):
+    """Attack: a page elsewhere posts a decision to a staff member whose session
+    ended, hoping the login shows it filled in, one click from being sent."""
+    request_id = verified_case(api, db_path, run)
+    page = legal_browser.get(f"/staff/requests/{request_id}").get_data(as_text=True)
+    token = CSRF_RE.search(page).group(1)
+    legal_browser.post("/staff/logout", data={"csrf_token": token})
+    form = {"decision": "reject", "reason": "Forged elsewhere, sent in your name."}
+    resp = legal_browser.post(
+        f"/staff/requests/{request_id}/decision", data=form, headers=headers
+    )
+    shown = resp.get_data(as_text=True)
+    assert ("Forged elsewhere" in shown) is kept
+    assert ('name="draft_request"' in shown) is kept
+    if not kept:
+        assert resp.status_code == 303 and "/staff/login" in resp.headers["Location"]
