@@ -197,21 +197,36 @@ def work(request_id: str):
     """Assign the case (``assignee``: a staff id, ``me`` or empty) and keep a note."""
     form, user = request.form, session_staff()
     actor, at = f"staff:{user['id']}", deadlines.now()
+    saved = "Saved."
     try:
         if "assignee" in form:
-            who = form["assignee"]
-            chosen = user["id"] if who == "me" else int(who) if who.isdigit() else None
+            chosen = _assignee(form["assignee"], user["id"])
             worklist.assign(get_db(), request_id, chosen, actor, at)
         if "note" in form:
             worklist.set_note(get_db(), request_id, form["note"], actor, at)
     except BadInput as exc:
-        session["case_error"] = exc.message
+        session["case_error"], saved = exc.message, None
     back = form.get("back", "")
     if back.startswith("/staff/") and _safe_next(back, user) == back:
-        session["queue_message"] = "Saved."
+        session["queue_message"] = saved
         return redirect(back, code=303)
-    session["case_message"] = "Saved."
+    session["case_message"] = saved
     return redirect(url_for("staff_web.case", request_id=request_id), code=303)
+
+
+def _assignee(given: str, me: int) -> int | None:
+    """The staff id a case is given to: ``me``, an id, or nobody (empty).
+
+    :raises BadInput: anything else (never taken as "nobody").
+    """
+    given = given.strip()
+    if given == "me":
+        return me
+    if not given:
+        return None
+    if given.isascii() and given.isdigit() and len(given) <= 18:
+        return int(given)
+    raise BadInput("assignee", "no legal staff user of that id")
 
 
 def _same_origin() -> bool:

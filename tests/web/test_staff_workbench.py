@@ -252,3 +252,24 @@ def test_a_decision_forged_on_another_site_is_not_kept_for_the_login(
     assert ('name="draft_request"' in shown) is kept
     if not kept:
         assert resp.status_code == 303 and "/staff/login" in resp.headers["Location"]
+
+
+@pytest.mark.parametrize("given", ["²", "abc", "9" * 30, "-1"])
+def test_a_bad_assignee_is_refused_not_taken_for_nobody(
+    api, legal_browser, db_path, run, given
+):
+    request_id = verified_case(api, db_path, run)
+    page = legal_browser.get(f"/staff/requests/{request_id}").get_data(as_text=True)
+    token = CSRF_RE.search(page).group(1)
+    work = f"/staff/requests/{request_id}/work"
+    legal_browser.post(work, data={"csrf_token": token, "assignee": "me"})
+    resp = legal_browser.post(work, data={"csrf_token": token, "assignee": given})
+    assert resp.status_code == 303
+    shown = legal_browser.get(resp.headers["Location"]).get_data(as_text=True)
+    assert "no legal staff user of that id" in shown and "Saved." not in shown
+    (still,) = (
+        open_db(db_path)
+        .execute("SELECT assignee_id FROM requests WHERE id = ?", [request_id])
+        .fetchone()
+    )
+    assert still == 1  # kept, not given to nobody
