@@ -17,9 +17,10 @@ import sqlite_utils
 
 from dsr_app import audit
 from dsr_app.anchors import AnchorRefused, write_anchor
+from dsr_app.cases.status import request_row
 from dsr_app.config import settings
 from dsr_app.deadlines import days_paused, due_date, receipt_day
-from dsr_app.errors import BadInput, Conflict, NotFound
+from dsr_app.errors import BadInput, Conflict
 from dsr_app.removal.lists import REMOVAL_TYPES
 from dsr_app.review import grounds, issued, items
 from dsr_app.review.letter_items import LEFT_OUT
@@ -38,13 +39,6 @@ ALLOWED = {
     "request_info": ("in_review",),
 }
 NEEDS_REASON = ("reject", "extend", "request_info")
-
-
-def _row(db: sqlite_utils.Database, request_id: str) -> dict:
-    rows = list(db.query("SELECT * FROM requests WHERE id = ?", [request_id]))
-    if not rows:
-        raise NotFound("not found")
-    return rows[0]
 
 
 def _choose_matches(
@@ -216,7 +210,7 @@ def _take(
         )
     actor = f"staff:{staff['id']}"
     with write_transaction(db):
-        row = _row(db, request_id)
+        row = request_row(db, request_id)
         follow_up = (
             decision == "approve"
             and row["status"] == "completed"
@@ -254,7 +248,7 @@ def _take(
             issue_follow_up(
                 db, request_id, instance or Path("instance"), at, staff["id"]
             )
-            return _row(db, request_id)
+            return request_row(db, request_id)
         if row["status"] not in ALLOWED[decision]:
             raise Conflict(f"cannot {decision} a request that is {row['status']}")
         grounds.check(db, row, decision, reason, ground, codes, ground_required)
@@ -324,7 +318,7 @@ def _take(
         # The letter this decision sends, dated now and kept as issued: a later
         # event issues a new one (contract section 5, "Issued letters are records").
         issued.issue(db, config, request_id, at, actor)
-    return _row(db, request_id)
+    return request_row(db, request_id)
 
 
 def resume_after_reply(
@@ -340,7 +334,7 @@ def resume_after_reply(
     the new ``due_at``) for the reply's audit entry. Call inside the reply's
     transaction.
     """
-    row = _row(db, request_id)
+    row = request_row(db, request_id)
     if not row["info_requested_at"]:
         return {}
     country = row["controller_country"]

@@ -16,8 +16,9 @@ from datetime import date, datetime, timedelta
 import sqlite_utils
 
 from dsr_app import audit
+from dsr_app.cases.status import request_row
 from dsr_app.deadlines import UNVERIFIED_LIFETIME
-from dsr_app.errors import BadInput, NotFound
+from dsr_app.errors import BadInput
 from dsr_app.review.queue import _QUEUE_COLUMNS, _item
 from dsr_app.sql import select_rows, write_transaction
 
@@ -219,17 +220,6 @@ def _counts(db: sqlite_utils.Database, cutoff: str, today: date) -> dict[str, in
     }
 
 
-def _request(db: sqlite_utils.Database, request_id: str) -> dict:
-    rows = select_rows(
-        db,
-        "SELECT id, assignee_id, staff_note FROM requests WHERE id = ?",
-        [request_id],
-    )
-    if not rows:
-        raise NotFound("not found")
-    return rows[0]
-
-
 def assign(
     db: sqlite_utils.Database,
     request_id: str,
@@ -251,7 +241,7 @@ def assign(
     ):
         raise BadInput("assignee", "no legal staff user of that id")
     with write_transaction(db):
-        before = _request(db, request_id)["assignee_id"]
+        before = request_row(db, request_id)["assignee_id"]
         if before == assignee_id:
             return False
         db.execute(
@@ -273,7 +263,7 @@ def set_note(
     if len(note) > NOTE_MAX:
         raise BadInput("note", f"at most {NOTE_MAX} characters")
     with write_transaction(db):
-        if (_request(db, request_id)["staff_note"] or "") == note:
+        if (request_row(db, request_id)["staff_note"] or "") == note:
             return False
         db.execute(
             "UPDATE requests SET staff_note = ? WHERE id = ?",
